@@ -1,0 +1,86 @@
+//! Executable memory: one contiguous mapping per compiled module, written
+//! while private and read-write, then made read-execute, and unmapped on drop.
+//!
+//! One mapping per module keeps every direct call between its functions
+//! within a 32-bit displacement, and makes code size exact.
+
+use crate::error::CompileError;
+
+/// An immutable block of machine code. Never written after construction, so
+/// sharing it across threads is sound.
+pub struct CodeMemory {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-execute and never mutated after `new` returns;
+// the pointer is owned exclusively by this value and unmapped only in `drop`.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above; shared access only reads or executes immutable bytes.
+unsafe impl Sync for CodeMemory {}
+
+impl CodeMemory {
+    /// Maps `code.len()` bytes, lets `patch` fix up relocations knowing the
+    /// final address, then makes the mapping executable.
+    pub fn new(code: &[u8], patch: impl FnOnce(&mut [u8], usize)) -> Result<CodeMemory, CompileError> {
+        let page = page_size();
+        let len = code.len().max(1).div_ceil(page) * page;
+        // SAFETY: an anonymous private mapping with no address hint has no
+        // preconditions; the result is checked against MAP_FAILED.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(CompileError::CodeMemory(std::io::Error::last_os_error().to_string()));
+        }
+        let memory = CodeMemory { ptr: ptr.cast(), len };
+        // SAFETY: the mapping is `len >= code.len()` bytes, readable and
+        // writable, and exclusively ours until this function returns.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(memory.ptr, code.len()) };
+        bytes.copy_from_slice(code);
+        patch(bytes, memory.ptr as usize);
+        // SAFETY: `ptr`/`len` describe exactly the mapping created above.
+        let rc = unsafe { libc::mprotect(ptr, len, libc::PROT_READ | libc::PROT_EXEC) };
+        if rc != 0 {
+            return Err(CompileError::CodeMemory(std::io::Error::last_os_error().to_string()));
+        }
+        Ok(memory)
+    }
+
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr
+    }
+
+    /// Bytes mapped (whole pages).
+    pub fn mapped_len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly one mapping we own; whoever holds
+        // function pointers into it must keep this value alive (the runtime's
+        // modules and instances hold it by `Arc`).
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 {
+        size as usize
+    } else {
+        4096
+    }
+}

@@ -1,0 +1,23 @@
+//! wasmbeam-jit: validates WebAssembly 2.0 (scalar) modules and compiles them
+//! to native code with Cranelift.
+//!
+//! Data flows `parse` (bytes -> [`ModuleInfo`]) -> `translate` (one function's
+//! operators -> Cranelift IR) -> `compile` (IR -> machine code in
+//! [`CodeMemory`]). This crate knows the layout of the data compiled code
+//! touches ([`vm`]) but nothing of instances: the runtime builds those.
+
+pub mod abi;
+mod code_memory;
+mod compile;
+mod error;
+pub mod limits;
+mod module_info;
+mod parse;
+mod translate;
+pub mod vm;
+
+pub use code_memory::CodeMemory;
+pub use compile::{CompileOptions, CompiledModule, CompiledTrampolines, Compiler, OptLevel, Target};
+pub use error::CompileError;
+pub use module_info::*;
+pub use parse::{features, parse};

@@ -1,0 +1,258 @@
+//! Validation and parsing: bytes in, a [`ModuleInfo`] out, or a
+//! [`CompileError`] that says what is wrong and where.
+
+use crate::error::CompileError;
+use crate::limits;
+use crate::module_info::*;
+use wasmparser::{
+    ElementItems, ElementKind, FuncValidatorAllocations, Operator, Parser, Payload, Validator, WasmFeatures,
+};
+
+/// Exactly the features wasmbeam implements: WebAssembly 2.0 without SIMD.
+pub fn features() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+}
+
+/// Validates `bytes` as a WebAssembly 2.0 (scalar) module and collects its
+/// declarations. Function bodies are validated here too, so the translator
+/// may assume well-typed code.
+pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
+    let mut validator = Validator::new_with_features(features());
+    let mut info = ModuleInfo::default();
+    let mut allocs = FuncValidatorAllocations::default();
+
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        match validator.payload(&payload)? {
+            wasmparser::ValidPayload::Func(to_validate, body) => {
+                let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
+                func_validator.validate(&body)?;
+                allocs = func_validator.into_allocations();
+                let range = body.range();
+                info.bodies.push(range.start as usize..range.end as usize);
+            }
+            wasmparser::ValidPayload::End(_) => break,
+            _ => {}
+        }
+        read_payload(&mut info, payload)?;
+    }
+    check_limits(&info)?;
+    Ok(info)
+}
+
+fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), CompileError> {
+    match payload {
+        Payload::Version { encoding, .. } => {
+            if encoding != wasmparser::Encoding::Module {
+                return Err(CompileError::Unsupported("components are not supported".into()));
+            }
+        }
+        Payload::TypeSection(reader) => {
+            for ty in reader.into_iter_err_on_gc_types() {
+                let ty = ty?;
+                info.types.push(FuncType::new(
+                    ty.params().iter().map(|t| val_type(*t)).collect::<Result<Vec<_>, _>>()?,
+                    ty.results().iter().map(|t| val_type(*t)).collect::<Result<Vec<_>, _>>()?,
+                ));
+            }
+        }
+        Payload::ImportSection(reader) => {
+            for import in reader.into_imports() {
+                let import = import?;
+                let kind = match import.ty {
+                    wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
+                        info.functions.push(t);
+                        info.num_imported_functions += 1;
+                        ImportKind::Func(t)
+                    }
+                    wasmparser::TypeRef::Table(t) => {
+                        let t = table_type(t)?;
+                        info.tables.push(t);
+                        info.num_imported_tables += 1;
+                        ImportKind::Table(t)
+                    }
+                    wasmparser::TypeRef::Memory(m) => {
+                        let m = memory_type(m)?;
+                        info.memories.push(m);
+                        info.num_imported_memories += 1;
+                        ImportKind::Memory(m)
+                    }
+                    wasmparser::TypeRef::Global(g) => {
+                        let g = global_type(g)?;
+                        info.globals.push(g);
+                        info.num_imported_globals += 1;
+                        ImportKind::Global(g)
+                    }
+                    wasmparser::TypeRef::Tag(_) => {
+                        return Err(CompileError::Unsupported("tags (exception handling)".into()))
+                    }
+                };
+                info.imports.push(Import { module: import.module.into(), name: import.name.into(), kind });
+            }
+        }
+        Payload::FunctionSection(reader) => {
+            for ty in reader {
+                info.functions.push(ty?);
+            }
+        }
+        Payload::TableSection(reader) => {
+            for table in reader {
+                let table = table?;
+                info.tables.push(table_type(table.ty)?);
+                info.table_inits.push(match table.init {
+                    wasmparser::TableInit::RefNull => None,
+                    wasmparser::TableInit::Expr(e) => Some(const_expr(&e)?),
+                });
+            }
+        }
+        Payload::MemorySection(reader) => {
+            for memory in reader {
+                info.memories.push(memory_type(memory?)?);
+            }
+        }
+        Payload::GlobalSection(reader) => {
+            for global in reader {
+                let global = global?;
+                info.globals.push(global_type(global.ty)?);
+                info.global_inits.push(const_expr(&global.init_expr)?);
+            }
+        }
+        Payload::ExportSection(reader) => {
+            for export in reader {
+                let export = export?;
+                let kind = match export.kind {
+                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => ExportKind::Func,
+                    wasmparser::ExternalKind::Table => ExportKind::Table,
+                    wasmparser::ExternalKind::Memory => ExportKind::Memory,
+                    wasmparser::ExternalKind::Global => ExportKind::Global,
+                    wasmparser::ExternalKind::Tag => {
+                        return Err(CompileError::Unsupported("tags (exception handling)".into()))
+                    }
+                };
+                info.exports.push(Export { name: export.name.into(), kind, index: export.index });
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::ElementSection(reader) => {
+            for element in reader {
+                let element = element?;
+                let mode = match element.kind {
+                    ElementKind::Passive => ElementMode::Passive,
+                    ElementKind::Declared => ElementMode::Declared,
+                    ElementKind::Active { table_index, offset_expr } => {
+                        ElementMode::Active { table: table_index.unwrap_or(0), offset: const_expr(&offset_expr)? }
+                    }
+                };
+                let (element_type, items) = match element.items {
+                    ElementItems::Functions(funcs) => (
+                        ValType::FuncRef,
+                        funcs.into_iter().map(|f| f.map(ConstExpr::RefFunc)).collect::<Result<Vec<_>, _>>()?,
+                    ),
+                    ElementItems::Expressions(ty, exprs) => (
+                        ref_type(ty)?,
+                        exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>, _>>()?,
+                    ),
+                };
+                info.elements.push(ElementSegment { element: element_type, mode, items });
+            }
+        }
+        Payload::DataSection(reader) => {
+            for data in reader {
+                let data = data?;
+                let mode = match data.kind {
+                    wasmparser::DataKind::Passive => DataMode::Passive,
+                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                        DataMode::Active { memory: memory_index, offset: const_expr(&offset_expr)? }
+                    }
+                };
+                info.data.push(DataSegment { mode, bytes: data.data.to_vec() });
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn check_limits(info: &ModuleInfo) -> Result<(), CompileError> {
+    let check = |what: &'static str, count: usize, max: usize| {
+        if count > max {
+            Err(CompileError::LimitExceeded { what, count, max })
+        } else {
+            Ok(())
+        }
+    };
+    check("functions", info.functions.len(), limits::MAX_FUNCTIONS)?;
+    check("types", info.types.len(), limits::MAX_TYPES)?;
+    check("tables", info.tables.len(), limits::MAX_TABLES)?;
+    check("memories", info.memories.len(), limits::MAX_MEMORIES)?;
+    check("globals", info.globals.len(), limits::MAX_GLOBALS)?;
+    check("element segments", info.elements.len(), limits::MAX_ELEMENT_SEGMENTS)?;
+    check("data segments", info.data.len(), limits::MAX_DATA_SEGMENTS)?;
+    Ok(())
+}
+
+pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType, CompileError> {
+    Ok(match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => return Err(CompileError::Unsupported("v128 (SIMD)".into())),
+        wasmparser::ValType::Ref(r) => ref_type(r)?,
+    })
+}
+
+pub(crate) fn ref_type(ty: wasmparser::RefType) -> Result<ValType, CompileError> {
+    if ty == wasmparser::RefType::FUNCREF {
+        Ok(ValType::FuncRef)
+    } else if ty == wasmparser::RefType::EXTERNREF {
+        Ok(ValType::ExternRef)
+    } else {
+        Err(CompileError::Unsupported(format!("reference type {ty}")))
+    }
+}
+
+fn table_type(ty: wasmparser::TableType) -> Result<TableType, CompileError> {
+    if ty.table64 || ty.shared {
+        return Err(CompileError::Unsupported("64-bit or shared tables".into()));
+    }
+    Ok(TableType { element: ref_type(ty.element_type)?, limits: Limits { min: ty.initial, max: ty.maximum } })
+}
+
+fn memory_type(ty: wasmparser::MemoryType) -> Result<MemoryType, CompileError> {
+    if ty.memory64 || ty.shared || ty.page_size_log2.is_some() {
+        return Err(CompileError::Unsupported("64-bit, shared or custom-page-size memories".into()));
+    }
+    Ok(MemoryType { limits: Limits { min: ty.initial, max: ty.maximum } })
+}
+
+fn global_type(ty: wasmparser::GlobalType) -> Result<GlobalType, CompileError> {
+    if ty.shared {
+        return Err(CompileError::Unsupported("shared globals".into()));
+    }
+    Ok(GlobalType { content: val_type(ty.content_type)?, mutable: ty.mutable })
+}
+
+/// Reads a validated WebAssembly 2.0 constant expression (one instruction
+/// followed by `end`).
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileError> {
+    let mut reader = expr.get_operators_reader();
+    let value = match reader.read()? {
+        Operator::I32Const { value } => ConstExpr::I32(value),
+        Operator::I64Const { value } => ConstExpr::I64(value),
+        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::RefNull { hty } => ConstExpr::RefNull(match hty {
+            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. } => ValType::FuncRef,
+            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => ValType::ExternRef,
+            other => return Err(CompileError::Unsupported(format!("ref.null of {other:?}"))),
+        }),
+        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        other => return Err(CompileError::Unsupported(format!("constant expression {other:?}"))),
+    };
+    match reader.read()? {
+        Operator::End => Ok(value),
+        other => Err(CompileError::Unsupported(format!("extended constant expression with {other:?}"))),
+    }
+}

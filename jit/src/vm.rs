@@ -1,0 +1,294 @@
+//! The data layout shared by compiled code and the runtime.
+//!
+//! Everything compiled code reads or writes outside its own stack frame is
+//! described here: the per-call [`ExecCtx`], the per-instance `vmctx` (laid
+//! out by [`VMOffsets`]), and the records it points at ([`VMMemory`],
+//! [`VMTable`], [`VMGlobal`], [`VMFuncRef`]). The runtime allocates and owns
+//! all of them; the translator only learns offsets from here.
+//!
+//! # Calling convention
+//!
+//! Every Wasm function (and every host-function stub) is a native function
+//! `f(callee_vmctx, exec, params...) -> results` in Cranelift's `tail`
+//! convention. Functions with more than [`MAX_REGISTER_RESULTS`] results take a
+//! third hidden pointer after `exec` and store their results there, 8 bytes a
+//! slot. A function never unwinds the native stack by itself: when it traps it
+//! stores a [`TrapCode`] in [`ExecCtx::trap_code`], sets [`ExecCtx::state`] to
+//! [`STATE_TRAPPING`] and returns (with zeroed results); every caller checks
+//! `state` after each call and returns at once when it is not
+//! [`STATE_RUNNING`].
+//!
+//! The runtime enters compiled code only through an *entry trampoline*
+//! ([`EntryTrampoline`], `system_v`), one per function type, which reads the
+//! arguments from a slot array, calls the function, and writes the results
+//! back into the same array.
+//!
+//! Slots are `u64`: an `i32` or `f32` occupies the low 32 bits (bit pattern),
+//! an `i64` or `f64` all 64, a reference its [`RawRef`] value.
+
+use std::ffi::c_void;
+
+/// A reference value as compiled code sees it: `0` is null; a `funcref` is a
+/// `*const VMFuncRef`; an `externref` is an opaque non-zero handle chosen by
+/// the embedder.
+pub type RawRef = u64;
+
+/// Functions with at most this many results return them in registers; more
+/// go through a hidden return-area pointer.
+pub const MAX_REGISTER_RESULTS: usize = 4;
+
+/// [`ExecCtx::state`]: running normally.
+pub const STATE_RUNNING: u32 = 0;
+/// [`ExecCtx::state`]: a trap is propagating to the entry trampoline.
+pub const STATE_TRAPPING: u32 = 1;
+
+/// The context of one activation of compiled code (one call from the
+/// embedder into Wasm). It is passed along every call, so frames of different
+/// instances on the same native stack share it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ExecCtx {
+    /// One of the `STATE_*` constants.
+    pub state: u32,
+    /// The [`TrapCode`] as `u32` when `state == STATE_TRAPPING`.
+    pub trap_code: u32,
+    /// The lowest native stack address compiled code may grow down to. Each
+    /// function checks its stack pointer against it on entry and traps with
+    /// [`TrapCode::StackOverflow`] below it.
+    pub stack_limit: usize,
+    /// Owned by the embedder (the runtime's store); compiled code never reads it.
+    pub embedder: *mut c_void,
+}
+
+impl ExecCtx {
+    pub const OFFSET_STATE: i32 = std::mem::offset_of!(ExecCtx, state) as i32;
+    pub const OFFSET_TRAP_CODE: i32 = std::mem::offset_of!(ExecCtx, trap_code) as i32;
+    pub const OFFSET_STACK_LIMIT: i32 = std::mem::offset_of!(ExecCtx, stack_limit) as i32;
+}
+
+/// A linear memory as compiled code sees it. Lives at a stable address for
+/// as long as any instance that can reach the memory exists.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemory {
+    /// Start of the memory's bytes (dangling but non-null when empty).
+    pub base: *mut u8,
+    /// Current size in bytes; every access is checked against it.
+    pub length: u64,
+}
+
+impl VMMemory {
+    pub const OFFSET_BASE: i32 = std::mem::offset_of!(VMMemory, base) as i32;
+    pub const OFFSET_LENGTH: i32 = std::mem::offset_of!(VMMemory, length) as i32;
+}
+
+/// A table as compiled code sees it: `length` elements of [`RawRef`] at `base`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTable {
+    pub base: *mut RawRef,
+    pub length: u64,
+}
+
+impl VMTable {
+    pub const OFFSET_BASE: i32 = std::mem::offset_of!(VMTable, base) as i32;
+    pub const OFFSET_LENGTH: i32 = std::mem::offset_of!(VMTable, length) as i32;
+}
+
+/// A global's storage: the value's bits in the low bytes (little-endian), as
+/// in a slot.
+#[repr(C, align(16))]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VMGlobal {
+    pub bits: u64,
+    pub _reserved: u64,
+}
+
+/// What a `funcref` points at: enough to call the function from anywhere.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMFuncRef {
+    /// The native code, in the calling convention above.
+    pub func_ptr: *const u8,
+    /// The `callee_vmctx` to pass: the defining instance's vmctx, or for a
+    /// host function its [`VMHostContext`].
+    pub vmctx: *mut u8,
+    /// The engine-wide id of the function's type, compared by `call_indirect`.
+    pub type_id: u32,
+    /// Free for the embedder (the runtime stores the function's index in its store).
+    pub embedder_index: u32,
+}
+
+impl VMFuncRef {
+    pub const OFFSET_FUNC_PTR: i32 = std::mem::offset_of!(VMFuncRef, func_ptr) as i32;
+    pub const OFFSET_VMCTX: i32 = std::mem::offset_of!(VMFuncRef, vmctx) as i32;
+    pub const OFFSET_TYPE_ID: i32 = std::mem::offset_of!(VMFuncRef, type_id) as i32;
+}
+
+/// Called by a host-function stub: `values` holds the arguments in slots
+/// `0..params` on entry and must hold the results in slots `0..results` on
+/// return. To trap, set `exec.state`/`exec.trap_code`.
+pub type HostDispatch = unsafe extern "C" fn(host: *mut VMHostContext, exec: *mut ExecCtx, values: *mut u64);
+
+/// The `vmctx` of a host function. Its stub loads `dispatch` from offset 0 and
+/// calls it; the embedder may put anything after it.
+#[repr(C)]
+pub struct VMHostContext {
+    pub dispatch: HostDispatch,
+}
+
+/// Calls `func_ptr` (of the trampoline's function type) with `vmctx` and
+/// `exec`, arguments read from and results written to `values`.
+pub type EntryTrampoline =
+    unsafe extern "C" fn(vmctx: *mut u8, exec: *mut ExecCtx, func_ptr: *const u8, values: *mut u64);
+
+/// Why compiled code stopped with [`STATE_TRAPPING`]. The `Display` text is
+/// the message the WebAssembly specification's tests expect.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrapCode {
+    StackOverflow = 1,
+    MemoryOutOfBounds = 2,
+    TableOutOfBounds = 3,
+    IndirectCallToNull = 4,
+    UndefinedElement = 5,
+    BadSignature = 6,
+    IntegerOverflow = 7,
+    IntegerDivisionByZero = 8,
+    BadConversionToInteger = 9,
+    Unreachable = 10,
+    /// A host function failed; the embedder keeps the details.
+    HostError = 11,
+}
+
+impl TrapCode {
+    pub fn from_u32(code: u32) -> Option<TrapCode> {
+        use TrapCode::*;
+        Some(match code {
+            1 => StackOverflow,
+            2 => MemoryOutOfBounds,
+            3 => TableOutOfBounds,
+            4 => IndirectCallToNull,
+            5 => UndefinedElement,
+            6 => BadSignature,
+            7 => IntegerOverflow,
+            8 => IntegerDivisionByZero,
+            9 => BadConversionToInteger,
+            10 => Unreachable,
+            11 => HostError,
+            _ => return None,
+        })
+    }
+
+    pub fn message(self) -> &'static str {
+        use TrapCode::*;
+        match self {
+            StackOverflow => "call stack exhausted",
+            MemoryOutOfBounds => "out of bounds memory access",
+            TableOutOfBounds => "out of bounds table access",
+            IndirectCallToNull => "uninitialized element",
+            UndefinedElement => "undefined element",
+            BadSignature => "indirect call type mismatch",
+            IntegerOverflow => "integer overflow",
+            IntegerDivisionByZero => "integer divide by zero",
+            BadConversionToInteger => "invalid conversion to integer",
+            Unreachable => "unreachable",
+            HostError => "host function error",
+        }
+    }
+}
+
+impl std::fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// Runtime functions compiled code calls for instructions too large to
+/// inline. All are `system_v`, take `(vmctx, exec, ...)` and, where they can
+/// fail, trap by setting `exec.state` and `exec.trap_code`. Indices and
+/// numbers are `u32`, references [`RawRef`].
+#[repr(C)]
+pub struct VMBuiltins {
+    /// `(mem, delta_pages) -> old_pages`, or `u32::MAX` when it cannot grow.
+    pub memory_grow: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32) -> u32,
+    /// `(mem, dst, byte, len)`; traps out of bounds.
+    pub memory_fill: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32),
+    /// `(dst_mem, src_mem, dst, src, len)`; traps out of bounds.
+    pub memory_copy: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
+    /// `(mem, data_index, dst, src, len)`; traps out of bounds.
+    pub memory_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
+    /// `(data_index)`.
+    pub data_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
+    /// `(table, init, delta) -> old_length`, or `u32::MAX` when it cannot grow.
+    pub table_grow: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, RawRef, u32) -> u32,
+    /// `(table, dst, value, len)`; traps out of bounds.
+    pub table_fill: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, RawRef, u32),
+    /// `(dst_table, src_table, dst, src, len)`; traps out of bounds.
+    pub table_copy: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
+    /// `(table, elem_index, dst, src, len)`; traps out of bounds.
+    pub table_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
+    /// `(elem_index)`.
+    pub elem_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
+}
+
+/// Which builtin, for the translator: its index in [`VMBuiltins`] (each entry
+/// is one pointer wide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    MemoryGrow = 0,
+    MemoryFill,
+    MemoryCopy,
+    MemoryInit,
+    DataDrop,
+    TableGrow,
+    TableFill,
+    TableCopy,
+    TableInit,
+    ElemDrop,
+}
+
+/// The layout of an instance's `vmctx`: a block of pointer-sized words.
+///
+/// ```text
+/// [0]                  *const VMBuiltins
+/// [1]                  embedder word (the runtime's instance pointer)
+/// [funcrefs..]         *const VMFuncRef, one per function (imported first)
+/// [memories..]         *mut VMMemory, one per memory
+/// [tables..]           *mut VMTable, one per table
+/// [globals..]          *mut VMGlobal, one per global
+/// ```
+///
+/// Every pointer in it is written once at instantiation and never changes, so
+/// compiled code loads them as read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VMOffsets {
+    pub num_funcs: u32,
+    pub num_memories: u32,
+    pub num_tables: u32,
+    pub num_globals: u32,
+}
+
+const WORD: u32 = 8;
+
+impl VMOffsets {
+    pub const BUILTINS: u32 = 0;
+    pub const EMBEDDER: u32 = WORD;
+
+    pub fn funcref(&self, index: u32) -> u32 {
+        2 * WORD + index * WORD
+    }
+    pub fn memory(&self, index: u32) -> u32 {
+        self.funcref(self.num_funcs) + index * WORD
+    }
+    pub fn table(&self, index: u32) -> u32 {
+        self.memory(self.num_memories) + index * WORD
+    }
+    pub fn global(&self, index: u32) -> u32 {
+        self.table(self.num_tables) + index * WORD
+    }
+    /// Size of the whole vmctx in bytes (a multiple of 8).
+    pub fn size(&self) -> u32 {
+        self.global(self.num_globals)
+    }
+}
