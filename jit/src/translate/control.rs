@@ -1,0 +1,54 @@
+//! Control frames: the translator's model of Wasm's structured control flow.
+//!
+//! Every `block`, `loop` and `if` (and the function body itself) is a frame.
+//! Values flow between Cranelift blocks as block parameters: a frame's
+//! `next` block takes its results, a loop's header takes its parameters.
+
+use cranelift_codegen::ir::{Block, Type, Value};
+
+#[derive(Debug)]
+pub enum FrameKind {
+    /// The function body; `next` is the return block.
+    Function,
+    Block,
+    /// `header` is where `br` goes (with the loop's parameters).
+    Loop { header: Block },
+    /// `else_block` starts the else arm (or the implicit one); `params` are
+    /// the values the `if` received, which both arms start from.
+    If { else_block: Block, params: Vec<Value>, has_else: bool },
+}
+
+#[derive(Debug)]
+pub struct ControlFrame {
+    pub kind: FrameKind,
+    /// Where control continues after `end`; its parameters are the results.
+    pub next: Block,
+    pub param_types: Vec<Type>,
+    pub result_types: Vec<Type>,
+    /// Operand stack height below this frame's parameters.
+    pub height: usize,
+    /// Whether anything jumps to `next` (a branch, or falling off the end).
+    pub next_reachable: bool,
+}
+
+impl ControlFrame {
+    /// The block a `br` to this frame jumps to.
+    pub fn branch_target(&self) -> Block {
+        match self.kind {
+            FrameKind::Loop { header } => header,
+            _ => self.next,
+        }
+    }
+
+    /// How many values a `br` to this frame carries.
+    pub fn branch_arity(&self) -> usize {
+        match self.kind {
+            FrameKind::Loop { .. } => self.param_types.len(),
+            _ => self.result_types.len(),
+        }
+    }
+
+    pub fn is_loop(&self) -> bool {
+        matches!(self.kind, FrameKind::Loop { .. })
+    }
+}

@@ -1,0 +1,353 @@
+//! The translator's view of the runtime: every access to `vmctx`, `exec`,
+//! memories, tables, globals and builtins goes through [`FuncEnv`]. The
+//! operator match in `operators.rs` never computes an offset itself.
+
+use crate::abi::{self, POINTER};
+use crate::module_info::{FuncType, ModuleInfo};
+use crate::vm::{Builtin, ExecCtx, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING};
+use cranelift_codegen::ir::{
+    self, condcodes::IntCC, types, AbiParam, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData,
+    Signature, Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::FunctionBuilder;
+use std::collections::HashMap;
+
+/// Disjoint kinds of memory compiled code touches, for Cranelift's alias
+/// analysis: a store to one never invalidates a load from another.
+#[derive(Clone, Copy)]
+struct Regions {
+    /// Linear memory contents.
+    heap: AliasRegion,
+    /// `VMMemory`/`VMTable` descriptors (change only inside builtin calls).
+    descriptors: AliasRegion,
+    /// Global values.
+    globals: AliasRegion,
+    /// Table elements.
+    elements: AliasRegion,
+    /// The `ExecCtx`.
+    exec: AliasRegion,
+}
+
+/// Per-function state of the environment.
+pub struct FuncEnv<'a> {
+    pub info: &'a ModuleInfo,
+    type_ids: &'a [u32],
+    offsets: VMOffsets,
+    call_conv: CallConv,
+    pub vmctx: Value,
+    pub exec: Value,
+    regions: Regions,
+    /// Cold blocks that record a trap code; shared by all sites of a code.
+    trap_blocks: HashMap<TrapCode, Block>,
+    /// Cold block that returns at once (a callee trapped).
+    pub propagate_block: Block,
+    signatures: HashMap<u32, ir::SigRef>,
+    builtin_signatures: HashMap<usize, ir::SigRef>,
+    direct_funcs: HashMap<u32, ir::FuncRef>,
+}
+
+impl<'a> FuncEnv<'a> {
+    pub fn new(
+        b: &mut FunctionBuilder<'_>,
+        info: &'a ModuleInfo,
+        type_ids: &'a [u32],
+        call_conv: CallConv,
+        vmctx: Value,
+        exec: Value,
+        propagate_block: Block,
+    ) -> Self {
+        let mut region = |user_id, description: &'static str| {
+            b.func.dfg.alias_regions.insert(AliasRegionData { user_id, description: description.into() })
+        };
+        let regions = Regions {
+            heap: region(1, "heap"),
+            descriptors: region(2, "descriptors"),
+            globals: region(3, "globals"),
+            elements: region(4, "elements"),
+            exec: region(5, "exec"),
+        };
+        FuncEnv {
+            info,
+            type_ids,
+            offsets: info.vm_offsets(),
+            call_conv,
+            vmctx,
+            exec,
+            regions,
+            trap_blocks: HashMap::new(),
+            propagate_block,
+            signatures: HashMap::new(),
+            builtin_signatures: HashMap::new(),
+            direct_funcs: HashMap::new(),
+        }
+    }
+
+    /// A vmctx word: written once at instantiation, so it may be loaded
+    /// anywhere and shared between loads.
+    fn vmctx_word(&self, b: &mut FunctionBuilder<'_>, offset: u32) -> Value {
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        b.ins().load(POINTER, flags, self.vmctx, offset as i32)
+    }
+
+    fn flags(&self, region: AliasRegion) -> MemFlagsData {
+        MemFlagsData::trusted().with_alias_region(Some(region))
+    }
+
+    // ----- traps -------------------------------------------------------------
+
+    /// The cold block that traps with `code`.
+    pub fn trap_block(&mut self, b: &mut FunctionBuilder<'_>, code: TrapCode) -> Block {
+        if let Some(block) = self.trap_blocks.get(&code) {
+            return *block;
+        }
+        let current = b.current_block();
+        let block = b.create_block();
+        b.set_cold_block(block);
+        b.switch_to_block(block);
+        let flags = self.flags(self.regions.exec);
+        let code_value = b.ins().iconst(types::I32, code as i64);
+        b.ins().store(flags, code_value, self.exec, ExecCtx::OFFSET_TRAP_CODE);
+        let state = b.ins().iconst(types::I32, STATE_TRAPPING as i64);
+        b.ins().store(flags, state, self.exec, ExecCtx::OFFSET_STATE);
+        b.ins().jump(self.propagate_block, &[]);
+        if let Some(current) = current {
+            b.switch_to_block(current);
+        }
+        self.trap_blocks.insert(code, block);
+        block
+    }
+
+    /// Traps with `code` when `condition` is non-zero; continues in a new block.
+    pub fn trap_if(&mut self, b: &mut FunctionBuilder<'_>, condition: Value, code: TrapCode) {
+        let trap = self.trap_block(b, code);
+        let next = b.create_block();
+        b.ins().brif(condition, trap, &[], next, &[]);
+        b.seal_block(next);
+        b.switch_to_block(next);
+    }
+
+    /// Returns at once if a callee left `exec.state` non-running.
+    pub fn check_state(&mut self, b: &mut FunctionBuilder<'_>) {
+        let state = b.ins().load(types::I32, self.flags(self.regions.exec), self.exec, ExecCtx::OFFSET_STATE);
+        let next = b.create_block();
+        b.ins().brif(state, self.propagate_block, &[], next, &[]);
+        b.seal_block(next);
+        b.switch_to_block(next);
+    }
+
+    /// Traps with "call stack exhausted" if the stack pointer, minus the
+    /// frame size estimate, is below `exec.stack_limit`.
+    pub fn check_stack(&mut self, b: &mut FunctionBuilder<'_>, frame_estimate: u32) {
+        let sp = b.ins().get_stack_pointer(POINTER);
+        let limit = b.ins().load(POINTER, self.flags(self.regions.exec), self.exec, ExecCtx::OFFSET_STACK_LIMIT);
+        let limit = if frame_estimate > 0 { b.ins().iadd_imm_s(limit, frame_estimate as i64) } else { limit };
+        let below = b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        self.trap_if(b, below, TrapCode::StackOverflow);
+    }
+
+    // ----- memory ------------------------------------------------------------
+
+    fn memory_descriptor(&self, b: &mut FunctionBuilder<'_>, memory: u32) -> Value {
+        self.vmctx_word(b, self.offsets.memory(memory))
+    }
+
+    /// The native address of a `size`-byte access at `addr + offset` in
+    /// `memory`, after a bounds check that traps.
+    pub fn heap_address(&mut self, b: &mut FunctionBuilder<'_>, memory: u32, addr: Value, offset: u64, size: u32) -> Value {
+        let descriptor = self.memory_descriptor(b, memory);
+        let flags = self.flags(self.regions.descriptors);
+        let length = b.ins().load(types::I64, flags, descriptor, VMMemory::OFFSET_LENGTH);
+        let base = b.ins().load(POINTER, flags, descriptor, VMMemory::OFFSET_BASE);
+        let addr = b.ins().uextend(types::I64, addr);
+        // offset < 2^32 and size <= 8, so this cannot wrap in 64 bits.
+        let end = b.ins().iadd_imm_s(addr, (offset + size as u64) as i64);
+        let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+        self.trap_if(b, out_of_bounds, TrapCode::MemoryOutOfBounds);
+        let native = b.ins().iadd(base, addr);
+        if offset > 0 {
+            b.ins().iadd_imm_s(native, offset as i64)
+        } else {
+            native
+        }
+    }
+
+    /// Flags for a checked linear-memory access.
+    pub fn heap_flags(&self) -> MemFlagsData {
+        MemFlagsData::new().with_notrap().with_alias_region(Some(self.regions.heap))
+    }
+
+    /// `memory.size` in pages.
+    pub fn memory_size(&mut self, b: &mut FunctionBuilder<'_>, memory: u32) -> Value {
+        let descriptor = self.memory_descriptor(b, memory);
+        let length = b.ins().load(types::I64, self.flags(self.regions.descriptors), descriptor, VMMemory::OFFSET_LENGTH);
+        let pages = b.ins().ushr_imm_u(length, 16);
+        b.ins().ireduce(types::I32, pages)
+    }
+
+    // ----- globals -----------------------------------------------------------
+
+    pub fn global_get(&mut self, b: &mut FunctionBuilder<'_>, global: u32) -> Value {
+        let ty = self.info.globals[global as usize];
+        let cell = self.vmctx_word(b, self.offsets.global(global));
+        let mut flags = self.flags(self.regions.globals);
+        if !ty.mutable {
+            flags = flags.with_readonly().with_can_move();
+        }
+        b.ins().load(abi::ir_type(ty.content), flags, cell, 0)
+    }
+
+    pub fn global_set(&mut self, b: &mut FunctionBuilder<'_>, global: u32, value: Value) {
+        let cell = self.vmctx_word(b, self.offsets.global(global));
+        b.ins().store(self.flags(self.regions.globals), value, cell, 0);
+    }
+
+    // ----- tables ------------------------------------------------------------
+
+    fn table_descriptor(&self, b: &mut FunctionBuilder<'_>, table: u32) -> Value {
+        self.vmctx_word(b, self.offsets.table(table))
+    }
+
+    pub fn table_size(&mut self, b: &mut FunctionBuilder<'_>, table: u32) -> Value {
+        let descriptor = self.table_descriptor(b, table);
+        let length = b.ins().load(types::I64, self.flags(self.regions.descriptors), descriptor, VMTable::OFFSET_LENGTH);
+        b.ins().ireduce(types::I32, length)
+    }
+
+    /// Address of element `index` of `table`, trapping with `code` when out of bounds.
+    fn table_element_address(&mut self, b: &mut FunctionBuilder<'_>, table: u32, index: Value, code: TrapCode) -> Value {
+        let descriptor = self.table_descriptor(b, table);
+        let flags = self.flags(self.regions.descriptors);
+        let length = b.ins().load(types::I64, flags, descriptor, VMTable::OFFSET_LENGTH);
+        let index = b.ins().uextend(types::I64, index);
+        let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
+        self.trap_if(b, out_of_bounds, code);
+        let base = b.ins().load(POINTER, flags, descriptor, VMTable::OFFSET_BASE);
+        let byte_offset = b.ins().ishl_imm_u(index, 3);
+        b.ins().iadd(base, byte_offset)
+    }
+
+    pub fn table_get(&mut self, b: &mut FunctionBuilder<'_>, table: u32, index: Value) -> Value {
+        let address = self.table_element_address(b, table, index, TrapCode::TableOutOfBounds);
+        b.ins().load(POINTER, self.flags(self.regions.elements), address, 0)
+    }
+
+    pub fn table_set(&mut self, b: &mut FunctionBuilder<'_>, table: u32, index: Value, value: Value) {
+        let address = self.table_element_address(b, table, index, TrapCode::TableOutOfBounds);
+        b.ins().store(self.flags(self.regions.elements), value, address, 0);
+    }
+
+    // ----- functions ---------------------------------------------------------
+
+    /// The `*const VMFuncRef` of function `func` (what `ref.func` yields).
+    pub fn funcref(&mut self, b: &mut FunctionBuilder<'_>, func: u32) -> Value {
+        self.vmctx_word(b, self.offsets.funcref(func))
+    }
+
+    fn signature(&mut self, b: &mut FunctionBuilder<'_>, type_index: u32) -> ir::SigRef {
+        if let Some(sig) = self.signatures.get(&type_index) {
+            return *sig;
+        }
+        let sig = b.import_signature(abi::wasm_signature(&self.info.types[type_index as usize]));
+        self.signatures.insert(type_index, sig);
+        sig
+    }
+
+    /// Emits a call to function `func` with the Wasm arguments `args`; returns
+    /// the call instruction (results are read by the caller of this method).
+    pub fn call(&mut self, b: &mut FunctionBuilder<'_>, func: u32, args: &[Value]) -> ir::Inst {
+        let type_index = self.info.functions[func as usize];
+        if self.info.is_imported_function(func) {
+            let funcref = self.funcref(b, func);
+            return self.call_funcref(b, type_index, funcref, args);
+        }
+        let callee = match self.direct_funcs.get(&func) {
+            Some(callee) => *callee,
+            None => {
+                let signature = self.signature(b, type_index);
+                let defined = func - self.info.num_imported_functions;
+                let name = b.func.declare_imported_user_function(crate::compile::function_name(defined));
+                let callee = b.import_function(ir::ExtFuncData {
+                    name: ir::ExternalName::user(name),
+                    signature,
+                    colocated: true,
+                    patchable: false,
+                });
+                self.direct_funcs.insert(func, callee);
+                callee
+            }
+        };
+        let mut full_args = vec![self.vmctx, self.exec];
+        full_args.extend_from_slice(args);
+        b.ins().call(callee, &full_args)
+    }
+
+    /// Calls through a non-null `*const VMFuncRef` already checked to be of
+    /// type `type_index`.
+    pub fn call_funcref(&mut self, b: &mut FunctionBuilder<'_>, type_index: u32, funcref: Value, args: &[Value]) -> ir::Inst {
+        let flags = MemFlagsData::trusted().with_readonly();
+        let func_ptr = b.ins().load(POINTER, flags, funcref, VMFuncRef::OFFSET_FUNC_PTR);
+        let callee_vmctx = b.ins().load(POINTER, flags, funcref, VMFuncRef::OFFSET_VMCTX);
+        let signature = self.signature(b, type_index);
+        let mut full_args = vec![callee_vmctx, self.exec];
+        full_args.extend_from_slice(args);
+        b.ins().call_indirect(signature, func_ptr, &full_args)
+    }
+
+    /// `call_indirect`: loads element `index` of `table`, checks it is
+    /// in bounds, non-null and of type `type_index`, and calls it.
+    pub fn call_indirect(&mut self, b: &mut FunctionBuilder<'_>, type_index: u32, table: u32, index: Value, args: &[Value]) -> ir::Inst {
+        let address = self.table_element_address(b, table, index, TrapCode::UndefinedElement);
+        let funcref = b.ins().load(POINTER, self.flags(self.regions.elements), address, 0);
+        let is_null = b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
+        self.trap_if(b, is_null, TrapCode::IndirectCallToNull);
+        let actual = b.ins().load(types::I32, MemFlagsData::trusted().with_readonly(), funcref, VMFuncRef::OFFSET_TYPE_ID);
+        let expected = self.type_ids[type_index as usize];
+        let mismatch = b.ins().icmp_imm_u(IntCC::NotEqual, actual, expected as i64);
+        self.trap_if(b, mismatch, TrapCode::BadSignature);
+        self.call_funcref(b, type_index, funcref, args)
+    }
+
+    pub fn func_type(&self, type_index: u32) -> &FuncType {
+        &self.info.types[type_index as usize]
+    }
+
+    // ----- builtins ----------------------------------------------------------
+
+    /// Calls a runtime builtin with `(vmctx, exec, args...)`; `returns_u32`
+    /// says whether it returns a value. Builtins that can trap are followed by
+    /// a state check.
+    pub fn call_builtin(&mut self, b: &mut FunctionBuilder<'_>, builtin: Builtin, args: &[Value], returns_u32: bool) -> Option<Value> {
+        let table = self.vmctx_word(b, VMOffsets::BUILTINS);
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        let function = b.ins().load(POINTER, flags, table, (builtin as usize * 8) as i32);
+        // Each builtin has one fixed signature.
+        let key = builtin as usize;
+        let signature = match self.builtin_signatures.get(&key) {
+            Some(sig) => *sig,
+            None => {
+                let mut sig = Signature::new(self.call_conv);
+                sig.params.push(AbiParam::new(POINTER));
+                sig.params.push(AbiParam::new(POINTER));
+                for arg in args {
+                    sig.params.push(AbiParam::new(b.func.dfg.value_type(*arg)));
+                }
+                if returns_u32 {
+                    sig.returns.push(AbiParam::new(types::I32));
+                }
+                let sig = b.import_signature(sig);
+                self.builtin_signatures.insert(key, sig);
+                sig
+            }
+        };
+        let mut full_args = vec![self.vmctx, self.exec];
+        full_args.extend_from_slice(args);
+        let call = b.ins().call_indirect(signature, function, &full_args);
+        if returns_u32 {
+            Some(b.inst_results(call)[0])
+        } else {
+            self.check_state(b);
+            None
+        }
+    }
+}

@@ -1,0 +1,654 @@
+//! The one `match` over WebAssembly operators.
+
+use super::control::{ControlFrame, FrameKind};
+use super::numeric::{self, DivKind};
+use super::Translation;
+use crate::abi::{self, POINTER};
+use crate::error::CompileError;
+use crate::vm::{Builtin, TrapCode};
+use cranelift_codegen::ir::{
+    self, condcodes::FloatCC, condcodes::IntCC, types, BlockArg, InstBuilder, JumpTableData, MemFlagsData, Type, Value,
+};
+use wasmparser::{BlockType, MemArg, Operator};
+
+impl Translation<'_, '_> {
+    pub fn operator(&mut self, op: Operator<'_>) -> Result<(), CompileError> {
+        if !self.reachable {
+            return self.dead_operator(op);
+        }
+        use Operator::*;
+        match op {
+            // ----- control ---------------------------------------------------
+            Nop => {}
+            Unreachable => {
+                let trap = self.env.trap_block(&mut self.b, TrapCode::Unreachable);
+                self.b.ins().jump(trap, &[]);
+                self.reachable = false;
+            }
+            Block { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let next = self.block_with_params(&results);
+                self.push_frame(FrameKind::Block, next, params, results);
+            }
+            Loop { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let header = self.block_with_params(&params);
+                let args = self.popn(params.len());
+                self.b.ins().jump(header, &block_args(&args));
+                self.b.switch_to_block(header);
+                let header_params = self.b.block_params(header).to_vec();
+                self.stack.extend(header_params);
+                let next = self.block_with_params(&results);
+                self.push_frame(FrameKind::Loop { header }, next, params, results);
+            }
+            If { blockty } => {
+                let condition = self.pop();
+                let (params, results) = self.block_type(blockty)?;
+                let then_block = self.b.create_block();
+                let else_block = self.b.create_block();
+                self.b.ins().brif(condition, then_block, &[], else_block, &[]);
+                self.b.seal_block(then_block);
+                self.b.seal_block(else_block);
+                self.b.switch_to_block(then_block);
+                let next = self.block_with_params(&results);
+                let param_values = self.stack[self.stack.len() - params.len()..].to_vec();
+                self.push_frame(FrameKind::If { else_block, params: param_values, has_else: false }, next, params, results);
+            }
+            Else => self.else_arm(),
+            End => self.end_frame(),
+            Br { relative_depth } => {
+                self.branch(relative_depth);
+                self.reachable = false;
+            }
+            BrIf { relative_depth } => {
+                let condition = self.pop();
+                let frame = self.frame_mut(relative_depth);
+                frame.next_reachable |= !frame.is_loop();
+                let (target, arity) = (frame.branch_target(), frame.branch_arity());
+                let args = block_args(&self.stack[self.stack.len() - arity..]);
+                let next = self.b.create_block();
+                self.b.ins().brif(condition, target, &args, next, &[]);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+            }
+            BrTable { targets } => {
+                let index = self.pop();
+                let depths = targets.targets().collect::<Result<Vec<u32>, _>>()?;
+                self.branch_table(index, &depths, targets.default());
+                self.reachable = false;
+            }
+            Return => {
+                let depth = (self.control.len() - 1) as u32;
+                self.branch(depth);
+                self.reachable = false;
+            }
+            Call { function_index } => {
+                let type_index = self.env.info.functions[function_index as usize];
+                let (args, area) = self.call_args(type_index);
+                let call = self.env.call(&mut self.b, function_index, &args);
+                self.call_results(call, type_index, area);
+            }
+            CallIndirect { type_index, table_index } => {
+                let index = self.pop();
+                let (args, area) = self.call_args(type_index);
+                let call = self.env.call_indirect(&mut self.b, type_index, table_index, index, &args);
+                self.call_results(call, type_index, area);
+            }
+
+            // ----- parametric and variables ----------------------------------
+            Drop => {
+                self.pop();
+            }
+            Select | TypedSelect { .. } => {
+                let condition = self.pop();
+                let (a, b) = self.pop2();
+                let v = self.b.ins().select(condition, a, b);
+                self.push(v);
+            }
+            LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[local_index as usize]);
+                self.push(v);
+            }
+            LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated: local.tee has an operand");
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            GlobalGet { global_index } => {
+                let v = self.env.global_get(&mut self.b, global_index);
+                self.push(v);
+            }
+            GlobalSet { global_index } => {
+                let v = self.pop();
+                self.env.global_set(&mut self.b, global_index, v);
+            }
+
+            // ----- memory ----------------------------------------------------
+            I32Load { memarg } => self.load(memarg, types::I32, 4, Load::Plain),
+            I64Load { memarg } => self.load(memarg, types::I64, 8, Load::Plain),
+            F32Load { memarg } => self.load(memarg, types::F32, 4, Load::Plain),
+            F64Load { memarg } => self.load(memarg, types::F64, 8, Load::Plain),
+            I32Load8S { memarg } => self.load(memarg, types::I32, 1, Load::Signed),
+            I32Load8U { memarg } => self.load(memarg, types::I32, 1, Load::Unsigned),
+            I32Load16S { memarg } => self.load(memarg, types::I32, 2, Load::Signed),
+            I32Load16U { memarg } => self.load(memarg, types::I32, 2, Load::Unsigned),
+            I64Load8S { memarg } => self.load(memarg, types::I64, 1, Load::Signed),
+            I64Load8U { memarg } => self.load(memarg, types::I64, 1, Load::Unsigned),
+            I64Load16S { memarg } => self.load(memarg, types::I64, 2, Load::Signed),
+            I64Load16U { memarg } => self.load(memarg, types::I64, 2, Load::Unsigned),
+            I64Load32S { memarg } => self.load(memarg, types::I64, 4, Load::Signed),
+            I64Load32U { memarg } => self.load(memarg, types::I64, 4, Load::Unsigned),
+            I32Store { memarg } | F32Store { memarg } => self.store(memarg, 4, false),
+            I64Store { memarg } | F64Store { memarg } => self.store(memarg, 8, false),
+            I32Store8 { memarg } | I64Store8 { memarg } => self.store(memarg, 1, true),
+            I32Store16 { memarg } | I64Store16 { memarg } => self.store(memarg, 2, true),
+            I64Store32 { memarg } => self.store(memarg, 4, true),
+            MemorySize { mem } => {
+                let v = self.env.memory_size(&mut self.b, mem);
+                self.push(v);
+            }
+            MemoryGrow { mem } => {
+                let delta = self.pop();
+                let mem = self.b.ins().iconst(types::I32, mem as i64);
+                let v = self.builtin_value(Builtin::MemoryGrow, &[mem, delta]);
+                self.push(v);
+            }
+            MemoryFill { mem } => {
+                let (dst, value, len) = self.pop3();
+                let mem = self.b.ins().iconst(types::I32, mem as i64);
+                self.builtin(Builtin::MemoryFill, &[mem, dst, value, len]);
+            }
+            MemoryCopy { dst_mem, src_mem } => {
+                let (dst, src, len) = self.pop3();
+                let dst_mem = self.b.ins().iconst(types::I32, dst_mem as i64);
+                let src_mem = self.b.ins().iconst(types::I32, src_mem as i64);
+                self.builtin(Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
+            }
+            MemoryInit { data_index, mem } => {
+                let (dst, src, len) = self.pop3();
+                let mem = self.b.ins().iconst(types::I32, mem as i64);
+                let data = self.b.ins().iconst(types::I32, data_index as i64);
+                self.builtin(Builtin::MemoryInit, &[mem, data, dst, src, len]);
+            }
+            DataDrop { data_index } => {
+                let data = self.b.ins().iconst(types::I32, data_index as i64);
+                self.builtin(Builtin::DataDrop, &[data]);
+            }
+
+            // ----- tables and references -------------------------------------
+            TableGet { table } => {
+                let index = self.pop();
+                let v = self.env.table_get(&mut self.b, table, index);
+                self.push(v);
+            }
+            TableSet { table } => {
+                let (index, value) = self.pop2();
+                self.env.table_set(&mut self.b, table, index, value);
+            }
+            TableSize { table } => {
+                let v = self.env.table_size(&mut self.b, table);
+                self.push(v);
+            }
+            TableGrow { table } => {
+                let (init, delta) = self.pop2();
+                let table = self.b.ins().iconst(types::I32, table as i64);
+                let v = self.builtin_value(Builtin::TableGrow, &[table, init, delta]);
+                self.push(v);
+            }
+            TableFill { table } => {
+                let (dst, value, len) = self.pop3();
+                let table = self.b.ins().iconst(types::I32, table as i64);
+                self.builtin(Builtin::TableFill, &[table, dst, value, len]);
+            }
+            TableCopy { dst_table, src_table } => {
+                let (dst, src, len) = self.pop3();
+                let dst_table = self.b.ins().iconst(types::I32, dst_table as i64);
+                let src_table = self.b.ins().iconst(types::I32, src_table as i64);
+                self.builtin(Builtin::TableCopy, &[dst_table, src_table, dst, src, len]);
+            }
+            TableInit { elem_index, table } => {
+                let (dst, src, len) = self.pop3();
+                let table = self.b.ins().iconst(types::I32, table as i64);
+                let elem = self.b.ins().iconst(types::I32, elem_index as i64);
+                self.builtin(Builtin::TableInit, &[table, elem, dst, src, len]);
+            }
+            ElemDrop { elem_index } => {
+                let elem = self.b.ins().iconst(types::I32, elem_index as i64);
+                self.builtin(Builtin::ElemDrop, &[elem]);
+            }
+            RefNull { .. } => {
+                let v = self.b.ins().iconst(POINTER, 0);
+                self.push(v);
+            }
+            RefIsNull => {
+                let r = self.pop();
+                let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                let v = self.b.ins().uextend(types::I32, is_null);
+                self.push(v);
+            }
+            RefFunc { function_index } => {
+                let v = self.env.funcref(&mut self.b, function_index);
+                self.push(v);
+            }
+
+            // ----- constants -------------------------------------------------
+            I32Const { value } => {
+                let v = self.b.ins().iconst(types::I32, value as i64);
+                self.push(v);
+            }
+            I64Const { value } => {
+                let v = self.b.ins().iconst(types::I64, value);
+                self.push(v);
+            }
+            F32Const { value } => {
+                let v = self.b.ins().f32const(ir::immediates::Ieee32::with_bits(value.bits()));
+                self.push(v);
+            }
+            F64Const { value } => {
+                let v = self.b.ins().f64const(ir::immediates::Ieee64::with_bits(value.bits()));
+                self.push(v);
+            }
+
+            // ----- integer ---------------------------------------------------
+            I32Eqz | I64Eqz => {
+                let x = self.pop();
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+                self.push_bool(c);
+            }
+            I32Eq | I64Eq => self.icmp(IntCC::Equal),
+            I32Ne | I64Ne => self.icmp(IntCC::NotEqual),
+            I32LtS | I64LtS => self.icmp(IntCC::SignedLessThan),
+            I32LtU | I64LtU => self.icmp(IntCC::UnsignedLessThan),
+            I32GtS | I64GtS => self.icmp(IntCC::SignedGreaterThan),
+            I32GtU | I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
+            I32LeS | I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
+            I32LeU | I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
+            I32GeS | I64GeS => self.icmp(IntCC::SignedGreaterThanOrEqual),
+            I32GeU | I64GeU => self.icmp(IntCC::UnsignedGreaterThanOrEqual),
+            I32Clz | I64Clz => self.unary(|b, x| b.ins().clz(x)),
+            I32Ctz | I64Ctz => self.unary(|b, x| b.ins().ctz(x)),
+            I32Popcnt | I64Popcnt => self.unary(|b, x| b.ins().popcnt(x)),
+            I32Add | I64Add => self.binary(|b, x, y| b.ins().iadd(x, y)),
+            I32Sub | I64Sub => self.binary(|b, x, y| b.ins().isub(x, y)),
+            I32Mul | I64Mul => self.binary(|b, x, y| b.ins().imul(x, y)),
+            I32DivS | I64DivS => self.div(DivKind::DivS),
+            I32DivU | I64DivU => self.div(DivKind::DivU),
+            I32RemS | I64RemS => self.div(DivKind::RemS),
+            I32RemU | I64RemU => self.div(DivKind::RemU),
+            I32And | I64And => self.binary(|b, x, y| b.ins().band(x, y)),
+            I32Or | I64Or => self.binary(|b, x, y| b.ins().bor(x, y)),
+            I32Xor | I64Xor => self.binary(|b, x, y| b.ins().bxor(x, y)),
+            // Cranelift's shifts and rotates take the amount modulo the bit
+            // width, exactly as Wasm does.
+            I32Shl | I64Shl => self.binary(|b, x, y| b.ins().ishl(x, y)),
+            I32ShrS | I64ShrS => self.binary(|b, x, y| b.ins().sshr(x, y)),
+            I32ShrU | I64ShrU => self.binary(|b, x, y| b.ins().ushr(x, y)),
+            I32Rotl | I64Rotl => self.binary(|b, x, y| b.ins().rotl(x, y)),
+            I32Rotr | I64Rotr => self.binary(|b, x, y| b.ins().rotr(x, y)),
+
+            // ----- floating point --------------------------------------------
+            F32Eq | F64Eq => self.fcmp(FloatCC::Equal),
+            F32Ne | F64Ne => self.fcmp(FloatCC::NotEqual),
+            F32Lt | F64Lt => self.fcmp(FloatCC::LessThan),
+            F32Gt | F64Gt => self.fcmp(FloatCC::GreaterThan),
+            F32Le | F64Le => self.fcmp(FloatCC::LessThanOrEqual),
+            F32Ge | F64Ge => self.fcmp(FloatCC::GreaterThanOrEqual),
+            F32Abs | F64Abs => self.unary(|b, x| b.ins().fabs(x)),
+            F32Neg | F64Neg => self.unary(|b, x| b.ins().fneg(x)),
+            F32Ceil | F64Ceil => self.unary(|b, x| b.ins().ceil(x)),
+            F32Floor | F64Floor => self.unary(|b, x| b.ins().floor(x)),
+            F32Trunc | F64Trunc => self.unary(|b, x| b.ins().trunc(x)),
+            F32Nearest | F64Nearest => self.unary(|b, x| b.ins().nearest(x)),
+            F32Sqrt | F64Sqrt => self.unary(|b, x| b.ins().sqrt(x)),
+            F32Add | F64Add => self.binary(|b, x, y| b.ins().fadd(x, y)),
+            F32Sub | F64Sub => self.binary(|b, x, y| b.ins().fsub(x, y)),
+            F32Mul | F64Mul => self.binary(|b, x, y| b.ins().fmul(x, y)),
+            F32Div | F64Div => self.binary(|b, x, y| b.ins().fdiv(x, y)),
+            // Cranelift's fmin/fmax propagate NaN and order -0 below +0, as Wasm requires.
+            F32Min | F64Min => self.binary(|b, x, y| b.ins().fmin(x, y)),
+            F32Max | F64Max => self.binary(|b, x, y| b.ins().fmax(x, y)),
+            F32Copysign | F64Copysign => self.binary(|b, x, y| b.ins().fcopysign(x, y)),
+
+            // ----- conversions -----------------------------------------------
+            I32WrapI64 => self.unary(|b, x| b.ins().ireduce(types::I32, x)),
+            I64ExtendI32S => self.unary(|b, x| b.ins().sextend(types::I64, x)),
+            I64ExtendI32U => self.unary(|b, x| b.ins().uextend(types::I64, x)),
+            I32Extend8S => self.sign_extend(types::I8, types::I32),
+            I32Extend16S => self.sign_extend(types::I16, types::I32),
+            I64Extend8S => self.sign_extend(types::I8, types::I64),
+            I64Extend16S => self.sign_extend(types::I16, types::I64),
+            I64Extend32S => self.sign_extend(types::I32, types::I64),
+            I32TruncF32S | I32TruncF64S => self.trunc(types::I32, true),
+            I32TruncF32U | I32TruncF64U => self.trunc(types::I32, false),
+            I64TruncF32S | I64TruncF64S => self.trunc(types::I64, true),
+            I64TruncF32U | I64TruncF64U => self.trunc(types::I64, false),
+            I32TruncSatF32S | I32TruncSatF64S => self.unary(|b, x| b.ins().fcvt_to_sint_sat(types::I32, x)),
+            I32TruncSatF32U | I32TruncSatF64U => self.unary(|b, x| b.ins().fcvt_to_uint_sat(types::I32, x)),
+            I64TruncSatF32S | I64TruncSatF64S => self.unary(|b, x| b.ins().fcvt_to_sint_sat(types::I64, x)),
+            I64TruncSatF32U | I64TruncSatF64U => self.unary(|b, x| b.ins().fcvt_to_uint_sat(types::I64, x)),
+            F32ConvertI32S | F32ConvertI64S => self.unary(|b, x| b.ins().fcvt_from_sint(types::F32, x)),
+            F32ConvertI32U | F32ConvertI64U => self.unary(|b, x| b.ins().fcvt_from_uint(types::F32, x)),
+            F64ConvertI32S | F64ConvertI64S => self.unary(|b, x| b.ins().fcvt_from_sint(types::F64, x)),
+            F64ConvertI32U | F64ConvertI64U => self.unary(|b, x| b.ins().fcvt_from_uint(types::F64, x)),
+            F32DemoteF64 => self.unary(|b, x| b.ins().fdemote(types::F32, x)),
+            F64PromoteF32 => self.unary(|b, x| b.ins().fpromote(types::F64, x)),
+            I32ReinterpretF32 => self.unary(|b, x| b.ins().bitcast(types::I32, MemFlagsData::new(), x)),
+            I64ReinterpretF64 => self.unary(|b, x| b.ins().bitcast(types::I64, MemFlagsData::new(), x)),
+            F32ReinterpretI32 => self.unary(|b, x| b.ins().bitcast(types::F32, MemFlagsData::new(), x)),
+            F64ReinterpretI64 => self.unary(|b, x| b.ins().bitcast(types::F64, MemFlagsData::new(), x)),
+
+            other => return Err(CompileError::Unsupported(format!("operator {other:?}"))),
+        }
+        Ok(())
+    }
+
+    /// Unreachable code: only the nesting structure matters.
+    fn dead_operator(&mut self, op: Operator<'_>) -> Result<(), CompileError> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.dead_depth += 1,
+            Operator::Else if self.dead_depth == 0 => self.else_arm(),
+            Operator::End if self.dead_depth == 0 => self.end_frame(),
+            Operator::End => self.dead_depth -= 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    // ----- control helpers ---------------------------------------------------
+
+    fn block_type(&self, blockty: BlockType) -> Result<(Vec<Type>, Vec<Type>), CompileError> {
+        Ok(match blockty {
+            BlockType::Empty => (Vec::new(), Vec::new()),
+            BlockType::Type(t) => (Vec::new(), vec![abi::ir_type(crate::parse::val_type(t)?)]),
+            BlockType::FuncType(index) => {
+                let ty = self.env.func_type(index);
+                (
+                    ty.params.iter().map(|t| abi::ir_type(*t)).collect(),
+                    ty.results.iter().map(|t| abi::ir_type(*t)).collect(),
+                )
+            }
+        })
+    }
+
+    fn block_with_params(&mut self, types: &[Type]) -> ir::Block {
+        let block = self.b.create_block();
+        for t in types {
+            self.b.append_block_param(block, *t);
+        }
+        block
+    }
+
+    fn push_frame(&mut self, kind: FrameKind, next: ir::Block, param_types: Vec<Type>, result_types: Vec<Type>) {
+        let height = self.stack.len() - param_types.len();
+        self.control.push(ControlFrame { kind, next, param_types, result_types, height, next_reachable: false });
+    }
+
+    fn frame_mut(&mut self, relative_depth: u32) -> &mut ControlFrame {
+        let index = self.control.len() - 1 - relative_depth as usize;
+        &mut self.control[index]
+    }
+
+    /// `br relative_depth`, taking the branch's values from the stack top.
+    fn branch(&mut self, relative_depth: u32) {
+        let frame = self.frame_mut(relative_depth);
+        frame.next_reachable |= !frame.is_loop();
+        let (target, arity) = (frame.branch_target(), frame.branch_arity());
+        let args = block_args(&self.stack[self.stack.len() - arity..]);
+        self.b.ins().jump(target, &args);
+    }
+
+    /// `br_table`: a jump table, through one forwarding block per distinct
+    /// target when the branch carries values (jump-table edges cannot).
+    fn branch_table(&mut self, index: Value, depths: &[u32], default: u32) {
+        let arity = self.frame_mut(default).branch_arity();
+        let args = block_args(&self.stack[self.stack.len() - arity..]);
+        let mut forwarders: Vec<(u32, ir::Block)> = Vec::new();
+        let mut edge = |this: &mut Self, depth: u32| -> ir::Block {
+            let frame = this.frame_mut(depth);
+            frame.next_reachable |= !frame.is_loop();
+            let target = frame.branch_target();
+            if arity == 0 {
+                return target;
+            }
+            if let Some((_, block)) = forwarders.iter().find(|(d, _)| *d == depth) {
+                return *block;
+            }
+            let block = this.b.create_block();
+            forwarders.push((depth, block));
+            block
+        };
+        let default_block = edge(self, default);
+        let blocks: Vec<ir::Block> = depths.iter().map(|d| edge(self, *d)).collect();
+        let default_call = self.b.func.dfg.block_call(default_block, &[]);
+        let calls: Vec<_> = blocks.iter().map(|block| self.b.func.dfg.block_call(*block, &[])).collect();
+        let table = self.b.create_jump_table(JumpTableData::new(default_call, &calls));
+        self.b.ins().br_table(index, table);
+        for (depth, block) in forwarders {
+            let target = self.frame_mut(depth).branch_target();
+            self.b.seal_block(block);
+            self.b.switch_to_block(block);
+            self.b.ins().jump(target, &args);
+        }
+    }
+
+    fn else_arm(&mut self) {
+        let reachable = self.reachable;
+        let frame = self.control.last_mut().expect("validated: else inside if");
+        let FrameKind::If { else_block, params, has_else } = &mut frame.kind else {
+            unreachable!("validated: else inside if")
+        };
+        *has_else = true;
+        let (else_block, params) = (*else_block, params.clone());
+        let (next, height, results) = (frame.next, frame.height, frame.result_types.len());
+        if reachable {
+            frame.next_reachable = true;
+            let args = block_args(&self.stack[self.stack.len() - results..]);
+            self.b.ins().jump(next, &args);
+        }
+        self.stack.truncate(height);
+        self.stack.extend(params);
+        self.b.switch_to_block(else_block);
+        self.reachable = true;
+        self.dead_depth = 0;
+    }
+
+    fn end_frame(&mut self) {
+        let mut frame = self.control.pop().expect("validated: end matches a frame");
+        if self.reachable {
+            frame.next_reachable = true;
+            let args = block_args(&self.stack[self.stack.len() - frame.result_types.len()..]);
+            self.b.ins().jump(frame.next, &args);
+        }
+        if let FrameKind::If { else_block, params, has_else: false } = &frame.kind {
+            // No else arm: the implicit one passes the parameters through.
+            self.b.switch_to_block(*else_block);
+            self.b.ins().jump(frame.next, &block_args(params));
+            frame.next_reachable = true;
+        }
+        if let FrameKind::Loop { header } = frame.kind {
+            self.b.seal_block(header);
+        }
+        self.stack.truncate(frame.height);
+        self.b.switch_to_block(frame.next);
+        self.b.seal_block(frame.next);
+        let results = self.b.block_params(frame.next).to_vec();
+        self.stack.extend(results);
+        self.reachable = frame.next_reachable;
+    }
+
+    /// Pops a call's arguments; for a callee returning through memory,
+    /// allocates the area and passes its address first.
+    fn call_args(&mut self, type_index: u32) -> (Vec<Value>, Option<Value>) {
+        let ty = self.env.func_type(type_index);
+        let (params, results, uses_area) = (ty.params.len(), ty.results.len(), abi::uses_return_area(ty));
+        let wasm_args = self.popn(params);
+        if !uses_area {
+            return (wasm_args, None);
+        }
+        let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            (results * 8) as u32,
+            3,
+        ));
+        let area = self.b.ins().stack_addr(POINTER, slot, 0);
+        let mut args = vec![area];
+        args.extend(wasm_args);
+        (args, Some(area))
+    }
+
+    fn call_results(&mut self, call: ir::Inst, type_index: u32, area: Option<Value>) {
+        self.env.check_state(&mut self.b);
+        let results: Vec<Type> = self.env.func_type(type_index).results.iter().map(|t| abi::ir_type(*t)).collect();
+        match area {
+            Some(area) => {
+                for (i, t) in results.iter().enumerate() {
+                    let v = self.b.ins().load(*t, MemFlagsData::trusted(), area, (i * 8) as i32);
+                    self.push(v);
+                }
+            }
+            None => {
+                let values = self.b.inst_results(call).to_vec();
+                self.stack.extend(values);
+            }
+        }
+    }
+
+    // ----- memory helpers ----------------------------------------------------
+
+    fn load(&mut self, memarg: MemArg, ty: Type, size: u32, kind: Load) {
+        let addr = self.pop();
+        let address = self.env.heap_address(&mut self.b, memory_index(&memarg), addr, memarg.offset, size);
+        let flags = self.env.heap_flags();
+        let ins = self.b.ins();
+        let v = match (kind, size) {
+            (Load::Plain, _) => ins.load(ty, flags, address, 0),
+            (Load::Signed, 1) => ins.sload8(ty, flags, address, 0),
+            (Load::Unsigned, 1) => ins.uload8(ty, flags, address, 0),
+            (Load::Signed, 2) => ins.sload16(ty, flags, address, 0),
+            (Load::Unsigned, 2) => ins.uload16(ty, flags, address, 0),
+            (Load::Signed, _) => ins.sload32(flags, address, 0),
+            (Load::Unsigned, _) => ins.uload32(flags, address, 0),
+        };
+        self.push(v);
+    }
+
+    /// Stores the value on top of the stack; `narrow` stores only its low `size` bytes.
+    fn store(&mut self, memarg: MemArg, size: u32, narrow: bool) {
+        let (addr, value) = self.pop2();
+        let address = self.env.heap_address(&mut self.b, memory_index(&memarg), addr, memarg.offset, size);
+        let flags = self.env.heap_flags();
+        let ins = self.b.ins();
+        match (narrow, size) {
+            (false, _) => ins.store(flags, value, address, 0),
+            (true, 1) => ins.istore8(flags, value, address, 0),
+            (true, 2) => ins.istore16(flags, value, address, 0),
+            (true, _) => ins.istore32(flags, value, address, 0),
+        };
+    }
+
+    fn builtin(&mut self, builtin: Builtin, args: &[Value]) {
+        self.env.call_builtin(&mut self.b, builtin, args, false);
+    }
+
+    fn builtin_value(&mut self, builtin: Builtin, args: &[Value]) -> Value {
+        self.env.call_builtin(&mut self.b, builtin, args, true).expect("builtin declared to return a value")
+    }
+
+    // ----- arithmetic helpers ------------------------------------------------
+
+    fn unary(&mut self, f: impl FnOnce(&mut cranelift_frontend::FunctionBuilder<'_>, Value) -> Value) {
+        let x = self.pop();
+        let v = f(&mut self.b, x);
+        self.push(v);
+    }
+
+    fn binary(&mut self, f: impl FnOnce(&mut cranelift_frontend::FunctionBuilder<'_>, Value, Value) -> Value) {
+        let (x, y) = self.pop2();
+        let v = f(&mut self.b, x, y);
+        self.push(v);
+    }
+
+    fn icmp(&mut self, cc: IntCC) {
+        let (x, y) = self.pop2();
+        let c = self.b.ins().icmp(cc, x, y);
+        self.push_bool(c);
+    }
+
+    fn fcmp(&mut self, cc: FloatCC) {
+        let (x, y) = self.pop2();
+        let c = self.b.ins().fcmp(cc, x, y);
+        self.push_bool(c);
+    }
+
+    /// Pushes a Cranelift `i8` truth value as a Wasm `i32`.
+    fn push_bool(&mut self, c: Value) {
+        let v = self.b.ins().uextend(types::I32, c);
+        self.push(v);
+    }
+
+    fn sign_extend(&mut self, from: Type, to: Type) {
+        self.unary(|b, x| {
+            let narrow = b.ins().ireduce(from, x);
+            b.ins().sextend(to, narrow)
+        });
+    }
+
+    fn div(&mut self, kind: DivKind) {
+        let (x, y) = self.pop2();
+        let v = numeric::div(&mut self.env, &mut self.b, kind, x, y);
+        self.push(v);
+    }
+
+    fn trunc(&mut self, to: Type, signed: bool) {
+        let x = self.pop();
+        let v = numeric::trunc(&mut self.env, &mut self.b, to, signed, x);
+        self.push(v);
+    }
+
+    // ----- operand stack -----------------------------------------------------
+
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated: operand available")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let y = self.pop();
+        let x = self.pop();
+        (x, y)
+    }
+
+    fn pop3(&mut self) -> (Value, Value, Value) {
+        let z = self.pop();
+        let (x, y) = self.pop2();
+        (x, y, z)
+    }
+
+    fn popn(&mut self, n: usize) -> Vec<Value> {
+        self.stack.split_off(self.stack.len() - n)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Load {
+    Plain,
+    Signed,
+    Unsigned,
+}
+
+/// The memory a load or store addresses (GC array targets are not validated).
+fn memory_index(memarg: &MemArg) -> u32 {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(index) | wasmparser::MemArgTarget::Array(index) => index,
+    }
+}
+
+fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::from(*v)).collect()
+}
