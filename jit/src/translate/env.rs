@@ -96,26 +96,28 @@ impl<'a> FuncEnv<'a> {
 
     // ----- traps -------------------------------------------------------------
 
-    /// The cold block that traps with `code`.
+    /// The cold block that traps with `code`. Its body is emitted by
+    /// [`FuncEnv::finish_trap_blocks`], since the frontend cannot leave a
+    /// block half-built to fill another.
     pub fn trap_block(&mut self, b: &mut FunctionBuilder<'_>, code: TrapCode) -> Block {
-        if let Some(block) = self.trap_blocks.get(&code) {
-            return *block;
-        }
-        let current = b.current_block();
-        let block = b.create_block();
-        b.set_cold_block(block);
-        b.switch_to_block(block);
+        *self.trap_blocks.entry(code).or_insert_with(|| {
+            let block = b.create_block();
+            b.set_cold_block(block);
+            block
+        })
+    }
+
+    /// Fills every trap block: record the code and state, then return.
+    pub fn finish_trap_blocks(&mut self, b: &mut FunctionBuilder<'_>) {
         let flags = self.flags(self.regions.exec);
-        let code_value = b.ins().iconst(types::I32, code as i64);
-        b.ins().store(flags, code_value, self.exec, ExecCtx::OFFSET_TRAP_CODE);
-        let state = b.ins().iconst(types::I32, STATE_TRAPPING as i64);
-        b.ins().store(flags, state, self.exec, ExecCtx::OFFSET_STATE);
-        b.ins().jump(self.propagate_block, &[]);
-        if let Some(current) = current {
-            b.switch_to_block(current);
+        for (code, block) in std::mem::take(&mut self.trap_blocks) {
+            b.switch_to_block(block);
+            let code_value = b.ins().iconst(types::I32, code as i64);
+            b.ins().store(flags, code_value, self.exec, ExecCtx::OFFSET_TRAP_CODE);
+            let state = b.ins().iconst(types::I32, STATE_TRAPPING as i64);
+            b.ins().store(flags, state, self.exec, ExecCtx::OFFSET_STATE);
+            b.ins().jump(self.propagate_block, &[]);
         }
-        self.trap_blocks.insert(code, block);
-        block
     }
 
     /// Traps with `code` when `condition` is non-zero; continues in a new block.

@@ -124,7 +124,7 @@ impl FuncTranslator {
                 });
             }
         }
-        let Translation { mut b, stack, .. } = translation;
+        let Translation { mut b, mut env, stack, .. } = translation;
 
         // The final `end` switched to the return block and pushed its parameters.
         match return_area {
@@ -139,7 +139,8 @@ impl FuncTranslator {
             }
         }
 
-        // A callee trapped: return at once with placeholder results.
+        env.finish_trap_blocks(&mut b);
+        // A trap: return at once with placeholder results.
         b.switch_to_block(propagate_block);
         if return_area.is_some() {
             b.ins().return_(&[]);
