@@ -21,3 +21,15 @@ pub use compile::{CompileOptions, CompiledModule, CompiledTrampolines, Compiler,
 pub use error::CompileError;
 pub use module_info::*;
 pub use parse::{features, parse};
+
+/// Translates one function to Cranelift IR (for tools that inspect the IR).
+pub fn translate_function(
+    isa: &dyn cranelift_codegen::isa::TargetIsa,
+    info: &ModuleInfo,
+    type_ids: &[u32],
+    wasm: &[u8],
+    func_index: u32,
+    func: &mut cranelift_codegen::ir::Function,
+) -> Result<(), CompileError> {
+    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, func)
+}

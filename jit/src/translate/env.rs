@@ -138,12 +138,14 @@ impl<'a> FuncEnv<'a> {
         b.switch_to_block(next);
     }
 
-    /// Traps with "call stack exhausted" if the stack pointer, minus the
-    /// frame size estimate, is below `exec.stack_limit`.
-    pub fn check_stack(&mut self, b: &mut FunctionBuilder<'_>, frame_estimate: u32) {
+    /// Traps with "call stack exhausted" if the stack pointer is below
+    /// `exec.stack_limit`. It is read after the prologue has allocated the
+    /// whole frame (without touching it, as probestack is off), so the frame
+    /// lies above the limit whenever the check passes; the runtime leaves
+    /// slack below the limit for prologues of callees and host calls.
+    pub fn check_stack(&mut self, b: &mut FunctionBuilder<'_>) {
         let sp = b.ins().get_stack_pointer(POINTER);
         let limit = b.ins().load(POINTER, self.flags(self.regions.exec), self.exec, ExecCtx::OFFSET_STACK_LIMIT);
-        let limit = if frame_estimate > 0 { b.ins().iadd_imm_s(limit, frame_estimate as i64) } else { limit };
         let below = b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
         self.trap_if(b, below, TrapCode::StackOverflow);
     }

@@ -85,10 +85,7 @@ impl FuncTranslator {
                 locals.push(var);
             }
         }
-        // A frame spills at most its locals and operand stack; ask for that
-        // much room below the stack pointer on entry.
-        let frame_estimate = if locals.len() > 64 { (locals.len() * 16) as u32 } else { 0 };
-        env.check_stack(&mut b, frame_estimate);
+        env.check_stack(&mut b);
 
         let return_block = b.create_block();
         let result_types: Vec<ir::Type> = ty.results.iter().map(|t| abi::ir_type(*t)).collect();

@@ -1,0 +1,20 @@
+//! Prints the optimized Cranelift IR of every function in a .wat file:
+//! `cargo run -p wasmbeam-jit --example dump_clif FILE.wat`.
+use cranelift_codegen::{control::ControlPlane, Context};
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: dump_clif FILE.wat");
+    let wasm = wat::parse_file(&path).expect("valid wat");
+    let info = wasmbeam_jit::parse(&wasm).expect("valid module");
+    let compiler = wasmbeam_jit::Compiler::new(&Default::default()).expect("host compiler");
+    let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
+    for defined in 0..info.num_defined_functions() {
+        let mut ctx = Context::new();
+        let index = info.num_imported_functions + defined;
+        wasmbeam_jit::translate_function(compiler.isa(), &info, &type_ids, &wasm, index, &mut ctx.func)
+            .expect("translates");
+        let code = ctx.compile(compiler.isa(), &mut ControlPlane::default()).expect("compiles");
+        let size = code.code_buffer().len();
+        println!("{}\n; {size} bytes of machine code\n", ctx.func.display());
+    }
+}
