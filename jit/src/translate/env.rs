@@ -10,7 +10,7 @@ use cranelift_codegen::ir::{
     Signature, Value,
 };
 use cranelift_codegen::isa::CallConv;
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
 
 /// Disjoint kinds of memory compiled code touches, for Cranelift's alias
@@ -45,6 +45,10 @@ pub struct FuncEnv<'a> {
     signatures: HashMap<u32, ir::SigRef>,
     builtin_signatures: HashMap<usize, ir::SigRef>,
     direct_funcs: HashMap<u32, ir::FuncRef>,
+    /// Base and length of memory 0 in variables, so they stay in registers
+    /// across loops. Reloaded after every call and builtin, the only points
+    /// where the memory can move or grow.
+    memory_cache: Option<(Variable, Variable)>,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -80,6 +84,44 @@ impl<'a> FuncEnv<'a> {
             signatures: HashMap::new(),
             builtin_signatures: HashMap::new(),
             direct_funcs: HashMap::new(),
+            memory_cache: None,
+        }
+    }
+
+    /// Declares the cached memory variables and loads them; call once at
+    /// function entry. Unused loads are removed by Cranelift.
+    pub fn init_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
+        if self.info.memories.is_empty() {
+            return;
+        }
+        let base = b.declare_var(POINTER);
+        let length = b.declare_var(types::I64);
+        self.memory_cache = Some((base, length));
+        self.reload_memory_cache(b);
+    }
+
+    fn reload_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
+        if let Some((base_var, length_var)) = self.memory_cache {
+            let descriptor = self.memory_descriptor(b, 0);
+            let flags = self.flags(self.regions.descriptors);
+            let length = b.ins().load(types::I64, flags, descriptor, VMMemory::OFFSET_LENGTH);
+            let base = b.ins().load(POINTER, flags, descriptor, VMMemory::OFFSET_BASE);
+            b.def_var(base_var, base);
+            b.def_var(length_var, length);
+        }
+    }
+
+    /// Base and length of `memory`.
+    fn memory_bounds(&mut self, b: &mut FunctionBuilder<'_>, memory: u32) -> (Value, Value) {
+        match self.memory_cache {
+            Some((base, length)) if memory == 0 => (b.use_var(base), b.use_var(length)),
+            _ => {
+                let descriptor = self.memory_descriptor(b, memory);
+                let flags = self.flags(self.regions.descriptors);
+                let length = b.ins().load(types::I64, flags, descriptor, VMMemory::OFFSET_LENGTH);
+                let base = b.ins().load(POINTER, flags, descriptor, VMMemory::OFFSET_BASE);
+                (base, length)
+            }
         }
     }
 
@@ -136,6 +178,7 @@ impl<'a> FuncEnv<'a> {
         b.ins().brif(state, self.propagate_block, &[], next, &[]);
         b.seal_block(next);
         b.switch_to_block(next);
+        self.reload_memory_cache(b);
     }
 
     /// Traps with "call stack exhausted" if the stack pointer is below
@@ -159,10 +202,7 @@ impl<'a> FuncEnv<'a> {
     /// The native address of a `size`-byte access at `addr + offset` in
     /// `memory`, after a bounds check that traps.
     pub fn heap_address(&mut self, b: &mut FunctionBuilder<'_>, memory: u32, addr: Value, offset: u64, size: u32) -> Value {
-        let descriptor = self.memory_descriptor(b, memory);
-        let flags = self.flags(self.regions.descriptors);
-        let length = b.ins().load(types::I64, flags, descriptor, VMMemory::OFFSET_LENGTH);
-        let base = b.ins().load(POINTER, flags, descriptor, VMMemory::OFFSET_BASE);
+        let (base, length) = self.memory_bounds(b, memory);
         let addr = b.ins().uextend(types::I64, addr);
         // offset < 2^32 and size <= 8, so this cannot wrap in 64 bits.
         let end = b.ins().iadd_imm_s(addr, (offset + size as u64) as i64);
@@ -183,8 +223,7 @@ impl<'a> FuncEnv<'a> {
 
     /// `memory.size` in pages.
     pub fn memory_size(&mut self, b: &mut FunctionBuilder<'_>, memory: u32) -> Value {
-        let descriptor = self.memory_descriptor(b, memory);
-        let length = b.ins().load(types::I64, self.flags(self.regions.descriptors), descriptor, VMMemory::OFFSET_LENGTH);
+        let (_, length) = self.memory_bounds(b, memory);
         let pages = b.ins().ushr_imm_u(length, 16);
         b.ins().ireduce(types::I32, pages)
     }
@@ -348,7 +387,9 @@ impl<'a> FuncEnv<'a> {
         full_args.extend_from_slice(args);
         let call = b.ins().call_indirect(signature, function, &full_args);
         if returns_u32 {
-            Some(b.inst_results(call)[0])
+            let result = b.inst_results(call)[0];
+            self.reload_memory_cache(b);
+            Some(result)
         } else {
             self.check_state(b);
             None

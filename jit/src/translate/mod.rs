@@ -86,6 +86,7 @@ impl FuncTranslator {
             }
         }
         env.check_stack(&mut b);
+        env.init_memory_cache(&mut b);
 
         let return_block = b.create_block();
         let result_types: Vec<ir::Type> = ty.results.iter().map(|t| abi::ir_type(*t)).collect();
