@@ -1,0 +1,267 @@
+//! The `wasmbeam` command line: call an export, run spec scripts, compile.
+//!
+//! Exit status: 0 success; 1 the Wasm code trapped (`invoke`) or a script
+//! assertion failed (`wast`); 2 any other error (usage, unreadable or
+//! invalid module, link error, ...).
+
+use std::process::ExitCode;
+use std::time::Instant;
+use wasmbeam::wast::{run_script, Counts};
+use wasmbeam::{read_wasm, Config, Engine, Error, ExternRef, Linker, LoadError, Module, Store, Target, Val, ValType};
+
+const USAGE: &str = "\
+usage:
+  wasmbeam invoke FILE FUNC [ARG...]          call an exported function and print its results
+  wasmbeam wast FILE...                       run WebAssembly spec scripts (.wast)
+  wasmbeam compile FILE [--target TARGET]     validate and compile; print time and code size
+
+FILE is a binary (.wasm) or text (.wat) module, told apart by content.
+ARGs are parsed by the function's parameter types: integers in decimal
+(signed or unsigned) or hex (0x...), floats as decimals, inf, -inf or nan,
+references as null (or a number for externref).
+TARGET is host (default), x86_64 or aarch64.";
+
+/// Everything that ends a command early.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}\n\n{USAGE}")]
+    Usage(String),
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    #[error("{0}")]
+    Engine(#[from] Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    fn exit(self) -> ExitCode {
+        match self {
+            CliError::Engine(Error::Trap(trap)) | CliError::Load(LoadError::Module(Error::Trap(trap))) => {
+                eprintln!("trap: {trap}");
+                ExitCode::from(1)
+            }
+            other => {
+                eprintln!("error: {other}");
+                ExitCode::from(2)
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = match std::env::args_os().skip(1).map(|a| a.into_string()).collect() {
+        Ok(args) => args,
+        Err(bad) => return CliError::Other(format!("argument is not valid UTF-8: {bad:?}")).exit(),
+    };
+    let result = match args.first().map(String::as_str) {
+        Some("invoke") => invoke(&args[1..]),
+        Some("wast") => return wast(&args[1..]),
+        Some("compile") => compile(&args[1..]),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(CliError::Usage(format!("unknown command `{other}`"))),
+        None => Err(CliError::Usage("no command given".into())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
+
+/// `invoke FILE FUNC [ARG...]`: instantiates FILE with no imports, calls
+/// FUNC and prints one result per line.
+fn invoke(args: &[String]) -> Result<(), CliError> {
+    let [file, name, raw_args @ ..] = args else {
+        return Err(CliError::Usage("invoke needs FILE and FUNC".into()));
+    };
+    let engine = Engine::default();
+    let module = Module::new(&engine, &read_wasm(file)?)?;
+    let mut store = Store::new(&engine);
+    let instance = Linker::new().instantiate(&mut store, &module)?;
+    let func = instance
+        .get_func(&store, name)
+        .ok_or_else(|| CliError::Other(format!("{file} exports no function `{name}`")))?;
+    let ty = func.ty(&store);
+    if raw_args.len() != ty.params.len() {
+        return Err(CliError::Other(format!(
+            "`{name}` has type {ty}: expected {} argument(s), got {}",
+            ty.params.len(),
+            raw_args.len()
+        )));
+    }
+    let vals = ty
+        .params
+        .iter()
+        .zip(raw_args)
+        .map(|(&ty, raw)| parse_arg(ty, raw).map_err(|e| CliError::Other(format!("argument `{raw}`: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    for result in func.call(&mut store, &vals)? {
+        println!("{}", format_val(&result));
+    }
+    Ok(())
+}
+
+/// Parses a command-line argument as a value of type `ty`.
+fn parse_arg(ty: ValType, raw: &str) -> Result<Val, String> {
+    Ok(match ty {
+        // The range checks make the narrowing casts exact: negative values
+        // fit the signed type, non-negative ones the unsigned type.
+        ValType::I32 => match parse_int(raw)? {
+            v if v < 0 && v >= i128::from(i32::MIN) => Val::I32(v as i32),
+            v if v >= 0 && v <= i128::from(u32::MAX) => Val::I32(v as u32 as i32),
+            _ => return Err("out of range for i32".into()),
+        },
+        ValType::I64 => match parse_int(raw)? {
+            v if v < 0 && v >= i128::from(i64::MIN) => Val::I64(v as i64),
+            v if v >= 0 && v <= i128::from(u64::MAX) => Val::I64(v as u64 as i64),
+            _ => return Err("out of range for i64".into()),
+        },
+        ValType::F32 => Val::F32(raw.parse::<f32>().map_err(|e| format!("not an f32: {e}"))?.to_bits()),
+        ValType::F64 => Val::F64(raw.parse::<f64>().map_err(|e| format!("not an f64: {e}"))?.to_bits()),
+        ValType::FuncRef if raw == "null" => Val::FuncRef(None),
+        ValType::FuncRef => return Err("a funcref argument can only be null".into()),
+        ValType::ExternRef if raw == "null" => Val::ExternRef(None),
+        ValType::ExternRef => {
+            let payload = raw.parse::<u64>().map_err(|e| format!("not an externref payload: {e}"))?;
+            Val::ExternRef(Some(ExternRef::new(payload).ok_or("externref payload out of range")?))
+        }
+    })
+}
+
+/// An integer in decimal or `0x` hex, with an optional sign.
+fn parse_int(raw: &str) -> Result<i128, String> {
+    let (negative, digits) = match raw.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, raw.strip_prefix('+').unwrap_or(raw)),
+    };
+    let magnitude = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        Some(hex) => u128::from_str_radix(hex, 16),
+        None => digits.parse::<u128>(),
+    }
+    .map_err(|e| format!("not an integer: {e}"))?;
+    let magnitude = i128::try_from(magnitude).map_err(|_| "integer too large".to_string())?;
+    Ok(if negative { -magnitude } else { magnitude })
+}
+
+/// Integers in signed decimal, floats as Rust prints them (`1.5`, `inf`),
+/// NaNs as `nan` / `-nan`, references in script syntax.
+fn format_val(val: &Val) -> String {
+    fn float(value: impl std::fmt::Debug, is_nan: bool, sign_negative: bool) -> String {
+        match (is_nan, sign_negative) {
+            (true, false) => "nan".into(),
+            (true, true) => "-nan".into(),
+            (false, _) => format!("{value:?}"),
+        }
+    }
+    match val {
+        Val::I32(v) => v.to_string(),
+        Val::I64(v) => v.to_string(),
+        Val::F32(bits) => {
+            let v = f32::from_bits(*bits);
+            float(v, v.is_nan(), v.is_sign_negative())
+        }
+        Val::F64(bits) => {
+            let v = f64::from_bits(*bits);
+            float(v, v.is_nan(), v.is_sign_negative())
+        }
+        Val::FuncRef(None) => "ref.null func".into(),
+        Val::FuncRef(Some(_)) => "ref.func".into(),
+        Val::ExternRef(None) => "ref.null extern".into(),
+        Val::ExternRef(Some(r)) => format!("ref.extern {}", r.payload()),
+    }
+}
+
+/// `wast FILE...`: runs each script, prints its counts and failures, then
+/// the totals as the last line.
+fn wast(files: &[String]) -> ExitCode {
+    if files.is_empty() {
+        return CliError::Usage("wast needs at least one FILE".into()).exit();
+    }
+    let engine = Engine::default();
+    let mut total = Counts::default();
+    let mut unreadable = false;
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: cannot read {file}: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let report = run_script(file, &text, &engine);
+        println!("{file}: {}", report.counts);
+        for failure in &report.failures {
+            println!("  FAILED {failure}");
+        }
+        total += report.counts;
+    }
+    println!("{total}");
+    if unreadable {
+        ExitCode::from(2)
+    } else if total.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `compile FILE [--target T]`: validates and compiles, timing only the
+/// engine's work (not reading or converting text).
+fn compile(args: &[String]) -> Result<(), CliError> {
+    let mut file = None;
+    let mut target_name = "host";
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--target" => {
+                target_name = rest.next().ok_or_else(|| CliError::Usage("--target needs a value".into()))?;
+            }
+            _ if file.is_none() && !arg.starts_with("--") => file = Some(arg),
+            other => return Err(CliError::Usage(format!("unexpected argument `{other}`"))),
+        }
+    }
+    let file = file.ok_or_else(|| CliError::Usage("compile needs FILE".into()))?;
+    let target: Target = target_name.parse().map_err(|e| CliError::Usage(format!("{e}")))?;
+    let engine = Engine::new(Config { target, ..Config::default() })?;
+    let bytes = read_wasm(file)?;
+    let start = Instant::now();
+    let module = Module::new(&engine, &bytes)?;
+    let elapsed = start.elapsed();
+    println!("target: {target_name}");
+    println!("compile time: {:.3} ms", elapsed.as_secs_f64() * 1e3);
+    println!("code size: {} bytes", module.code_size());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_in_all_accepted_forms() {
+        assert_eq!(parse_arg(ValType::I32, "-1"), Ok(Val::I32(-1)));
+        assert_eq!(parse_arg(ValType::I32, "4294967295"), Ok(Val::I32(-1)));
+        assert_eq!(parse_arg(ValType::I32, "0x80000000"), Ok(Val::I32(i32::MIN)));
+        assert!(parse_arg(ValType::I32, "4294967296").is_err());
+        assert!(parse_arg(ValType::I32, "-2147483649").is_err());
+        assert_eq!(parse_arg(ValType::I64, "18446744073709551615"), Ok(Val::I64(-1)));
+        assert_eq!(parse_arg(ValType::I64, "-9223372036854775808"), Ok(Val::I64(i64::MIN)));
+        assert!(parse_arg(ValType::I64, "0x1_0").is_err());
+    }
+
+    #[test]
+    fn floats_and_their_printing() {
+        assert_eq!(parse_arg(ValType::F32, "1.5"), Ok(Val::F32(1.5f32.to_bits())));
+        assert_eq!(parse_arg(ValType::F64, "-inf"), Ok(Val::F64(f64::NEG_INFINITY.to_bits())));
+        assert_eq!(format_val(&Val::F64(1.5f64.to_bits())), "1.5");
+        assert_eq!(format_val(&Val::F32(0.1f32.to_bits())), "0.1");
+        assert_eq!(format_val(&Val::F32(f32::INFINITY.to_bits())), "inf");
+        assert_eq!(format_val(&Val::F64(f64::NAN.to_bits())), "nan");
+        assert_eq!(format_val(&Val::F32((-f32::NAN).to_bits())), "-nan");
+        assert_eq!(format_val(&Val::I64(-5)), "-5");
+    }
+}

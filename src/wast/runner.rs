@@ -1,0 +1,256 @@
+//! Executing script directives against one store.
+
+use super::values::{arg_to_val, check_results, ValDisplay};
+use super::{encode_module, is_quoted, spectest, Outcome};
+use crate::{Engine, Error, Instance, Linker, Module, Store, Val};
+use std::collections::HashMap;
+use std::fmt;
+use wast::token::Id;
+use wast::{QuoteWat, Wat, WastDirective, WastExecute, WastInvoke};
+
+/// The state a script builds up: one store holding every instance, the
+/// linker with `spectest` and all registered instances, and the names
+/// directives refer to.
+pub(crate) struct Runner {
+    store: Store,
+    linker: Linker,
+    /// The instance of the last successful `module` directive; `None` after
+    /// a `module` directive failed, so later directives report that instead
+    /// of silently running against an older module.
+    current: Option<Instance>,
+    /// Instances by `$name`.
+    instances: HashMap<String, Instance>,
+    /// Modules of `(module definition $name ...)` directives, by name.
+    definitions: HashMap<String, Module>,
+    /// The module of the last `(module definition ...)`.
+    last_definition: Option<Module>,
+}
+
+/// Why executing an action did not produce values.
+enum ExecError {
+    /// The engine reported an error: what assertions inspect.
+    Engine(Error),
+    /// The script could not be carried out as written (unknown module or
+    /// export, unsupported value, text that does not encode): always a
+    /// failure, whatever the assertion expected.
+    Script(String),
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExecError::Engine(e) => write!(f, "{e}"),
+            ExecError::Script(message) => write!(f, "cannot run the script as written: {message}"),
+        }
+    }
+}
+
+impl From<Error> for ExecError {
+    fn from(e: Error) -> Self {
+        ExecError::Engine(e)
+    }
+}
+
+impl Runner {
+    pub(crate) fn new(engine: &Engine) -> Result<Runner, Error> {
+        let mut store = Store::new(engine);
+        let mut linker = Linker::new();
+        spectest::define(&mut store, &mut linker)?;
+        Ok(Runner {
+            store,
+            linker,
+            current: None,
+            instances: HashMap::new(),
+            definitions: HashMap::new(),
+            last_definition: None,
+        })
+    }
+
+    pub(crate) fn run(&mut self, directive: WastDirective<'_>) -> Outcome {
+        use Outcome::{Failed, Passed};
+        match directive {
+            WastDirective::Module(module) => match self.instantiate_directive(module) {
+                Ok(()) => Passed,
+                Err(e) => Failed(e.to_string()),
+            },
+            WastDirective::ModuleDefinition(mut module) => {
+                let name = module.name();
+                match encode_module(&mut module).map_err(ExecError::Script).and_then(|bytes| self.compile(&bytes)) {
+                    Ok(compiled) => {
+                        if let Some(name) = name {
+                            self.definitions.insert(name.name().to_string(), compiled.clone());
+                        }
+                        self.last_definition = Some(compiled);
+                        Passed
+                    }
+                    Err(e) => Failed(e.to_string()),
+                }
+            }
+            WastDirective::ModuleInstance { instance, module, .. } => match self.instantiate_definition(instance, module) {
+                Ok(()) => Passed,
+                Err(e) => Failed(e.to_string()),
+            },
+            WastDirective::Register { name, module, .. } => match self.instance(module) {
+                Ok(instance) => {
+                    self.linker.define_instance(&self.store, name, instance);
+                    Passed
+                }
+                Err(e) => Failed(e.to_string()),
+            },
+            WastDirective::Invoke(invoke) => match self.invoke(&invoke) {
+                Ok(_) => Passed,
+                Err(e) => Failed(format!("`{}` failed: {e}", invoke.name)),
+            },
+            WastDirective::AssertReturn { exec, results, .. } => match self.execute(exec) {
+                Ok(actual) => match check_results(&results, &actual) {
+                    Ok(()) => Passed,
+                    Err(mismatch) => Failed(mismatch),
+                },
+                Err(e) => Failed(format!("expected results, got: {e}")),
+            },
+            WastDirective::AssertTrap { exec, message, .. } => {
+                let what = match &exec {
+                    WastExecute::Wat(_) => "instantiation",
+                    _ => "call",
+                };
+                expect_trap(what, message, self.execute(exec))
+            }
+            WastDirective::AssertExhaustion { call, message, .. } => expect_trap("call", message, self.invoke(&call)),
+            WastDirective::AssertInvalid { module, message, .. } => self.expect_rejected(module, "invalid", message),
+            WastDirective::AssertMalformed { module, message, .. } => self.expect_rejected(module, "malformed", message),
+            WastDirective::AssertUnlinkable { module, message, .. } => self.expect_unlinkable(module, message),
+            other => Failed(format!("unsupported directive (not part of WebAssembly 2.0): {other:?}")),
+        }
+    }
+
+    /// `(module ...)`: compile, instantiate, make it current, name it.
+    fn instantiate_directive(&mut self, mut module: QuoteWat<'_>) -> Result<(), ExecError> {
+        self.current = None;
+        let name = module.name();
+        if let Some(name) = name {
+            self.instances.remove(name.name());
+        }
+        let bytes = encode_module(&mut module).map_err(ExecError::Script)?;
+        let compiled = self.compile(&bytes)?;
+        let instance = self.linker.instantiate(&mut self.store, &compiled)?;
+        if let Some(name) = name {
+            self.instances.insert(name.name().to_string(), instance);
+        }
+        self.current = Some(instance);
+        Ok(())
+    }
+
+    /// `(module instance $i $m)`: instantiate a defined module.
+    fn instantiate_definition(&mut self, instance: Option<Id<'_>>, module: Option<Id<'_>>) -> Result<(), ExecError> {
+        self.current = None;
+        let compiled = match module {
+            Some(id) => self.definitions.get(id.name()),
+            None => self.last_definition.as_ref(),
+        }
+        .cloned()
+        .ok_or_else(|| ExecError::Script(format!("no module definition {}", id_name(module))))?;
+        let created = self.linker.instantiate(&mut self.store, &compiled)?;
+        if let Some(id) = instance {
+            self.instances.insert(id.name().to_string(), created);
+        }
+        self.current = Some(created);
+        Ok(())
+    }
+
+    fn compile(&self, bytes: &[u8]) -> Result<Module, ExecError> {
+        Ok(Module::new(self.store.engine(), bytes)?)
+    }
+
+    /// The instance a directive names, or the current one.
+    fn instance(&self, id: Option<Id<'_>>) -> Result<Instance, ExecError> {
+        match id {
+            Some(id) => self.instances.get(id.name()).copied().ok_or_else(|| {
+                ExecError::Script(format!("no instance named ${} (its module directive failed or never ran)", id.name()))
+            }),
+            None => self.current.ok_or_else(|| {
+                ExecError::Script("no current module (no module directive yet, or the last one failed)".into())
+            }),
+        }
+    }
+
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>, ExecError> {
+        let instance = self.instance(invoke.module)?;
+        let func = instance
+            .get_func(&self.store, invoke.name)
+            .ok_or_else(|| ExecError::Script(format!("no exported function `{}`", invoke.name)))?;
+        let args = invoke.args.iter().map(arg_to_val).collect::<Result<Vec<_>, _>>().map_err(ExecError::Script)?;
+        Ok(func.call(&mut self.store, &args)?)
+    }
+
+    /// The action of an assertion: a call, reading a global, or (for
+    /// `assert_trap`) instantiating a module, which yields no values.
+    fn execute(&mut self, exec: WastExecute<'_>) -> Result<Vec<Val>, ExecError> {
+        match exec {
+            WastExecute::Invoke(invoke) => self.invoke(&invoke),
+            WastExecute::Get { module, global, .. } => {
+                let instance = self.instance(module)?;
+                let global = instance
+                    .get_global(&self.store, global)
+                    .ok_or_else(|| ExecError::Script(format!("no exported global `{global}`")))?;
+                Ok(vec![global.get(&self.store)])
+            }
+            WastExecute::Wat(mut wat) => {
+                let bytes = wat.encode().map_err(|e| ExecError::Script(format!("the module does not encode: {e}")))?;
+                let compiled = self.compile(&bytes)?;
+                self.linker.instantiate(&mut self.store, &compiled)?;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// `assert_invalid` / `assert_malformed`: any error from the engine
+    /// passes; only acceptance fails. A quoted text module that the `wast`
+    /// crate cannot parse is skipped for `assert_malformed` (the text format
+    /// is outside wasmbeam) and a failure otherwise.
+    fn expect_rejected(&mut self, mut module: QuoteWat<'_>, kind: &str, message: &str) -> Outcome {
+        let quoted = is_quoted(&module);
+        let bytes = match encode_module(&mut module) {
+            Ok(bytes) => bytes,
+            Err(e) if quoted && kind == "malformed" => {
+                return Outcome::Skipped(format!("text rejected by the wast parser, not by wasmbeam: {e}"))
+            }
+            Err(e) => return Outcome::Failed(format!("cannot run the script as written: {e}")),
+        };
+        match Module::new(self.store.engine(), &bytes) {
+            Ok(_) => Outcome::Failed(format!("module accepted, expected it to be rejected as {kind}: \"{message}\"")),
+            Err(_) => Outcome::Passed,
+        }
+    }
+
+    /// `assert_unlinkable`: the module compiles but instantiation fails
+    /// with a link error containing `message`.
+    fn expect_unlinkable(&mut self, mut module: Wat<'_>, message: &str) -> Outcome {
+        let result = module
+            .encode()
+            .map_err(|e| ExecError::Script(format!("the module does not encode: {e}")))
+            .and_then(|bytes| self.compile(&bytes))
+            .and_then(|compiled| Ok(self.linker.instantiate(&mut self.store, &compiled)?));
+        match result {
+            Ok(_) => Outcome::Failed(format!("module instantiated, expected link error \"{message}\"")),
+            Err(ExecError::Engine(Error::Link(actual))) if actual.contains(message) => Outcome::Passed,
+            Err(e) => Outcome::Failed(format!("expected link error \"{message}\", got: {e}")),
+        }
+    }
+}
+
+/// `assert_trap` / `assert_exhaustion`: passes on an engine trap whose
+/// message contains `message`.
+fn expect_trap(what: &str, message: &str, result: Result<Vec<Val>, ExecError>) -> Outcome {
+    match result {
+        Ok(values) => {
+            let values: Vec<String> = values.iter().map(|v| ValDisplay(v).to_string()).collect();
+            Outcome::Failed(format!("expected trap \"{message}\", {what} returned [{}]", values.join(", ")))
+        }
+        Err(ExecError::Engine(Error::Trap(trap))) if trap.to_string().contains(message) => Outcome::Passed,
+        Err(e) => Outcome::Failed(format!("expected trap \"{message}\", got: {e}")),
+    }
+}
+
+fn id_name(id: Option<Id<'_>>) -> String {
+    id.map_or_else(|| "(unnamed)".to_string(), |id| format!("${}", id.name()))
+}

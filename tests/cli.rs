@@ -1,0 +1,118 @@
+//! End-to-end tests of the `wasmbeam` binary: outputs and exit statuses.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn wasmbeam(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmbeam"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the wasmbeam binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A file in a fresh temporary directory of this test.
+fn temp_file(test: &str, name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wasmbeam-cli-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+#[test]
+fn invoke_demo() {
+    let fib = wasmbeam(&["invoke", "examples/demo.wat", "fib", "20"]);
+    assert!(fib.status.success(), "{}", stderr(&fib));
+    assert_eq!(stdout(&fib), "6765\n");
+    let primes = wasmbeam(&["invoke", "examples/demo.wat", "count_primes", "0x186a0"]);
+    assert!(primes.status.success(), "{}", stderr(&primes));
+    assert_eq!(stdout(&primes), "9592\n"); // primes below 100000
+}
+
+#[test]
+fn invoke_prints_each_result_by_type() {
+    let wat = r#"(module (func (export "f") (param i64 f32) (result i64 f32 f64 f64 i32)
+        local.get 0 local.get 1 f64.const 1.5 f64.const nan i32.const -7))"#;
+    let file = temp_file("results", "m.wat", wat);
+    let out = wasmbeam(&["invoke", file.to_str().unwrap(), "f", "18446744073709551615", "-inf"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "-1\n-inf\n1.5\nnan\n-7\n");
+}
+
+#[test]
+fn invoke_trap_and_errors() {
+    let trap = wasmbeam(&["invoke", "examples/demo.wat", "count_primes", "0x40000001"]);
+    assert_eq!(trap.status.code(), Some(1));
+    assert_eq!(stderr(&trap), "trap: unreachable\n");
+
+    let missing = wasmbeam(&["invoke", "examples/demo.wat", "nope"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).starts_with("error: "), "{}", stderr(&missing));
+
+    let bad_arg = wasmbeam(&["invoke", "examples/demo.wat", "fib", "x"]);
+    assert_eq!(bad_arg.status.code(), Some(2));
+
+    let file = temp_file("import", "m.wat", r#"(module (import "env" "f" (func)))"#);
+    let unlinkable = wasmbeam(&["invoke", file.to_str().unwrap(), "f"]);
+    assert_eq!(unlinkable.status.code(), Some(2));
+    assert!(stderr(&unlinkable).contains("unknown import"), "{}", stderr(&unlinkable));
+
+    let usage = wasmbeam(&["frobnicate"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn wast_counts_and_status() {
+    let passing = temp_file(
+        "wast",
+        "ok.wast",
+        r#"(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+           (assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 3))
+           (assert_trap (module (func unreachable) (start 0)) "unreachable")
+           (assert_malformed (module quote "(func") "unexpected end")"#,
+    );
+    let out = wasmbeam(&["wast", passing.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(stdout(&out).lines().last(), Some("3 passed, 0 failed, 1 skipped"));
+
+    let failing = temp_file(
+        "wast",
+        "bad.wast",
+        r#"(module (func (export "one") (result i32) i32.const 1))
+           (assert_return (invoke "one") (i32.const 2))"#,
+    );
+    let out = wasmbeam(&["wast", failing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("bad.wast:2: assert_return: result 0: expected (i32.const 2), got (i32.const 1)"), "{text}");
+    assert_eq!(text.lines().last(), Some("1 passed, 1 failed, 0 skipped"));
+}
+
+#[test]
+fn compile_for_each_target() {
+    for target in ["x86_64", "aarch64"] {
+        let out = wasmbeam(&["compile", "examples/demo.wat", "--target", target]);
+        assert!(out.status.success(), "{target}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains(&format!("target: {target}\n")), "{text}");
+        assert!(text.contains("compile time: "), "{text}");
+        let size: usize = text
+            .lines()
+            .find_map(|l| l.strip_prefix("code size: ")?.strip_suffix(" bytes")?.parse().ok())
+            .unwrap_or_else(|| panic!("no code size in {text}"));
+        assert!(size > 0, "{text}");
+    }
+    let invalid = temp_file("compile", "bad.wat", "(module (func (result i32)))");
+    let out = wasmbeam(&["compile", invalid.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("invalid module"), "{}", stderr(&out));
+}
