@@ -1,1 +1,59 @@
-pub fn _x(){}
+//! wasmbeam-runtime: engines, modules, stores, instances and everything they
+//! own (functions, memories, tables, globals), the linker, instantiation,
+//! the builtins compiled code calls, and calls from Rust into WebAssembly.
+//!
+//! Ownership model: a [`Store`] owns every runtime object; the handles
+//! ([`Func`], [`Memory`], [`Table`], [`Global`], [`Instance`]) are `Copy`
+//! indices into it, tagged with the store's id, so using a handle with the
+//! wrong store is reported as an error instead of touching unrelated data.
+//! Objects live until their store is dropped.
+//!
+//! Compiled code reaches runtime objects through raw pointers laid out as in
+//! [`wasmbeam_jit::vm`]. Every such object is a separate heap allocation
+//! with a fixed address ([`owned`], [`buffer`]), and compiled code only runs
+//! while the store is exclusively borrowed by the call that entered it
+//! (see `call.rs`), which is what makes those raw pointers sound.
+
+mod buffer;
+mod builtins;
+mod call;
+mod caller;
+mod config;
+mod const_expr;
+mod engine;
+mod error;
+mod extern_type;
+mod external;
+mod func;
+mod global;
+mod host;
+mod instance;
+mod instantiate;
+mod linker;
+mod memory;
+mod module;
+mod owned;
+mod store;
+mod table;
+mod type_registry;
+mod values;
+
+pub use caller::Caller;
+pub use config::Config;
+pub use engine::Engine;
+pub use error::{Error, HostResult, Trap};
+pub use extern_type::ExternType;
+pub use external::Extern;
+pub use func::Func;
+pub use global::Global;
+pub use instance::Instance;
+pub use linker::Linker;
+pub use memory::{Memory, MAX_PAGES, PAGE_SIZE};
+pub use module::Module;
+pub use store::Store;
+pub use table::Table;
+pub use values::{ExternRef, Val};
+pub use wasmbeam_jit::vm::TrapCode;
+pub use wasmbeam_jit::{
+    CompileError, ExportKind, FuncType, GlobalType, Limits, MemoryType, OptLevel, TableType, Target, ValType,
+};

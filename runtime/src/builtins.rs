@@ -1,0 +1,291 @@
+//! The builtins compiled code calls for bulk memory, reference-table and
+//! growth instructions ([`VMBuiltins`]), with WebAssembly 2.0 semantics:
+//! every range is checked in `u64` before anything is written (a range
+//! ending exactly at the end is fine, even when empty), copies behave like
+//! `memmove`, a dropped segment behaves like an empty one, and growth past
+//! the maximum or failing allocation returns `u32::MAX` (-1).
+//!
+//! Memory, table and segment indices are relative to the calling instance,
+//! found through vmctx word 1. The store is reached through the
+//! activation's `ExecCtx` (see `call.rs` for why that is sound).
+
+use crate::call::{raise, raise_code, store_of};
+use crate::error::Trap;
+use crate::host::panic_trap;
+use crate::instance::InstanceData;
+use crate::memory::MemoryData;
+use crate::store::{pair_mut, Store};
+use crate::table::TableData;
+use std::panic::{self, AssertUnwindSafe};
+use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins};
+
+/// The builtins every vmctx points at (word 0).
+pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
+    memory_grow,
+    memory_fill,
+    memory_copy,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+};
+
+enum Failure {
+    Code(TrapCode),
+    Trap(Trap),
+}
+
+impl From<TrapCode> for Failure {
+    fn from(code: TrapCode) -> Failure {
+        Failure::Code(code)
+    }
+}
+
+/// Runs a builtin's `body` with the store and the calling instance's index
+/// in it. On failure the activation traps and the builtin returns
+/// `on_trap`. Never unwinds.
+///
+/// # Safety
+/// `vmctx` must be the vmctx of the calling instance and `exec` its
+/// activation's live `ExecCtx`, as compiled code passes them; the caller is
+/// compiled code, so no Rust reference into the store is in use (see
+/// `call.rs`).
+unsafe fn run<R>(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    on_trap: R,
+    body: impl FnOnce(&mut Store, usize) -> Result<R, Failure>,
+) -> R {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: word 1 of a vmctx is the address of its `InstanceData`, a
+        // live `Owned` allocation of the store (written at instantiation).
+        // Only the immutable `index` and `store` fields are read, through
+        // the raw pointer, before any reference into the store exists.
+        let (index, store_id) = unsafe {
+            let instance = vmctx.cast::<*const InstanceData>().add(1).read();
+            (std::ptr::addr_of!((*instance).index).read(), std::ptr::addr_of!((*instance).store).read())
+        };
+        // SAFETY: our contract is `store_of`'s; the reference lives only
+        // while `body` runs.
+        let store = unsafe { store_of(exec) };
+        if store.id() != store_id {
+            return Err(Failure::Trap(Trap::host("the store was replaced while a call was active")));
+        }
+        body(store, index as usize)
+    }));
+    let failure = match outcome {
+        Ok(Ok(value)) => return value,
+        Ok(Err(failure)) => failure,
+        Err(payload) => Failure::Trap(panic_trap(payload)),
+    };
+    match failure {
+        // SAFETY: `exec` is live (contract).
+        Failure::Code(code) => unsafe { raise_code(exec, code) },
+        // SAFETY: `exec` is live, and the store reference of `body` is gone.
+        Failure::Trap(trap) => unsafe { raise(exec, trap) },
+    }
+    on_trap
+}
+
+fn instance(store: &Store, instance: usize) -> Result<&InstanceData, TrapCode> {
+    store.instances.get(instance).map(|i| &**i).ok_or(TrapCode::HostError)
+}
+
+/// Store index of the instance's memory `index`.
+fn memory_index(store: &Store, inst: usize, index: u32) -> Result<usize, TrapCode> {
+    let handle = instance(store, inst)?.memories.get(index as usize).ok_or(TrapCode::MemoryOutOfBounds)?;
+    Ok(handle.0.index as usize)
+}
+
+fn memory_mut(store: &mut Store, inst: usize, index: u32) -> Result<&mut MemoryData, TrapCode> {
+    let i = memory_index(store, inst, index)?;
+    store.memories.get_mut(i).map(|m| &mut **m).ok_or(TrapCode::MemoryOutOfBounds)
+}
+
+/// Store index of the instance's table `index`.
+fn table_index(store: &Store, inst: usize, index: u32) -> Result<usize, TrapCode> {
+    let handle = instance(store, inst)?.tables.get(index as usize).ok_or(TrapCode::TableOutOfBounds)?;
+    Ok(handle.0.index as usize)
+}
+
+fn table_mut(store: &mut Store, inst: usize, index: u32) -> Result<&mut TableData, TrapCode> {
+    let i = table_index(store, inst, index)?;
+    store.tables.get_mut(i).map(|t| &mut **t).ok_or(TrapCode::TableOutOfBounds)
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, delta: u32) -> u32 {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, u32::MAX, |store, inst| {
+            let memory = memory_mut(store, inst, mem)?;
+            // Sizes are at most 65536 pages, so the old size fits.
+            Ok(memory.grow(delta.into()).map_or(u32::MAX, |old| old as u32))
+        })
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, dst: u32, byte: u32, len: u32) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, inst| Ok(memory_mut(store, inst, mem)?.fill(dst.into(), byte as u8, len.into())?))
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, inst| {
+            let d = memory_index(store, inst, dst_mem)?;
+            let s = memory_index(store, inst, src_mem)?;
+            if d == s {
+                let memory = store.memories.get_mut(d).ok_or(TrapCode::MemoryOutOfBounds)?;
+                return Ok(memory.copy_within(dst.into(), src.into(), len.into())?);
+            }
+            let (d, s) = pair_mut(&mut store.memories, d, s).ok_or(TrapCode::MemoryOutOfBounds)?;
+            Ok(d.init(dst.into(), s.bytes(), src.into(), len.into())?)
+        })
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    mem: u32,
+    data_index: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, inst| {
+            let m = memory_index(store, inst, mem)?;
+            let instance = store.instances.get(inst).ok_or(TrapCode::HostError)?;
+            let d = data_index as usize;
+            let dropped = *instance.data_dropped.get(d).ok_or(TrapCode::MemoryOutOfBounds)?;
+            let segment = instance.module.info().data.get(d).ok_or(TrapCode::MemoryOutOfBounds)?;
+            let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
+            let memory = store.memories.get_mut(m).ok_or(TrapCode::MemoryOutOfBounds)?;
+            Ok(memory.init(dst.into(), bytes, src.into(), len.into())?)
+        })
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn data_drop(vmctx: *mut u8, exec: *mut ExecCtx, data_index: u32) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, inst| {
+            let instance = store.instances.get_mut(inst).ok_or(TrapCode::HostError)?;
+            if let Some(dropped) = instance.data_dropped.get_mut(data_index as usize) {
+                *dropped = true;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn table_grow(vmctx: *mut u8, exec: *mut ExecCtx, table: u32, init: RawRef, delta: u32) -> u32 {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, u32::MAX, |store, inst| {
+            let table = table_mut(store, inst, table)?;
+            // Sizes are at most u32::MAX elements, so the old size fits.
+            Ok(table.grow(delta.into(), init).map_or(u32::MAX, |old| old as u32))
+        })
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn table_fill(vmctx: *mut u8, exec: *mut ExecCtx, table: u32, dst: u32, value: RawRef, len: u32) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe { run(vmctx, exec, (), |store, inst| Ok(table_mut(store, inst, table)?.fill(dst.into(), value, len.into())?)) }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, inst| {
+            let d = table_index(store, inst, dst_table)?;
+            let s = table_index(store, inst, src_table)?;
+            if d == s {
+                let table = store.tables.get_mut(d).ok_or(TrapCode::TableOutOfBounds)?;
+                return Ok(table.copy_within(dst.into(), src.into(), len.into())?);
+            }
+            let (d, s) = pair_mut(&mut store.tables, d, s).ok_or(TrapCode::TableOutOfBounds)?;
+            Ok(d.init(dst.into(), s.elements(), src.into(), len.into())?)
+        })
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    table: u32,
+    elem_index: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, inst| {
+            let t = table_index(store, inst, table)?;
+            let instance = store.instances.get(inst).ok_or(TrapCode::HostError)?;
+            let segment = instance.elements.get(elem_index as usize).ok_or(TrapCode::TableOutOfBounds)?;
+            let items: &[RawRef] = segment.as_deref().unwrap_or(&[]);
+            let table = store.tables.get_mut(t).ok_or(TrapCode::TableOutOfBounds)?;
+            Ok(table.init(dst.into(), items, src.into(), len.into())?)
+        })
+    }
+}
+
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u32) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, inst| {
+            let instance = store.instances.get_mut(inst).ok_or(TrapCode::HostError)?;
+            if let Some(segment) = instance.elements.get_mut(elem_index as usize) {
+                *segment = None;
+            }
+            Ok(())
+        })
+    }
+}

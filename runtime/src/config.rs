@@ -1,0 +1,35 @@
+//! [`Config`]: the settings of an [`crate::Engine`].
+
+use wasmbeam_jit::{OptLevel, Target};
+
+/// Engine settings. Fixed once the engine is built.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The machine to compile for. Only code for the host can be
+    /// instantiated; other targets compile only.
+    pub target: Target,
+    pub opt_level: OptLevel,
+    /// Run Cranelift's IR verifier on every function (slow; for tests).
+    pub verify: bool,
+    /// Bytes of native stack WebAssembly may use per call from the embedder
+    /// (default 512 KiB). Nested calls (a host function calling back into
+    /// WebAssembly) share the budget of the outermost call.
+    pub max_wasm_stack: usize,
+    /// Upper bound on any memory's pages (default 65536 = 4 GiB).
+    pub max_memory_pages: u64,
+    /// Upper bound on any table's elements (default 10_000_000).
+    pub max_table_elements: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            target: Target::Host,
+            opt_level: OptLevel::Speed,
+            verify: cfg!(debug_assertions),
+            max_wasm_stack: 512 * 1024,
+            max_memory_pages: 65536,
+            max_table_elements: 10_000_000,
+        }
+    }
+}

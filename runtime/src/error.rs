@@ -1,0 +1,53 @@
+//! Errors of the embedding API, and [`Trap`], why a call into WebAssembly
+//! stopped early.
+
+use wasmbeam_jit::vm::TrapCode;
+use wasmbeam_jit::CompileError;
+
+/// A trap: WebAssembly execution stopped with an error. Wasm traps carry
+/// the specification's message ([`TrapCode::message`]); traps raised by host
+/// functions carry [`TrapCode::HostError`] and the host's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Trap {
+    pub code: TrapCode,
+    pub message: String,
+}
+
+impl Trap {
+    /// A trap with `code`'s standard message.
+    pub fn new(code: TrapCode) -> Trap {
+        Trap { code, message: code.message().to_string() }
+    }
+
+    /// A trap raised by a host function.
+    pub fn host(message: impl Into<String>) -> Trap {
+        Trap { code: TrapCode::HostError, message: message.into() }
+    }
+}
+
+/// What a host function returns: `Err` traps the calling WebAssembly code.
+pub type HostResult = Result<(), Trap>;
+
+/// Everything that can go wrong in the embedding API.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The module could not be validated or compiled.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// An import could not be resolved: "unknown import: `m` `n`" or
+    /// "incompatible import type for `m` `n`: expected .., found ..".
+    #[error("{0}")]
+    Link(String),
+    /// A trap during a call, or during instantiation (segments, start).
+    #[error("{0}")]
+    Trap(#[from] Trap),
+    /// A misuse of the API: wrong argument count or types, a handle from
+    /// another store, setting an immutable global, and the like.
+    #[error("{0}")]
+    BadArgument(String),
+    /// A resource limit: a memory or table larger than the configured or
+    /// declared maximum, or an allocation that failed.
+    #[error("{0}")]
+    Limit(String),
+}

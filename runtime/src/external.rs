@@ -1,0 +1,91 @@
+//! [`Extern`]: any external value (what imports and exports are).
+
+use crate::extern_type::ExternType;
+use crate::func::Func;
+use crate::global::Global;
+use crate::memory::Memory;
+use crate::store::Store;
+use crate::table::Table;
+
+/// A function, table, memory or global of some store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Extern {
+    Func(Func),
+    Table(Table),
+    Memory(Memory),
+    Global(Global),
+}
+
+impl Extern {
+    /// The item's type, with current sizes for tables and memories; `None`
+    /// for a handle of another store.
+    pub fn ty(&self, store: &Store) -> Option<ExternType> {
+        Some(match *self {
+            Extern::Func(f) => ExternType::Func((*store.func(f).ok()?.ty).clone()),
+            Extern::Table(t) => ExternType::Table(store.table(t).ok()?.ty()),
+            Extern::Memory(m) => ExternType::Memory(store.memory(m).ok()?.ty()),
+            Extern::Global(g) => ExternType::Global(store.global(g).ok()?.ty),
+        })
+    }
+
+    pub fn into_func(self) -> Option<Func> {
+        match self {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn into_table(self) -> Option<Table> {
+        match self {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn into_memory(self) -> Option<Memory> {
+        match self {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn into_global(self) -> Option<Global> {
+        match self {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn store_id(&self) -> u64 {
+        match self {
+            Extern::Func(f) => f.0.store,
+            Extern::Table(t) => t.0.store,
+            Extern::Memory(m) => m.0.store,
+            Extern::Global(g) => g.0.store,
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
+}
+
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
+}
+
+impl From<Global> for Extern {
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
+}

@@ -1,0 +1,86 @@
+//! [`Func`]: functions, defined in WebAssembly or by the host.
+
+use crate::caller::Caller;
+use crate::error::{Error, HostResult};
+use crate::host::{HostContext, HostFunc, HostFuncData};
+use crate::owned::Owned;
+use crate::store::{Store, Stored};
+use crate::values::Val;
+use std::sync::Arc;
+use wasmbeam_jit::vm::VMFuncRef;
+use wasmbeam_jit::{CompiledTrampolines, FuncType};
+
+/// A function in a [`Store`]: an instance's function or a host function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Func(pub(crate) Stored);
+
+/// A function's state.
+///
+/// Invariants: `vm` is what funcref values of this function point at, and
+/// never changes after creation; `vm.embedder_index` is the function's index
+/// in its store; `vm.type_id` is the engine's id of `ty`. For a WebAssembly
+/// function `vm.vmctx` is its instance's vmctx; for a host function it is
+/// `host.ctx` and `vm.func_ptr` the type's host stub (null if the engine
+/// cannot run code or the stub failed to compile).
+pub(crate) struct FuncData {
+    pub(crate) vm: VMFuncRef,
+    pub(crate) ty: Arc<FuncType>,
+    /// `None` for a WebAssembly function.
+    pub(crate) host: Option<HostFuncData>,
+    /// The type's trampolines, cached on the first call from Rust (always
+    /// set for host functions that have a stub).
+    pub(crate) trampolines: Option<Arc<CompiledTrampolines>>,
+}
+
+impl Func {
+    /// A host function of type `ty`. `f(caller, params, results)` gets
+    /// arguments of the parameter types and a `results` slice pre-filled
+    /// with defaults of the result types; it must leave values of those
+    /// types there (anything else traps). Returning `Err` traps the caller;
+    /// a panic is caught and becomes a trap too.
+    pub fn new(
+        store: &mut Store,
+        ty: FuncType,
+        f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> HostResult + Send + Sync + 'static,
+    ) -> Func {
+        let engine = store.engine().clone();
+        let type_id = engine.type_id(&ty);
+        // Without a stub the function can still be called from Rust;
+        // `Store::funcref_raw` keeps it away from compiled code.
+        let trampolines = if engine.is_executable() { engine.trampolines(type_id).ok() } else { None };
+        let ty = Arc::new(ty);
+        let host = Arc::new(HostFunc::new(ty.clone(), Box::new(f)));
+        let pushed = store.push_func(|func| {
+            let ctx = Owned::new(HostContext::new(func, None));
+            FuncData {
+                vm: VMFuncRef {
+                    func_ptr: trampolines.as_ref().map_or(std::ptr::null(), |t| t.host_stub),
+                    vmctx: ctx.as_ptr().cast(),
+                    type_id,
+                    embedder_index: func.0.index,
+                },
+                ty,
+                host: Some(HostFuncData { func: host, _ctx: ctx }),
+                trampolines,
+            }
+        });
+        // Only fails past 2^32 functions in one store, each a separate heap
+        // allocation: memory runs out long before.
+        pushed.expect("fewer than 2^32 functions in a store")
+    }
+
+    /// The function's type (`(func)` for a handle of another store).
+    pub fn ty(&self, store: &Store) -> FuncType {
+        match store.func(*self) {
+            Ok(f) => (*f.ty).clone(),
+            Err(_) => FuncType::new([], []),
+        }
+    }
+
+    /// Calls the function. Errors: wrong argument count or types, or a
+    /// handle of another store ([`Error::BadArgument`]); a trap
+    /// ([`Error::Trap`]).
+    pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>, Error> {
+        crate::call::call(store, *self, args)
+    }
+}

@@ -1,0 +1,198 @@
+//! Host functions: their closures, the context their stub receives, and
+//! the dispatcher that runs them on behalf of compiled code.
+
+use crate::call::{raise, store_of};
+use crate::caller::Caller;
+use crate::error::{HostResult, Trap};
+use crate::func::Func;
+use crate::instance::Instance;
+use crate::owned::Owned;
+use crate::store::Store;
+use crate::values::Val;
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use wasmbeam_jit::vm::{ExecCtx, VMFuncRef, VMHostContext};
+use wasmbeam_jit::FuncType;
+
+pub(crate) type HostCallback = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> HostResult + Send + Sync;
+
+/// A host function's behaviour. Shared (`Arc`) so a call can hold it while
+/// the store is lent to the closure.
+pub(crate) struct HostFunc {
+    ty: Arc<FuncType>,
+    callback: Box<HostCallback>,
+}
+
+/// The host half of a host function's [`crate::func::FuncData`].
+pub(crate) struct HostFuncData {
+    pub(crate) func: Arc<HostFunc>,
+    /// The `vmctx` of the function's own `VMFuncRef`: owned here only to
+    /// keep its address valid.
+    pub(crate) _ctx: Owned<HostContext>,
+}
+
+/// What a host stub receives as `vmctx`. `repr(C)` with the
+/// `VMHostContext` first, as the stub loads `dispatch` from offset 0.
+/// Immutable after creation.
+#[repr(C)]
+pub(crate) struct HostContext {
+    vm: VMHostContext,
+    func: Func,
+    /// The instance whose import this context serves, if any.
+    instance: Option<Instance>,
+}
+
+impl HostContext {
+    pub(crate) fn new(func: Func, instance: Option<Instance>) -> HostContext {
+        HostContext { vm: VMHostContext { dispatch }, func, instance }
+    }
+}
+
+/// A host function as imported by one instance: its own `VMFuncRef` whose
+/// context names the importer, so [`Caller::instance`] is exact. The
+/// funcref's `embedder_index` is still the host function's, so a funcref
+/// read back from Wasm maps to the same [`Func`].
+///
+/// Invariant: `funcref.vmctx` points at `ctx` in the same allocation.
+#[repr(C)]
+pub(crate) struct HostImport {
+    ctx: HostContext,
+    funcref: VMFuncRef,
+}
+
+impl HostImport {
+    /// The import of host function `func` (whose own funcref is `own`) into
+    /// `instance`.
+    pub(crate) fn new(func: Func, own: &VMFuncRef, instance: Instance) -> Owned<HostImport> {
+        let import = Owned::new(HostImport {
+            ctx: HostContext::new(func, Some(instance)),
+            funcref: VMFuncRef {
+                func_ptr: own.func_ptr,
+                vmctx: std::ptr::null_mut(),
+                type_id: own.type_id,
+                embedder_index: own.embedder_index,
+            },
+        });
+        let p = import.as_ptr();
+        // SAFETY: `p` is the live allocation just made, not yet shared; the
+        // projections create no references, so the stored address keeps
+        // the allocation's own provenance (see `Owned`).
+        unsafe { (*p).funcref.vmctx = std::ptr::addr_of_mut!((*p).ctx).cast() };
+        import
+    }
+
+    /// Address of the import's `VMFuncRef`, for the importer's vmctx.
+    pub(crate) fn funcref_ptr(import: &Owned<HostImport>) -> *mut VMFuncRef {
+        // SAFETY: a live allocation; projection without a reference.
+        unsafe { std::ptr::addr_of_mut!((*import.as_ptr()).funcref) }
+    }
+}
+
+impl HostFunc {
+    pub(crate) fn new(ty: Arc<FuncType>, callback: Box<HostCallback>) -> HostFunc {
+        HostFunc { ty, callback }
+    }
+}
+
+/// Runs a host function: results start as defaults, the closure runs under
+/// `catch_unwind` (a panic becomes a trap), and the results it leaves must
+/// have the declared types.
+pub(crate) fn invoke(
+    store: &mut Store,
+    host: &HostFunc,
+    instance: Option<Instance>,
+    args: &[Val],
+) -> Result<Vec<Val>, Trap> {
+    let mut results: Vec<Val> = host.ty.results.iter().map(|t| Val::default_for(*t)).collect();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut caller = Caller { store: &mut *store, instance };
+        (host.callback)(&mut caller, args, &mut results)
+    }));
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(trap)) => return Err(trap),
+        Err(payload) => return Err(panic_trap(payload)),
+    }
+    for (i, (val, ty)) in results.iter().zip(host.ty.results.iter()).enumerate() {
+        if val.ty() != *ty {
+            return Err(Trap::host(format!("host function returned a {} as result {i}, expected {ty}", val.ty())));
+        }
+    }
+    Ok(results)
+}
+
+/// The trap for a caught panic, with the panic's message when it has one.
+pub(crate) fn panic_trap(payload: Box<dyn Any + Send>) -> Trap {
+    let message = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    };
+    // A payload's destructor could itself panic; keep that contained too.
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    Trap::host(format!("host function panicked: {message}"))
+}
+
+/// The [`VMHostContext::dispatch`] of every host function: called by a host
+/// stub with the arguments in `values`, leaves the results there, or traps
+/// with `TrapCode::HostError` after stashing the [`Trap`] in the store.
+/// Never unwinds.
+///
+/// # Safety
+/// Called only by a host stub, with `host` the `vmctx` of a `VMFuncRef`
+/// this crate made for a host function (a [`HostContext`]), `exec` the
+/// activation's live `ExecCtx` (see [`store_of`]) and `values` the stub's
+/// slot array of `max(params, results, 1)` slots of the function's type.
+unsafe extern "C" fn dispatch(host: *mut VMHostContext, exec: *mut ExecCtx, values: *mut u64) {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: this function's own contract.
+        unsafe { dispatch_inner(host.cast(), exec, values) }
+    }));
+    let trap = match outcome {
+        Ok(Ok(())) => return,
+        Ok(Err(trap)) => trap,
+        Err(payload) => panic_trap(payload),
+    };
+    // SAFETY: `exec` is live (contract), and no reference into the store
+    // survives `dispatch_inner`.
+    unsafe { raise(exec, trap) };
+}
+
+/// # Safety
+/// As [`dispatch`].
+unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *mut u64) -> Result<(), Trap> {
+    // SAFETY: `ctx` is a live `HostContext` (contract), immutable after
+    // creation; plain reads through the raw pointer.
+    let (func, instance) = unsafe { ((*ctx).func, (*ctx).instance) };
+    // SAFETY: the contract of `store_of`, passed on from ours; this is the
+    // only reference to the store on this path.
+    let store = unsafe { store_of(exec) };
+    if func.0.store != store.id() {
+        return Err(Trap::host("the store was replaced while a call was active"));
+    }
+    let host = match store.func(func) {
+        Ok(data) => match &data.host {
+            Some(host) => host.func.clone(),
+            None => return Err(Trap::host("internal error: host stub for a WebAssembly function")),
+        },
+        Err(e) => return Err(Trap::host(format!("internal error: {e}"))),
+    };
+    let ty = host.ty.clone();
+    let slots = ty.params.len().max(ty.results.len()).max(1);
+    // SAFETY: the stub's slot array has `slots` slots (contract), exclusively
+    // ours until we return: compiled code is suspended in the stub.
+    let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    let id = store.id();
+    // SAFETY: arguments come from compiled code of this store, so funcrefs
+    // among them are live `VMFuncRef`s of this store.
+    let args: Vec<Val> =
+        ty.params.iter().zip(values.iter()).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect();
+    let results = invoke(store, &host, instance, &args)?;
+    for (slot, val) in values.iter_mut().zip(&results) {
+        *slot = val.to_raw(store).map_err(|e| Trap::host(format!("host function result: {e}")))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! [`Module`]: a validated, compiled WebAssembly module.
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::extern_type::ExternType;
+use std::collections::HashMap;
+use std::sync::Arc;
+use wasmbeam_jit::{CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo};
+
+/// A compiled module. Cheap to clone (an `Arc`); `Send + Sync`; can be
+/// instantiated any number of times in stores of the engine that compiled
+/// it. Instances keep their module, and so its code, alive.
+#[derive(Clone)]
+pub struct Module {
+    inner: Arc<ModuleInner>,
+}
+
+struct ModuleInner {
+    engine: Engine,
+    info: ModuleInfo,
+    compiled: CompiledModule,
+    /// Engine-wide id of each of the module's type indices.
+    type_ids: Box<[u32]>,
+    /// Export name -> index into `info.exports`.
+    export_index: HashMap<String, u32>,
+}
+
+impl Module {
+    /// Validates and compiles a module in the binary format (the text
+    /// format is not accepted here). For a non-host target this only
+    /// compiles: such a module cannot be instantiated.
+    pub fn new(engine: &Engine, wasm: &[u8]) -> Result<Module, Error> {
+        let info = wasmbeam_jit::parse(wasm)?;
+        let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
+        let compiled = engine.compiler().compile_module(&info, wasm, &type_ids)?;
+        let export_index = info.exports.iter().enumerate().map(|(i, e)| (e.name.clone(), i as u32)).collect();
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, compiled, type_ids, export_index }) })
+    }
+
+    /// Every import, in order: `(module, name, type)`.
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternType)> + '_ {
+        let info = &self.inner.info;
+        info.imports.iter().map(move |import| {
+            let ty = match &import.kind {
+                ImportKind::Func(t) => ExternType::Func(func_type(info, *t)),
+                ImportKind::Table(t) => ExternType::Table(*t),
+                ImportKind::Memory(t) => ExternType::Memory(*t),
+                ImportKind::Global(t) => ExternType::Global(*t),
+            };
+            (import.module.as_str(), import.name.as_str(), ty)
+        })
+    }
+
+    /// Every export, in order: `(name, type)`.
+    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternType)> + '_ {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |export| {
+            let i = export.index as usize;
+            // The validator guarantees every export index is in range.
+            let ty = match export.kind {
+                ExportKind::Func => ExternType::Func(func_type(info, info.functions[i])),
+                ExportKind::Table => ExternType::Table(info.tables[i]),
+                ExportKind::Memory => ExternType::Memory(info.memories[i]),
+                ExportKind::Global => ExternType::Global(info.globals[i]),
+            };
+            (export.name.as_str(), ty)
+        })
+    }
+
+    /// Bytes of machine code compiled for this module.
+    pub fn code_size(&self) -> usize {
+        self.inner.compiled.code_size()
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub(crate) fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    pub(crate) fn compiled(&self) -> &CompiledModule {
+        &self.inner.compiled
+    }
+
+    /// Engine-wide type id of the module's type index `type_index`.
+    pub(crate) fn type_id(&self, type_index: u32) -> Option<u32> {
+        self.inner.type_ids.get(type_index as usize).copied()
+    }
+
+    /// Index into `info().exports` of the export called `name`.
+    pub(crate) fn export_index(&self, name: &str) -> Option<usize> {
+        self.inner.export_index.get(name).map(|&i| i as usize)
+    }
+}
+
+/// The module's type `type_index` (in range: the validator checks every
+/// type reference).
+fn func_type(info: &ModuleInfo, type_index: u32) -> FuncType {
+    info.types[type_index as usize].clone()
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("imports", &self.inner.info.imports.len())
+            .field("exports", &self.inner.info.exports.len())
+            .field("code_size", &self.code_size())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,205 @@
+//! [`Store`]: the owner of every runtime object, and the handle scheme.
+
+use crate::engine::Engine;
+use crate::error::{Error, Trap};
+use crate::func::{Func, FuncData};
+use crate::global::{Global, GlobalData};
+use crate::instance::{Instance, InstanceData};
+use crate::memory::{Memory, MemoryData};
+use crate::owned::Owned;
+use crate::table::{Table, TableData};
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasmbeam_jit::vm::{VMFuncRef, VMGlobal, VMMemory, VMTable};
+
+/// What every handle is: the id of the store that made it and the index of
+/// the object in that store's list of its kind. Objects are never removed
+/// from a store, so an index from the right store is always valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Stored {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+/// Owns functions, memories, tables, globals and instances; dropping it
+/// frees them all. `Send`, not `Sync`: one thread at a time.
+///
+/// Every object is a separate [`Owned`] allocation, so its address never
+/// changes while compiled code may hold it (in a vmctx, a `VMFuncRef`, a
+/// table element).
+pub struct Store {
+    id: u64,
+    engine: Engine,
+    pub(crate) funcs: Vec<Owned<FuncData>>,
+    pub(crate) memories: Vec<Owned<MemoryData>>,
+    pub(crate) tables: Vec<Owned<TableData>>,
+    pub(crate) globals: Vec<Owned<GlobalData>>,
+    pub(crate) instances: Vec<Owned<InstanceData>>,
+    pub(crate) activations: Activations,
+}
+
+/// The calls into WebAssembly currently on the native stack for this store.
+#[derive(Default)]
+pub(crate) struct Activations {
+    /// How many (nested) calls into this store's code are active. Only
+    /// consulted when the store is dropped (see `Drop`).
+    pub(crate) depth: u32,
+    /// The trap of a host function (or builtin) on its way to the entry
+    /// trampoline, which sees only `TrapCode::HostError`.
+    pub(crate) pending_trap: Option<Trap>,
+}
+
+// SAFETY: a `Store` exclusively owns everything its raw pointers point at
+// (its `Owned` allocations, which point only into one another), apart from
+// the engine's and modules' immutable, `Sync` machine code. Host closures
+// are `Send + Sync`. Nothing is tied to the creating thread, so moving the
+// whole store to another thread is sound.
+unsafe impl Send for Store {}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Store {
+    pub fn new(engine: &Engine) -> Store {
+        Store {
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            engine: engine.clone(),
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            activations: Activations::default(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The handle for the next object of a kind that has `len` objects.
+    fn next_handle(&self, len: usize) -> Result<Stored, Error> {
+        let index = u32::try_from(len).map_err(|_| Error::Limit("too many objects in one store".into()))?;
+        Ok(Stored { store: self.id, index })
+    }
+
+    fn resolve(&self, handle: Stored) -> Result<usize, Error> {
+        if handle.store == self.id {
+            Ok(handle.index as usize)
+        } else {
+            Err(Error::BadArgument("the handle belongs to another store".into()))
+        }
+    }
+}
+
+/// Accessors for one kind of object: `kind(h)`, `kind_mut(h)` (checking
+/// the handle's store) and `push_kind(data)`.
+macro_rules! accessors {
+    ($field:ident, $handle:ident, $data:ident, $get:ident, $get_mut:ident, $push:ident) => {
+        impl Store {
+            pub(crate) fn $get(&self, h: $handle) -> Result<&$data, Error> {
+                let i = self.resolve(h.0)?;
+                self.$field.get(i).map(|o| &**o).ok_or_else(|| Error::BadArgument("dangling handle".into()))
+            }
+
+            pub(crate) fn $get_mut(&mut self, h: $handle) -> Result<&mut $data, Error> {
+                let i = self.resolve(h.0)?;
+                self.$field.get_mut(i).map(|o| &mut **o).ok_or_else(|| Error::BadArgument("dangling handle".into()))
+            }
+
+            /// Adds an object, built by `make` from its future handle.
+            pub(crate) fn $push(&mut self, make: impl FnOnce($handle) -> $data) -> Result<$handle, Error> {
+                let h = $handle(self.next_handle(self.$field.len())?);
+                self.$field.push(Owned::new(make(h)));
+                Ok(h)
+            }
+        }
+    };
+}
+
+accessors!(funcs, Func, FuncData, func, func_mut, push_func);
+accessors!(memories, Memory, MemoryData, memory, memory_mut, push_memory);
+accessors!(tables, Table, TableData, table, table_mut, push_table);
+accessors!(globals, Global, GlobalData, global, global_mut, push_global);
+accessors!(instances, Instance, InstanceData, instance, instance_mut, push_instance);
+
+/// Addresses of the records compiled code uses. They are projected from the
+/// allocations' raw pointers (never from references), so they stay valid
+/// for the store's lifetime whatever Rust borrows come and go (see
+/// [`Owned`]).
+impl Store {
+    pub(crate) fn funcref_ptr(&self, f: Func) -> Result<*mut VMFuncRef, Error> {
+        let i = self.resolve(f.0)?;
+        let owned = self.funcs.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
+        // SAFETY: `as_ptr` is a live allocation; `addr_of_mut!` projects to a
+        // field without creating a reference.
+        Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
+    }
+
+    pub(crate) fn vm_memory_ptr(&self, m: Memory) -> Result<*mut VMMemory, Error> {
+        let i = self.resolve(m.0)?;
+        let owned = self.memories.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
+        // SAFETY: as in `funcref_ptr`.
+        Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
+    }
+
+    pub(crate) fn vm_table_ptr(&self, t: Table) -> Result<*mut VMTable, Error> {
+        let i = self.resolve(t.0)?;
+        let owned = self.tables.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
+        // SAFETY: as in `funcref_ptr`.
+        Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
+    }
+
+    pub(crate) fn vm_global_ptr(&self, g: Global) -> Result<*mut VMGlobal, Error> {
+        let i = self.resolve(g.0)?;
+        let owned = self.globals.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
+        // SAFETY: as in `funcref_ptr`.
+        Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
+    }
+}
+
+/// Two distinct elements of `items`, both mutable.
+pub(crate) fn pair_mut<T>(items: &mut [T], a: usize, b: usize) -> Option<(&mut T, &mut T)> {
+    if a == b || a >= items.len() || b >= items.len() {
+        return None;
+    }
+    if a < b {
+        let (low, high) = items.split_at_mut(b);
+        Some((&mut low[a], &mut high[0]))
+    } else {
+        let (low, high) = items.split_at_mut(a);
+        Some((&mut high[0], &mut low[b]))
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if self.activations.depth > 0 {
+            // Only possible if a host function replaced the store it was
+            // given (`mem::replace` on `Caller::store()`) and dropped the
+            // old one while WebAssembly frames using it are still on the
+            // stack. Those frames hold raw pointers into these objects, so
+            // leak them rather than free them under running code.
+            std::mem::forget(std::mem::take(&mut self.funcs));
+            std::mem::forget(std::mem::take(&mut self.memories));
+            std::mem::forget(std::mem::take(&mut self.tables));
+            std::mem::forget(std::mem::take(&mut self.globals));
+            std::mem::forget(std::mem::take(&mut self.instances));
+        }
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.id)
+            .field("funcs", &self.funcs.len())
+            .field("memories", &self.memories.len())
+            .field("tables", &self.tables.len())
+            .field("globals", &self.globals.len())
+            .field("instances", &self.instances.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,210 @@
+//! [`Val`] and [`ExternRef`], and their raw form: the `u64` slots compiled
+//! code reads and writes.
+//!
+//! Raw encoding: `i32`/`f32` in the low 32 bits (bit pattern), `i64`/`f64`
+//! all 64 bits, `funcref` the address of the function's `VMFuncRef` (0 for
+//! null), `externref` the payload plus one (0 for null).
+
+use crate::error::Error;
+use crate::func::Func;
+use crate::store::{Store, Stored};
+use wasmbeam_jit::vm::{RawRef, VMFuncRef};
+use wasmbeam_jit::ValType;
+
+/// An opaque host value: a `u64` payload chosen by the embedder.
+/// `u64::MAX` is reserved (its raw form would be null).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExternRef(u64);
+
+impl ExternRef {
+    /// `None` for the reserved payload `u64::MAX`.
+    pub fn new(payload: u64) -> Option<ExternRef> {
+        if payload == u64::MAX {
+            None
+        } else {
+            Some(ExternRef(payload))
+        }
+    }
+
+    pub fn payload(self) -> u64 {
+        self.0
+    }
+
+    pub(crate) fn to_raw(r: Option<ExternRef>) -> RawRef {
+        match r {
+            // Cannot overflow: payloads are below u64::MAX.
+            Some(r) => r.0 + 1,
+            None => 0,
+        }
+    }
+
+    pub(crate) fn from_raw(raw: RawRef) -> Option<ExternRef> {
+        raw.checked_sub(1).map(ExternRef)
+    }
+}
+
+/// A WebAssembly value. Floats are kept as bit patterns so NaN payloads
+/// survive unchanged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Val {
+    I32(i32),
+    I64(i64),
+    /// Bit pattern.
+    F32(u32),
+    /// Bit pattern.
+    F64(u64),
+    FuncRef(Option<Func>),
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    /// Zero, or null for reference types.
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::FuncRef => Val::FuncRef(None),
+            ValType::ExternRef => Val::ExternRef(None),
+        }
+    }
+
+    pub fn i32(&self) -> Option<i32> {
+        match *self {
+            Val::I32(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn i64(&self) -> Option<i64> {
+        match *self {
+            Val::I64(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn f32(&self) -> Option<f32> {
+        match *self {
+            Val::F32(bits) => Some(f32::from_bits(bits)),
+            _ => None,
+        }
+    }
+
+    pub fn f64(&self) -> Option<f64> {
+        match *self {
+            Val::F64(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
+
+    /// `Some(None)` is a null funcref.
+    pub fn funcref(&self) -> Option<Option<Func>> {
+        match *self {
+            Val::FuncRef(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// `Some(None)` is a null externref.
+    pub fn externref(&self) -> Option<Option<ExternRef>> {
+        match *self {
+            Val::ExternRef(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The raw slot form of this value, for compiled code of `store`. Fails
+    /// for a function of another store, or one that cannot be called from
+    /// compiled code (see [`Store::funcref_raw`]).
+    pub(crate) fn to_raw(self, store: &Store) -> Result<u64, Error> {
+        Ok(match self {
+            Val::I32(v) => v as u32 as u64,
+            Val::I64(v) => v as u64,
+            Val::F32(bits) => bits as u64,
+            Val::F64(bits) => bits,
+            Val::FuncRef(None) => 0,
+            Val::FuncRef(Some(f)) => store.funcref_raw(f)?,
+            Val::ExternRef(r) => ExternRef::to_raw(r),
+        })
+    }
+
+    /// Reads a slot holding a value of type `ty`.
+    ///
+    /// # Safety
+    /// For `FuncRef`, a non-zero `raw` must be the address of a live
+    /// `VMFuncRef` of the store whose id is `store_id` (every funcref value
+    /// compiled code or this crate produces for that store is one: they are
+    /// only ever made by [`Val::to_raw`] or read from vmctx function slots).
+    pub(crate) unsafe fn from_raw(raw: u64, ty: ValType, store_id: u64) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw as u32 as i32),
+            ValType::I64 => Val::I64(raw as i64),
+            ValType::F32 => Val::F32(raw as u32),
+            ValType::F64 => Val::F64(raw),
+            ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw)),
+            ValType::FuncRef if raw == 0 => Val::FuncRef(None),
+            ValType::FuncRef => {
+                let funcref = raw as usize as *const VMFuncRef;
+                // SAFETY: by the caller's contract `funcref` is a live
+                // `VMFuncRef`; its `embedder_index` is written once when it
+                // is created and never changes.
+                let index = unsafe { std::ptr::addr_of!((*funcref).embedder_index).read() };
+                Val::FuncRef(Some(Func(Stored { store: store_id, index })))
+            }
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}
+
+impl Store {
+    /// The raw funcref of `f`: the address of its `VMFuncRef`.
+    ///
+    /// On an engine that can run code, a function whose `func_ptr` is null
+    /// (a host function whose stub could not be compiled) is refused, so
+    /// compiled code never calls a null pointer. On other engines nothing
+    /// ever runs, and the value is only a token.
+    pub(crate) fn funcref_raw(&self, f: Func) -> Result<u64, Error> {
+        let data = self.func(f)?;
+        if data.vm.func_ptr.is_null() && self.engine().is_executable() {
+            return Err(Error::BadArgument(
+                "this host function has no native stub (its trampolines failed to compile)".into(),
+            ));
+        }
+        Ok(self.funcref_ptr(f)? as usize as u64)
+    }
+}
