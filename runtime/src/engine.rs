@@ -108,3 +108,10 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine").field("config", &self.inner.config).finish_non_exhaustive()
     }
 }
+
+// The engine's only mutable state, the type registry and the trampoline
+// cache, is consistent at every point a panic could interrupt it (see
+// `TypeRegistry::intern` and `Engine::trampolines`), so using an engine
+// after a caught panic is fine.
+impl std::panic::UnwindSafe for Engine {}
+impl std::panic::RefUnwindSafe for Engine {}
