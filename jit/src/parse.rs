@@ -34,13 +34,13 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
             wasmparser::ValidPayload::End(_) => break,
             _ => {}
         }
-        read_payload(&mut info, payload)?;
+        read_payload(&mut info, bytes, payload)?;
     }
     check_limits(&info)?;
     Ok(info)
 }
 
-fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), CompileError> {
+fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Result<(), CompileError> {
     match payload {
         Payload::Version { encoding, .. } => {
             if encoding != wasmparser::Encoding::Module {
@@ -57,8 +57,9 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
             }
         }
         Payload::ImportSection(reader) => {
-            for import in reader.into_imports() {
-                let import = import?;
+            for import in reader.into_imports_with_offsets() {
+                let (offset, import) = import?;
+                check_import_limits(bytes, offset)?;
                 let kind = match import.ty {
                     wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
                         info.functions.push(t);
@@ -96,8 +97,12 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
             }
         }
         Payload::TableSection(reader) => {
-            for table in reader {
-                let table = table?;
+            for table in reader.into_iter_with_offsets() {
+                let (offset, table) = table?;
+                let mut raw = limits_reader(bytes, offset)?;
+                if raw.read_u8()? != 0x40 {
+                    check_limits_encoding(&mut raw)?;
+                }
                 info.tables.push(table_type(table.ty)?);
                 info.table_inits.push(match table.init {
                     wasmparser::TableInit::RefNull => None,
@@ -106,8 +111,10 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
             }
         }
         Payload::MemorySection(reader) => {
-            for memory in reader {
-                info.memories.push(memory_type(memory?)?);
+            for memory in reader.into_iter_with_offsets() {
+                let (offset, memory) = memory?;
+                check_limits_encoding(&mut limits_reader(bytes, offset)?)?;
+                info.memories.push(memory_type(memory)?);
             }
         }
         Payload::GlobalSection(reader) => {
@@ -171,6 +178,43 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
         _ => {}
     }
     Ok(())
+}
+
+/// The validator reads all limits as 64-bit numbers (for memory64), so it
+/// accepts LEB128 encodings longer than the 5 bytes a 32-bit limit may take.
+/// Re-reads the limits that start at `reader` (flags, minimum, maximum) as
+/// the WebAssembly 2.0 binary format defines them.
+fn check_limits_encoding(reader: &mut wasmparser::BinaryReader<'_>) -> Result<(), CompileError> {
+    let flags = reader.read_u8()?;
+    reader.read_var_u32()?;
+    if flags & 1 != 0 {
+        reader.read_var_u32()?;
+    }
+    Ok(())
+}
+
+fn limits_reader(bytes: &[u8], offset: u64) -> Result<wasmparser::BinaryReader<'_>, CompileError> {
+    let offset = offset as usize;
+    match bytes.get(offset..) {
+        Some(rest) => Ok(wasmparser::BinaryReader::new(rest, offset as u64)),
+        None => Err(CompileError::Invalid { message: "unexpected end".into(), offset }),
+    }
+}
+
+/// [`check_limits_encoding`] for an imported table or memory, given the
+/// offset of the import entry.
+fn check_import_limits(bytes: &[u8], offset: u64) -> Result<(), CompileError> {
+    let mut reader = limits_reader(bytes, offset)?;
+    reader.read_string()?;
+    reader.read_string()?;
+    match reader.read_u8()? {
+        0x01 => {
+            reader.read_u8()?; // element type
+            check_limits_encoding(&mut reader)
+        }
+        0x02 => check_limits_encoding(&mut reader),
+        _ => Ok(()),
+    }
 }
 
 fn check_limits(info: &ModuleInfo) -> Result<(), CompileError> {
