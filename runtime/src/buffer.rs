@@ -83,7 +83,7 @@ impl<T: Zeroable> GrowBuf<T> {
             // new one has room for `cap >= new_len > len`, and they are
             // distinct allocations.
             unsafe { ptr::copy_nonoverlapping(self.ptr.as_ptr(), new_ptr.as_ptr(), self.len) };
-            self.free();
+            self.deallocate();
             self.ptr = new_ptr;
             self.cap = cap;
         }
@@ -97,7 +97,9 @@ impl<T: Zeroable> GrowBuf<T> {
         true
     }
 
-    fn free(&mut self) {
+    /// Frees the allocation (not `len`: the caller installs a new buffer
+    /// holding the same elements, or is `drop`).
+    fn deallocate(&mut self) {
         if let Ok(layout) = Layout::array::<T>(self.cap) {
             if layout.size() != 0 {
                 // SAFETY: a non-zero-size buffer of `cap` elements was
@@ -107,13 +109,12 @@ impl<T: Zeroable> GrowBuf<T> {
         }
         self.ptr = NonNull::dangling();
         self.cap = 0;
-        self.len = 0;
     }
 }
 
 impl<T: Zeroable> Drop for GrowBuf<T> {
     fn drop(&mut self) {
-        self.free();
+        self.deallocate();
     }
 }
 
@@ -139,6 +140,7 @@ mod tests {
         assert!(buf.try_grow(3, None, 0));
         assert_eq!(buf.as_slice(), &[0, 0, 0]);
         buf.as_mut_slice()[1] = 7;
+        // Reallocates: old elements are copied, only new ones filled.
         assert!(buf.try_grow(5, Some(9), 16));
         assert_eq!(buf.as_slice(), &[0, 7, 0, 9, 9]);
         // Within capacity: no reallocation, fill still applied.
