@@ -288,3 +288,34 @@ fn catch_panic<R>(f: impl FnOnce() -> R + panic::UnwindSafe) -> Result<R, String
     })
     .map_err(|message| message.replace('\n', " "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_messages_with_their_location() {
+        let caught = catch_panic(|| -> () { panic!("boom\nsecond line") });
+        let message = caught.unwrap_err();
+        assert!(message.contains("boom second line"), "{message}");
+        assert!(message.contains("src/wast.rs"), "{message}");
+        assert_eq!(catch_panic(|| 5), Ok(5));
+    }
+
+    #[test]
+    fn a_panicking_directive_is_counted_and_the_script_goes_on() {
+        let mut report = ScriptReport::new("p.wast");
+        let text = "(module)\n(module)\n(module)";
+        let mut seen = 0;
+        for_each_directive(&mut report, text, |_| {
+            seen += 1;
+            if seen == 2 {
+                panic!("second directive");
+            }
+            Some(Outcome::Passed)
+        });
+        assert_eq!(report.counts, Counts { passed: 2, failed: 1, skipped: 0 });
+        assert_eq!(report.failures[0].line, 2);
+        assert!(report.failures[0].message.contains("second directive"));
+    }
+}

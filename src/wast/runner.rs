@@ -242,6 +242,10 @@ impl Runner {
 /// message contains `message`.
 fn expect_trap(what: &str, message: &str, result: Result<Vec<Val>, ExecError>) -> Outcome {
     match result {
+        Ok(values) if what == "instantiation" => {
+            debug_assert!(values.is_empty());
+            Outcome::Failed(format!("expected trap \"{message}\", instantiation succeeded"))
+        }
         Ok(values) => {
             let values: Vec<String> = values.iter().map(|v| ValDisplay(v).to_string()).collect();
             Outcome::Failed(format!("expected trap \"{message}\", {what} returned [{}]", values.join(", ")))
