@@ -27,7 +27,9 @@ impl ExternType {
     /// Whether an external value of type `actual` may be imported where
     /// `self` is declared (WebAssembly 2.0 import matching): functions and
     /// globals need equal types; tables need the same element type and
-    /// memories and tables matching limits (see [`limits_match`]).
+    /// memories and tables matching limits: the actual current size is at
+    /// least the declared minimum, and if a maximum is declared the actual
+    /// object has one no larger.
     pub fn accepts(&self, actual: &ExternType) -> bool {
         match (self, actual) {
             (ExternType::Func(expected), ExternType::Func(actual)) => expected == actual,

@@ -10,9 +10,11 @@
 //!
 //! Compiled code reaches runtime objects through raw pointers laid out as in
 //! [`wasmbeam_jit::vm`]. Every such object is a separate heap allocation
-//! with a fixed address ([`owned`], [`buffer`]), and compiled code only runs
+//! with a fixed address (`owned.rs`, `buffer.rs`), and compiled code only runs
 //! while the store is exclusively borrowed by the call that entered it
 //! (see `call.rs`), which is what makes those raw pointers sound.
+
+#![warn(unsafe_op_in_unsafe_fn)]
 
 mod buffer;
 mod builtins;

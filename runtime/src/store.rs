@@ -23,7 +23,7 @@ pub(crate) struct Stored {
 /// Owns functions, memories, tables, globals and instances; dropping it
 /// frees them all. `Send`, not `Sync`: one thread at a time.
 ///
-/// Every object is a separate [`Owned`] allocation, so its address never
+/// Every object is a separate `Owned` allocation, so its address never
 /// changes while compiled code may hold it (in a vmctx, a `VMFuncRef`, a
 /// table element).
 pub struct Store {

@@ -475,3 +475,44 @@ fn stores_and_modules_move_across_threads() {
         assert_eq!(t.join().unwrap(), vec![Val::I32(3)]);
     }
 }
+
+#[test]
+fn host_functions_may_instantiate_modules_during_a_call() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let inner = Module::new(
+        &engine,
+        &wat::parse_str(
+            r#"(module (memory 1) (table 2 funcref) (global (mut i32) (i32.const 0))
+                (func $f (result i32) (i32.const 3)) (elem (i32.const 0) $f)
+                (func (export "three") (result i32) (call_indirect (result i32) (i32.const 0))))"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // Each call adds dozens of objects to the store, so its lists reallocate
+    // while the calling Wasm frame is live.
+    let host = Func::new(&mut store, FuncType::new([], [ValType::I32]), move |caller, _, results| {
+        let mut sum = 0;
+        for _ in 0..50 {
+            let instance = Linker::new().instantiate(caller.store(), &inner).map_err(|e| Trap::host(e.to_string()))?;
+            let three = instance.get_func(caller.store(), "three").unwrap();
+            sum += three.call(caller.store(), &[]).map_err(|e| Trap::host(e.to_string()))?[0].i32().unwrap();
+        }
+        results[0] = Val::I32(sum);
+        Ok(())
+    });
+    let mut linker = Linker::new();
+    linker.define("env", "host", host);
+    let i = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "env" "host" (func $host (result i32))) (memory 1)
+            (global $g (mut i32) (i32.const 0))
+            (func (export "run") (result i32)
+                (i32.store (i32.const 8) (i32.const 1000))
+                (global.set $g (i32.const 20000))
+                (i32.add (call $host) (i32.add (global.get $g) (i32.load (i32.const 8))))))"#,
+    );
+    assert_eq!(call(&mut store, i, "run", &[]).unwrap(), vec![Val::I32(150 + 21000)]);
+}
