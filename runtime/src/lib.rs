@@ -59,3 +59,22 @@ pub use wasmbeam_jit::vm::TrapCode;
 pub use wasmbeam_jit::{
     CompileError, ExportKind, FuncType, GlobalType, Limits, MemoryType, OptLevel, TableType, Target, ValType,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+
+    #[test]
+    fn thread_safety_matches_the_contract() {
+        send_sync::<Engine>();
+        send_sync::<Module>();
+        send_sync::<Linker>();
+        send_sync::<Trap>();
+        send_sync::<Error>();
+        send::<Store>();
+        send_sync::<(Func, Memory, Table, Global, Instance, Extern, Val)>();
+    }
+}
