@@ -5,6 +5,22 @@
 //! linkers, instances, values, traps), adds [`load`] helpers that accept the
 //! text format as well as binaries, and hosts the WebAssembly spec-script
 //! runner ([`wast`]) used by the test suite and the `wasmbeam` CLI.
+//!
+//! ```
+//! use wasmbeam::{Engine, Linker, Store, Val};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::default();
+//! let wat = r#"(module (func (export "add") (param i32 i32) (result i32)
+//!                local.get 0 local.get 1 i32.add))"#;
+//! let module = wasmbeam::load_module(&engine, wat.as_bytes())?;
+//! let mut store = Store::new(&engine);
+//! let instance = Linker::new().instantiate(&mut store, &module)?;
+//! let add = instance.get_func(&store, "add").ok_or("no export `add`")?;
+//! assert_eq!(add.call(&mut store, &[Val::I32(2), Val::I32(3)])?, [Val::I32(5)]);
+//! # Ok(())
+//! # }
+//! ```
 
 pub use wasmbeam_runtime::*;
 
