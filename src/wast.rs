@@ -276,17 +276,18 @@ fn catch_panic<R>(f: impl FnOnce() -> R + panic::UnwindSafe) -> Result<R, String
     let was_capturing = CAPTURING.with(|c| c.replace(true));
     let result = panic::catch_unwind(f);
     CAPTURING.with(|c| c.set(was_capturing));
-    result.map_err(|payload| {
-        LAST_PANIC.with(|last| last.borrow_mut().take()).unwrap_or_else(|| {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(non-string payload)".into());
-            format!("panicked: {message}")
+    result
+        .map_err(|payload| {
+            LAST_PANIC.with(|last| last.borrow_mut().take()).unwrap_or_else(|| {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(non-string payload)".into());
+                format!("panicked: {message}")
+            })
         })
-    })
-    .map_err(|message| message.replace('\n', " "))
+        .map_err(|message| message.replace('\n', " "))
 }
 
 #[cfg(test)]

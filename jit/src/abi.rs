@@ -101,7 +101,8 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
         if uses_return_area(ty) { (Some(params[2]), &params[3..]) } else { (None, &params[2..]) };
 
     let slots = ty.params.len().max(ty.results.len()).max(1);
-    let slot = b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, (slots * 8) as u32, 3));
+    let slot =
+        b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, (slots * 8) as u32, 3));
     let values = b.ins().stack_addr(POINTER, slot, 0);
     for (i, v) in wasm_args.iter().enumerate() {
         b.ins().store(slot_flags(), *v, values, (i * 8) as i32);

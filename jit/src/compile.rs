@@ -69,10 +69,14 @@ impl Compiler {
         let set = |flags: &mut settings::Builder, name: &str, value: &str| {
             flags.set(name, value).map_err(|e| CompileError::Target(format!("setting {name}: {e}")))
         };
-        set(&mut flags, "opt_level", match options.opt_level {
-            OptLevel::None => "none",
-            OptLevel::Speed => "speed",
-        })?;
+        set(
+            &mut flags,
+            "opt_level",
+            match options.opt_level {
+                OptLevel::None => "none",
+                OptLevel::Speed => "speed",
+            },
+        )?;
         set(&mut flags, "enable_verifier", if options.verify { "true" } else { "false" })?;
         set(&mut flags, "is_pic", "false")?;
         // The stack is checked explicitly at function entry (see translate).
@@ -81,14 +85,14 @@ impl Compiler {
         let host_arch = target_lexicon::Triple::host().architecture;
         let builder = match options.target {
             Target::Host => cranelift_native::builder().map_err(|e| CompileError::Target(e.to_string()))?,
-            Target::X86_64 => cranelift_codegen::isa::lookup_by_name("x86_64")
-                .map_err(|e| CompileError::Target(e.to_string()))?,
-            Target::Aarch64 => cranelift_codegen::isa::lookup_by_name("aarch64")
-                .map_err(|e| CompileError::Target(e.to_string()))?,
+            Target::X86_64 => {
+                cranelift_codegen::isa::lookup_by_name("x86_64").map_err(|e| CompileError::Target(e.to_string()))?
+            }
+            Target::Aarch64 => {
+                cranelift_codegen::isa::lookup_by_name("aarch64").map_err(|e| CompileError::Target(e.to_string()))?
+            }
         };
-        let isa = builder
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| CompileError::Target(e.to_string()))?;
+        let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| CompileError::Target(e.to_string()))?;
         if isa.pointer_bits() != 64 {
             return Err(CompileError::Target("wasmbeam needs a 64-bit target".into()));
         }
@@ -110,7 +114,12 @@ impl Compiler {
     /// maps each of the module's type indices to its engine-wide id (what
     /// `call_indirect` compares). `wasm` is the module's bytes, from which
     /// `info` was parsed.
-    pub fn compile_module(&self, info: &ModuleInfo, wasm: &[u8], type_ids: &[u32]) -> Result<CompiledModule, CompileError> {
+    pub fn compile_module(
+        &self,
+        info: &ModuleInfo,
+        wasm: &[u8],
+        type_ids: &[u32],
+    ) -> Result<CompiledModule, CompileError> {
         let mut translator = FuncTranslator::new();
         let mut ctx = Context::new();
         let mut code = Vec::new();
@@ -126,11 +135,7 @@ impl Compiler {
             offsets.push(start);
         }
         let code_size = code.len();
-        let memory = if self.executable {
-            Some(Arc::new(link(&code, &relocs, &offsets)?))
-        } else {
-            None
-        };
+        let memory = if self.executable { Some(Arc::new(link(&code, &relocs, &offsets)?)) } else { None };
         Ok(CompiledModule { memory, offsets, code_size })
     }
 
@@ -190,10 +195,18 @@ impl Compiler {
                     })?)
                 }
                 other => {
-                    return Err(CompileError::Codegen { func_index, message: format!("unexpected relocation {other:?}") })
+                    return Err(CompileError::Codegen {
+                        func_index,
+                        message: format!("unexpected relocation {other:?}"),
+                    })
                 }
             };
-            relocs.push(PendingReloc { at: start + reloc.offset as usize, kind: reloc.kind, target, addend: reloc.addend });
+            relocs.push(PendingReloc {
+                at: start + reloc.offset as usize,
+                kind: reloc.kind,
+                target,
+                addend: reloc.addend,
+            });
         }
         Ok(())
     }

@@ -155,10 +155,9 @@ fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Re
                         ValType::FuncRef,
                         funcs.into_iter().map(|f| f.map(ConstExpr::RefFunc)).collect::<Result<Vec<_>, _>>()?,
                     ),
-                    ElementItems::Expressions(ty, exprs) => (
-                        ref_type(ty)?,
-                        exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>, _>>()?,
-                    ),
+                    ElementItems::Expressions(ty, exprs) => {
+                        (ref_type(ty)?, exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>, _>>()?)
+                    }
                 };
                 info.elements.push(ElementSegment { element: element_type, mode, items });
             }

@@ -134,7 +134,9 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, d
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, dst: u32, byte: u32, len: u32) {
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
-        run(vmctx, exec, (), |store, inst| Ok(memory_mut(store, inst, mem)?.fill(dst.into(), byte as u8, len.into())?))
+        run(vmctx, exec, (), |store, inst| {
+            Ok(memory_mut(store, inst, mem)?.fill(dst.into(), byte as u8, len.into())?)
+        })
     }
 }
 
@@ -222,7 +224,9 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, exec: *mut ExecCtx, table: u32, 
 /// Called by compiled code only (see [`run`]).
 unsafe extern "C" fn table_fill(vmctx: *mut u8, exec: *mut ExecCtx, table: u32, dst: u32, value: RawRef, len: u32) {
     // SAFETY: our caller is compiled code (see `run`).
-    unsafe { run(vmctx, exec, (), |store, inst| Ok(table_mut(store, inst, table)?.fill(dst.into(), value, len.into())?)) }
+    unsafe {
+        run(vmctx, exec, (), |store, inst| Ok(table_mut(store, inst, table)?.fill(dst.into(), value, len.into())?))
+    }
 }
 
 /// # Safety

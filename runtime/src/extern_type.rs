@@ -37,9 +37,7 @@ impl ExternType {
             (ExternType::Table(expected), ExternType::Table(actual)) => {
                 expected.element == actual.element && limits_match(expected.limits, actual.limits)
             }
-            (ExternType::Memory(expected), ExternType::Memory(actual)) => {
-                limits_match(expected.limits, actual.limits)
-            }
+            (ExternType::Memory(expected), ExternType::Memory(actual)) => limits_match(expected.limits, actual.limits),
             _ => false,
         }
     }
@@ -98,7 +96,8 @@ mod tests {
         assert!(!table(1, Some(5)).accepts(&table(1, None)));
         assert!(table(1, Some(5)).accepts(&table(1, Some(5))));
         assert!(!table(1, Some(5)).accepts(&table(1, Some(6))));
-        let externs = ExternType::Table(TableType { element: ValType::ExternRef, limits: Limits { min: 1, max: None } });
+        let externs =
+            ExternType::Table(TableType { element: ValType::ExternRef, limits: Limits { min: 1, max: None } });
         assert!(!table(1, None).accepts(&externs));
         assert!(!table(0, None).accepts(&ExternType::Memory(MemoryType { limits: Limits { min: 0, max: None } })));
     }

@@ -86,7 +86,8 @@ fn check_imports(store: &Store, module: &Module, imports: &[Extern]) -> Result<(
         if actual.store_id() != store.id() {
             return Err(Error::BadArgument(format!("import `{m}` `{n}` belongs to another store")));
         }
-        let actual_ty = actual.ty(store).ok_or_else(|| Error::BadArgument(format!("import `{m}` `{n}`: dangling handle")))?;
+        let actual_ty =
+            actual.ty(store).ok_or_else(|| Error::BadArgument(format!("import `{m}` `{n}`: dangling handle")))?;
         if !expected.accepts(&actual_ty) {
             return Err(Error::Link(format!(
                 "incompatible import type for `{m}` `{n}`: expected {expected}, found {actual_ty}"
@@ -337,8 +338,7 @@ impl Builder<'_> {
 
     fn run_start(&mut self) -> Result<(), Error> {
         let Some(start) = self.module.info().start else { return Ok(()) };
-        let func: Func =
-            *self.data()?.funcs.get(start as usize).ok_or_else(|| inconsistent("start function index"))?;
+        let func: Func = *self.data()?.funcs.get(start as usize).ok_or_else(|| inconsistent("start function index"))?;
         crate::call::call(self.store, func, &[])?;
         Ok(())
     }

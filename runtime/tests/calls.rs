@@ -37,7 +37,13 @@ fn values_of_every_type_round_trip() {
             (func (export "neg") (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0)))
             (func (export "ext") (param externref) (result externref) local.get 0))"#,
     );
-    let out = call(&mut store, i, "swap", &[Val::I32(-1), Val::I64(i64::MIN), Val::F32(0x7fc0_0001), Val::F64(0xfff0_0000_0000_0001)]).unwrap();
+    let out = call(
+        &mut store,
+        i,
+        "swap",
+        &[Val::I32(-1), Val::I64(i64::MIN), Val::F32(0x7fc0_0001), Val::F64(0xfff0_0000_0000_0001)],
+    )
+    .unwrap();
     assert_eq!(out, vec![Val::F64(0xfff0_0000_0000_0001), Val::F32(0x7fc0_0001), Val::I64(i64::MIN), Val::I32(-1)]);
     let out = call(&mut store, i, "many", &[Val::I32(10)]).unwrap();
     assert_eq!(out, (10..16).map(Val::I32).collect::<Vec<_>>());
@@ -87,7 +93,11 @@ fn host_functions_called_from_wasm() {
         results[0] = Val::F32(0);
         Ok(())
     });
-    linker.define("env", "add", add).define("env", "fails", fails).define("env", "panics", panics).define("env", "wrong", wrong);
+    linker
+        .define("env", "add", add)
+        .define("env", "fails", fails)
+        .define("env", "panics", panics)
+        .define("env", "wrong", wrong);
     let i = instantiate(
         &mut store,
         &linker,
@@ -452,7 +462,9 @@ fn a_host_function_replacing_the_store_does_not_crash() {
 #[test]
 fn stores_and_modules_move_across_threads() {
     let engine = Engine::default();
-    let module = Module::new(&engine, &wat::parse_str(r#"(module (func (export "f") (result i32) (i32.const 3)))"#).unwrap()).unwrap();
+    let module =
+        Module::new(&engine, &wat::parse_str(r#"(module (func (export "f") (result i32) (i32.const 3)))"#).unwrap())
+            .unwrap();
     let mut store = Store::new(&engine);
     let instance = Linker::new().instantiate(&mut store, &module).unwrap();
     let handle = std::thread::spawn(move || {

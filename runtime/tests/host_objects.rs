@@ -98,7 +98,8 @@ fn table_limits() {
     assert!(matches!(too_big, Err(Error::Limit(_))));
     // A declared maximum above the limit is accepted (spec modules declare
     // 0xffff_ffff) but growth stops at the limit.
-    let table = Table::new(&mut store, table_ty(ValType::FuncRef, 0, Some(u32::MAX as u64)), Val::FuncRef(None)).unwrap();
+    let table =
+        Table::new(&mut store, table_ty(ValType::FuncRef, 0, Some(u32::MAX as u64)), Val::FuncRef(None)).unwrap();
     assert_eq!(table.grow(&mut store, 10, Val::FuncRef(None)).unwrap(), 0);
     assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
     let wrong_init = Table::new(&mut store, table_ty(ValType::FuncRef, 0, None), Val::ExternRef(None));
@@ -159,11 +160,12 @@ fn handles_of_another_store_are_rejected() {
 fn host_functions_called_from_rust() {
     let engine = Engine::default();
     let mut store = Store::new(&engine);
-    let add = Func::new(&mut store, FuncType::new([ValType::I32, ValType::I32], [ValType::I32]), |caller, args, results| {
-        assert!(caller.instance().is_none());
-        results[0] = Val::I32(args[0].i32().unwrap().wrapping_add(args[1].i32().unwrap()));
-        Ok(())
-    });
+    let add =
+        Func::new(&mut store, FuncType::new([ValType::I32, ValType::I32], [ValType::I32]), |caller, args, results| {
+            assert!(caller.instance().is_none());
+            results[0] = Val::I32(args[0].i32().unwrap().wrapping_add(args[1].i32().unwrap()));
+            Ok(())
+        });
     assert_eq!(add.call(&mut store, &[Val::I32(2), Val::I32(40)]).unwrap(), vec![Val::I32(42)]);
     assert!(matches!(add.call(&mut store, &[Val::I32(2)]), Err(Error::BadArgument(_))));
     assert!(matches!(add.call(&mut store, &[Val::I32(2), Val::I64(1)]), Err(Error::BadArgument(_))));

@@ -27,7 +27,10 @@ fn a_module_without_functions_exports_memory_and_globals() {
             (data (i32.const 65535) "\01\02"))"#,
     );
     let names: Vec<_> = m.exports().map(|(name, ty)| (name.to_string(), ty.kind_name())).collect();
-    assert_eq!(names, [("mem".into(), "memory"), ("g".into(), "global"), ("h".into(), "global"), ("t".into(), "table")]);
+    assert_eq!(
+        names,
+        [("mem".into(), "memory"), ("g".into(), "global"), ("h".into(), "global"), ("t".into(), "table")]
+    );
     let mut store = Store::new(&engine);
     let instance = Linker::new().instantiate(&mut store, &m).unwrap();
     let memory = instance.get_memory(&store, "mem").unwrap();
@@ -71,7 +74,12 @@ fn memory_and_table_imports_follow_limit_subtyping() {
     let engine = Engine::default();
     let mut store = Store::new(&engine);
     let needs = module(&engine, r#"(module (import "env" "m" (memory 2 4)) (import "env" "t" (table 1 funcref)))"#);
-    let table = Table::new(&mut store, TableType { element: ValType::FuncRef, limits: Limits { min: 1, max: None } }, Val::FuncRef(None)).unwrap();
+    let table = Table::new(
+        &mut store,
+        TableType { element: ValType::FuncRef, limits: Limits { min: 1, max: None } },
+        Val::FuncRef(None),
+    )
+    .unwrap();
     let mut linker = Linker::new();
     linker.define("env", "t", table);
     let try_memory = |store: &mut Store, linker: &mut Linker, min, max| {
@@ -90,7 +98,12 @@ fn memory_and_table_imports_follow_limit_subtyping() {
     linker.define("env", "m", memory);
     linker.instantiate(&mut store, &needs).unwrap();
 
-    let externs = Table::new(&mut store, TableType { element: ValType::ExternRef, limits: Limits { min: 1, max: None } }, Val::ExternRef(None)).unwrap();
+    let externs = Table::new(
+        &mut store,
+        TableType { element: ValType::ExternRef, limits: Limits { min: 1, max: None } },
+        Val::ExternRef(None),
+    )
+    .unwrap();
     linker.define("env", "t", externs);
     assert!(link_error(linker.instantiate(&mut store, &needs)).contains("incompatible import type"));
 }
@@ -162,7 +175,12 @@ fn data_segment_out_of_bounds_traps_after_earlier_segments() {
 fn element_segment_out_of_bounds_traps_after_earlier_segments() {
     let engine = Engine::default();
     let mut store = Store::new(&engine);
-    let table = Table::new(&mut store, TableType { element: ValType::FuncRef, limits: Limits { min: 4, max: None } }, Val::FuncRef(None)).unwrap();
+    let table = Table::new(
+        &mut store,
+        TableType { element: ValType::FuncRef, limits: Limits { min: 4, max: None } },
+        Val::FuncRef(None),
+    )
+    .unwrap();
     let mut linker = Linker::new();
     linker.define("env", "t", table);
     let m = module(

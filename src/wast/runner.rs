@@ -6,7 +6,7 @@ use crate::{Engine, Error, Instance, Linker, Module, Store, Val};
 use std::collections::HashMap;
 use std::fmt;
 use wast::token::Id;
-use wast::{QuoteWat, Wat, WastDirective, WastExecute, WastInvoke};
+use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, Wat};
 
 /// The state a script builds up: one store holding every instance, the
 /// linker with `spectest` and all registered instances, and the names
@@ -86,10 +86,12 @@ impl Runner {
                     Err(e) => Failed(e.to_string()),
                 }
             }
-            WastDirective::ModuleInstance { instance, module, .. } => match self.instantiate_definition(instance, module) {
-                Ok(()) => Passed,
-                Err(e) => Failed(e.to_string()),
-            },
+            WastDirective::ModuleInstance { instance, module, .. } => {
+                match self.instantiate_definition(instance, module) {
+                    Ok(()) => Passed,
+                    Err(e) => Failed(e.to_string()),
+                }
+            }
             WastDirective::Register { name, module, .. } => match self.instance(module) {
                 Ok(instance) => {
                     self.linker.define_instance(&self.store, name, instance);
@@ -117,7 +119,9 @@ impl Runner {
             }
             WastDirective::AssertExhaustion { call, message, .. } => expect_trap("call", message, self.invoke(&call)),
             WastDirective::AssertInvalid { module, message, .. } => self.expect_rejected(module, "invalid", message),
-            WastDirective::AssertMalformed { module, message, .. } => self.expect_rejected(module, "malformed", message),
+            WastDirective::AssertMalformed { module, message, .. } => {
+                self.expect_rejected(module, "malformed", message)
+            }
             WastDirective::AssertUnlinkable { module, message, .. } => self.expect_unlinkable(module, message),
             other => Failed(format!("unsupported directive (not part of WebAssembly 2.0): {other:?}")),
         }
@@ -165,7 +169,10 @@ impl Runner {
     fn instance(&self, id: Option<Id<'_>>) -> Result<Instance, ExecError> {
         match id {
             Some(id) => self.instances.get(id.name()).copied().ok_or_else(|| {
-                ExecError::Script(format!("no instance named ${} (its module directive failed or never ran)", id.name()))
+                ExecError::Script(format!(
+                    "no instance named ${} (its module directive failed or never ran)",
+                    id.name()
+                ))
             }),
             None => self.current.ok_or_else(|| {
                 ExecError::Script("no current module (no module directive yet, or the last one failed)".into())

@@ -1,7 +1,10 @@
 //! The `spectest` module every spec script may import from, defined as the
 //! reference interpreter defines it (`interpreter/host/spectest.ml`).
 
-use crate::{Extern, Func, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Store, Table, TableType, Val, ValType};
+use crate::{
+    Extern, Func, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Store, Table, TableType, Val,
+    ValType,
+};
 
 /// Creates the spectest items in `store` and defines them in `linker` under
 /// the module name `spectest`:

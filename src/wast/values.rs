@@ -133,7 +133,9 @@ enum RefKind {
 /// The reference type a `ref.null <heaptype>` denotes, for the 2.0 types.
 fn null_kind(heap: &HeapType<'_>) -> Result<RefKind, String> {
     match heap {
-        HeapType::Abstract { shared: false, ty: AbstractHeapType::Func | AbstractHeapType::NoFunc } => Ok(RefKind::Func),
+        HeapType::Abstract { shared: false, ty: AbstractHeapType::Func | AbstractHeapType::NoFunc } => {
+            Ok(RefKind::Func)
+        }
         HeapType::Abstract { shared: false, ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern } => {
             Ok(RefKind::Extern)
         }

@@ -6,8 +6,8 @@ use crate::abi::{self, POINTER};
 use crate::module_info::{FuncType, ModuleInfo};
 use crate::vm::{Builtin, ExecCtx, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING};
 use cranelift_codegen::ir::{
-    self, condcodes::IntCC, types, AbiParam, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData,
-    Signature, Value,
+    self, condcodes::IntCC, types, AbiParam, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData, Signature,
+    Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -201,7 +201,14 @@ impl<'a> FuncEnv<'a> {
 
     /// The native address of a `size`-byte access at `addr + offset` in
     /// `memory`, after a bounds check that traps.
-    pub fn heap_address(&mut self, b: &mut FunctionBuilder<'_>, memory: u32, addr: Value, offset: u64, size: u32) -> Value {
+    pub fn heap_address(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        memory: u32,
+        addr: Value,
+        offset: u64,
+        size: u32,
+    ) -> Value {
         let (base, length) = self.memory_bounds(b, memory);
         let addr = b.ins().uextend(types::I64, addr);
         // offset < 2^32 and size <= 8, so this cannot wrap in 64 bits.
@@ -258,7 +265,13 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// Address of element `index` of `table`, trapping with `code` when out of bounds.
-    fn table_element_address(&mut self, b: &mut FunctionBuilder<'_>, table: u32, index: Value, code: TrapCode) -> Value {
+    fn table_element_address(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        table: u32,
+        index: Value,
+        code: TrapCode,
+    ) -> Value {
         let descriptor = self.table_descriptor(b, table);
         let flags = self.flags(self.regions.descriptors);
         let length = b.ins().load(types::I64, flags, descriptor, VMTable::OFFSET_LENGTH);
@@ -327,7 +340,13 @@ impl<'a> FuncEnv<'a> {
 
     /// Calls through a non-null `*const VMFuncRef` already checked to be of
     /// type `type_index`.
-    pub fn call_funcref(&mut self, b: &mut FunctionBuilder<'_>, type_index: u32, funcref: Value, args: &[Value]) -> ir::Inst {
+    pub fn call_funcref(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        type_index: u32,
+        funcref: Value,
+        args: &[Value],
+    ) -> ir::Inst {
         let flags = MemFlagsData::trusted().with_readonly();
         let func_ptr = b.ins().load(POINTER, flags, funcref, VMFuncRef::OFFSET_FUNC_PTR);
         let callee_vmctx = b.ins().load(POINTER, flags, funcref, VMFuncRef::OFFSET_VMCTX);
@@ -339,12 +358,20 @@ impl<'a> FuncEnv<'a> {
 
     /// `call_indirect`: loads element `index` of `table`, checks it is
     /// in bounds, non-null and of type `type_index`, and calls it.
-    pub fn call_indirect(&mut self, b: &mut FunctionBuilder<'_>, type_index: u32, table: u32, index: Value, args: &[Value]) -> ir::Inst {
+    pub fn call_indirect(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        type_index: u32,
+        table: u32,
+        index: Value,
+        args: &[Value],
+    ) -> ir::Inst {
         let address = self.table_element_address(b, table, index, TrapCode::UndefinedElement);
         let funcref = b.ins().load(POINTER, self.flags(self.regions.elements), address, 0);
         let is_null = b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
         self.trap_if(b, is_null, TrapCode::IndirectCallToNull);
-        let actual = b.ins().load(types::I32, MemFlagsData::trusted().with_readonly(), funcref, VMFuncRef::OFFSET_TYPE_ID);
+        let actual =
+            b.ins().load(types::I32, MemFlagsData::trusted().with_readonly(), funcref, VMFuncRef::OFFSET_TYPE_ID);
         let expected = self.type_ids[type_index as usize];
         let mismatch = b.ins().icmp_imm_u(IntCC::NotEqual, actual, expected as i64);
         self.trap_if(b, mismatch, TrapCode::BadSignature);
@@ -360,7 +387,13 @@ impl<'a> FuncEnv<'a> {
     /// Calls a runtime builtin with `(vmctx, exec, args...)`; `returns_u32`
     /// says whether it returns a value. Builtins that can trap are followed by
     /// a state check.
-    pub fn call_builtin(&mut self, b: &mut FunctionBuilder<'_>, builtin: Builtin, args: &[Value], returns_u32: bool) -> Option<Value> {
+    pub fn call_builtin(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        builtin: Builtin,
+        args: &[Value],
+        returns_u32: bool,
+    ) -> Option<Value> {
         let table = self.vmctx_word(b, VMOffsets::BUILTINS);
         let flags = MemFlagsData::trusted().with_readonly().with_can_move();
         let function = b.ins().load(POINTER, flags, table, (builtin as usize * 8) as i32);

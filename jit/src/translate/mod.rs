@@ -53,7 +53,8 @@ impl FuncTranslator {
         func.name = ir::UserFuncName::user(0, func_index);
         let defined = (func_index - info.num_imported_functions) as usize;
         let range = info.bodies[defined].clone();
-        let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64));
+        let body =
+            wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64));
 
         let mut b = FunctionBuilder::new(func, &mut self.fctx);
         let entry = b.create_block();

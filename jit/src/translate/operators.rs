@@ -52,7 +52,12 @@ impl Translation<'_, '_> {
                 self.b.switch_to_block(then_block);
                 let next = self.block_with_params(&results);
                 let param_values = self.stack[self.stack.len() - params.len()..].to_vec();
-                self.push_frame(FrameKind::If { else_block, params: param_values, has_else: false }, next, params, results);
+                self.push_frame(
+                    FrameKind::If { else_block, params: param_values, has_else: false },
+                    next,
+                    params,
+                    results,
+                );
             }
             Else => self.else_arm(),
             End => self.end_frame(),
