@@ -58,9 +58,18 @@ pub struct ExecCtx {
     pub stack_limit: usize,
     /// Owned by the embedder (the runtime's store); compiled code never reads it.
     pub embedder: *mut c_void,
+    /// More about the trap, where its code defines it: the table index for
+    /// [`TrapCode::UndefinedElement`] and [`TrapCode::IndirectCallToNull`].
+    pub trap_detail: u64,
 }
 
 impl ExecCtx {
+    /// A running context with the given stack limit.
+    pub fn new(stack_limit: usize, embedder: *mut c_void) -> ExecCtx {
+        ExecCtx { state: STATE_RUNNING, trap_code: 0, stack_limit, embedder, trap_detail: 0 }
+    }
+
+    pub const OFFSET_TRAP_DETAIL: i32 = std::mem::offset_of!(ExecCtx, trap_detail) as i32;
     pub const OFFSET_STATE: i32 = std::mem::offset_of!(ExecCtx, state) as i32;
     pub const OFFSET_TRAP_CODE: i32 = std::mem::offset_of!(ExecCtx, trap_code) as i32;
     pub const OFFSET_STACK_LIMIT: i32 = std::mem::offset_of!(ExecCtx, stack_limit) as i32;
@@ -178,6 +187,11 @@ impl TrapCode {
             11 => HostError,
             _ => return None,
         })
+    }
+
+    /// Whether [`ExecCtx::trap_detail`] holds a table index for this code.
+    pub fn has_detail(self) -> bool {
+        matches!(self, TrapCode::UndefinedElement | TrapCode::IndirectCallToNull)
     }
 
     pub fn message(self) -> &'static str {

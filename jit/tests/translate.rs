@@ -3,7 +3,7 @@
 //! just the funcref words, which this harness builds itself.
 
 use std::collections::HashMap;
-use wasmbeam_jit::vm::{ExecCtx, TrapCode, VMFuncRef, STATE_RUNNING, STATE_TRAPPING};
+use wasmbeam_jit::vm::{ExecCtx, TrapCode, VMFuncRef, STATE_TRAPPING};
 use wasmbeam_jit::{CompileOptions, Compiler, FuncType};
 
 struct Harness {
@@ -62,12 +62,7 @@ impl Harness {
         let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];
         values[..args.len()].copy_from_slice(args);
         let marker = 0u8;
-        let mut exec = ExecCtx {
-            state: STATE_RUNNING,
-            trap_code: 0,
-            stack_limit: &marker as *const u8 as usize - 256 * 1024,
-            embedder: std::ptr::null_mut(),
-        };
+        let mut exec = ExecCtx::new(&marker as *const u8 as usize - 256 * 1024, std::ptr::null_mut());
         let funcref = module.vmctx[(module.info.vm_offsets().funcref(export) / 8) as usize] as *const VMFuncRef;
         // SAFETY: `funcref` points at a live VMFuncRef of this module whose
         // code and vmctx outlive the call; `values` has a slot for every

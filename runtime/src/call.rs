@@ -98,7 +98,7 @@ fn enter(store: &mut Store, run: impl FnOnce(*mut ExecCtx)) -> Result<(), Error>
     STACK_LIMIT.with(|l| l.set(Some(stack_limit)));
     store.activations.depth += 1;
     let store_ptr: *mut Store = &mut *store;
-    let mut exec = ExecCtx { state: STATE_RUNNING, trap_code: 0, stack_limit, embedder: store_ptr.cast() };
+    let mut exec = ExecCtx::new(stack_limit, store_ptr.cast());
     run(&mut exec);
     STACK_LIMIT.with(|l| l.set(outer_limit));
     // Compiled code has returned: `store` is ours again.
@@ -112,6 +112,7 @@ fn enter(store: &mut Store, run: impl FnOnce(*mut ExecCtx)) -> Result<(), Error>
     let pending = store.activations.pending_trap.take();
     let trap = match (TrapCode::from_u32(exec.trap_code), pending) {
         (Some(code), Some(trap)) if trap.code == code => trap,
+        (Some(code), _) if code.has_detail() => Trap::with_detail(code, exec.trap_detail),
         (Some(code), _) => Trap::new(code),
         (None, _) => Trap::host(format!("unknown trap code {} (state {})", exec.trap_code, exec.state)),
     };

@@ -20,6 +20,13 @@ impl Trap {
         Trap { code, message: code.message().to_string() }
     }
 
+    /// A trap with `code`'s standard message followed by its detail (the
+    /// table index of an undefined or uninitialized element), as the
+    /// WebAssembly reference interpreter reports it.
+    pub fn with_detail(code: TrapCode, detail: u64) -> Trap {
+        Trap { code, message: format!("{} {detail}", code.message()) }
+    }
+
     /// A trap raised by a host function.
     pub fn host(message: impl Into<String>) -> Trap {
         Trap { code: TrapCode::HostError, message: message.into() }

@@ -272,9 +272,9 @@ fn call_indirect_through_a_table_shared_by_two_instances() {
     let trap = trap_of(call(&mut store, b, "call", &[Val::I32(1), Val::I32(0)]));
     assert_eq!(trap.to_string(), "indirect call type mismatch");
     let trap = trap_of(call(&mut store, b, "call", &[Val::I32(3), Val::I32(0)]));
-    assert_eq!(trap.to_string(), "uninitialized element");
+    assert_eq!(trap.to_string(), "uninitialized element 3");
     let trap = trap_of(call(&mut store, b, "call", &[Val::I32(4), Val::I32(0)]));
-    assert_eq!(trap.to_string(), "undefined element");
+    assert_eq!(trap.to_string(), "undefined element 4");
 
     // A host function put in the table from Rust is callable indirectly.
     let table = a.get_table(&store, "table").unwrap();

@@ -138,22 +138,30 @@ impl<'a> FuncEnv<'a> {
 
     // ----- traps -------------------------------------------------------------
 
-    /// The cold block that traps with `code`. Its body is emitted by
-    /// [`FuncEnv::finish_trap_blocks`], since the frontend cannot leave a
-    /// block half-built to fill another.
+    /// The cold block that traps with `code`; for codes with a detail (see
+    /// [`TrapCode::has_detail`]) it takes the detail as an `i64` parameter.
+    /// Its body is emitted by [`FuncEnv::finish_trap_blocks`], since the
+    /// frontend cannot leave a block half-built to fill another.
     pub fn trap_block(&mut self, b: &mut FunctionBuilder<'_>, code: TrapCode) -> Block {
         *self.trap_blocks.entry(code).or_insert_with(|| {
             let block = b.create_block();
             b.set_cold_block(block);
+            if code.has_detail() {
+                b.append_block_param(block, types::I64);
+            }
             block
         })
     }
 
-    /// Fills every trap block: record the code and state, then return.
+    /// Fills every trap block: record the code (and detail) and the state, then return.
     pub fn finish_trap_blocks(&mut self, b: &mut FunctionBuilder<'_>) {
         let flags = self.flags(self.regions.exec);
         for (code, block) in std::mem::take(&mut self.trap_blocks) {
             b.switch_to_block(block);
+            if code.has_detail() {
+                let detail = b.block_params(block)[0];
+                b.ins().store(flags, detail, self.exec, ExecCtx::OFFSET_TRAP_DETAIL);
+            }
             let code_value = b.ins().iconst(types::I32, code as i64);
             b.ins().store(flags, code_value, self.exec, ExecCtx::OFFSET_TRAP_CODE);
             let state = b.ins().iconst(types::I32, STATE_TRAPPING as i64);
@@ -164,9 +172,15 @@ impl<'a> FuncEnv<'a> {
 
     /// Traps with `code` when `condition` is non-zero; continues in a new block.
     pub fn trap_if(&mut self, b: &mut FunctionBuilder<'_>, condition: Value, code: TrapCode) {
+        self.trap_if_with(b, condition, code, None);
+    }
+
+    /// [`FuncEnv::trap_if`] for a code with a detail (an `i64`).
+    fn trap_if_with(&mut self, b: &mut FunctionBuilder<'_>, condition: Value, code: TrapCode, detail: Option<Value>) {
         let trap = self.trap_block(b, code);
         let next = b.create_block();
-        b.ins().brif(condition, trap, &[], next, &[]);
+        let args: Vec<ir::BlockArg> = detail.into_iter().map(ir::BlockArg::from).collect();
+        b.ins().brif(condition, trap, &args, next, &[]);
         b.seal_block(next);
         b.switch_to_block(next);
     }
@@ -277,7 +291,8 @@ impl<'a> FuncEnv<'a> {
         let length = b.ins().load(types::I64, flags, descriptor, VMTable::OFFSET_LENGTH);
         let index = b.ins().uextend(types::I64, index);
         let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
-        self.trap_if(b, out_of_bounds, code);
+        let detail = code.has_detail().then_some(index);
+        self.trap_if_with(b, out_of_bounds, code, detail);
         let base = b.ins().load(POINTER, flags, descriptor, VMTable::OFFSET_BASE);
         let byte_offset = b.ins().ishl_imm_u(index, 3);
         b.ins().iadd(base, byte_offset)
@@ -369,7 +384,8 @@ impl<'a> FuncEnv<'a> {
         let address = self.table_element_address(b, table, index, TrapCode::UndefinedElement);
         let funcref = b.ins().load(POINTER, self.flags(self.regions.elements), address, 0);
         let is_null = b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
-        self.trap_if(b, is_null, TrapCode::IndirectCallToNull);
+        let index = b.ins().uextend(types::I64, index);
+        self.trap_if_with(b, is_null, TrapCode::IndirectCallToNull, Some(index));
         let actual =
             b.ins().load(types::I32, MemFlagsData::trusted().with_readonly(), funcref, VMFuncRef::OFFSET_TYPE_ID);
         let expected = self.type_ids[type_index as usize];
