@@ -5,6 +5,7 @@ use crate::abi;
 use crate::code_memory::CodeMemory;
 use crate::error::CompileError;
 use crate::module_info::{FuncType, ModuleInfo};
+use crate::resume::ResumePoint;
 use crate::translate::FuncTranslator;
 use crate::vm::EntryTrampoline;
 use cranelift_codegen::binemit::Reloc;
@@ -48,11 +49,15 @@ pub struct CompileOptions {
     pub opt_level: OptLevel,
     /// Run Cranelift's IR verifier on every function (slow; for tests).
     pub verify: bool,
+    /// Compile reduction counting and resume points, so calls can be
+    /// sliced, suspended and resumed. Without it, code is faster but a call
+    /// runs to completion (or traps) and cannot suspend.
+    pub reductions: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { target: Target::Host, opt_level: OptLevel::Speed, verify: cfg!(debug_assertions) }
+        CompileOptions { target: Target::Host, opt_level: OptLevel::Speed, verify: cfg!(debug_assertions), reductions: true }
     }
 }
 
@@ -61,6 +66,7 @@ impl Default for CompileOptions {
 pub struct Compiler {
     isa: OwnedTargetIsa,
     executable: bool,
+    reductions: bool,
 }
 
 impl Compiler {
@@ -98,7 +104,7 @@ impl Compiler {
         }
         let executable = options.target == Target::Host
             || (options.target == Target::X86_64 && host_arch == target_lexicon::Architecture::X86_64);
-        Ok(Compiler { isa, executable })
+        Ok(Compiler { isa, executable, reductions: options.reductions })
     }
 
     pub fn isa(&self) -> &dyn TargetIsa {
@@ -124,11 +130,14 @@ impl Compiler {
         let mut ctx = Context::new();
         let mut code = Vec::new();
         let mut offsets = Vec::with_capacity(info.bodies.len());
+        let mut resume_points = Vec::with_capacity(info.bodies.len());
         let mut relocs = Vec::new();
         for defined in 0..info.num_defined_functions() {
             let func_index = info.num_imported_functions + defined;
             ctx.clear();
-            translator.translate(self.isa(), info, type_ids, wasm, func_index, &mut ctx.func)?;
+            let points =
+                translator.translate(self.isa(), info, type_ids, wasm, func_index, self.reductions, &mut ctx.func)?;
+            resume_points.push(points);
             let start = align_to(code.len(), 16);
             code.resize(start, 0);
             self.emit(&mut ctx, func_index, start, &mut code, &mut relocs)?;
@@ -136,7 +145,7 @@ impl Compiler {
         }
         let code_size = code.len();
         let memory = if self.executable { Some(Arc::new(link(&code, &relocs, &offsets)?)) } else { None };
-        Ok(CompiledModule { memory, offsets, code_size })
+        Ok(CompiledModule { memory, offsets, code_size, resume_points, reductions: self.reductions })
     }
 
     /// Compiles the entry trampoline and host stub for one function type.
@@ -217,9 +226,22 @@ pub struct CompiledModule {
     memory: Option<Arc<CodeMemory>>,
     offsets: Vec<usize>,
     code_size: usize,
+    resume_points: Vec<Vec<ResumePoint>>,
+    reductions: bool,
 }
 
 impl CompiledModule {
+    /// Whether the code counts reductions and can suspend.
+    pub fn has_reductions(&self) -> bool {
+        self.reductions
+    }
+
+    /// The resume points of defined function `defined_index` (imports not
+    /// counted), indexed as in continuation record headers.
+    pub fn resume_points(&self, defined_index: u32) -> &[ResumePoint] {
+        self.resume_points.get(defined_index as usize).map_or(&[], |p| p.as_slice())
+    }
+
     /// Bytes of machine code (functions and their padding).
     pub fn code_size(&self) -> usize {
         self.code_size

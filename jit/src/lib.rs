@@ -13,6 +13,7 @@ mod error;
 pub mod limits;
 mod module_info;
 mod parse;
+mod resume;
 mod translate;
 pub mod vm;
 
@@ -21,6 +22,7 @@ pub use compile::{CompileOptions, CompiledModule, CompiledTrampolines, Compiler,
 pub use error::CompileError;
 pub use module_info::*;
 pub use parse::{features, parse};
+pub use resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
 
 /// Translates one function to Cranelift IR (for tools that inspect the IR).
 pub fn translate_function(
@@ -31,5 +33,5 @@ pub fn translate_function(
     func_index: u32,
     func: &mut cranelift_codegen::ir::Function,
 ) -> Result<(), CompileError> {
-    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, func)
+    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, true, func).map(|_| ())
 }

@@ -41,6 +41,13 @@ pub const MAX_REGISTER_RESULTS: usize = 4;
 pub const STATE_RUNNING: u32 = 0;
 /// [`ExecCtx::state`]: a trap is propagating to the entry trampoline.
 pub const STATE_TRAPPING: u32 = 1;
+/// [`ExecCtx::state`]: the call is suspending; every frame saves a record
+/// to the continuation buffer and returns.
+pub const STATE_UNWINDING: u32 = 2;
+/// [`ExecCtx::state`]: the call is resuming; every frame, entered from the
+/// outermost, reloads its record and re-enters the call it was in, until the
+/// innermost frame (or a host function) sets `STATE_RUNNING` again.
+pub const STATE_REWINDING: u32 = 3;
 
 /// The context of one activation of compiled code (one call from the
 /// embedder into Wasm). It is passed along every call, so frames of different
@@ -61,13 +68,43 @@ pub struct ExecCtx {
     /// More about the trap, where its code defines it: the table index for
     /// [`TrapCode::UndefinedElement`] and [`TrapCode::IndirectCallToNull`].
     pub trap_detail: u64,
+    /// Fuel left in the current slice. Code compiled with reductions charges
+    /// the static cost of what it is about to run at function entries and
+    /// loop headers, and calls [`VMBuiltins::out_of_fuel`] once it is negative.
+    pub fuel: i64,
+    /// The real stack limit while rewinding: then `stack_limit` is
+    /// `usize::MAX`, so that every function entry takes its cold path, where
+    /// it finds its saved frame. The frame that ends the rewind restores
+    /// `stack_limit` from here.
+    pub saved_stack_limit: usize,
+    /// Next free byte of the continuation buffer while unwinding; end of the
+    /// last record while rewinding (records are popped from the end).
+    pub cont_ptr: *mut u8,
+    /// End of the continuation buffer's allocation.
+    pub cont_end: *mut u8,
 }
 
 impl ExecCtx {
-    /// A running context with the given stack limit.
+    /// A running context with the given stack limit, unlimited fuel and no
+    /// continuation buffer.
     pub fn new(stack_limit: usize, embedder: *mut c_void) -> ExecCtx {
-        ExecCtx { state: STATE_RUNNING, trap_code: 0, stack_limit, embedder, trap_detail: 0 }
+        ExecCtx {
+            state: STATE_RUNNING,
+            trap_code: 0,
+            stack_limit,
+            embedder,
+            trap_detail: 0,
+            fuel: i64::MAX,
+            saved_stack_limit: stack_limit,
+            cont_ptr: std::ptr::null_mut(),
+            cont_end: std::ptr::null_mut(),
+        }
     }
+
+    pub const OFFSET_FUEL: i32 = std::mem::offset_of!(ExecCtx, fuel) as i32;
+    pub const OFFSET_SAVED_STACK_LIMIT: i32 = std::mem::offset_of!(ExecCtx, saved_stack_limit) as i32;
+    pub const OFFSET_CONT_PTR: i32 = std::mem::offset_of!(ExecCtx, cont_ptr) as i32;
+    pub const OFFSET_CONT_END: i32 = std::mem::offset_of!(ExecCtx, cont_end) as i32;
 
     pub const OFFSET_TRAP_DETAIL: i32 = std::mem::offset_of!(ExecCtx, trap_detail) as i32;
     pub const OFFSET_STATE: i32 = std::mem::offset_of!(ExecCtx, state) as i32;
@@ -146,6 +183,25 @@ pub struct VMHostContext {
     pub dispatch: HostDispatch,
 }
 
+/// # Continuation records
+///
+/// While unwinding, each suspended frame appends one record at
+/// `exec.cont_ptr`: its slots (8 bytes each, in the order its
+/// [`ResumePoint::slots`](crate::ResumePoint) lists), then the header: the
+/// module-wide function index (`u32`) and the resume point's index in that
+/// function (`u32`). The innermost frame's record comes first. While
+/// rewinding, each frame pops its record from the end. Slot encoding is as
+/// in the slot arrays above, so a `funcref` slot holds a pointer: whoever
+/// moves a continuation to another store must translate those.
+///
+/// # Suspending host functions
+///
+/// A host dispatcher may suspend the whole call: in `STATE_RUNNING` it sets
+/// `STATE_UNWINDING` and returns (its results are ignored). When the call
+/// resumes, the frame that called it calls it again in `STATE_REWINDING`;
+/// the dispatcher then writes the results the embedder supplied, sets
+/// `STATE_RUNNING` and `stack_limit = saved_stack_limit`, and returns.
+///
 /// Calls `func_ptr` (of the trampoline's function type) with `vmctx` and
 /// `exec`, arguments read from and results written to `values`.
 pub type EntryTrampoline =
@@ -168,6 +224,11 @@ pub enum TrapCode {
     Unreachable = 10,
     /// A host function failed; the embedder keeps the details.
     HostError = 11,
+    /// The call's total fuel is used up.
+    OutOfFuel = 12,
+    /// While resuming, a frame found a record that is not its own: the
+    /// continuation does not belong to this code, or was corrupted.
+    ContinuationMismatch = 13,
 }
 
 impl TrapCode {
@@ -185,6 +246,8 @@ impl TrapCode {
             9 => BadConversionToInteger,
             10 => Unreachable,
             11 => HostError,
+            12 => OutOfFuel,
+            13 => ContinuationMismatch,
             _ => return None,
         })
     }
@@ -208,6 +271,8 @@ impl TrapCode {
             BadConversionToInteger => "invalid conversion to integer",
             Unreachable => "unreachable",
             HostError => "host function error",
+            OutOfFuel => "all fuel consumed",
+            ContinuationMismatch => "continuation does not match the code",
         }
     }
 }
@@ -244,6 +309,14 @@ pub struct VMBuiltins {
     pub table_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
     /// `(elem_index)`.
     pub elem_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
+    /// `()`: `exec.fuel` went negative at a check. The embedder either
+    /// refills `exec.fuel` and leaves the state running (go on), sets
+    /// `STATE_UNWINDING` (suspend: the slice is spent), or traps
+    /// ([`TrapCode::OutOfFuel`]: the call's total is spent).
+    pub out_of_fuel: unsafe extern "C" fn(*mut u8, *mut ExecCtx),
+    /// `(bytes)`: make room for `bytes` more bytes at `exec.cont_ptr`
+    /// (moving the buffer and updating `cont_ptr`/`cont_end`), or trap.
+    pub continuation_reserve: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
 }
 
 /// Which builtin, for the translator: its index in [`VMBuiltins`] (each entry
@@ -260,6 +333,8 @@ pub enum Builtin {
     TableCopy,
     TableInit,
     ElemDrop,
+    OutOfFuel,
+    ContinuationReserve,
 }
 
 /// The layout of an instance's `vmctx`: a block of pointer-sized words.

@@ -31,6 +31,8 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     table_copy,
     table_init,
     elem_drop,
+    out_of_fuel,
+    continuation_reserve,
 };
 
 enum Failure {
@@ -292,4 +294,19 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
             Ok(())
         })
     }
+}
+
+/// `out_of_fuel`: until calls can be sliced, fuel is unlimited for every
+/// activation (`ExecCtx::new` gives `i64::MAX`), so running out means the
+/// call's total is spent.
+unsafe extern "C" fn out_of_fuel(vmctx: *mut u8, exec: *mut ExecCtx) {
+    // SAFETY: the builtin contract (see `run`).
+    unsafe { run(vmctx, exec, (), |_, _| Err(TrapCode::OutOfFuel.into())) }
+}
+
+/// `continuation_reserve`: no activation has a continuation buffer yet, and
+/// only suspending code asks for one, so the request cannot be served.
+unsafe extern "C" fn continuation_reserve(vmctx: *mut u8, exec: *mut ExecCtx, _bytes: u32) {
+    // SAFETY: the builtin contract (see `run`).
+    unsafe { run(vmctx, exec, (), |_, _| Err(Failure::Trap(Trap::host("this call cannot suspend")))) }
 }

@@ -11,6 +11,10 @@ pub struct Config {
     pub opt_level: OptLevel,
     /// Run Cranelift's IR verifier on every function (slow; for tests).
     pub verify: bool,
+    /// Compile reduction counting and resume points (default on), so that
+    /// calls can be sliced, suspended and resumed. Off gives slightly faster
+    /// code whose calls always run to completion.
+    pub reductions: bool,
     /// Bytes of native stack WebAssembly may use per call from the embedder
     /// (default 512 KiB). Nested calls (a host function calling back into
     /// WebAssembly) share the budget of the outermost call.
@@ -27,6 +31,7 @@ impl Default for Config {
             target: Target::Host,
             opt_level: OptLevel::Speed,
             verify: cfg!(debug_assertions),
+            reductions: true,
             max_wasm_stack: 512 * 1024,
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,

@@ -33,6 +33,7 @@ impl Engine {
             target: config.target,
             opt_level: config.opt_level,
             verify: config.verify,
+            reductions: config.reductions,
         })?;
         Ok(Engine {
             inner: Arc::new(EngineInner {

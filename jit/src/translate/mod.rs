@@ -15,6 +15,7 @@ use crate::abi::{self, POINTER};
 use crate::error::CompileError;
 use crate::limits;
 use crate::module_info::{ModuleInfo, ValType};
+use crate::resume::ResumePoint;
 use control::{ControlFrame, FrameKind};
 use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetIsa;
@@ -46,8 +47,10 @@ impl FuncTranslator {
         type_ids: &[u32],
         wasm: &[u8],
         func_index: u32,
+        reductions: bool,
         func: &mut ir::Function,
-    ) -> Result<(), CompileError> {
+    ) -> Result<Vec<ResumePoint>, CompileError> {
+        let _ = reductions;
         let ty = info.func_type(func_index).clone();
         func.signature = abi::wasm_signature(&ty);
         func.name = ir::UserFuncName::user(0, func_index);
@@ -150,7 +153,7 @@ impl FuncTranslator {
 
         b.seal_all_blocks();
         b.finalize(isa.frontend_config());
-        Ok(())
+        Ok(Vec::new())
     }
 }
 

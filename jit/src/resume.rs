@@ -1,0 +1,36 @@
+//! What compiled code saves when it suspends: the layout of each resume
+//! point's record, which the runtime needs to read, translate and write
+//! continuations (see "Continuation records" in [`crate::vm`]).
+
+use crate::module_info::ValType;
+
+/// Where in a function a frame can be suspended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeKind {
+    /// The fuel check on function entry (this frame is the innermost).
+    FunctionEntry,
+    /// The fuel check at a loop header (this frame is the innermost).
+    LoopHeader,
+    /// A call (the callee, or a host function, saved the rest).
+    Call,
+}
+
+/// The record a frame suspended at one resume point writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumePoint {
+    pub kind: ResumeKind,
+    /// The record's slots, in order: every local of the function (parameters
+    /// first), then the operand stack from the bottom (for a call, including
+    /// its arguments and, for `call_indirect`, the table index last).
+    pub slots: Box<[ValType]>,
+}
+
+impl ResumePoint {
+    /// Bytes of the record, header included.
+    pub fn record_size(&self) -> usize {
+        self.slots.len() * 8 + RECORD_HEADER_SIZE
+    }
+}
+
+/// Bytes of a record's header: function index and resume point index.
+pub const RECORD_HEADER_SIZE: usize = 8;
