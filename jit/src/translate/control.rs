@@ -1,10 +1,12 @@
 //! Control frames: the translator's model of Wasm's structured control flow.
 //!
 //! Every `block`, `loop` and `if` (and the function body itself) is a frame.
-//! Values flow between Cranelift blocks as block parameters: a frame's
-//! `next` block takes its results, a loop's header takes its parameters.
+//! Values cross between Cranelift blocks only through the operand stack's
+//! variables (see `stack.rs`): a branch to a frame moves the values it
+//! carries to the stack depths where the frame expects them, then jumps.
 
-use cranelift_codegen::ir::{Block, Type, Value};
+use crate::module_info::ValType;
+use cranelift_codegen::ir::{Block, Value};
 
 #[derive(Debug)]
 pub enum FrameKind {
@@ -12,25 +14,19 @@ pub enum FrameKind {
     Function,
     Block,
     /// `header` is where `br` goes (with the loop's parameters).
-    Loop {
-        header: Block,
-    },
+    Loop { header: Block },
     /// `else_block` starts the else arm (or the implicit one); `params` are
     /// the values the `if` received, which both arms start from.
-    If {
-        else_block: Block,
-        params: Vec<Value>,
-        has_else: bool,
-    },
+    If { else_block: Block, params: Vec<Value>, has_else: bool },
 }
 
 #[derive(Debug)]
 pub struct ControlFrame {
     pub kind: FrameKind,
-    /// Where control continues after `end`; its parameters are the results.
+    /// Where control continues after `end`.
     pub next: Block,
-    pub param_types: Vec<Type>,
-    pub result_types: Vec<Type>,
+    pub param_types: Vec<ValType>,
+    pub result_types: Vec<ValType>,
     /// Operand stack height below this frame's parameters.
     pub height: usize,
     /// Whether anything jumps to `next` (a branch, or falling off the end).

@@ -29,6 +29,30 @@ struct Regions {
     exec: AliasRegion,
 }
 
+/// The `ExecCtx` fields compiled code reads and writes.
+#[derive(Debug, Clone, Copy)]
+pub enum ExecField {
+    State,
+    Fuel,
+    StackLimit,
+    SavedStackLimit,
+    ContPtr,
+    ContEnd,
+}
+
+impl ExecField {
+    fn offset_and_type(self) -> (i32, ir::Type) {
+        match self {
+            ExecField::State => (ExecCtx::OFFSET_STATE, types::I32),
+            ExecField::Fuel => (ExecCtx::OFFSET_FUEL, types::I64),
+            ExecField::StackLimit => (ExecCtx::OFFSET_STACK_LIMIT, POINTER),
+            ExecField::SavedStackLimit => (ExecCtx::OFFSET_SAVED_STACK_LIMIT, POINTER),
+            ExecField::ContPtr => (ExecCtx::OFFSET_CONT_PTR, POINTER),
+            ExecField::ContEnd => (ExecCtx::OFFSET_CONT_END, POINTER),
+        }
+    }
+}
+
 /// Per-function state of the environment.
 pub struct FuncEnv<'a> {
     pub info: &'a ModuleInfo,
@@ -100,7 +124,7 @@ impl<'a> FuncEnv<'a> {
         self.reload_memory_cache(b);
     }
 
-    fn reload_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
+    pub fn reload_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
         if let Some((base_var, length_var)) = self.memory_cache {
             let descriptor = self.memory_descriptor(b, 0);
             let flags = self.flags(self.regions.descriptors);
@@ -134,6 +158,21 @@ impl<'a> FuncEnv<'a> {
 
     fn flags(&self, region: AliasRegion) -> MemFlagsData {
         MemFlagsData::trusted().with_alias_region(Some(region))
+    }
+
+    pub fn exec_load(&self, b: &mut FunctionBuilder<'_>, field: ExecField) -> Value {
+        let (offset, ty) = field.offset_and_type();
+        b.ins().load(ty, self.flags(self.regions.exec), self.exec, offset)
+    }
+
+    pub fn exec_store(&self, b: &mut FunctionBuilder<'_>, field: ExecField, value: Value) {
+        let (offset, _) = field.offset_and_type();
+        b.ins().store(self.flags(self.regions.exec), value, self.exec, offset);
+    }
+
+    /// Flags for reading and writing continuation records.
+    pub fn record_flags(&self) -> MemFlagsData {
+        MemFlagsData::trusted()
     }
 
     // ----- traps -------------------------------------------------------------
@@ -187,24 +226,40 @@ impl<'a> FuncEnv<'a> {
 
     /// Returns at once if a callee left `exec.state` non-running.
     pub fn check_state(&mut self, b: &mut FunctionBuilder<'_>) {
-        let state = b.ins().load(types::I32, self.flags(self.regions.exec), self.exec, ExecCtx::OFFSET_STATE);
+        let propagate = self.propagate_block;
+        self.check_state_or(b, propagate);
+    }
+
+    /// Goes to `stopped` if a callee left `exec.state` non-running;
+    /// otherwise continues in a new block (with the memory cache reloaded).
+    pub fn check_state_or(&mut self, b: &mut FunctionBuilder<'_>, stopped: Block) {
+        let state = self.exec_load(b, ExecField::State);
         let next = b.create_block();
-        b.ins().brif(state, self.propagate_block, &[], next, &[]);
+        b.ins().brif(state, stopped, &[], next, &[]);
         b.seal_block(next);
         b.switch_to_block(next);
         self.reload_memory_cache(b);
     }
 
-    /// Traps with "call stack exhausted" if the stack pointer is below
-    /// `exec.stack_limit`. It is read after the prologue has allocated the
-    /// whole frame (without touching it, as probestack is off), so the frame
-    /// lies above the limit whenever the check passes; the runtime leaves
-    /// slack below the limit for prologues of callees and host calls.
-    pub fn check_stack(&mut self, b: &mut FunctionBuilder<'_>) {
+    /// Goes to `below` if the stack pointer is below `exec.stack_limit`
+    /// (by default, the "call stack exhausted" trap). The stack pointer is
+    /// read after the prologue has allocated the whole frame (without
+    /// touching it, as probestack is off), so the frame lies above the limit
+    /// whenever the check passes; the runtime leaves slack below the limit
+    /// for prologues of callees and host calls.
+    pub fn check_stack(&mut self, b: &mut FunctionBuilder<'_>, below: Option<Block>) {
         let sp = b.ins().get_stack_pointer(POINTER);
-        let limit = b.ins().load(POINTER, self.flags(self.regions.exec), self.exec, ExecCtx::OFFSET_STACK_LIMIT);
-        let below = b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        self.trap_if(b, below, TrapCode::StackOverflow);
+        let limit = self.exec_load(b, ExecField::StackLimit);
+        let is_below = b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        match below {
+            Some(block) => {
+                let next = b.create_block();
+                b.ins().brif(is_below, block, &[], next, &[]);
+                b.seal_block(next);
+                b.switch_to_block(next);
+            }
+            None => self.trap_if(b, is_below, TrapCode::StackOverflow),
+        }
     }
 
     // ----- memory ------------------------------------------------------------
@@ -410,8 +465,27 @@ impl<'a> FuncEnv<'a> {
         args: &[Value],
         returns_u32: bool,
     ) -> Option<Value> {
-        let table = self.vmctx_word(b, VMOffsets::BUILTINS);
-        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        let result = self.call_builtin_unchecked(b, builtin, args, returns_u32);
+        match result {
+            Some(_) => self.reload_memory_cache(b),
+            None => self.check_state(b),
+        }
+        result
+    }
+
+    /// [`FuncEnv::call_builtin`] without the state check or cache reload: for
+    /// builtins whose effect on `exec.state` the caller examines itself.
+    pub fn call_builtin_unchecked(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        builtin: Builtin,
+        args: &[Value],
+        returns_u32: bool,
+    ) -> Option<Value> {
+        // Builtins are called off the hot path, so these loads are not
+        // `can_move`: hoisting them would put them on every entry.
+        let flags = MemFlagsData::trusted().with_readonly();
+        let table = b.ins().load(POINTER, flags, self.vmctx, VMOffsets::BUILTINS as i32);
         let function = b.ins().load(POINTER, flags, table, (builtin as usize * 8) as i32);
         // Each builtin has one fixed signature.
         let key = builtin as usize;
@@ -435,13 +509,6 @@ impl<'a> FuncEnv<'a> {
         let mut full_args = vec![self.vmctx, self.exec];
         full_args.extend_from_slice(args);
         let call = b.ins().call_indirect(signature, function, &full_args);
-        if returns_u32 {
-            let result = b.inst_results(call)[0];
-            self.reload_memory_cache(b);
-            Some(result)
-        } else {
-            self.check_state(b);
-            None
-        }
+        returns_u32.then(|| b.inst_results(call)[0])
     }
 }

@@ -1,15 +1,19 @@
 //! WebAssembly operators to Cranelift IR, one function at a time.
 //!
 //! [`FuncTranslator::translate`] sets up the function (signature, locals,
-//! stack check, the function-level control frame); `operators.rs` holds the
-//! one `match` over operators; `env.rs` everything that knows the runtime's
-//! data layout; `control.rs` the control frames; `numeric.rs` the
-//! arithmetic that needs explicit trap checks.
+//! stack check, fuel, the function-level control frame); `operators.rs`
+//! holds the one `match` over operators; `env.rs` everything that knows the
+//! runtime's data layout; `stack.rs` the operand stack; `control.rs` the
+//! control frames; `numeric.rs` arithmetic that needs explicit trap checks;
+//! `cost.rs` and `suspend.rs` reduction counting and resume points.
 
 mod control;
+mod cost;
 mod env;
 mod numeric;
 mod operators;
+mod stack;
+mod suspend;
 
 use crate::abi::{self, POINTER};
 use crate::error::CompileError;
@@ -21,10 +25,13 @@ use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use env::FuncEnv;
+use stack::OperandStack;
+use suspend::Suspension;
 
 /// Reusable translation state (allocations survive between functions).
 pub struct FuncTranslator {
     fctx: FunctionBuilderContext,
+    stack: OperandStack,
 }
 
 impl Default for FuncTranslator {
@@ -35,11 +42,14 @@ impl Default for FuncTranslator {
 
 impl FuncTranslator {
     pub fn new() -> Self {
-        FuncTranslator { fctx: FunctionBuilderContext::new() }
+        FuncTranslator { fctx: FunctionBuilderContext::new(), stack: OperandStack::default() }
     }
 
     /// Translates defined function `func_index` (module-wide index) of `info`
-    /// into `func`. The body must have passed validation.
+    /// into `func`, with reduction counting and resume points if
+    /// `reductions`; returns the resume points. The body must have passed
+    /// validation.
+    #[allow(clippy::too_many_arguments)]
     pub fn translate(
         &mut self,
         isa: &dyn TargetIsa,
@@ -50,14 +60,13 @@ impl FuncTranslator {
         reductions: bool,
         func: &mut ir::Function,
     ) -> Result<Vec<ResumePoint>, CompileError> {
-        let _ = reductions;
         let ty = info.func_type(func_index).clone();
         func.signature = abi::wasm_signature(&ty);
         func.name = ir::UserFuncName::user(0, func_index);
         let defined = (func_index - info.num_imported_functions) as usize;
         let range = info.bodies[defined].clone();
-        let body =
-            wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64));
+        let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64));
+        let cost = if reductions { Some(cost::scan(&body)?) } else { None };
 
         let mut b = FunctionBuilder::new(func, &mut self.fctx);
         let entry = b.create_block();
@@ -71,13 +80,15 @@ impl FuncTranslator {
 
         let propagate_block = b.create_block();
         b.set_cold_block(propagate_block);
-        let mut env = FuncEnv::new(&mut b, info, type_ids, isa.default_call_conv(), vmctx, exec, propagate_block);
+        let env = FuncEnv::new(&mut b, info, type_ids, isa.default_call_conv(), vmctx, exec, propagate_block);
 
         let mut locals = Vec::new();
+        let mut local_types = Vec::new();
         for (value, t) in wasm_params.iter().zip(ty.params.iter()) {
             let var = b.declare_var(abi::ir_type(*t));
             b.def_var(var, *value);
             locals.push(var);
+            local_types.push(*t);
         }
         for local in body.get_locals_reader()? {
             let (count, t) = local?;
@@ -87,73 +98,88 @@ impl FuncTranslator {
                 let zero = zero_value(&mut b, t);
                 b.def_var(var, zero);
                 locals.push(var);
+                local_types.push(t);
             }
         }
-        env.check_stack(&mut b);
-        env.init_memory_cache(&mut b);
 
+        let suspension = cost.map(|cost| {
+            let fuel = (!cost.is_leaf()).then(|| b.declare_var(types::I64));
+            let entry_cold = b.create_block();
+            b.set_cold_block(entry_cold);
+            Suspension { cost, fuel, loops_seen: 0, points: Vec::new(), entry_cold }
+        });
         let return_block = b.create_block();
-        let result_types: Vec<ir::Type> = ty.results.iter().map(|t| abi::ir_type(*t)).collect();
-        for t in &result_types {
-            b.append_block_param(return_block, *t);
-        }
-        let mut translation = Translation {
+        self.stack.clear();
+        let mut t = Translation {
             b,
             env,
-            stack: Vec::new(),
+            func_index,
+            stack: std::mem::take(&mut self.stack),
             control: vec![ControlFrame {
                 kind: FrameKind::Function,
                 next: return_block,
                 param_types: Vec::new(),
-                result_types: result_types.clone(),
+                result_types: ty.results.to_vec(),
                 height: 0,
                 next_reachable: false,
             }],
             locals,
+            local_types,
             reachable: true,
             dead_depth: 0,
+            suspension,
         };
+        let entry_cold = t.suspension.as_ref().map(|s| s.entry_cold);
+        t.env.check_stack(&mut t.b, entry_cold);
+        t.env.init_memory_cache(&mut t.b);
+        t.entry_fuel_check();
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
             let op = reader.read()?;
-            translation.operator(op)?;
-            if translation.control.len() > limits::MAX_CONTROL_DEPTH {
+            t.operator(op)?;
+            if t.control.len() > limits::MAX_CONTROL_DEPTH {
                 return Err(CompileError::LimitExceeded {
                     what: "nested blocks",
-                    count: translation.control.len(),
+                    count: t.control.len(),
                     max: limits::MAX_CONTROL_DEPTH,
                 });
             }
         }
-        let Translation { mut b, mut env, stack, .. } = translation;
 
-        // The final `end` switched to the return block and pushed its parameters.
+        // The final `end` moved to the return block with the results in the
+        // bottom stack slots.
+        let results = t.stack.pop_n(&mut t.b, ty.results.len());
+        t.sync_fuel_out();
         match return_area {
             Some(area) => {
-                for (i, v) in stack.iter().enumerate() {
-                    b.ins().store(MemFlagsData::trusted(), *v, area, (i * 8) as i32);
+                for (i, v) in results.iter().enumerate() {
+                    t.b.ins().store(MemFlagsData::trusted(), *v, area, (i * 8) as i32);
                 }
-                b.ins().return_(&[]);
+                t.b.ins().return_(&[]);
             }
             None => {
-                b.ins().return_(&stack);
+                t.b.ins().return_(&results);
             }
         }
 
-        env.finish_trap_blocks(&mut b);
-        // A trap: return at once with placeholder results.
-        b.switch_to_block(propagate_block);
+        t.finish_suspension();
+        t.env.finish_trap_blocks(&mut t.b);
+        // A trap or an unwind: return at once with placeholder results.
+        t.b.switch_to_block(propagate_block);
         if return_area.is_some() {
-            b.ins().return_(&[]);
+            t.b.ins().return_(&[]);
         } else {
-            let zeros: Vec<Value> = ty.results.iter().map(|t| zero_value(&mut b, *t)).collect();
-            b.ins().return_(&zeros);
+            let zeros: Vec<Value> = ty.results.iter().map(|r| zero_value(&mut t.b, *r)).collect();
+            t.b.ins().return_(&zeros);
         }
 
+        let points = t.suspension.take().map_or_else(Vec::new, |s| s.points.into_iter().map(|p| p.layout).collect());
+        let Translation { mut b, stack, .. } = t;
+        self.stack = stack;
         b.seal_all_blocks();
         b.finalize(isa.frontend_config());
-        Ok(Vec::new())
+        Ok(points)
     }
 }
 
@@ -171,13 +197,16 @@ fn zero_value(b: &mut FunctionBuilder<'_>, t: ValType) -> Value {
 struct Translation<'a, 'f> {
     b: FunctionBuilder<'f>,
     env: FuncEnv<'a>,
-    /// The Wasm operand stack, as SSA values.
-    stack: Vec<Value>,
+    /// Module-wide index of the function, as written in its records.
+    func_index: u32,
+    stack: OperandStack,
     control: Vec<ControlFrame>,
     locals: Vec<Variable>,
+    local_types: Vec<ValType>,
     /// Whether the current position can be reached. Unreachable code is
     /// skipped: validation allows it to be typed in ways SSA cannot express.
     reachable: bool,
     /// Blocks opened inside unreachable code, whose `end`s are skipped too.
     dead_depth: usize,
+    suspension: Option<Suspension>,
 }

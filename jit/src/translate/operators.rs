@@ -4,10 +4,11 @@ use super::control::{ControlFrame, FrameKind};
 use super::numeric::{self, DivKind};
 use super::Translation;
 use crate::abi::{self, POINTER};
+use crate::module_info::ValType;
 use crate::error::CompileError;
 use crate::vm::{Builtin, TrapCode};
 use cranelift_codegen::ir::{
-    self, condcodes::FloatCC, condcodes::IntCC, types, BlockArg, InstBuilder, JumpTableData, MemFlagsData, Type, Value,
+    self, condcodes::FloatCC, condcodes::IntCC, types, InstBuilder, JumpTableData, MemFlagsData, Type, Value,
 };
 use wasmparser::{BlockType, MemArg, Operator};
 
@@ -27,37 +28,33 @@ impl Translation<'_, '_> {
             }
             Block { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
-                let next = self.block_with_params(&results);
+                let next = self.b.create_block();
                 self.push_frame(FrameKind::Block, next, params, results);
             }
             Loop { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
-                let header = self.block_with_params(&params);
-                let args = self.popn(params.len());
-                self.b.ins().jump(header, &block_args(&args));
+                let header = self.b.create_block();
+                self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(header);
-                let header_params = self.b.block_params(header).to_vec();
-                self.stack.extend(header_params);
-                let next = self.block_with_params(&results);
+                let next = self.b.create_block();
                 self.push_frame(FrameKind::Loop { header }, next, params, results);
+                if self.suspension.is_some() {
+                    self.loop_fuel_check(header);
+                }
             }
             If { blockty } => {
                 let condition = self.pop();
                 let (params, results) = self.block_type(blockty)?;
+                let param_values = self.stack.peek_n(&mut self.b, params.len());
                 let then_block = self.b.create_block();
                 let else_block = self.b.create_block();
                 self.b.ins().brif(condition, then_block, &[], else_block, &[]);
                 self.b.seal_block(then_block);
                 self.b.seal_block(else_block);
                 self.b.switch_to_block(then_block);
-                let next = self.block_with_params(&results);
-                let param_values = self.stack[self.stack.len() - params.len()..].to_vec();
-                self.push_frame(
-                    FrameKind::If { else_block, params: param_values, has_else: false },
-                    next,
-                    params,
-                    results,
-                );
+                let next = self.b.create_block();
+                let kind = FrameKind::If { else_block, params: param_values, has_else: false };
+                self.push_frame(kind, next, params, results);
             }
             Else => self.else_arm(),
             End => self.end_frame(),
@@ -67,12 +64,10 @@ impl Translation<'_, '_> {
             }
             BrIf { relative_depth } => {
                 let condition = self.pop();
-                let frame = self.frame_mut(relative_depth);
-                frame.next_reachable |= !frame.is_loop();
-                let (target, arity) = (frame.branch_target(), frame.branch_arity());
-                let args = block_args(&self.stack[self.stack.len() - arity..]);
                 let next = self.b.create_block();
-                self.b.ins().brif(condition, target, &args, next, &[]);
+                let target = self.branch_edge(relative_depth);
+                self.b.ins().brif(condition, target.block, &[], next, &[]);
+                self.fill_edge(target);
                 self.b.seal_block(next);
                 self.b.switch_to_block(next);
             }
@@ -88,15 +83,19 @@ impl Translation<'_, '_> {
                 self.reachable = false;
             }
             Call { function_index } => {
+                let point = self.begin_call();
                 let type_index = self.env.info.functions[function_index as usize];
                 let (args, area) = self.call_args(type_index);
                 let call = self.env.call(&mut self.b, function_index, &args);
+                self.end_call(point);
                 self.call_results(call, type_index, area);
             }
             CallIndirect { type_index, table_index } => {
+                let point = self.begin_call();
                 let index = self.pop();
                 let (args, area) = self.call_args(type_index);
                 let call = self.env.call_indirect(&mut self.b, type_index, table_index, index, &args);
+                self.end_call(point);
                 self.call_results(call, type_index, area);
             }
 
@@ -106,25 +105,26 @@ impl Translation<'_, '_> {
             }
             Select | TypedSelect { .. } => {
                 let condition = self.pop();
+                let ty = self.stack.top_type();
                 let (a, b) = self.pop2();
                 let v = self.b.ins().select(condition, a, b);
-                self.push(v);
+                self.push_typed(v, ty);
             }
             LocalGet { local_index } => {
                 let v = self.b.use_var(self.locals[local_index as usize]);
-                self.push(v);
+                self.push_typed(v, self.local_types[local_index as usize]);
             }
             LocalSet { local_index } => {
                 let v = self.pop();
                 self.b.def_var(self.locals[local_index as usize], v);
             }
             LocalTee { local_index } => {
-                let v = *self.stack.last().expect("validated: local.tee has an operand");
+                let v = self.stack.peek_n(&mut self.b, 1)[0];
                 self.b.def_var(self.locals[local_index as usize], v);
             }
             GlobalGet { global_index } => {
                 let v = self.env.global_get(&mut self.b, global_index);
-                self.push(v);
+                self.push_typed(v, self.env.info.globals[global_index as usize].content);
             }
             GlobalSet { global_index } => {
                 let v = self.pop();
@@ -187,7 +187,7 @@ impl Translation<'_, '_> {
             TableGet { table } => {
                 let index = self.pop();
                 let v = self.env.table_get(&mut self.b, table, index);
-                self.push(v);
+                self.push_typed(v, self.env.info.tables[table as usize].element);
             }
             TableSet { table } => {
                 let (index, value) = self.pop2();
@@ -224,9 +224,15 @@ impl Translation<'_, '_> {
                 let elem = self.b.ins().iconst(types::I32, elem_index as i64);
                 self.builtin(Builtin::ElemDrop, &[elem]);
             }
-            RefNull { .. } => {
+            RefNull { hty } => {
+                let ty = match hty {
+                    wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => {
+                        ValType::ExternRef
+                    }
+                    _ => ValType::FuncRef,
+                };
                 let v = self.b.ins().iconst(POINTER, 0);
-                self.push(v);
+                self.push_typed(v, ty);
             }
             RefIsNull => {
                 let r = self.pop();
@@ -236,7 +242,7 @@ impl Translation<'_, '_> {
             }
             RefFunc { function_index } => {
                 let v = self.env.funcref(&mut self.b, function_index);
-                self.push(v);
+                self.push_typed(v, ValType::FuncRef);
             }
 
             // ----- constants -------------------------------------------------
@@ -364,29 +370,18 @@ impl Translation<'_, '_> {
 
     // ----- control helpers ---------------------------------------------------
 
-    fn block_type(&self, blockty: BlockType) -> Result<(Vec<Type>, Vec<Type>), CompileError> {
+    fn block_type(&self, blockty: BlockType) -> Result<(Vec<ValType>, Vec<ValType>), CompileError> {
         Ok(match blockty {
             BlockType::Empty => (Vec::new(), Vec::new()),
-            BlockType::Type(t) => (Vec::new(), vec![abi::ir_type(crate::parse::val_type(t)?)]),
+            BlockType::Type(t) => (Vec::new(), vec![crate::parse::val_type(t)?]),
             BlockType::FuncType(index) => {
                 let ty = self.env.func_type(index);
-                (
-                    ty.params.iter().map(|t| abi::ir_type(*t)).collect(),
-                    ty.results.iter().map(|t| abi::ir_type(*t)).collect(),
-                )
+                (ty.params.to_vec(), ty.results.to_vec())
             }
         })
     }
 
-    fn block_with_params(&mut self, types: &[Type]) -> ir::Block {
-        let block = self.b.create_block();
-        for t in types {
-            self.b.append_block_param(block, *t);
-        }
-        block
-    }
-
-    fn push_frame(&mut self, kind: FrameKind, next: ir::Block, param_types: Vec<Type>, result_types: Vec<Type>) {
+    fn push_frame(&mut self, kind: FrameKind, next: ir::Block, param_types: Vec<ValType>, result_types: Vec<ValType>) {
         let height = self.stack.len() - param_types.len();
         self.control.push(ControlFrame { kind, next, param_types, result_types, height, next_reachable: false });
     }
@@ -396,46 +391,60 @@ impl Translation<'_, '_> {
         &mut self.control[index]
     }
 
-    /// `br relative_depth`, taking the branch's values from the stack top.
+    /// `br relative_depth`: moves the carried values into place and jumps.
     fn branch(&mut self, relative_depth: u32) {
-        let frame = self.frame_mut(relative_depth);
-        frame.next_reachable |= !frame.is_loop();
-        let (target, arity) = (frame.branch_target(), frame.branch_arity());
-        let args = block_args(&self.stack[self.stack.len() - arity..]);
-        self.b.ins().jump(target, &args);
+        let edge = self.branch_edge(relative_depth);
+        self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
+        self.b.ins().jump(edge.target, &[]);
     }
 
-    /// `br_table`: a jump table, through one forwarding block per distinct
-    /// target when the branch carries values (jump-table edges cannot).
+    /// Where a conditional branch to `relative_depth` should go: straight
+    /// to the frame's target when the carried values are already in place,
+    /// otherwise to a new edge block that moves them first (moving them
+    /// before the branch would clobber slots the other path still uses).
+    fn branch_edge(&mut self, relative_depth: u32) -> Edge {
+        let frame = self.frame_mut(relative_depth);
+        frame.next_reachable |= !frame.is_loop();
+        let (target, arity, height) = (frame.branch_target(), frame.branch_arity(), frame.height);
+        let block = if self.stack.needs_move(arity, height) { self.b.create_block() } else { target };
+        Edge { block, target, arity, height }
+    }
+
+    /// Emits the moves of an edge block (if it is one) and returns to the
+    /// current block.
+    fn fill_edge(&mut self, edge: Edge) {
+        if edge.block == edge.target {
+            return;
+        }
+        let current = self.b.current_block().expect("a branch was just emitted");
+        self.b.seal_block(edge.block);
+        self.b.switch_to_block(edge.block);
+        self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
+        self.b.ins().jump(edge.target, &[]);
+        self.b.switch_to_block(current);
+    }
+
+    /// `br_table`: a jump table over the targets' blocks (edge blocks where
+    /// values must move first), one per distinct depth.
     fn branch_table(&mut self, index: Value, depths: &[u32], default: u32) {
-        let arity = self.frame_mut(default).branch_arity();
-        let args = block_args(&self.stack[self.stack.len() - arity..]);
-        let mut forwarders: Vec<(u32, ir::Block)> = Vec::new();
-        let mut edge = |this: &mut Self, depth: u32| -> ir::Block {
-            let frame = this.frame_mut(depth);
-            frame.next_reachable |= !frame.is_loop();
-            let target = frame.branch_target();
-            if arity == 0 {
-                return target;
+        let mut edges: Vec<(u32, Edge)> = Vec::new();
+        let mut block_of = |this: &mut Self, depth: u32| -> ir::Block {
+            if let Some((_, edge)) = edges.iter().find(|(d, _)| *d == depth) {
+                return edge.block;
             }
-            if let Some((_, block)) = forwarders.iter().find(|(d, _)| *d == depth) {
-                return *block;
-            }
-            let block = this.b.create_block();
-            forwarders.push((depth, block));
+            let edge = this.branch_edge(depth);
+            let block = edge.block;
+            edges.push((depth, edge));
             block
         };
-        let default_block = edge(self, default);
-        let blocks: Vec<ir::Block> = depths.iter().map(|d| edge(self, *d)).collect();
+        let default_block = block_of(self, default);
+        let blocks: Vec<ir::Block> = depths.iter().map(|d| block_of(self, *d)).collect();
         let default_call = self.b.func.dfg.block_call(default_block, &[]);
         let calls: Vec<_> = blocks.iter().map(|block| self.b.func.dfg.block_call(*block, &[])).collect();
         let table = self.b.create_jump_table(JumpTableData::new(default_call, &calls));
         self.b.ins().br_table(index, table);
-        for (depth, block) in forwarders {
-            let target = self.frame_mut(depth).branch_target();
-            self.b.seal_block(block);
-            self.b.switch_to_block(block);
-            self.b.ins().jump(target, &args);
+        for (_, edge) in edges {
+            self.fill_edge(edge);
         }
     }
 
@@ -448,14 +457,17 @@ impl Translation<'_, '_> {
         *has_else = true;
         let (else_block, params) = (*else_block, params.clone());
         let (next, height, results) = (frame.next, frame.height, frame.result_types.len());
+        let param_types = frame.param_types.clone();
         if reachable {
             frame.next_reachable = true;
-            let args = block_args(&self.stack[self.stack.len() - results..]);
-            self.b.ins().jump(next, &args);
+            self.stack.move_top_to(&mut self.b, results, height);
+            self.b.ins().jump(next, &[]);
         }
         self.stack.truncate(height);
-        self.stack.extend(params);
         self.b.switch_to_block(else_block);
+        for (value, ty) in params.into_iter().zip(param_types) {
+            self.stack.push(&mut self.b, value, ty);
+        }
         self.reachable = true;
         self.dead_depth = 0;
     }
@@ -464,23 +476,22 @@ impl Translation<'_, '_> {
         let mut frame = self.control.pop().expect("validated: end matches a frame");
         if self.reachable {
             frame.next_reachable = true;
-            let args = block_args(&self.stack[self.stack.len() - frame.result_types.len()..]);
-            self.b.ins().jump(frame.next, &args);
+            self.stack.move_top_to(&mut self.b, frame.result_types.len(), frame.height);
+            self.b.ins().jump(frame.next, &[]);
         }
         if let FrameKind::If { else_block, params, has_else: false } = &frame.kind {
             // No else arm: the implicit one passes the parameters through.
             self.b.switch_to_block(*else_block);
-            self.b.ins().jump(frame.next, &block_args(params));
+            for (i, (value, ty)) in params.iter().zip(&frame.param_types).enumerate() {
+                self.stack.set(&mut self.b, frame.height + i, *ty, *value);
+            }
+            self.b.ins().jump(frame.next, &[]);
             frame.next_reachable = true;
-        }
-        if let FrameKind::Loop { header } = frame.kind {
-            self.b.seal_block(header);
         }
         self.stack.truncate(frame.height);
         self.b.switch_to_block(frame.next);
         self.b.seal_block(frame.next);
-        let results = self.b.block_params(frame.next).to_vec();
-        self.stack.extend(results);
+        self.stack.push_defined(&frame.result_types);
         self.reachable = frame.next_reachable;
     }
 
@@ -504,19 +515,21 @@ impl Translation<'_, '_> {
         (args, Some(area))
     }
 
+    /// Pushes a call's results (the state check is done).
     fn call_results(&mut self, call: ir::Inst, type_index: u32, area: Option<Value>) {
-        self.env.check_state(&mut self.b);
-        let results: Vec<Type> = self.env.func_type(type_index).results.iter().map(|t| abi::ir_type(*t)).collect();
+        let results = self.env.func_type(type_index).results.clone();
         match area {
             Some(area) => {
                 for (i, t) in results.iter().enumerate() {
-                    let v = self.b.ins().load(*t, MemFlagsData::trusted(), area, (i * 8) as i32);
-                    self.push(v);
+                    let v = self.b.ins().load(abi::ir_type(*t), MemFlagsData::trusted(), area, (i * 8) as i32);
+                    self.push_typed(v, *t);
                 }
             }
             None => {
                 let values = self.b.inst_results(call).to_vec();
-                self.stack.extend(values);
+                for (v, t) in values.into_iter().zip(results.iter()) {
+                    self.push_typed(v, *t);
+                }
             }
         }
     }
@@ -615,12 +628,18 @@ impl Translation<'_, '_> {
 
     // ----- operand stack -----------------------------------------------------
 
+    /// Pushes a numeric value (its Wasm type follows from its Cranelift type).
     fn push(&mut self, v: Value) {
-        self.stack.push(v);
+        let ty = super::stack::numeric_type(self.b.func.dfg.value_type(v));
+        self.stack.push(&mut self.b, v, ty);
+    }
+
+    fn push_typed(&mut self, v: Value, ty: ValType) {
+        self.stack.push(&mut self.b, v, ty);
     }
 
     fn pop(&mut self) -> Value {
-        self.stack.pop().expect("validated: operand available")
+        self.stack.pop(&mut self.b)
     }
 
     fn pop2(&mut self) -> (Value, Value) {
@@ -636,8 +655,17 @@ impl Translation<'_, '_> {
     }
 
     fn popn(&mut self, n: usize) -> Vec<Value> {
-        self.stack.split_off(self.stack.len() - n)
+        self.stack.pop_n(&mut self.b, n)
     }
+}
+
+/// A conditional branch's destination: `block` is `target` itself, or an
+/// edge block that moves `arity` values down to `height` and jumps there.
+struct Edge {
+    block: ir::Block,
+    target: ir::Block,
+    arity: usize,
+    height: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -654,6 +682,3 @@ fn memory_index(memarg: &MemArg) -> u32 {
     }
 }
 
-fn block_args(values: &[Value]) -> Vec<BlockArg> {
-    values.iter().map(|v| BlockArg::from(*v)).collect()
-}

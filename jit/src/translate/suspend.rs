@@ -1,0 +1,304 @@
+//! Reduction counting and resume points: how a frame stops and saves
+//! itself, and how it is rebuilt.
+//!
+//! A *resume point* is a place where this frame can be suspended: the fuel
+//! check on entry, the fuel check at each loop header, and every call. When
+//! the frame must stop there (its fuel check asked the runtime and was told
+//! to yield, or a callee returned while unwinding), a cold *unwind* block
+//! appends a record with every local and every operand stack slot to the
+//! continuation buffer and returns. On resume, the function is entered with
+//! `stack_limit = usize::MAX`, so the entry stack check fails into the
+//! *rewind dispatch*, which pops the record, redefines every local and slot
+//! variable from it, and jumps to the point's *target*: the call (re-issued
+//! so that the callee rewinds in turn), or, for the innermost frame, the code
+//! after the fuel check. Because locals and the operand stack are variables,
+//! Cranelift's SSA construction merges the resumed values with the normal
+//! ones; the hot path pays only the state check after each call and the
+//! fuel counter update at loop headers.
+
+use super::cost::FunctionCost;
+use super::env::ExecField;
+use super::Translation;
+use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
+use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING};
+use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData};
+use cranelift_frontend::Variable;
+
+/// Per-function suspension state; absent when compiling without reductions.
+pub struct Suspension {
+    pub cost: FunctionCost,
+    /// Fuel left in the slice, kept in a register; `None` in leaf functions.
+    pub fuel: Option<Variable>,
+    /// Loops seen so far (indexes `cost.loops`).
+    pub loops_seen: usize,
+    pub points: Vec<Point>,
+    /// Where a failed entry stack check goes: a stack overflow, or a resume.
+    pub entry_cold: Block,
+}
+
+pub struct Point {
+    pub layout: ResumePoint,
+    /// How many leading slots of the record are locals.
+    pub num_locals: usize,
+    /// Where the restored frame continues.
+    pub target: Block,
+}
+
+impl Translation<'_, '_> {
+    fn suspension(&mut self) -> &mut Suspension {
+        self.suspension.as_mut().expect("only called when compiling with reductions")
+    }
+
+    /// Registers a resume point that saves every local and the whole
+    /// current operand stack, continuing at `target` when restored.
+    fn new_point(&mut self, kind: ResumeKind, target: Block) -> u32 {
+        let mut slots = self.local_types.clone();
+        let num_locals = slots.len();
+        slots.extend_from_slice(self.stack.types());
+        let points = &mut self.suspension().points;
+        points.push(Point { layout: ResumePoint { kind, slots: slots.into() }, num_locals, target });
+        (points.len() - 1) as u32
+    }
+
+    /// Stores the fuel variable to `exec.fuel` (before a call or a return).
+    pub fn sync_fuel_out(&mut self) {
+        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+            let value = self.b.use_var(fuel);
+            self.env.exec_store(&mut self.b, ExecField::Fuel, value);
+        }
+    }
+
+    /// Reloads the fuel variable from `exec.fuel` (after a call).
+    pub fn sync_fuel_in(&mut self) {
+        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+            let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
+            self.b.def_var(fuel, value);
+        }
+    }
+
+    /// On function entry (after the stack check): load fuel and charge the
+    /// entry cost. Leaf functions do nothing.
+    pub fn entry_fuel_check(&mut self) {
+        let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) else { return };
+        let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
+        self.b.def_var(fuel, value);
+        let cost = self.suspension().cost.entry;
+        let body = self.b.create_block();
+        self.fuel_check(cost, ResumeKind::FunctionEntry, body, body);
+        self.b.switch_to_block(body);
+    }
+
+    /// At a loop header (the current block): charge the loop's cost.
+    pub fn loop_fuel_check(&mut self, header: Block) {
+        let suspension = self.suspension();
+        let index = suspension.loops_seen;
+        suspension.loops_seen += 1;
+        if suspension.fuel.is_none() {
+            return;
+        }
+        let cost = suspension.cost.loops.get(index).copied().unwrap_or(0);
+        let body = self.b.create_block();
+        self.fuel_check(cost, ResumeKind::LoopHeader, header, body);
+        self.b.seal_block(body);
+        self.b.switch_to_block(body);
+    }
+
+    /// Charges `cost`; if fuel goes negative, asks the runtime (refill, yield
+    /// or trap). Continues at `body`; a frame restored at this point
+    /// continues at `target`.
+    fn fuel_check(&mut self, cost: u64, kind: ResumeKind, target: Block, body: Block) {
+        let fuel = self.suspension().fuel.expect("checked by callers");
+        let before = self.b.use_var(fuel);
+        let after = self.b.ins().iadd_imm_s(before, -(cost.min(i64::MAX as u64) as i64));
+        self.b.def_var(fuel, after);
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, after, 0);
+        let out_of_fuel = self.b.create_block();
+        self.b.set_cold_block(out_of_fuel);
+        self.b.ins().brif(spent, out_of_fuel, &[], body, &[]);
+        self.b.seal_block(out_of_fuel);
+
+        self.b.switch_to_block(out_of_fuel);
+        let point = self.new_point(kind, target);
+        self.env.exec_store(&mut self.b, ExecField::Fuel, after);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::OutOfFuel, &[], false);
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let unwind = self.cold_block();
+        let refilled = self.cold_block();
+        self.b.ins().brif(state, unwind, &[], refilled, &[]);
+        self.b.seal_block(unwind);
+        self.b.seal_block(refilled);
+        self.fill_unwind(unwind, point);
+        self.b.switch_to_block(refilled);
+        self.sync_fuel_in();
+        self.b.ins().jump(body, &[]);
+    }
+
+    /// Before a call: registers its resume point and moves to the block
+    /// that pops the arguments and calls (the point's target). Returns the
+    /// point, or `None` without reductions.
+    pub fn begin_call(&mut self) -> Option<u32> {
+        self.suspension.as_ref()?;
+        let call_block = self.b.create_block();
+        self.b.ins().jump(call_block, &[]);
+        self.b.switch_to_block(call_block);
+        let point = self.new_point(ResumeKind::Call, call_block);
+        self.sync_fuel_out();
+        Some(point)
+    }
+
+    /// After the call instruction: propagate a trap, save the frame if the
+    /// call is unwinding, otherwise continue with the fuel reloaded.
+    pub fn end_call(&mut self, point: Option<u32>) {
+        match point {
+            Some(point) => {
+                let unwind = self.cold_block();
+                self.env.check_state_or(&mut self.b, unwind);
+                self.b.seal_block(unwind);
+                let next = self.b.current_block().expect("check_state_or switched to its continuation");
+                self.fill_unwind(unwind, point);
+                self.b.switch_to_block(next);
+                self.sync_fuel_in();
+            }
+            None => self.env.check_state(&mut self.b),
+        }
+    }
+
+    /// Fills `block` (cold, empty): save this frame at `point` if the state
+    /// is unwinding (a trap just returns), then return. Leaves the builder in
+    /// a filled block.
+    fn fill_unwind(&mut self, block: Block, point: u32) {
+        self.b.switch_to_block(block);
+        let propagate = self.env.propagate_block;
+
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let trapping = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_TRAPPING as i64);
+        let save = self.cold_block();
+        self.b.ins().brif(trapping, propagate, &[], save, &[]);
+
+        let (slots, num_locals) = {
+            let p = &self.suspension().points[point as usize];
+            (p.layout.slots.clone(), p.num_locals)
+        };
+        let size = (slots.len() * 8 + RECORD_HEADER_SIZE) as i64;
+        self.b.switch_to_block(save);
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let end = self.env.exec_load(&mut self.b, ExecField::ContEnd);
+        let room = self.b.ins().isub(end, ptr);
+        let short = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, room, size);
+        let grow = self.cold_block();
+        let write = self.cold_block();
+        self.b.ins().brif(short, grow, &[], write, &[]);
+
+        self.b.switch_to_block(grow);
+        let size_arg = self.b.ins().iconst(types::I32, size);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::ContinuationReserve, &[size_arg], false);
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_TRAPPING as i64);
+        self.b.ins().brif(failed, propagate, &[], write, &[]);
+
+        self.b.switch_to_block(write);
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let flags = self.env.record_flags();
+        for (i, ty) in slots.iter().enumerate() {
+            let value = if i < num_locals {
+                self.b.use_var(self.locals[i])
+            } else {
+                self.stack.get_typed(&mut self.b, i - num_locals, *ty)
+            };
+            self.b.ins().store(flags, value, ptr, (i * 8) as i32);
+        }
+        let header = (self.func_index as u64) | ((point as u64) << 32);
+        let header = self.b.ins().iconst(types::I64, header as i64);
+        self.b.ins().store(flags, header, ptr, (slots.len() * 8) as i32);
+        let new_ptr = self.b.ins().iadd_imm_s(ptr, size);
+        self.env.exec_store(&mut self.b, ExecField::ContPtr, new_ptr);
+        self.b.ins().jump(propagate, &[]);
+    }
+
+    fn cold_block(&mut self) -> Block {
+        let block = self.b.create_block();
+        self.b.set_cold_block(block);
+        block
+    }
+
+    /// Emits the entry's cold path: a stack overflow, or (while rewinding)
+    /// the dispatch to the restore block of the saved point.
+    pub fn finish_suspension(&mut self) {
+        let Some(suspension) = self.suspension.take() else { return };
+        self.b.switch_to_block(suspension.entry_cold);
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
+        let overflow = self.env.trap_block(&mut self.b, TrapCode::StackOverflow);
+        let mismatch = self.env.trap_block(&mut self.b, TrapCode::ContinuationMismatch);
+        if suspension.points.is_empty() {
+            // Nothing here can have been suspended.
+            self.b.ins().brif(rewinding, mismatch, &[], overflow, &[]);
+            self.suspension = Some(suspension);
+            return;
+        }
+        let check = self.cold_block();
+        self.b.ins().brif(rewinding, check, &[], overflow, &[]);
+
+        // Resuming must not overflow either: check against the real limit.
+        self.b.switch_to_block(check);
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
+        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let dispatch = self.cold_block();
+        self.b.ins().brif(below, overflow, &[], dispatch, &[]);
+
+        self.b.switch_to_block(dispatch);
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let flags = self.env.record_flags();
+        let header = self.b.ins().load(types::I64, flags, ptr, -(RECORD_HEADER_SIZE as i32));
+        let func = self.b.ins().ireduce(types::I32, header);
+        let not_mine = self.b.ins().icmp_imm_s(IntCC::NotEqual, func, self.func_index as i64);
+        let select = self.cold_block();
+        self.b.ins().brif(not_mine, mismatch, &[], select, &[]);
+
+        self.b.switch_to_block(select);
+        let point = self.b.ins().ushr_imm_u(header, 32);
+        let point = self.b.ins().ireduce(types::I32, point);
+        let restores: Vec<Block> = suspension.points.iter().map(|_| self.cold_block()).collect();
+        let default = self.b.func.dfg.block_call(mismatch, &[]);
+        let calls: Vec<_> = restores.iter().map(|r| self.b.func.dfg.block_call(*r, &[])).collect();
+        let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
+        self.b.ins().br_table(point, table);
+
+        for (point, restore) in suspension.points.iter().zip(restores) {
+            self.b.switch_to_block(restore);
+            self.restore(point, suspension.fuel);
+        }
+        self.suspension = Some(suspension);
+    }
+
+    /// Pops `point`'s record, redefines every local and slot from it, and
+    /// continues at the point's target.
+    fn restore(&mut self, point: &Point, fuel: Option<Variable>) {
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let start = self.b.ins().iadd_imm_s(ptr, -(point.layout.record_size() as i64));
+        let flags = self.env.record_flags();
+        for (i, ty) in point.layout.slots.iter().enumerate() {
+            let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, start, (i * 8) as i32);
+            if i < point.num_locals {
+                self.b.def_var(self.locals[i], value);
+            } else {
+                self.stack.set(&mut self.b, i - point.num_locals, *ty, value);
+            }
+        }
+        self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
+        if point.layout.kind != ResumeKind::Call {
+            // The innermost frame: the rewind ends here.
+            let running = self.b.ins().iconst(types::I32, STATE_RUNNING as i64);
+            self.env.exec_store(&mut self.b, ExecField::State, running);
+            let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
+            self.env.exec_store(&mut self.b, ExecField::StackLimit, limit);
+        }
+        if let Some(fuel) = fuel {
+            let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
+            self.b.def_var(fuel, value);
+        }
+        self.env.reload_memory_cache(&mut self.b);
+        self.b.ins().jump(point.target, &[]);
+    }
+}
