@@ -1,0 +1,458 @@
+//! What reduction counting costs: each program in `benches/programs/` runs
+//! on two engines that differ only in `Config::reductions` (on: fuel at
+//! function entries and loop headers, resume points at every call; off:
+//! plain code), through a plain `Func::call` (unlimited fuel, never
+//! suspending). Prints, per program, both medians and their ratio, the
+//! geometric mean of the ratios (budget: at most 1.10x), and the code size
+//! on vs off (budget: at most 2x).
+//!
+//! Every result is checked against a checksum computed here in Rust by an
+//! independent implementation of the same algorithm, so a wrong engine
+//! cannot produce fast numbers.
+//!
+//! ```text
+//! cargo bench --bench reductions                      # everything, a few minutes
+//! cargo bench --bench reductions -- --measurement-time 5   # steadier numbers
+//! cargo bench --bench reductions -- fib               # only names containing "fib"
+//! ```
+//! The defaults here (20 samples, 0.5 s warm-up, 2 s measurement per
+//! benchmark) keep the whole run short; criterion's command-line options
+//! override them.
+
+use criterion::measurement::WallTime;
+use criterion::{black_box, BenchmarkGroup, Criterion, SamplingMode};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use wasmbeam::{Config, Engine, Func, Linker, Module, Store, Val};
+
+// ---------------------------------------------------------------------------
+// The programs
+
+struct Program {
+    name: &'static str,
+    what: &'static str,
+    /// A binary, or text (read through the `wat` crate).
+    wasm: &'static [u8],
+    /// The argument of `run`.
+    arg: i32,
+    /// Whether the program counts towards the geometric mean (the compute
+    /// budget); `loop` is a deliberate worst case and is reported apart.
+    in_mean: bool,
+    /// The expected result of `run(arg)`, computed in Rust.
+    expected: fn(i32) -> Val,
+}
+
+const PROGRAMS: &[Program] = &[
+    Program {
+        name: "fib",
+        what: "recursive fib(30), ~1.3M calls",
+        wasm: include_bytes!("programs/fib.wasm"),
+        arg: 30,
+        in_mean: true,
+        expected: |n| Val::I32(reference::fib(n as u32) as i32),
+    },
+    Program {
+        name: "sieve",
+        what: "sieve + word checksum over 4 MiB",
+        wasm: include_bytes!("programs/sieve.wasm"),
+        arg: 4 << 20,
+        in_mean: true,
+        expected: |n| Val::I32(reference::sieve(n as u32) as i32),
+    },
+    Program {
+        name: "nbody",
+        what: "5-body f64 simulation, 200k steps",
+        wasm: include_bytes!("programs/nbody.wasm"),
+        arg: 200_000,
+        in_mean: true,
+        expected: |n| Val::F64(reference::nbody(n).to_bits()),
+    },
+    Program {
+        name: "matmul",
+        what: "f64 matrix multiply 200x200",
+        wasm: include_bytes!("programs/matmul.wasm"),
+        arg: 200,
+        in_mean: true,
+        expected: |n| Val::F64(reference::matmul(n).to_bits()),
+    },
+    Program {
+        name: "interp",
+        what: "bytecode VM (switch loop), 300k rounds",
+        wasm: include_bytes!("programs/interp.wasm"),
+        arg: 300_000,
+        in_mean: true,
+        expected: |n| Val::I32(reference::interp(n as u32) as i32),
+    },
+    Program {
+        name: "loop",
+        what: "worst case: 1-add loop body, 100M iterations",
+        wasm: include_bytes!("programs/loop.wat"),
+        arg: 100_000_000,
+        in_mean: false,
+        expected: |n| Val::I32(reference::sum_to(n as u32) as i32),
+    },
+];
+
+/// The same algorithms as the C (and WAT) sources, written independently
+/// in Rust, with the same evaluation order for floating point.
+mod reference {
+    pub fn fib(n: u32) -> u32 {
+        let (mut a, mut b) = (0u32, 1u32);
+        for _ in 0..n {
+            (a, b) = (b, a.wrapping_add(b));
+        }
+        a
+    }
+
+    pub fn sieve(n: u32) -> u32 {
+        let n = n.min(4 << 20) as usize;
+        if n < 2 {
+            return 0;
+        }
+        let mut flags = vec![1u8; n];
+        flags[0] = 0;
+        flags[1] = 0;
+        let mut i = 2;
+        while i * i < n {
+            if flags[i] != 0 {
+                for j in (i * i..n).step_by(i) {
+                    flags[j] = 0;
+                }
+            }
+            i += 1;
+        }
+        let count = flags.iter().map(|&f| f as u32).sum::<u32>();
+        let mut h = 0u32;
+        for w in flags[..n / 4 * 4].chunks_exact(4) {
+            h = h.rotate_left(5) ^ u32::from_le_bytes(w.try_into().unwrap());
+            h = h.wrapping_mul(0x9E37_79B1);
+        }
+        count.wrapping_mul(2_654_435_761).wrapping_add(h)
+    }
+
+    pub fn nbody(steps: i32) -> f64 {
+        const PI: f64 = 3.141592653589793;
+        const SOLAR_MASS: f64 = 4.0 * PI * PI;
+        const DPY: f64 = 365.24;
+        #[rustfmt::skip]
+        let mut b: [[f64; 7]; 5] = [
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, SOLAR_MASS],
+            [4.84143144246472090e+00, -1.16032004402742839e+00, -1.03622044471123109e-01,
+             1.66007664274403694e-03 * DPY, 7.69901118419740425e-03 * DPY,
+             -6.90460016972063023e-05 * DPY, 9.54791938424326609e-04 * SOLAR_MASS],
+            [8.34336671824457987e+00, 4.12479856412430479e+00, -4.03523417114321381e-01,
+             -2.76742510726862411e-03 * DPY, 4.99852801234917238e-03 * DPY,
+             2.30417297573763929e-05 * DPY, 2.85885980666130812e-04 * SOLAR_MASS],
+            [1.28943695621391310e+01, -1.51111514016986312e+01, -2.23307578892655734e-01,
+             2.96460137564761618e-03 * DPY, 2.37847173959480950e-03 * DPY,
+             -2.96589568540237556e-05 * DPY, 4.36624404335156298e-05 * SOLAR_MASS],
+            [1.53796971148509165e+01, -2.59193146099879641e+01, 1.79258772950371181e-01,
+             2.68067772490389322e-03 * DPY, 1.62824170038242295e-03 * DPY,
+             -9.51592254519715870e-05 * DPY, 5.15138902046611451e-05 * SOLAR_MASS],
+        ];
+        const X: usize = 0;
+        const Y: usize = 1;
+        const Z: usize = 2;
+        const VX: usize = 3;
+        const VY: usize = 4;
+        const VZ: usize = 5;
+        const M: usize = 6;
+        let (mut px, mut py, mut pz) = (0.0, 0.0, 0.0);
+        for body in &b {
+            px += body[VX] * body[M];
+            py += body[VY] * body[M];
+            pz += body[VZ] * body[M];
+        }
+        b[0][VX] = -px / SOLAR_MASS;
+        b[0][VY] = -py / SOLAR_MASS;
+        b[0][VZ] = -pz / SOLAR_MASS;
+        let dt = 0.01;
+        for _ in 0..steps {
+            for i in 0..5 {
+                for j in i + 1..5 {
+                    let dx = b[i][X] - b[j][X];
+                    let dy = b[i][Y] - b[j][Y];
+                    let dz = b[i][Z] - b[j][Z];
+                    let d2 = dx * dx + dy * dy + dz * dz;
+                    let mag = dt / (d2 * d2.sqrt());
+                    let (mi, mj) = (b[i][M], b[j][M]);
+                    b[i][VX] -= dx * mj * mag;
+                    b[i][VY] -= dy * mj * mag;
+                    b[i][VZ] -= dz * mj * mag;
+                    b[j][VX] += dx * mi * mag;
+                    b[j][VY] += dy * mi * mag;
+                    b[j][VZ] += dz * mi * mag;
+                }
+            }
+            for body in &mut b {
+                body[X] += dt * body[VX];
+                body[Y] += dt * body[VY];
+                body[Z] += dt * body[VZ];
+            }
+        }
+        let mut e = 0.0;
+        for i in 0..5 {
+            let a = b[i];
+            e += 0.5 * a[M] * (a[VX] * a[VX] + a[VY] * a[VY] + a[VZ] * a[VZ]);
+            for c in &b[i + 1..] {
+                let (dx, dy, dz) = (a[X] - c[X], a[Y] - c[Y], a[Z] - c[Z]);
+                e -= a[M] * c[M] / (dx * dx + dy * dy + dz * dz).sqrt();
+            }
+        }
+        e
+    }
+
+    pub fn matmul(n: i32) -> f64 {
+        let n = n.min(256) as usize;
+        let a = |i: usize, j: usize| ((i * 7 + j * 3) % 17) as f64 - 8.0;
+        let b = |i: usize, j: usize| ((i * 5 + j * 11) % 13) as f64 - 6.0;
+        // Integer entries: every sum is exact, so any order gives the
+        // same result; compute it the straightforward way.
+        let mut sum = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                let c: f64 = (0..n).map(|k| a(i, k) * b(k, j)).sum();
+                sum += c * ((i * n + j) % 3 + 1) as f64;
+            }
+        }
+        sum
+    }
+
+    pub fn interp(n: u32) -> u32 {
+        let (mut x, mut acc) = (2_463_534_242u32, 0u32);
+        for _ in 0..n.max(1) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            acc = acc.wrapping_mul(31).wrapping_add(x & 255);
+        }
+        acc ^ x
+    }
+
+    pub fn sum_to(n: u32) -> u32 {
+        // 1 + 2 + ... + n mod 2^32, in closed form (not the loop the
+        // program runs).
+        (n as u64 * (n as u64 + 1) / 2) as u32
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Engines and measurement
+
+fn engine(reductions: bool) -> Engine {
+    Engine::new(Config { reductions, verify: false, ..Config::default() }).expect("host engine")
+}
+
+/// A program instantiated on one engine, ready to call.
+struct Loaded {
+    store: Store,
+    run: Func,
+    code_size: usize,
+}
+
+fn load(engine: &Engine, program: &Program) -> Loaded {
+    let module: Module = wasmbeam::load_module(engine, program.wasm)
+        .unwrap_or_else(|e| panic!("{}: does not compile: {e}", program.name));
+    let mut store = Store::new(engine);
+    let instance = Linker::new()
+        .instantiate(&mut store, &module)
+        .unwrap_or_else(|e| panic!("{}: does not instantiate: {e}", program.name));
+    let run = instance.get_func(&store, "run").unwrap_or_else(|| panic!("{}: no export `run`", program.name));
+    Loaded { store, run, code_size: module.code_size() }
+}
+
+/// Seconds per call of each of criterion's measurement samples, recorded
+/// through `iter_custom`. Criterion runs the warm-up first, then exactly
+/// `sample_size` samples, so the samples are the last `sample_size`
+/// records (fewer when criterion only tests, e.g. under `cargo test`).
+type Samples = Rc<RefCell<Vec<f64>>>;
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+const SAMPLE_SIZE: usize = 20;
+
+/// The sample size criterion uses: ours, unless `--sample-size N` overrides it.
+fn sample_size() -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .find(|w| w[0] == "--sample-size")
+        .and_then(|w| w[1].parse().ok())
+        .or_else(|| args.iter().find_map(|a| a.strip_prefix("--sample-size=")?.parse().ok()))
+        .unwrap_or(SAMPLE_SIZE)
+}
+
+/// The median and the minimum of one benchmark's per-call times.
+#[derive(Clone, Copy)]
+struct Timing {
+    median: f64,
+    min: f64,
+}
+
+fn bench_call(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    loaded: &mut Loaded,
+    arg: i32,
+    expected: &Val,
+) -> Option<Timing> {
+    let samples: Samples = Rc::default();
+    let recorded = samples.clone();
+    let args = [Val::I32(arg)];
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let results = loaded.run.call(&mut loaded.store, black_box(&args)).expect("run traps");
+                // Checked on every call: a cheap comparison next to a run
+                // of milliseconds.
+                assert_eq!(results.first(), Some(expected), "{id}: wrong result");
+            }
+            let elapsed = start.elapsed();
+            recorded.borrow_mut().push(elapsed.as_secs_f64() / iters.max(1) as f64);
+            elapsed
+        })
+    });
+    let all = samples.borrow();
+    let n = sample_size();
+    // Not run (filtered out) or only tested once: no measurement.
+    if all.len() < n {
+        return None;
+    }
+    let last = &all[all.len() - n..];
+    Some(Timing { median: median(last), min: last.iter().copied().fold(f64::INFINITY, f64::min) })
+}
+
+struct Row {
+    name: &'static str,
+    what: &'static str,
+    in_mean: bool,
+    on: Option<Timing>,
+    off: Option<Timing>,
+    size_on: usize,
+    size_off: usize,
+}
+
+fn fmt_time(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else if s >= 1e-6 {
+        format!("{:.3} µs", s * 1e6)
+    } else {
+        format!("{:.1} ns", s * 1e9)
+    }
+}
+
+fn geomean(v: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut sum, mut n) = (0.0, 0);
+    for x in v {
+        sum += x.ln();
+        n += 1;
+    }
+    (n > 0).then(|| (sum / n as f64).exp())
+}
+
+fn print_table(rows: &[Row]) {
+    let ratio = |r: &Row, f: fn(Timing) -> f64| Some(f(r.on?) / f(r.off?));
+    let median_ratio = |r: &Row| ratio(r, |t| t.median);
+    let min_ratio = |r: &Row| ratio(r, |t| t.min);
+    let size_ratio = |r: &Row| r.size_on as f64 / r.size_off as f64;
+    let time = |t: Option<Timing>| t.map_or("-".to_string(), |t| fmt_time(t.median));
+    let x = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+
+    println!();
+    println!(
+        "Reductions on vs off: plain Func::call (unlimited fuel), medians of {} samples; \
+         code size from Module::code_size",
+        sample_size()
+    );
+    println!();
+    println!(
+        "| {:<7} | {:<44} | {:>10} | {:>10} | {:>6} | {:>7} | {:>7} | {:>8} | {:>5} |",
+        "program", "what", "on", "off", "on/off", "min o/o", "code on", "code off", "o/o"
+    );
+    println!(
+        "|{:-<9}|{:-<46}|{:->12}|{:->12}|{:->8}|{:->9}|{:->9}|{:->10}|{:->7}|",
+        "", "", ":", ":", ":", ":", ":", ":", ":"
+    );
+    for r in rows {
+        let name = if r.in_mean { r.name.to_string() } else { format!("{}*", r.name) };
+        println!(
+            "| {:<7} | {:<44} | {:>10} | {:>10} | {:>6} | {:>7} | {:>7} | {:>8} | {:>5.2} |",
+            name,
+            r.what,
+            time(r.on),
+            time(r.off),
+            x(median_ratio(r)),
+            x(min_ratio(r)),
+            r.size_on,
+            r.size_off,
+            size_ratio(r)
+        );
+    }
+    let counted = || rows.iter().filter(|r| r.in_mean);
+    println!();
+    match geomean(counted().filter_map(median_ratio)) {
+        Some(g) => println!(
+            "time on/off, geometric mean over {} programs: {g:.3}x (of minima: {}); budget 1.10x: {}",
+            counted().filter_map(median_ratio).count(),
+            x(geomean(counted().filter_map(min_ratio))),
+            if g <= 1.10 { "within" } else { "OVER" }
+        ),
+        None => println!("time on/off: not measured (benchmarks filtered out, or criterion in test mode)"),
+    }
+    if let Some(g) = geomean(counted().map(size_ratio)) {
+        let worst = counted().map(size_ratio).fold(0.0, f64::max);
+        println!(
+            "code size on/off, geometric mean: {g:.2}x, largest {worst:.2}x; budget 2x: {}",
+            if worst <= 2.0 { "within" } else { "OVER" }
+        );
+    }
+    println!("* not in the means: a deliberate worst case for loop-header fuel.");
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .sample_size(SAMPLE_SIZE)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+
+    let (on, off) = (engine(true), engine(false));
+    let mut rows = Vec::new();
+    for program in PROGRAMS {
+        let expected = (program.expected)(program.arg);
+        let mut loaded_on = load(&on, program);
+        let mut loaded_off = load(&off, program);
+        let mut group = c.benchmark_group(program.name);
+        // Every call takes milliseconds: the same number of calls per
+        // sample, as criterion advises for long benchmarks.
+        group.sampling_mode(SamplingMode::Flat);
+        let on_time = bench_call(&mut group, "on", &mut loaded_on, program.arg, &expected);
+        let off_time = bench_call(&mut group, "off", &mut loaded_off, program.arg, &expected);
+        group.finish();
+        rows.push(Row {
+            name: program.name,
+            what: program.what,
+            in_mean: program.in_mean,
+            on: on_time,
+            off: off_time,
+            size_on: loaded_on.code_size,
+            size_off: loaded_off.code_size,
+        });
+    }
+
+    print_table(&rows);
+    c.final_summary();
+}
