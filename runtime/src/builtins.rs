@@ -5,10 +5,15 @@
 //! `memmove`, a dropped segment behaves like an empty one, and growth past
 //! the maximum or failing allocation returns `u32::MAX` (-1).
 //!
+//! `out_of_fuel` and `continuation_reserve` serve suspension: they act on
+//! the running activation's state (see `call/`).
+//!
 //! Memory, table and segment indices are relative to the calling instance,
 //! found through vmctx word 1. The store is reached through the
 //! activation's `ExecCtx` (see `call.rs` for why that is sound).
 
+use crate::call::activation::{current, SuspendReason};
+use crate::call::fuel::FuelDecision;
 use crate::call::{raise, raise_code, store_of};
 use crate::error::Trap;
 use crate::host::panic_trap;
@@ -17,7 +22,7 @@ use crate::memory::MemoryData;
 use crate::store::{pair_mut, Store};
 use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
-use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins};
+use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins, STATE_UNWINDING};
 
 /// The builtins every vmctx points at (word 0).
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -296,17 +301,62 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
     }
 }
 
-/// `out_of_fuel`: until calls can be sliced, fuel is unlimited for every
-/// activation (`ExecCtx::new` gives `i64::MAX`), so running out means the
-/// call's total is spent.
+/// `out_of_fuel`: `exec.fuel` went negative at a check. Asks the
+/// activation's [`FuelMeter`](crate::call::fuel::FuelMeter): refill and go
+/// on, yield (start unwinding), or trap with `TrapCode::OutOfFuel`.
+///
+/// # Safety
+/// Called by compiled code only (see [`run`]).
 unsafe extern "C" fn out_of_fuel(vmctx: *mut u8, exec: *mut ExecCtx) {
-    // SAFETY: the builtin contract (see `run`).
-    unsafe { run(vmctx, exec, (), |_, _| Err(TrapCode::OutOfFuel.into())) }
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, _| {
+            // SAFETY: `exec` is live and, while this builtin runs, used by
+            // nobody else (compiled code waits for us); `store` is another
+            // object.
+            let exec = &mut *exec;
+            let activation = current(store, exec).map_err(Failure::Trap)?;
+            match activation.fuel.exhausted(exec.fuel) {
+                FuelDecision::Refill(fuel) => exec.fuel = fuel,
+                FuelDecision::Exhausted => return Err(TrapCode::OutOfFuel.into()),
+                FuelDecision::Yield => {
+                    let suspension = activation.suspension.as_mut().ok_or_else(|| {
+                        Failure::Trap(Trap::host("internal error: yielding in an activation that cannot suspend"))
+                    })?;
+                    if !suspension.buffer.is_empty_in(exec) || suspension.reason.is_some() {
+                        return Err(Failure::Trap(Trap {
+                            code: TrapCode::ContinuationMismatch,
+                            message: "internal error: suspending with saved frames still pending".into(),
+                        }));
+                    }
+                    suspension.reason = Some(SuspendReason::Yield);
+                    exec.state = STATE_UNWINDING;
+                }
+            }
+            Ok(())
+        })
+    }
 }
 
-/// `continuation_reserve`: no activation has a continuation buffer yet, and
-/// only suspending code asks for one, so the request cannot be served.
-unsafe extern "C" fn continuation_reserve(vmctx: *mut u8, exec: *mut ExecCtx, _bytes: u32) {
-    // SAFETY: the builtin contract (see `run`).
-    unsafe { run(vmctx, exec, (), |_, _| Err(Failure::Trap(Trap::host("this call cannot suspend")))) }
+/// `continuation_reserve`: grows the activation's continuation buffer so
+/// that `bytes` more fit at `exec.cont_ptr`, up to
+/// `Config::max_continuation_bytes` (beyond it: trap "call stack
+/// exhausted").
+///
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn continuation_reserve(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u32) {
+    // SAFETY: our caller is compiled code (see `run`).
+    unsafe {
+        run(vmctx, exec, (), |store, _| {
+            let limit = store.engine().config().max_continuation_bytes;
+            // SAFETY: as in `out_of_fuel`.
+            let exec = &mut *exec;
+            let activation = current(store, exec).map_err(Failure::Trap)?;
+            let suspension = activation.suspension.as_mut().ok_or_else(|| {
+                Failure::Trap(Trap::host("internal error: saving frames in an activation that cannot suspend"))
+            })?;
+            suspension.buffer.reserve(exec, bytes, limit).map_err(Failure::Trap)
+        })
+    }
 }

@@ -23,6 +23,11 @@ pub struct Config {
     pub max_memory_pages: u64,
     /// Upper bound on any table's elements (default 10_000_000).
     pub max_table_elements: u64,
+    /// Upper bound on the bytes one suspended [`crate::Call`] may keep as
+    /// its continuation (the saved frames; default 64 MiB). A call nested
+    /// so deeply that suspending it would need more traps with "call stack
+    /// exhausted" instead of suspending.
+    pub max_continuation_bytes: usize,
 }
 
 impl Default for Config {
@@ -35,6 +40,7 @@ impl Default for Config {
             max_wasm_stack: 512 * 1024,
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
+            max_continuation_bytes: 64 << 20,
         }
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::caller::Caller;
 use crate::error::{Error, HostResult};
-use crate::host::{HostContext, HostFunc, HostFuncData};
+use crate::host::{HostBehaviour, HostContext, HostFunc, HostFuncData};
+use crate::instance::Instance;
 use crate::owned::Owned;
 use crate::store::{Store, Stored};
 use crate::values::Val;
@@ -21,15 +22,27 @@ pub struct Func(pub(crate) Stored);
 /// in its store; `vm.type_id` is the engine's id of `ty`. For a WebAssembly
 /// function `vm.vmctx` is its instance's vmctx; for a host function it is
 /// `host.ctx` and `vm.func_ptr` the type's host stub (null if the engine
-/// cannot run code or the stub failed to compile).
+/// cannot run code or the stub failed to compile). Exactly one of `host`
+/// and `defined_in` is `Some`.
 pub(crate) struct FuncData {
     pub(crate) vm: VMFuncRef,
     pub(crate) ty: Arc<FuncType>,
     /// `None` for a WebAssembly function.
     pub(crate) host: Option<HostFuncData>,
+    /// `None` for a host function.
+    pub(crate) defined_in: Option<DefinedIn>,
     /// The type's trampolines, cached on the first call from Rust (always
     /// set for host functions that have a stub).
     pub(crate) trampolines: Option<Arc<CompiledTrampolines>>,
+}
+
+/// Where a WebAssembly function was defined: its instance, and its index
+/// in that instance's module, imports counted (the index continuation
+/// records name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DefinedIn {
+    pub(crate) instance: Instance,
+    pub(crate) index: u32,
 }
 
 impl Func {
@@ -43,13 +56,27 @@ impl Func {
         ty: FuncType,
         f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> HostResult + Send + Sync + 'static,
     ) -> Func {
+        Func::new_host(store, ty, HostBehaviour::Native(Box::new(f)))
+    }
+
+    /// A host function whose every call suspends the whole running call and
+    /// hands `(func, args)` to the embedder through [`crate::Step::HostCall`];
+    /// the embedder answers with [`crate::Call::resume_with`]. Called where
+    /// it cannot suspend (a plain [`Func::call`], a start function, code
+    /// compiled without [`crate::Config::reductions`], a nested call from a
+    /// native host function), it traps with a message saying so.
+    pub fn new_suspending(store: &mut Store, ty: FuncType) -> Func {
+        Func::new_host(store, ty, HostBehaviour::Suspending)
+    }
+
+    fn new_host(store: &mut Store, ty: FuncType, behaviour: HostBehaviour) -> Func {
         let engine = store.engine().clone();
         let type_id = engine.type_id(&ty);
         // Without a stub the function can still be called from Rust;
         // `Store::funcref_raw` keeps it away from compiled code.
         let trampolines = if engine.is_executable() { engine.trampolines(type_id).ok() } else { None };
         let ty = Arc::new(ty);
-        let host = Arc::new(HostFunc::new(ty.clone(), Box::new(f)));
+        let host = Arc::new(HostFunc::new(ty.clone(), behaviour));
         let pushed = store.push_func(|func| {
             let ctx = Owned::new(HostContext::new(func, None));
             FuncData {
@@ -61,6 +88,7 @@ impl Func {
                 },
                 ty,
                 host: Some(HostFuncData { func: host, _ctx: ctx }),
+                defined_in: None,
                 trampolines,
             }
         });
@@ -77,10 +105,20 @@ impl Func {
         }
     }
 
-    /// Calls the function. Errors: wrong argument count or types, or a
-    /// handle of another store ([`Error::BadArgument`]); a trap
-    /// ([`Error::Trap`]).
+    /// Calls the function and runs it to completion, with unlimited fuel.
+    /// Errors: wrong argument count or types, or a handle of another store
+    /// ([`Error::BadArgument`]); a trap ([`Error::Trap`]), including a call
+    /// to a suspending host function, which cannot suspend here (use
+    /// [`Func::start`]).
     pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>, Error> {
         crate::call::call(store, *self, args)
+    }
+
+    /// Starts a call (checking the arguments as [`Func::call`] does) that
+    /// runs in slices, can suspend in suspending host functions, move to
+    /// another thread and be saved as bytes. Nothing runs until
+    /// [`crate::Call::step`].
+    pub fn start(&self, store: &mut Store, args: &[Val]) -> Result<crate::Call, Error> {
+        crate::Call::new(store, *self, args, true)
     }
 }

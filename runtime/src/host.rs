@@ -1,7 +1,12 @@
 //! Host functions: their closures, the context their stub receives, and
 //! the dispatcher that runs them on behalf of compiled code.
+//!
+//! A host function is either *native* (a Rust closure, run inline) or
+//! *suspending* (every call suspends the running [`crate::Call`] and hands
+//! the arguments to the embedder; see `call/host_call.rs` for that side of
+//! the protocol).
 
-use crate::call::{raise, store_of};
+use crate::call::{host_call, raise, store_of};
 use crate::caller::Caller;
 use crate::error::{HostResult, Trap};
 use crate::func::Func;
@@ -12,7 +17,7 @@ use crate::values::Val;
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use wasmbeam_jit::vm::{ExecCtx, VMFuncRef, VMHostContext};
+use wasmbeam_jit::vm::{ExecCtx, VMFuncRef, VMHostContext, STATE_REWINDING, STATE_RUNNING};
 use wasmbeam_jit::FuncType;
 
 pub(crate) type HostCallback = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> HostResult + Send + Sync;
@@ -20,8 +25,16 @@ pub(crate) type HostCallback = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Ho
 /// A host function's behaviour. Shared (`Arc`) so a call can hold it while
 /// the store is lent to the closure.
 pub(crate) struct HostFunc {
-    ty: Arc<FuncType>,
-    callback: Box<HostCallback>,
+    pub(crate) ty: Arc<FuncType>,
+    pub(crate) behaviour: HostBehaviour,
+}
+
+/// What calling a host function does.
+pub(crate) enum HostBehaviour {
+    /// Runs the closure inline.
+    Native(Box<HostCallback>),
+    /// Suspends the whole call; the embedder supplies the results.
+    Suspending,
 }
 
 /// The host half of a host function's [`crate::func::FuncData`].
@@ -87,39 +100,68 @@ impl HostImport {
         // SAFETY: a live allocation; projection without a reference.
         unsafe { std::ptr::addr_of_mut!((*import.as_ptr()).funcref) }
     }
-}
 
-impl HostFunc {
-    pub(crate) fn new(ty: Arc<FuncType>, callback: Box<HostCallback>) -> HostFunc {
-        HostFunc { ty, callback }
+    /// The host function this is an import of.
+    pub(crate) fn func(&self) -> Func {
+        self.ctx.func
     }
 }
 
-/// Runs a host function: results start as defaults, the closure runs under
-/// `catch_unwind` (a panic becomes a trap), and the results it leaves must
-/// have the declared types.
+impl HostFunc {
+    pub(crate) fn new(ty: Arc<FuncType>, behaviour: HostBehaviour) -> HostFunc {
+        HostFunc { ty, behaviour }
+    }
+
+    pub(crate) fn is_suspending(&self) -> bool {
+        matches!(self.behaviour, HostBehaviour::Suspending)
+    }
+}
+
+/// The trap of a suspending host function called where nothing can suspend.
+pub(crate) fn cannot_suspend(why: &str) -> Trap {
+    Trap::host(format!("a suspending host function was called where the call cannot suspend ({why})"))
+}
+
+/// Runs a native host function: results start as defaults, the closure
+/// runs under `catch_unwind` (a panic becomes a trap), and the results it
+/// leaves must have the declared types. A suspending one traps: the caller
+/// handles those where they can suspend.
 pub(crate) fn invoke(
     store: &mut Store,
     host: &HostFunc,
     instance: Option<Instance>,
     args: &[Val],
 ) -> Result<Vec<Val>, Trap> {
+    let callback = match &host.behaviour {
+        HostBehaviour::Native(callback) => callback,
+        HostBehaviour::Suspending => return Err(cannot_suspend("Func::call; use Func::start and Call::step")),
+    };
     let mut results: Vec<Val> = host.ty.results.iter().map(|t| Val::default_for(*t)).collect();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let mut caller = Caller { store: &mut *store, instance };
-        (host.callback)(&mut caller, args, &mut results)
+        callback(&mut caller, args, &mut results)
     }));
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(trap)) => return Err(trap),
         Err(payload) => return Err(panic_trap(payload)),
     }
-    for (i, (val, ty)) in results.iter().zip(host.ty.results.iter()).enumerate() {
-        if val.ty() != *ty {
-            return Err(Trap::host(format!("host function returned a {} as result {i}, expected {ty}", val.ty())));
+    check_results(&host.ty, &results).map_err(Trap::host)?;
+    Ok(results)
+}
+
+/// Whether `results` are values of `ty`'s result types; the message says
+/// what is wrong.
+pub(crate) fn check_results(ty: &FuncType, results: &[Val]) -> Result<(), String> {
+    if results.len() != ty.results.len() {
+        return Err(format!("host function returned {} results, expected {}", results.len(), ty.results.len()));
+    }
+    for (i, (val, expected)) in results.iter().zip(ty.results.iter()).enumerate() {
+        if val.ty() != *expected {
+            return Err(format!("host function returned a {} as result {i}, expected {expected}", val.ty()));
         }
     }
-    Ok(results)
+    Ok(())
 }
 
 /// The trap for a caught panic, with the panic's message when it has one.
@@ -139,7 +181,9 @@ pub(crate) fn panic_trap(payload: Box<dyn Any + Send>) -> Trap {
 /// The [`VMHostContext::dispatch`] of every host function: called by a host
 /// stub with the arguments in `values`, leaves the results there, or traps
 /// with `TrapCode::HostError` after stashing the [`Trap`] in the store.
-/// Never unwinds.
+/// For a suspending host function it instead suspends the call (state
+/// RUNNING) or delivers the embedder's answer (state REWINDING), see
+/// `call/host_call.rs`. Never unwinds.
 ///
 /// # Safety
 /// Called only by a host stub, with `host` the `vmctx` of a `VMFuncRef`
@@ -185,11 +229,25 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
     // SAFETY: the stub's slot array has `slots` slots (contract), exclusively
     // ours until we return: compiled code is suspended in the stub.
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    // SAFETY: `exec` is live (contract); a plain field read.
+    let state = unsafe { (*exec).state };
+    if state == STATE_REWINDING {
+        // SAFETY: `exec` is live and ours while we run (contract); the only
+        // other reference in use is `store`, a different object.
+        return host_call::deliver(store, unsafe { &mut *exec }, func, values);
+    }
+    if state != STATE_RUNNING {
+        return Err(Trap::host(format!("internal error: host function called in execution state {state}")));
+    }
     let id = store.id();
     // SAFETY: arguments come from compiled code of this store, so funcrefs
     // among them are live `VMFuncRef`s of this store.
     let args: Vec<Val> =
         ty.params.iter().zip(values.iter()).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect();
+    if host.is_suspending() {
+        // SAFETY: as for `deliver` above.
+        return host_call::suspend(store, unsafe { &mut *exec }, func, args);
+    }
     let results = invoke(store, &host, instance, &args)?;
     for (slot, val) in values.iter_mut().zip(&results) {
         *slot = val.to_raw(store).map_err(|e| Trap::host(format!("host function result: {e}")))?;

@@ -13,7 +13,7 @@ use crate::const_expr::{eval, eval_offset, ConstEnv};
 use crate::engine::Engine;
 use crate::error::{Error, Trap};
 use crate::external::Extern;
-use crate::func::{Func, FuncData};
+use crate::func::{DefinedIn, Func, FuncData};
 use crate::global::GlobalData;
 use crate::host::HostImport;
 use crate::instance::{Instance, InstanceData};
@@ -166,6 +166,7 @@ impl Builder<'_> {
                 vm: VMFuncRef { func_ptr, vmctx, type_id, embedder_index: h.0.index },
                 ty,
                 host: None,
+                defined_in: Some(DefinedIn { instance: self.instance, index }),
                 trampolines: None,
             })?;
             self.funcrefs.push(self.store.funcref_ptr(func)? as usize as u64);

@@ -26,6 +26,7 @@ mod engine;
 mod error;
 mod extern_type;
 mod external;
+mod fnv;
 mod func;
 mod global;
 mod host;
@@ -40,6 +41,7 @@ mod table;
 mod type_registry;
 mod values;
 
+pub use call::{Call, Step};
 pub use caller::Caller;
 pub use config::Config;
 pub use engine::Engine;
@@ -75,6 +77,8 @@ mod tests {
         send_sync::<Trap>();
         send_sync::<Error>();
         send::<Store>();
+        send::<Call>();
+        send_sync::<Step>();
         send_sync::<(Func, Memory, Table, Global, Instance, Extern, Val)>();
     }
 }

@@ -3,6 +3,7 @@
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::extern_type::ExternType;
+use crate::fnv::Fnv64;
 use std::collections::HashMap;
 use std::sync::Arc;
 use wasmbeam_jit::{CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo};
@@ -23,6 +24,9 @@ struct ModuleInner {
     type_ids: Box<[u32]>,
     /// Export name -> index into `info.exports`.
     export_index: HashMap<String, u32>,
+    /// FNV-1a 64 of the module's bytes: identifies the module across
+    /// processes (see `Call::to_bytes`).
+    fingerprint: u64,
 }
 
 impl Module {
@@ -34,7 +38,17 @@ impl Module {
         let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
         let compiled = engine.compiler().compile_module(&info, wasm, &type_ids)?;
         let export_index = info.exports.iter().enumerate().map(|(i, e)| (e.name.clone(), i as u32)).collect();
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, compiled, type_ids, export_index }) })
+        let fingerprint = Fnv64::of(wasm);
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                compiled,
+                type_ids,
+                export_index,
+                fingerprint,
+            }),
+        })
     }
 
     /// Every import, in order: `(module, name, type)`.
@@ -87,6 +101,16 @@ impl Module {
     /// Engine-wide type id of the module's type index `type_index`.
     pub(crate) fn type_id(&self, type_index: u32) -> Option<u32> {
         self.inner.type_ids.get(type_index as usize).copied()
+    }
+
+    /// FNV-1a 64 of the module's bytes.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.inner.fingerprint
+    }
+
+    /// Whether `a` and `b` are the same module (clones of one another).
+    pub(crate) fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
     }
 
     /// Index into `info().exports` of the export called `name`.

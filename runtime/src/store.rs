@@ -1,7 +1,8 @@
 //! [`Store`]: the owner of every runtime object, and the handle scheme.
 
+use crate::call::activation::Activations;
 use crate::engine::Engine;
-use crate::error::{Error, Trap};
+use crate::error::Error;
 use crate::func::{Func, FuncData};
 use crate::global::{Global, GlobalData};
 use crate::instance::{Instance, InstanceData};
@@ -34,18 +35,8 @@ pub struct Store {
     pub(crate) tables: Vec<Owned<TableData>>,
     pub(crate) globals: Vec<Owned<GlobalData>>,
     pub(crate) instances: Vec<Owned<InstanceData>>,
+    /// The calls into this store's code currently on the native stack.
     pub(crate) activations: Activations,
-}
-
-/// The calls into WebAssembly currently on the native stack for this store.
-#[derive(Default)]
-pub(crate) struct Activations {
-    /// How many (nested) calls into this store's code are active. Only
-    /// consulted when the store is dropped (see `Drop`).
-    pub(crate) depth: u32,
-    /// The trap of a host function (or builtin) on its way to the entry
-    /// trampoline, which sees only `TrapCode::HostError`.
-    pub(crate) pending_trap: Option<Trap>,
 }
 
 // SAFETY: a `Store` exclusively owns everything its raw pointers point at
@@ -176,7 +167,7 @@ pub(crate) fn pair_mut<T>(items: &mut [T], a: usize, b: usize) -> Option<(&mut T
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if self.activations.depth > 0 {
+        if self.activations.depth() > 0 {
             // Only possible if a host function replaced the store it was
             // given (`mem::replace` on `Caller::store()`) and dropped the
             // old one while WebAssembly frames using it are still on the

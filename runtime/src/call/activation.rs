@@ -1,0 +1,233 @@
+//! Activations: one entry from Rust into compiled code, from the entry
+//! trampoline's call until it returns. Sets up the [`ExecCtx`] (stack
+//! limit, fuel, continuation buffer), keeps the runtime's per-activation
+//! state where builtins and the host dispatcher can find it, and turns a
+//! trapping activation into a [`Trap`].
+//!
+//! # Aliasing
+//! While compiled code runs, the store is reachable only through the raw
+//! pointer in `ExecCtx::embedder`. [`enter`] derives that pointer from the
+//! `&mut Store` it was given and does not use that reference again until
+//! the trampoline returns; compiled code itself holds no Rust references.
+//! So the builtins and the host dispatcher may each turn the pointer into a
+//! `&mut Store` ([`store_of`]) for as long as they run: at any moment at
+//! most one such reference is in use, the innermost one (a host function
+//! that calls back into WebAssembly lends its reference to the nested call,
+//! which starts a new activation from it).
+//!
+//! # The activation stack
+//! Each store keeps the state of its running activations in a stack
+//! ([`Activations`]), innermost last. Compiled code always runs in the
+//! innermost activation of its store (a nested activation returns before
+//! the code that started it continues), so a builtin or host function
+//! called with `exec` finds its activation on top ([`current`]), which is
+//! checked against the address of `exec`. The stack is per store, so a host
+//! function may call into another store's code as well.
+
+use crate::call::continuation::ContBuffer;
+use crate::call::fuel::FuelMeter;
+use crate::error::{Error, Trap};
+use crate::func::Func;
+use crate::store::Store;
+use crate::values::Val;
+use std::cell::Cell;
+use wasmbeam_jit::vm::{ExecCtx, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
+
+thread_local! {
+    /// The stack limit of the outermost active call on this thread, if any.
+    /// Nested calls (a host function calling back into WebAssembly, in any
+    /// store) run on the same native stack and share its budget.
+    static STACK_LIMIT: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The running activations of one store, innermost last.
+#[derive(Default)]
+pub(crate) struct Activations {
+    stack: Vec<Activation>,
+}
+
+impl Activations {
+    /// How many activations of this store's code are on the native stack.
+    pub(crate) fn depth(&self) -> usize {
+        self.stack.len()
+    }
+}
+
+/// The runtime's state of one activation.
+pub(crate) struct Activation {
+    /// Address of the activation's `ExecCtx`, set by [`enter`]: an identity,
+    /// never dereferenced.
+    exec: usize,
+    /// The trap of a host function (or builtin) on its way to the entry
+    /// trampoline, which sees only its code.
+    pending_trap: Option<Trap>,
+    /// Fuel accounting; `out_of_fuel` asks it what to do.
+    pub(crate) fuel: FuelMeter,
+    /// `None` when the activation cannot suspend (a plain `Func::call`, a
+    /// start function, a call from a native host function).
+    pub(crate) suspension: Option<Suspension>,
+}
+
+/// The state of an activation that can suspend.
+pub(crate) struct Suspension {
+    /// The continuation records: installed in `ExecCtx` by [`enter`], grown
+    /// by `continuation_reserve`, taken back when the activation ends.
+    pub(crate) buffer: ContBuffer,
+    /// Why the activation is unwinding: set by whoever set
+    /// `STATE_UNWINDING` (`out_of_fuel` or a suspending host function).
+    pub(crate) reason: Option<SuspendReason>,
+    /// While rewinding into a suspending host function: the answer it must
+    /// deliver. Taken when delivered.
+    pub(crate) answer: Option<HostAnswer>,
+}
+
+/// Why a suspendable activation unwound.
+pub(crate) enum SuspendReason {
+    /// Its fuel slice is spent.
+    Yield,
+    /// It called a suspending host function.
+    HostCall { func: Func, args: Vec<Val> },
+}
+
+/// The embedder's answer to a suspending host call, in raw form.
+pub(crate) struct HostAnswer {
+    /// The suspending host function that must receive it.
+    pub(crate) func: Func,
+    /// Raw result slots, or the trap to raise in its place.
+    pub(crate) results: Result<Vec<u64>, Trap>,
+}
+
+impl Activation {
+    pub(crate) fn new(fuel: FuelMeter, suspension: Option<Suspension>) -> Activation {
+        Activation { exec: 0, pending_trap: None, fuel, suspension }
+    }
+}
+
+/// How an activation ended.
+pub(crate) struct Exit {
+    pub(crate) activation: Activation,
+    /// The final `ExecCtx::state`: RUNNING (returned), UNWINDING
+    /// (suspended) or TRAPPING (with `trap`). REWINDING means the
+    /// continuation was not fully resumed (an internal error).
+    pub(crate) state: u32,
+    /// The trap, when `state` is TRAPPING.
+    pub(crate) trap: Option<Trap>,
+}
+
+/// Runs `run` (which calls an entry trampoline) as one activation of
+/// `store`: sets up the `ExecCtx` (stack limit, fuel, continuation buffer,
+/// and the rewinding state when `rewind`), pushes `activation` for the
+/// builtins, and collects the outcome.
+pub(crate) fn enter(
+    store: &mut Store,
+    mut activation: Activation,
+    rewind: bool,
+    run: impl FnOnce(*mut ExecCtx),
+) -> Result<Exit, Error> {
+    let id = store.id();
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    let outer_limit = STACK_LIMIT.with(Cell::get);
+    let stack_limit = outer_limit.unwrap_or_else(|| here.saturating_sub(store.engine().config().max_wasm_stack));
+    let mut exec = ExecCtx::new(stack_limit, std::ptr::null_mut());
+    exec.fuel = activation.fuel.begin();
+    if let Some(suspension) = &activation.suspension {
+        suspension.buffer.install(&mut exec);
+    }
+    if rewind {
+        exec.state = STATE_REWINDING;
+        exec.saved_stack_limit = stack_limit;
+        exec.stack_limit = usize::MAX;
+    }
+    activation.exec = std::ptr::addr_of!(exec) as usize;
+    store.activations.stack.push(activation);
+    exec.embedder = (store as *mut Store).cast();
+    STACK_LIMIT.with(|l| l.set(Some(stack_limit)));
+    run(&mut exec);
+    STACK_LIMIT.with(|l| l.set(outer_limit));
+    // Compiled code has returned: `store` is ours again.
+    if store.id() != id {
+        return Err(Error::BadArgument("the store was replaced by a host function during the call".into()));
+    }
+    let mut activation = match store.activations.stack.pop() {
+        Some(a) if a.exec == std::ptr::addr_of!(exec) as usize => a,
+        _ => return Err(Error::BadArgument("internal error: the activation stack is out of order".into())),
+    };
+    activation.fuel.end(exec.fuel);
+    let mut state = exec.state;
+    let mut trap = None;
+    if let Some(suspension) = &mut activation.suspension {
+        if let Err(message) = suspension.buffer.collect(&exec) {
+            state = STATE_TRAPPING;
+            trap = Some(Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {message}") });
+        }
+    }
+    if state == STATE_TRAPPING && trap.is_none() {
+        let pending = activation.pending_trap.take();
+        trap = Some(match (TrapCode::from_u32(exec.trap_code), pending) {
+            (Some(code), Some(trap)) if trap.code == code => trap,
+            (Some(code), _) if code.has_detail() => Trap::with_detail(code, exec.trap_detail),
+            (Some(code), _) => Trap::new(code),
+            (None, _) => Trap::host(format!("unknown trap code {} (state {})", exec.trap_code, exec.state)),
+        });
+    }
+    debug_assert!(matches!(state, STATE_RUNNING | STATE_TRAPPING | STATE_UNWINDING | STATE_REWINDING));
+    Ok(Exit { activation, state, trap })
+}
+
+/// The store of the activation `exec` belongs to.
+///
+/// # Safety
+/// `exec` must be the live `ExecCtx` of an activation started by [`enter`]
+/// (compiled code passes it to builtins and host stubs unchanged), and the
+/// caller must be the innermost user of the store on this thread (a builtin
+/// or the host dispatcher, called from compiled code), holding the returned
+/// reference only while it runs. See the module docs.
+pub(crate) unsafe fn store_of<'a>(exec: *mut ExecCtx) -> &'a mut Store {
+    // SAFETY: `enter` set `embedder` to the store's address, and the store
+    // is not otherwise accessed during the activation (module docs).
+    unsafe { &mut *(*exec).embedder.cast::<Store>() }
+}
+
+/// The state of the activation `exec` belongs to: the innermost of
+/// `store` (module docs). An error (for a trap) if it is not there, which
+/// would be a bug.
+pub(crate) fn current(store: &mut Store, exec: *const ExecCtx) -> Result<&mut Activation, Trap> {
+    match store.activations.stack.last_mut() {
+        Some(activation) if activation.exec == exec as usize => Ok(activation),
+        _ => Err(Trap::host("internal error: compiled code ran outside its activation")),
+    }
+}
+
+/// Makes the activation trap with `trap`: its code goes into `exec`, the
+/// whole trap (with its message) is stashed in the activation for
+/// [`enter`].
+///
+/// # Safety
+/// As [`store_of`], and no reference into the store may be live.
+pub(crate) unsafe fn raise(exec: *mut ExecCtx, trap: Trap) {
+    // SAFETY: `exec` is live (contract); plain field writes.
+    unsafe {
+        (*exec).state = STATE_TRAPPING;
+        (*exec).trap_code = trap.code as u32;
+    }
+    // SAFETY: our contract.
+    let store = unsafe { store_of(exec) };
+    // Without its activation (a bug reported elsewhere) the trap keeps
+    // only its code.
+    if let Ok(activation) = current(store, exec) {
+        activation.pending_trap = Some(trap);
+    }
+}
+
+/// Makes the activation trap with a WebAssembly trap code.
+///
+/// # Safety
+/// `exec` must be a live `ExecCtx`.
+pub(crate) unsafe fn raise_code(exec: *mut ExecCtx, code: TrapCode) {
+    // SAFETY: `exec` is live (contract); plain field writes.
+    unsafe {
+        (*exec).state = STATE_TRAPPING;
+        (*exec).trap_code = code as u32;
+    }
+}

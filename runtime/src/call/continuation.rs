@@ -1,0 +1,252 @@
+//! [`ContBuffer`]: a call's continuation buffer, where compiled code saves
+//! its frames when the call suspends (see "Continuation records" in
+//! `wasmbeam_jit::vm`).
+//!
+//! Between steps the buffer belongs to the [`crate::Call`]; during a step it
+//! is lent to the activation, installed in the `ExecCtx` as
+//! `cont_ptr`/`cont_end`, and compiled code reads and writes it through
+//! those raw pointers. The `continuation_reserve` builtin grows it
+//! ([`ContBuffer::reserve`]). It is allocated on the first suspension only,
+//! so a call that never suspends costs no allocation.
+
+use crate::buffer::GrowBuf;
+use crate::error::Trap;
+use wasmbeam_jit::vm::{ExecCtx, TrapCode};
+
+/// The smallest allocation, in bytes (a few dozen frames).
+const MIN_BYTES: usize = 4096;
+
+/// Continuation records: `used` bytes at the start of `words`.
+///
+/// Invariants: `used` is a multiple of 8 and at most the allocation's size;
+/// the allocation (`words.len()` words, all initialized) only moves in
+/// [`ContBuffer::reserve`], which updates the `ExecCtx` it is installed in.
+/// Records are 8-byte slots and an 8-byte header, so words are their unit.
+pub(crate) struct ContBuffer {
+    words: GrowBuf<u64>,
+    used: usize,
+}
+
+// SAFETY: the buffer exclusively owns a heap allocation of plain integers;
+// nothing ties it to a thread. (Compiled code writes it only during a step,
+// which borrows the call and its store exclusively.)
+unsafe impl Send for ContBuffer {}
+
+impl Default for ContBuffer {
+    fn default() -> Self {
+        ContBuffer::new()
+    }
+}
+
+impl ContBuffer {
+    pub(crate) fn new() -> ContBuffer {
+        ContBuffer { words: GrowBuf::new(), used: 0 }
+    }
+
+    /// A buffer holding `records` (for a continuation read back from
+    /// bytes).
+    pub(crate) fn from_records(records: &[u64]) -> Option<ContBuffer> {
+        let mut buffer = ContBuffer::new();
+        if !buffer.words.try_grow(records.len(), None, 0) {
+            return None;
+        }
+        buffer.words.as_mut_slice().copy_from_slice(records);
+        buffer.used = records.len() * 8;
+        Some(buffer)
+    }
+
+    /// Bytes of records.
+    pub(crate) fn used(&self) -> usize {
+        self.used
+    }
+
+    /// The records, innermost first, as words.
+    pub(crate) fn records(&self) -> &[u64] {
+        // `used <= 8 * len` (invariant).
+        &self.words.as_slice()[..self.used / 8]
+    }
+
+    /// Forgets the records (the call finished or trapped).
+    pub(crate) fn clear(&mut self) {
+        self.used = 0;
+    }
+
+    fn base(&self) -> *mut u8 {
+        self.words.as_ptr().cast()
+    }
+
+    fn capacity(&self) -> usize {
+        self.words.len() * 8
+    }
+
+    /// Points `exec` at the buffer: `cont_ptr` after the records (where the
+    /// next record goes while unwinding, or where the last one ends while
+    /// rewinding), `cont_end` at the end of the allocation.
+    pub(crate) fn install(&self, exec: &mut ExecCtx) {
+        let base = self.base();
+        // SAFETY: `used` and the capacity are within the allocation (or both
+        // 0, a no-op offset of the dangling, aligned empty pointer).
+        unsafe {
+            exec.cont_ptr = base.add(self.used);
+            exec.cont_end = base.add(self.capacity());
+        }
+    }
+
+    /// Where `exec.cont_ptr` is, in bytes from the start, if it lies in the
+    /// buffer at a word boundary and `cont_end` is unchanged.
+    fn offset_in(&self, exec: &ExecCtx) -> Result<usize, String> {
+        let base = self.base() as usize;
+        let end = base + self.capacity();
+        if exec.cont_end as usize != end {
+            return Err("the continuation buffer's end pointer was changed".into());
+        }
+        let ptr = exec.cont_ptr as usize;
+        if ptr < base || ptr > end || !(ptr - base).is_multiple_of(8) {
+            return Err(format!(
+                "the continuation pointer left its buffer (offset {}, size {})",
+                ptr as isize - base as isize,
+                self.capacity()
+            ));
+        }
+        Ok(ptr - base)
+    }
+
+    /// Takes back the buffer from `exec` after the activation: the records
+    /// now end at `cont_ptr`. An error if compiled code moved the pointers
+    /// out of the buffer (the records are then forgotten).
+    pub(crate) fn collect(&mut self, exec: &ExecCtx) -> Result<(), String> {
+        match self.offset_in(exec) {
+            Ok(offset) => {
+                self.used = offset;
+                Ok(())
+            }
+            Err(message) => {
+                self.used = 0;
+                Err(message)
+            }
+        }
+    }
+
+    /// Whether `exec.cont_ptr` is at the start: no records pending. True
+    /// whenever a frame is about to start unwinding, as all records of the
+    /// previous suspension have been popped by then.
+    pub(crate) fn is_empty_in(&self, exec: &ExecCtx) -> bool {
+        std::ptr::eq(exec.cont_ptr, self.base())
+    }
+
+    /// Makes room for `bytes` more bytes at `exec.cont_ptr`, moving the
+    /// records to a larger allocation and updating `exec` if needed. Traps
+    /// with "call stack exhausted" when the records would exceed `limit`
+    /// bytes (or memory runs out).
+    pub(crate) fn reserve(&mut self, exec: &mut ExecCtx, bytes: u32, limit: usize) -> Result<(), Trap> {
+        let offset = self
+            .offset_in(exec)
+            .map_err(|m| Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {m}") })?;
+        self.used = offset;
+        let needed = (bytes as usize).div_ceil(8).saturating_mul(8).saturating_add(offset);
+        if needed <= self.capacity() {
+            return Ok(());
+        }
+        let too_deep = || Trap {
+            code: TrapCode::StackOverflow,
+            message: format!(
+                "call stack exhausted: suspending this call needs more than {limit} bytes of saved frames \
+                 (Config::max_continuation_bytes)"
+            ),
+        };
+        if needed > limit {
+            return Err(too_deep());
+        }
+        let grown = needed.max(self.capacity().saturating_mul(2)).max(MIN_BYTES).min(limit).max(needed);
+        if !self.words.try_grow(grown.div_ceil(8), None, 0) {
+            return Err(Trap {
+                code: TrapCode::StackOverflow,
+                message: format!("call stack exhausted: no memory for {grown} bytes of saved frames"),
+            });
+        }
+        self.install(exec);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr::null_mut;
+
+    fn exec() -> ExecCtx {
+        ExecCtx::new(0, null_mut())
+    }
+
+    /// Writes `words` at `cont_ptr` as compiled code would.
+    fn push(exec: &mut ExecCtx, words: &[u64]) {
+        for w in words {
+            // SAFETY: the test reserved room first.
+            unsafe {
+                exec.cont_ptr.cast::<u64>().write(*w);
+                exec.cont_ptr = exec.cont_ptr.add(8);
+            }
+        }
+    }
+
+    #[test]
+    fn grows_keeping_records_and_collects_them() {
+        let mut buffer = ContBuffer::new();
+        let mut e = exec();
+        buffer.install(&mut e);
+        assert!(buffer.is_empty_in(&e));
+        assert_eq!(e.cont_ptr, e.cont_end, "nothing is allocated up front");
+        buffer.reserve(&mut e, 16, 1 << 20).unwrap();
+        push(&mut e, &[1, 2]);
+        let old_end = e.cont_end;
+        buffer.reserve(&mut e, 8 * 1000, 1 << 20).unwrap();
+        assert_ne!(e.cont_end, old_end, "moved to a larger allocation");
+        push(&mut e, &[3]);
+        buffer.collect(&e).unwrap();
+        assert_eq!(buffer.records(), &[1, 2, 3]);
+        assert_eq!(buffer.used(), 24);
+        // Installed again (for rewinding), the pointer is after the records.
+        let mut e = exec();
+        buffer.install(&mut e);
+        assert!(!buffer.is_empty_in(&e));
+        assert_eq!(e.cont_ptr as usize - buffer.base() as usize, 24);
+    }
+
+    #[test]
+    fn the_limit_traps_as_stack_exhaustion() {
+        let mut buffer = ContBuffer::new();
+        let mut e = exec();
+        buffer.install(&mut e);
+        buffer.reserve(&mut e, 64, 100).unwrap();
+        push(&mut e, &[0; 8]);
+        let trap = buffer.reserve(&mut e, 64, 100).unwrap_err();
+        assert_eq!(trap.code, TrapCode::StackOverflow);
+        assert!(trap.message.starts_with("call stack exhausted"), "{}", trap.message);
+        buffer.collect(&e).unwrap();
+        assert_eq!(buffer.records().len(), 8, "what was saved stays");
+    }
+
+    #[test]
+    fn pointers_outside_the_buffer_are_reported() {
+        let mut buffer = ContBuffer::new();
+        let mut e = exec();
+        buffer.install(&mut e);
+        buffer.reserve(&mut e, 64, 1 << 20).unwrap();
+        e.cont_ptr = e.cont_ptr.wrapping_add(3);
+        assert!(buffer.collect(&e).is_err());
+        assert_eq!(buffer.used(), 0);
+        let mut e = exec();
+        buffer.install(&mut e);
+        e.cont_end = e.cont_end.wrapping_add(8);
+        assert!(buffer.reserve(&mut e, 8, 1 << 20).is_err());
+    }
+
+    #[test]
+    fn from_records_round_trips() {
+        let buffer = ContBuffer::from_records(&[7, 8, 9]).unwrap();
+        assert_eq!(buffer.records(), &[7, 8, 9]);
+        let mut e = exec();
+        buffer.install(&mut e);
+        assert_eq!(e.cont_ptr, e.cont_end);
+    }
+}

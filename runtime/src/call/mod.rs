@@ -1,0 +1,372 @@
+//! Calls from Rust into WebAssembly: [`Call`], a call run in slices that
+//! can suspend, resume (on any thread) and be saved as bytes, and
+//! [`Func::call`], which runs one to completion.
+//!
+//! A step is one *activation* (`activation.rs`): the entry trampoline is
+//! called, in state RUNNING for the first step and REWINDING for the
+//! others, and returns when the call finished (RUNNING), trapped
+//! (TRAPPING), or suspended (UNWINDING: every frame saved its record in the
+//! call's continuation buffer, `continuation.rs`). Fuel is accounted in
+//! `fuel.rs`, suspending host functions in `host_call.rs`, records read in
+//! `records.rs` and saved as bytes in `serialize.rs`.
+//!
+//! Aliasing: while compiled code runs, the store is reached only through
+//! `ExecCtx::embedder` (see `activation.rs`); the call's own state that the
+//! builtins need (fuel, buffer, host answer) is moved into the store's
+//! activation stack for the step and moved back after it.
+
+pub(crate) mod activation;
+pub(crate) mod continuation;
+pub(crate) mod fuel;
+pub(crate) mod host_call;
+mod records;
+mod serialize;
+
+pub(crate) use activation::{raise, raise_code, store_of};
+
+use crate::error::{Error, Trap};
+use crate::func::Func;
+use crate::host::{cannot_suspend, check_results, invoke};
+use crate::store::Store;
+use crate::values::Val;
+use activation::{enter, Activation, Exit, HostAnswer, SuspendReason, Suspension};
+use continuation::ContBuffer;
+use fuel::FuelMeter;
+use std::sync::Arc;
+use wasmbeam_jit::vm::{TrapCode, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
+use wasmbeam_jit::FuncType;
+
+/// What [`Call::step`] stopped at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The call returned.
+    Finished(Vec<Val>),
+    /// The fuel given to `step` is spent; call `step` again to go on.
+    Yielded,
+    /// The call is suspended in a suspending host function: answer with
+    /// [`Call::resume_with`] (or drop the `Call` to abandon it), then `step`
+    /// again.
+    HostCall { func: Func, args: Vec<Val> },
+}
+
+/// A started call that can be run in slices, suspended in host functions,
+/// moved to another thread, and saved as bytes. Owns its continuation
+/// buffer (the saved frames, only allocated once it suspends). `Send`.
+///
+/// While it is suspended, the store is free: the embedder may read and
+/// write memories, globals and tables, and call into the same instances
+/// (with [`Func::call`] or other `Call`s). Dropping a suspended call
+/// abandons it.
+pub struct Call {
+    store_id: u64,
+    func: Func,
+    ty: Arc<FuncType>,
+    phase: Phase,
+    buffer: ContBuffer,
+    fuel_limit: Option<u64>,
+    fuel_consumed: u64,
+    /// False for plain [`Func::call`]s: suspending host functions trap, and
+    /// fuel is unlimited.
+    suspendable: bool,
+}
+
+/// Where a call is.
+enum Phase {
+    /// Started; nothing has run. Holds the (checked) arguments.
+    Ready(Vec<Val>),
+    /// Suspended at a fuel check.
+    Yielded,
+    /// Suspended in a suspending host function.
+    HostCall(PendingHostCall),
+    /// Finished, trapped, or failed: nothing more to do.
+    Done,
+}
+
+struct PendingHostCall {
+    func: Func,
+    args: Vec<Val>,
+    /// The function's type, to check the answer.
+    ty: Arc<FuncType>,
+    answer: Option<Result<Vec<Val>, Trap>>,
+    /// The called function is this host function itself: no frames saved.
+    direct: bool,
+}
+
+impl Call {
+    /// A call of `func` with `args` (checked now); `suspendable: false` for
+    /// a plain `Func::call`.
+    pub(crate) fn new(store: &mut Store, func: Func, args: &[Val], suspendable: bool) -> Result<Call, Error> {
+        let ty = store.func(func)?.ty.clone();
+        check_args(&ty, args)?;
+        for arg in args {
+            arg.to_raw(store)?;
+        }
+        Ok(Call {
+            store_id: store.id(),
+            func,
+            ty,
+            phase: Phase::Ready(args.to_vec()),
+            buffer: ContBuffer::new(),
+            fuel_limit: None,
+            fuel_consumed: 0,
+            suspendable,
+        })
+    }
+
+    /// Runs until finished, trapped (`Err(Error::Trap)`), `fuel` units spent
+    /// ([`Step::Yielded`]), or a suspending host function is called
+    /// ([`Step::HostCall`]). `fuel` is the slice; `u64::MAX` is unlimited.
+    /// May run on any thread. A slice is a lower bound: the check that
+    /// finds it spent stops after the charge that overdrew it.
+    ///
+    /// With an engine built without [`crate::Config::reductions`] the call
+    /// runs to completion whatever the slice, and a fuel limit is refused
+    /// ([`Error::BadArgument`]), as it could not be enforced.
+    ///
+    /// Errors: [`Error::Trap`] (the call is over), [`Error::BadArgument`]
+    /// for a store other than the call's, a call that is over, or a host
+    /// call not yet answered (the call is unchanged).
+    pub fn step(&mut self, store: &mut Store, fuel: u64) -> Result<Step, Error> {
+        if store.id() != self.store_id {
+            return Err(Error::BadArgument("the call belongs to another store".into()));
+        }
+        if self.fuel_limit.is_some() && !store.engine().config().reductions {
+            return Err(Error::BadArgument("a fuel limit needs an engine with reductions (Config::reductions)".into()));
+        }
+        match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Done => Err(Error::BadArgument("the call is over (it finished or trapped)".into())),
+            Phase::Ready(args) => self.begin(store, fuel, args),
+            Phase::Yielded => self.run(store, fuel, None, None),
+            Phase::HostCall(mut pending) => {
+                let Some(answer) = pending.answer.take() else {
+                    self.phase = Phase::HostCall(pending);
+                    return Err(Error::BadArgument(
+                        "the call is waiting for the result of a host call: answer with Call::resume_with".into(),
+                    ));
+                };
+                if pending.direct {
+                    return answer.map(Step::Finished).map_err(Error::Trap);
+                }
+                let results = match answer {
+                    Ok(values) => match values.iter().map(|v| v.to_raw(store)).collect::<Result<Vec<u64>, _>>() {
+                        Ok(raw) => Ok(raw),
+                        Err(e) => {
+                            self.phase = Phase::HostCall(pending);
+                            return Err(e);
+                        }
+                    },
+                    Err(trap) => Err(trap),
+                };
+                self.run(store, fuel, None, Some(HostAnswer { func: pending.func, results }))
+            }
+        }
+    }
+
+    /// Supplies the result of the pending host call: values of its result
+    /// types, or a trap to raise in the caller when the call resumes.
+    /// Errors ([`Error::BadArgument`]): no host call pending, already
+    /// answered, or results of the wrong types.
+    pub fn resume_with(&mut self, results: Result<Vec<Val>, Trap>) -> Result<(), Error> {
+        let Phase::HostCall(pending) = &mut self.phase else {
+            return Err(Error::BadArgument("no host call is pending".into()));
+        };
+        if pending.answer.is_some() {
+            return Err(Error::BadArgument("the pending host call was already answered".into()));
+        }
+        if let Ok(values) = &results {
+            check_results(&pending.ty, values).map_err(Error::BadArgument)?;
+        }
+        pending.answer = Some(results);
+        Ok(())
+    }
+
+    /// Total fuel the call may use over all its steps; exceeding it traps
+    /// with [`TrapCode::OutOfFuel`] ("all fuel consumed"). `None` (the
+    /// default): unlimited.
+    pub fn set_fuel_limit(&mut self, total: Option<u64>) {
+        self.fuel_limit = total;
+    }
+
+    /// Fuel used by all steps so far.
+    pub fn fuel_consumed(&self) -> u64 {
+        self.fuel_consumed
+    }
+
+    /// Bytes of the continuation (the saved frames) while suspended; 0
+    /// otherwise.
+    pub fn continuation_size(&self) -> usize {
+        match self.phase {
+            Phase::Yielded | Phase::HostCall(_) => self.buffer.used(),
+            _ => 0,
+        }
+    }
+
+    /// The first step: a host function runs (or suspends) at once, a
+    /// WebAssembly function is entered.
+    fn begin(&mut self, store: &mut Store, fuel: u64, args: Vec<Val>) -> Result<Step, Error> {
+        let host = store.func(self.func)?.host.as_ref().map(|h| h.func.clone());
+        let Some(host) = host else {
+            let values = args.iter().map(|a| a.to_raw(store)).collect::<Result<Vec<u64>, _>>()?;
+            return self.run(store, fuel, Some(values), None);
+        };
+        if !host.is_suspending() {
+            return invoke(store, &host, None, &args).map(Step::Finished).map_err(Error::Trap);
+        }
+        if !self.suspendable {
+            return Err(Error::Trap(cannot_suspend("Func::call; use Func::start and Call::step")));
+        }
+        let pending =
+            PendingHostCall { func: self.func, args: args.clone(), ty: self.ty.clone(), answer: None, direct: true };
+        self.phase = Phase::HostCall(pending);
+        Ok(Step::HostCall { func: self.func, args })
+    }
+
+    /// Runs one activation of the call's WebAssembly function: entered with
+    /// `args` (raw), or resumed from the saved frames (`args: None`), with
+    /// `answer` for the host function the call is suspended in.
+    fn run(
+        &mut self,
+        store: &mut Store,
+        slice: u64,
+        args: Option<Vec<u64>>,
+        answer: Option<HostAnswer>,
+    ) -> Result<Step, Error> {
+        let data = store.func(self.func)?;
+        let (func_ptr, vmctx, type_id) = (data.vm.func_ptr, data.vm.vmctx, data.vm.type_id);
+        let trampolines = match &data.trampolines {
+            Some(t) => t.clone(),
+            None => {
+                let t = store.engine().trampolines(type_id)?;
+                store.func_mut(self.func)?.trampolines = Some(t.clone());
+                t
+            }
+        };
+        let ty = self.ty.clone();
+        let rewind = args.is_none();
+        let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];
+        for (slot, arg) in values.iter_mut().zip(args.iter().flatten()) {
+            *slot = *arg;
+        }
+        let can_suspend = self.suspendable && store.engine().config().reductions;
+        let activation = if can_suspend {
+            let buffer = std::mem::take(&mut self.buffer);
+            Activation::new(
+                FuelMeter::new(slice, self.fuel_limit, self.fuel_consumed, true),
+                Some(Suspension { buffer, reason: None, answer }),
+            )
+        } else {
+            Activation::new(FuelMeter::unlimited(), None)
+        };
+        let values_ptr = values.as_mut_ptr();
+        let Exit { activation, state, trap } = enter(store, activation, rewind, |exec| {
+            // SAFETY: `trampolines.entry` is the entry trampoline of `ty`, the
+            // type of the function at `func_ptr` (both from its `FuncData`),
+            // whose code (kept alive by its instance's module) expects
+            // `vmctx`, a live vmctx of this store. `values` has room for the
+            // arguments and results of `ty` (ignored arguments when
+            // rewinding). `exec` is live for the whole call, and the store is
+            // accessed only through it meanwhile (see `activation.rs`).
+            unsafe { (trampolines.entry)(vmctx, exec, func_ptr, values_ptr) }
+        })?;
+        if can_suspend {
+            self.fuel_consumed = activation.fuel.total();
+        }
+        let reason = activation.suspension.and_then(|s| {
+            self.buffer = s.buffer;
+            s.reason
+        });
+        match state {
+            STATE_RUNNING if self.buffer.used() == 0 => {
+                let id = store.id();
+                // SAFETY: compiled code of this store wrote results of
+                // `ty.results`; funcrefs among them are live `VMFuncRef`s of
+                // this store.
+                let results = ty.results.iter().zip(&values).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) });
+                Ok(Step::Finished(results.collect()))
+            }
+            STATE_TRAPPING => {
+                self.buffer.clear();
+                Err(Error::Trap(trap.unwrap_or_else(|| Trap::host("internal error: a trap without its code"))))
+            }
+            STATE_UNWINDING => match reason {
+                Some(SuspendReason::Yield) => {
+                    self.check_saved_frames(store)?;
+                    self.phase = Phase::Yielded;
+                    Ok(Step::Yielded)
+                }
+                Some(SuspendReason::HostCall { func, args }) => {
+                    self.check_saved_frames(store)?;
+                    let ty = store.func(func)?.ty.clone();
+                    let pending = PendingHostCall { func, args: args.clone(), ty, answer: None, direct: false };
+                    self.phase = Phase::HostCall(pending);
+                    Ok(Step::HostCall { func, args })
+                }
+                None => Err(self.broken("the call unwound without a reason")),
+            },
+            STATE_RUNNING => Err(self.broken("the call returned with saved frames left over")),
+            _ => Err(self.broken("the call returned while still resuming")),
+        }
+    }
+
+    /// After unwinding: the outermost record must be the called function's,
+    /// else the code did not save its frames (it cannot suspend).
+    fn check_saved_frames(&mut self, store: &Store) -> Result<(), Error> {
+        let expected = store.func(self.func)?.defined_in.map(|d| d.index);
+        match (records::outermost_func(self.buffer.records()), expected) {
+            (Some(found), Some(expected)) if found == expected => Ok(()),
+            _ => {
+                self.phase = Phase::Done;
+                Err(self.broken("the compiled code did not save its frames when the call suspended"))
+            }
+        }
+    }
+
+    /// Ends the call with an internal-error trap.
+    fn broken(&mut self, what: &str) -> Error {
+        self.buffer.clear();
+        Error::Trap(Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {what}") })
+    }
+}
+
+/// [`Func::call`]: a call that cannot suspend, run with unlimited fuel.
+pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Val>, Error> {
+    let mut call = Call::new(store, func, args, false)?;
+    match call.step(store, u64::MAX)? {
+        Step::Finished(results) => Ok(results),
+        // A call that cannot suspend never stops otherwise.
+        Step::Yielded | Step::HostCall { .. } => {
+            Err(Error::Trap(Trap::host("internal error: a call that cannot suspend suspended")))
+        }
+    }
+}
+
+fn check_args(ty: &FuncType, args: &[Val]) -> Result<(), Error> {
+    if args.len() != ty.params.len() {
+        return Err(Error::BadArgument(format!("expected {} arguments, got {}", ty.params.len(), args.len())));
+    }
+    for (i, (arg, expected)) in args.iter().zip(ty.params.iter()).enumerate() {
+        if arg.ty() != *expected {
+            return Err(Error::BadArgument(format!("argument {i}: expected {expected}, got {}", arg.ty())));
+        }
+    }
+    Ok(())
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let phase = match &self.phase {
+            Phase::Ready(_) => "ready",
+            Phase::Yielded => "yielded",
+            Phase::HostCall(p) if p.answer.is_some() => "host call answered",
+            Phase::HostCall(_) => "host call pending",
+            Phase::Done => "over",
+        };
+        f.debug_struct("Call")
+            .field("func", &self.func)
+            .field("phase", &phase)
+            .field("fuel_consumed", &self.fuel_consumed)
+            .field("fuel_limit", &self.fuel_limit)
+            .field("continuation_size", &self.continuation_size())
+            .finish_non_exhaustive()
+    }
+}

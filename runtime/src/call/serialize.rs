@@ -1,0 +1,464 @@
+//! [`Call::to_bytes`] and [`Call::from_bytes`]: a suspended call as plain,
+//! versioned data.
+//!
+//! # Format, version 1
+//!
+//! All integers little-endian; `u32`s unless noted.
+//!
+//! | field | content |
+//! |---|---|
+//! | magic | the 8 bytes `WBMCONT\0` |
+//! | version | `1` |
+//! | instances, funcs | how many of the store's instances and functions the fingerprint covers (all of them when saved) |
+//! | fingerprint (`u64`) | FNV-1a 64 of the store's layout: each covered instance's module fingerprint (FNV-1a 64 of its bytes), then each covered function's kind, origin and type (see [`store_fingerprint`]) |
+//! | entry | the called function (store function index) |
+//! | fuel consumed (`u64`) | |
+//! | fuel limit | one byte `0`, or `1` then the limit (`u64`) |
+//! | stop | one byte: `0` yielded, `1` in a host call |
+//! | host call (stop `1` only) | the host function (store function index); one byte `1` if it is the called function itself (no frames), else `0`; the arguments (count, values); the answer: one byte `0` none yet, `1` results (count, values), `2` a trap (code, message length, UTF-8 message) |
+//! | records | count, then each record, innermost first: function index (in its module), resume point index, slot count, slots (`u64` each) |
+//! | checksum (`u64`) | FNV-1a 64 of every byte before it |
+//!
+//! A value is a type byte (`0` i32, `1` i64, `2` f32, `3` f64, `4`
+//! funcref, `5` externref) and 8 bytes: the raw slot bits (externref: its
+//! raw form, payload + 1, 0 for null), or for a funcref a function id. Slots
+//! of records are raw bits too, except funcref slots, which hold function
+//! ids. A function id is two `u32`s: the store function index, and the
+//! instance that imported the function (`u32::MAX`: the function's own
+//! reference; host functions imported by an instance have a reference per
+//! importer, which tells the host function its calling instance). Null is
+//! `u32::MAX, u32::MAX`.
+//!
+//! # Limits
+//! - The bytes hold no pointers, but name functions and instances by their
+//!   index in the store: they can only be read into a store whose first
+//!   instances and functions were made the same way (same modules, same
+//!   host function types, same order), such as the same store, or one
+//!   rebuilt identically in another process. The fingerprint checks that.
+//!   Memories, tables and globals are not part of a continuation: the
+//!   embedder saves and restores them.
+//! - Records are matched to modules as `records.rs` explains; a call whose
+//!   frames span several modules with conflicting frame shapes cannot be
+//!   saved (an error says so).
+//! - The format stores raw slot bits in the byte order given above, the
+//!   same on every supported (64-bit little- or big-endian) machine, but
+//!   the frames are only meaningful to code compiled with the same
+//!   compiler version and settings: resuming elsewhere traps with
+//!   "continuation does not match the code" at the first frame that
+//!   disagrees.
+
+use super::records::{self, header_word, Stop};
+use super::{Call, PendingHostCall, Phase};
+use crate::call::continuation::ContBuffer;
+use crate::error::{Error, Trap};
+use crate::fnv::Fnv64;
+use crate::func::Func;
+use crate::host::HostImport;
+use crate::store::{Store, Stored};
+use crate::values::{ExternRef, Val};
+use std::collections::HashMap;
+use wasmbeam_jit::vm::TrapCode;
+use wasmbeam_jit::ValType;
+
+const MAGIC: &[u8; 8] = b"WBMCONT\0";
+const VERSION: u32 = 1;
+const NONE: u32 = u32::MAX;
+
+fn bad(message: impl std::fmt::Display) -> Error {
+    Error::BadArgument(format!("cannot read the continuation: {message}"))
+}
+
+fn type_code(ty: ValType) -> u8 {
+    match ty {
+        ValType::I32 => 0,
+        ValType::I64 => 1,
+        ValType::F32 => 2,
+        ValType::F64 => 3,
+        ValType::FuncRef => 4,
+        ValType::ExternRef => 5,
+    }
+}
+
+/// FNV-1a 64 of the layout of the store's first `instances` instances and
+/// `funcs` functions: per instance its module's fingerprint; per function
+/// `0` and its type for a host function, `1`, its instance index, its
+/// index in the module and its type for a WebAssembly function (a type is
+/// its parameter count and type codes, then its result count and codes).
+pub(crate) fn store_fingerprint(store: &Store, instances: usize, funcs: usize) -> u64 {
+    let mut h = Fnv64::new();
+    h.bytes(b"wasmbeam store layout").u64(instances as u64).u64(funcs as u64);
+    for instance in store.instances.iter().take(instances) {
+        h.u64(instance.module.fingerprint());
+    }
+    for func in store.funcs.iter().take(funcs) {
+        match func.defined_in {
+            None => h.bytes(&[0]),
+            Some(d) => h.bytes(&[1]).u64(d.instance.0.index.into()).u64(d.index.into()),
+        };
+        h.u64(func.ty.params.len() as u64).bytes(&func.ty.params.iter().map(|t| type_code(*t)).collect::<Vec<_>>());
+        h.u64(func.ty.results.len() as u64).bytes(&func.ty.results.iter().map(|t| type_code(*t)).collect::<Vec<_>>());
+    }
+    h.finish()
+}
+
+/// Every funcref value the store's compiled code can hold, by address:
+/// each function's own `VMFuncRef` and each per-instance host import.
+fn funcref_ids(store: &Store) -> Result<HashMap<u64, (u32, u32)>, Error> {
+    let mut ids = HashMap::new();
+    for index in 0..store.funcs.len() {
+        let func = Func(Stored { store: store.id(), index: index as u32 });
+        ids.insert(store.funcref_ptr(func)? as usize as u64, (index as u32, NONE));
+    }
+    for (i, instance) in store.instances.iter().enumerate() {
+        for import in &instance.host_imports {
+            ids.insert(HostImport::funcref_ptr(import) as usize as u64, (import.func().0.index, i as u32));
+        }
+    }
+    Ok(ids)
+}
+
+/// The raw funcref of function id `(func, importer)` in `store`.
+fn funcref_of_id(store: &Store, funcs: usize, func: u32, importer: u32) -> Result<u64, Error> {
+    if func == NONE && importer == NONE {
+        return Ok(0);
+    }
+    if func as usize >= funcs {
+        return Err(bad(format!("function {func} out of range")));
+    }
+    let handle = Func(Stored { store: store.id(), index: func });
+    if importer == NONE {
+        return store.funcref_raw(handle).map_err(bad);
+    }
+    let instance = store.instances.get(importer as usize).ok_or_else(|| bad("importing instance out of range"))?;
+    let import = instance.host_imports.iter().find(|i| i.func() == handle);
+    let import = import.ok_or_else(|| bad(format!("instance {importer} does not import function {func}")))?;
+    Ok(HostImport::funcref_ptr(import) as usize as u64)
+}
+
+/// Appends little-endian fields.
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn len(&mut self, n: usize) -> Result<(), Error> {
+        self.u32(u32::try_from(n).map_err(|_| Error::Limit("continuation too large to save".into()))?);
+        Ok(())
+    }
+    fn func_id(&mut self, (func, importer): (u32, u32)) {
+        self.u32(func);
+        self.u32(importer);
+    }
+    fn values(&mut self, values: &[Val]) -> Result<(), Error> {
+        self.len(values.len())?;
+        for v in values {
+            self.u8(type_code(v.ty()));
+            match *v {
+                Val::I32(x) => self.u64(x as u32 as u64),
+                Val::I64(x) => self.u64(x as u64),
+                Val::F32(bits) => self.u64(bits.into()),
+                Val::F64(bits) => self.u64(bits),
+                Val::FuncRef(None) => self.func_id((NONE, NONE)),
+                Val::FuncRef(Some(f)) => self.func_id((f.0.index, NONE)),
+                Val::ExternRef(r) => self.u64(ExternRef::to_raw(r)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads little-endian fields; every read checks the length.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        if self.bytes.len() < n {
+            return Err(bad("truncated"));
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+    fn u8(&mut self) -> Result<u8, Error> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, Error> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, Error> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    }
+    /// A count of items of at least `item_size` bytes each, checked
+    /// against what is left (so a bad count cannot make us allocate).
+    fn count(&mut self, item_size: usize) -> Result<usize, Error> {
+        let n = self.u32()? as usize;
+        if n.saturating_mul(item_size) > self.bytes.len() {
+            return Err(bad("truncated"));
+        }
+        Ok(n)
+    }
+    fn values(&mut self, store: &Store, funcs: usize) -> Result<Vec<Val>, Error> {
+        let n = self.count(9)?;
+        let mut values = Vec::with_capacity(n);
+        for _ in 0..n {
+            let tag = self.u8()?;
+            let raw = self.u64()?;
+            values.push(match tag {
+                0 => Val::I32(raw as u32 as i32),
+                1 => Val::I64(raw as i64),
+                2 => Val::F32(raw as u32),
+                3 => Val::F64(raw),
+                4 => {
+                    let (func, importer) = (raw as u32, (raw >> 32) as u32);
+                    match (func, importer) {
+                        (NONE, NONE) => Val::FuncRef(None),
+                        (f, NONE) if (f as usize) < funcs => {
+                            Val::FuncRef(Some(Func(Stored { store: store.id(), index: f })))
+                        }
+                        _ => return Err(bad("bad function reference in a value")),
+                    }
+                }
+                5 => Val::ExternRef(ExternRef::from_raw(raw)),
+                other => return Err(bad(format!("unknown value type {other}"))),
+            });
+        }
+        Ok(values)
+    }
+}
+
+fn check_types(what: &str, values: &[Val], types: &[ValType]) -> Result<(), Error> {
+    if values.len() != types.len() || values.iter().zip(types).any(|(v, t)| v.ty() != *t) {
+        return Err(bad(format!("the {what} do not match the host function's type")));
+    }
+    Ok(())
+}
+
+impl Call {
+    /// The call, suspended, as versioned plain data (format in the module
+    /// docs of `serialize.rs`): a fingerprint of the store's layout, the
+    /// called function, the pending host call, fuel accounting, and the
+    /// saved frames with funcrefs translated to function ids. Errors
+    /// ([`Error::BadArgument`]): the call is not suspended, belongs to
+    /// another store, or its frames cannot be matched to modules
+    /// unambiguously.
+    pub fn to_bytes(&self, store: &Store) -> Result<Vec<u8>, Error> {
+        if store.id() != self.store_id {
+            return Err(Error::BadArgument("the call belongs to another store".into()));
+        }
+        let (instances, funcs) = (store.instances.len(), store.funcs.len());
+        let mut w = Writer::default();
+        w.0.extend_from_slice(MAGIC);
+        w.u32(VERSION);
+        w.len(instances)?;
+        w.len(funcs)?;
+        w.u64(store_fingerprint(store, instances, funcs));
+        w.u32(self.func.0.index);
+        w.u64(self.fuel_consumed);
+        match self.fuel_limit {
+            None => w.u8(0),
+            Some(limit) => {
+                w.u8(1);
+                w.u64(limit);
+            }
+        }
+        let stop = match &self.phase {
+            Phase::Yielded => {
+                w.u8(0);
+                Some(Stop::Yield)
+            }
+            Phase::HostCall(p) => {
+                w.u8(1);
+                w.u32(p.func.0.index);
+                w.u8(p.direct.into());
+                w.values(&p.args)?;
+                match &p.answer {
+                    None => w.u8(0),
+                    Some(Ok(values)) => {
+                        w.u8(1);
+                        w.values(values)?;
+                    }
+                    Some(Err(trap)) => {
+                        w.u8(2);
+                        w.u32(trap.code as u32);
+                        w.len(trap.message.len())?;
+                        w.0.extend_from_slice(trap.message.as_bytes());
+                    }
+                }
+                (!p.direct).then_some(Stop::HostCall)
+            }
+            Phase::Ready(_) | Phase::Done => {
+                return Err(Error::BadArgument("only a suspended call can be saved".into()));
+            }
+        };
+        let words = self.buffer.records();
+        let found = match stop {
+            None => Vec::new(),
+            Some(stop) => {
+                let entry = store
+                    .func(self.func)?
+                    .defined_in
+                    .ok_or_else(|| Error::BadArgument("internal error: saved frames for a host function".into()))?;
+                records::walk(store, instances, entry, words, stop)
+                    .map_err(|m| Error::BadArgument(format!("cannot save the continuation: {m}")))?
+            }
+        };
+        let ids =
+            if found.iter().any(|r| !r.layout.funcrefs.is_empty()) { funcref_ids(store)? } else { HashMap::new() };
+        w.len(found.len())?;
+        for record in &found {
+            w.u32(record.func);
+            w.u32(record.point);
+            w.len(record.layout.slots)?;
+            let slots = &words[record.start..record.start + record.layout.slots];
+            for (i, slot) in slots.iter().enumerate() {
+                if !record.layout.funcrefs.contains(&i) {
+                    w.u64(*slot);
+                } else if *slot == 0 {
+                    w.func_id((NONE, NONE));
+                } else {
+                    let id = ids.get(slot).copied().ok_or_else(|| {
+                        Error::BadArgument("cannot save the continuation: a saved funcref is not of this store".into())
+                    })?;
+                    w.func_id(id);
+                }
+            }
+        }
+        let checksum = Fnv64::of(&w.0);
+        w.u64(checksum);
+        Ok(w.0)
+    }
+
+    /// Reads [`Call::to_bytes`] output back, for the same store or one
+    /// rebuilt identically (see the module docs of `serialize.rs`). Rejects
+    /// other formats and versions, damaged bytes, and continuations of
+    /// another store layout with [`Error::BadArgument`]; never panics.
+    pub fn from_bytes(store: &Store, bytes: &[u8]) -> Result<Call, Error> {
+        let mut r = Reader { bytes };
+        if r.take(MAGIC.len()).map_err(|_| bad("not a wasmbeam continuation"))? != MAGIC {
+            return Err(bad("not a wasmbeam continuation"));
+        }
+        let version = r.u32()?;
+        if version != VERSION {
+            return Err(bad(format!("format version {version}, this build reads version {VERSION}")));
+        }
+        let Some(body_len) = bytes.len().checked_sub(8) else { return Err(bad("truncated")) };
+        if body_len < MAGIC.len() + 4 {
+            return Err(bad("truncated"));
+        }
+        let mut tail = Reader { bytes: &bytes[body_len..] };
+        if tail.u64()? != Fnv64::of(&bytes[..body_len]) {
+            return Err(bad("damaged (checksum mismatch)"));
+        }
+        r.bytes = &bytes[MAGIC.len() + 4..body_len];
+        let instances = r.u32()? as usize;
+        let funcs = r.u32()? as usize;
+        let fingerprint = r.u64()?;
+        if instances > store.instances.len()
+            || funcs > store.funcs.len()
+            || fingerprint != store_fingerprint(store, instances, funcs)
+        {
+            return Err(bad("it belongs to a store with other modules or functions"));
+        }
+        let func_at = |index: u32| -> Result<Func, Error> {
+            if (index as usize) < funcs {
+                Ok(Func(Stored { store: store.id(), index }))
+            } else {
+                Err(bad(format!("function {index} out of range")))
+            }
+        };
+        let func = func_at(r.u32()?)?;
+        let ty = store.func(func)?.ty.clone();
+        let fuel_consumed = r.u64()?;
+        let fuel_limit = match r.u8()? {
+            0 => None,
+            1 => Some(r.u64()?),
+            _ => return Err(bad("bad fuel limit")),
+        };
+        let (phase, stop) = match r.u8()? {
+            0 => (Phase::Yielded, Some(Stop::Yield)),
+            1 => {
+                let host = func_at(r.u32()?)?;
+                let host_data = store.func(host)?;
+                if !host_data.host.as_ref().is_some_and(|h| h.func.is_suspending()) {
+                    return Err(bad("the pending host call is not of a suspending host function"));
+                }
+                let host_ty = host_data.ty.clone();
+                let direct = match r.u8()? {
+                    0 => false,
+                    1 if host == func => true,
+                    _ => return Err(bad("bad host call")),
+                };
+                let args = r.values(store, funcs)?;
+                check_types("arguments", &args, &host_ty.params)?;
+                let answer = match r.u8()? {
+                    0 => None,
+                    1 => {
+                        let results = r.values(store, funcs)?;
+                        check_types("results", &results, &host_ty.results)?;
+                        Some(Ok(results))
+                    }
+                    2 => {
+                        let code = TrapCode::from_u32(r.u32()?).ok_or_else(|| bad("unknown trap code"))?;
+                        let len = r.count(1)?;
+                        let message = std::str::from_utf8(r.take(len)?).map_err(|_| bad("trap message not UTF-8"))?;
+                        Some(Err(Trap { code, message: message.to_string() }))
+                    }
+                    _ => return Err(bad("bad host call answer")),
+                };
+                let pending = PendingHostCall { func: host, args, ty: host_ty, answer, direct };
+                (Phase::HostCall(pending), (!direct).then_some(Stop::HostCall))
+            }
+            _ => return Err(bad("bad stop kind")),
+        };
+        let count = r.count(12)?;
+        let mut words: Vec<u64> = Vec::new();
+        let mut shapes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (f, point) = (r.u32()?, r.u32()?);
+            let slots = r.count(8)?;
+            let start = words.len();
+            for _ in 0..slots {
+                words.push(r.u64()?);
+            }
+            words.push(header_word(f, point));
+            shapes.push((start, f, point, slots));
+        }
+        if !r.bytes.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        match stop {
+            None if count != 0 => return Err(bad("frames saved for a host function")),
+            None => {}
+            Some(stop) => {
+                let entry = store.func(func)?.defined_in.ok_or_else(|| bad("frames saved for a host function"))?;
+                let found = records::walk(store, instances, entry, &words, stop).map_err(bad)?;
+                if found.len() != count {
+                    return Err(bad("the frames do not add up"));
+                }
+                for (record, (start, f, point, slots)) in found.iter().zip(&shapes) {
+                    if (record.start, record.func, record.point, record.layout.slots) != (*start, *f, *point, *slots) {
+                        return Err(bad("the frames do not add up"));
+                    }
+                    for &i in &record.layout.funcrefs {
+                        let slot = &mut words[record.start + i];
+                        *slot = funcref_of_id(store, funcs, *slot as u32, (*slot >> 32) as u32)?;
+                    }
+                }
+            }
+        }
+        let buffer = ContBuffer::from_records(&words).ok_or_else(|| Error::Limit("no memory for the frames".into()))?;
+        Ok(Call { store_id: store.id(), func, ty, phase, buffer, fuel_limit, fuel_consumed, suspendable: true })
+    }
+}
