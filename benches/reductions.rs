@@ -6,6 +6,11 @@
 //! geometric mean of the ratios (budget: at most 1.10x), and the code size
 //! on vs off (budget: at most 2x).
 //!
+//! Then, through `Func::start` / `Call::step`, the cost of one suspend +
+//! resume at call depth 1 and 100: in a suspending host import (against the
+//! same call with a native import), and as a fuel-slice yield (against the
+//! same call in one step).
+//!
 //! Every result is checked against a checksum computed here in Rust by an
 //! independent implementation of the same algorithm, so a wrong engine
 //! cannot produce fast numbers.
@@ -454,5 +459,226 @@ fn main() {
     }
 
     print_table(&rows);
+    suspend::run(&mut c);
     c.final_summary();
+}
+
+// ---------------------------------------------------------------------------
+// Suspend and resume
+
+/// The cost of one suspend + resume, through `Func::start` / `Call::step`.
+///
+/// 1. Host call at depth d: `rec(d)` recurses to depth d (d WebAssembly
+///    frames) and calls the import `host.h` there. With a suspending import
+///    one round trip is start -> step (HostCall: d frames unwind into
+///    records) -> resume_with -> step (d frames rewind, Finished); the
+///    baseline is the same start -> step (Finished) with a native import
+///    that returns at once. The difference is what suspending costs.
+/// 2. Fuel-slice yields at depth d: `spin(d, n)` recurses to depth d and
+///    runs a loop of n iterations there; stepping it with a small slice
+///    yields Y times. (time in slices - time in one step) / Y is the cost of
+///    one yield + resume.
+mod suspend {
+    use super::{fmt_time, median, sample_size, Timing};
+    use criterion::{black_box, Criterion};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Instant;
+    use wasmbeam::{Call, Config, Engine, Func, FuncType, Linker, Module, Step, Store, Val, ValType};
+
+    const WAT: &str = r#"
+      (module
+        (import "host" "h" (func $h (param i32) (result i32)))
+        ;; d frames, then the import: result h(1) + d - 1.
+        (func $rec (export "rec") (param $d i32) (result i32)
+          (if (result i32) (i32.le_u (local.get $d) (i32.const 1))
+            (then (call $h (local.get $d)))
+            (else (i32.add (call $rec (i32.sub (local.get $d) (i32.const 1))) (i32.const 1)))))
+        ;; d frames, then a loop of n iterations: result n(n+1)/2 + d - 1.
+        (func $spin (export "spin") (param $d i32) (param $n i32) (result i32)
+          (local $sum i32)
+          (if (result i32) (i32.gt_u (local.get $d) (i32.const 1))
+            (then (i32.add (call $spin (i32.sub (local.get $d) (i32.const 1)) (local.get $n)) (i32.const 1)))
+            (else
+              (block $done
+                (br_if $done (i32.eqz (local.get $n)))
+                (loop $top
+                  (local.set $sum (i32.add (local.get $sum) (local.get $n)))
+                  (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                  (br_if $top (local.get $n))))
+              (local.get $sum)))))
+    "#;
+
+    const DEPTHS: [i32; 2] = [1, 100];
+    /// What the host import returns (to `h(1)`).
+    const ANSWER: i32 = 7;
+    /// Loop iterations of `spin`, and the fuel slice it is stepped with.
+    const SPIN_N: i32 = 200_000;
+    const SLICE: u64 = 500;
+
+    struct Setup {
+        store: Store,
+        rec: Func,
+        spin: Func,
+    }
+
+    fn setup(engine: &Engine, module: &Module, suspending: bool) -> Setup {
+        let mut store = Store::new(engine);
+        let ty = FuncType::new([ValType::I32], [ValType::I32]);
+        let h = if suspending {
+            Func::new_suspending(&mut store, ty)
+        } else {
+            Func::new(&mut store, ty, |_, params, results| {
+                results[0] = Val::I32(params[0].i32().unwrap_or(0) + ANSWER - 1);
+                Ok(())
+            })
+        };
+        let mut linker = Linker::new();
+        linker.define("host", "h", h);
+        let instance = linker.instantiate(&mut store, module).expect("suspend module instantiates");
+        let rec = instance.get_func(&store, "rec").expect("export rec");
+        let spin = instance.get_func(&store, "spin").expect("export spin");
+        Setup { store, rec, spin }
+    }
+
+    fn finished(step: Step) -> Val {
+        match step {
+            Step::Finished(v) => v[0].clone(),
+            Step::Yielded => panic!("unexpected yield"),
+            Step::HostCall { .. } => panic!("unexpected host call"),
+        }
+    }
+
+    /// One call of `rec(d)` with the suspending import: suspend, answer, resume.
+    fn round_trip(s: &mut Setup, d: i32) -> Val {
+        let mut call: Call = s.rec.start(&mut s.store, &[Val::I32(d)]).expect("start");
+        match call.step(&mut s.store, u64::MAX).expect("step") {
+            Step::HostCall { args, .. } => assert_eq!(args, [Val::I32(1)]),
+            _ => panic!("rec({d}) did not suspend in the host call"),
+        }
+        call.resume_with(Ok(vec![Val::I32(ANSWER)])).expect("resume_with");
+        finished(call.step(&mut s.store, u64::MAX).expect("step after resume"))
+    }
+
+    /// One call of `rec(d)` with the native import, through the same API.
+    fn straight(s: &mut Setup, d: i32) -> Val {
+        let mut call = s.rec.start(&mut s.store, &[Val::I32(d)]).expect("start");
+        finished(call.step(&mut s.store, u64::MAX).expect("step"))
+    }
+
+    /// One call of `spin(d, SPIN_N)` stepped with `slice`; returns the result
+    /// and the number of yields.
+    fn spin(s: &mut Setup, d: i32, slice: u64) -> (Val, u64) {
+        let mut call = s.spin.start(&mut s.store, &[Val::I32(d), Val::I32(SPIN_N)]).expect("start");
+        let mut yields = 0;
+        loop {
+            match call.step(&mut s.store, slice).expect("step") {
+                Step::Yielded => yields += 1,
+                step => return (finished(step), yields),
+            }
+        }
+    }
+
+    fn measure(c: &mut Criterion, id: &str, mut f: impl FnMut()) -> Option<Timing> {
+        let samples: Rc<RefCell<Vec<f64>>> = Rc::default();
+        let recorded = samples.clone();
+        c.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    f();
+                }
+                let elapsed = start.elapsed();
+                recorded.borrow_mut().push(elapsed.as_secs_f64() / iters.max(1) as f64);
+                elapsed
+            })
+        });
+        let all = samples.borrow();
+        let n = sample_size();
+        if all.len() < n {
+            return None;
+        }
+        let last = &all[all.len() - n..];
+        Some(Timing { median: median(last), min: last.iter().copied().fold(f64::INFINITY, f64::min) })
+    }
+
+    pub fn run(c: &mut Criterion) {
+        let engine = Engine::new(Config { verify: false, ..Config::default() }).expect("host engine");
+        let module = wasmbeam::load_module(&engine, WAT.as_bytes()).expect("suspend module compiles");
+        let mut susp = setup(&engine, &module, true);
+        let mut native = setup(&engine, &module, false);
+        let spin_expected = |d: i32| Val::I32((SPIN_N as u64 * (SPIN_N as u64 + 1) / 2) as u32 as i32 + d - 1);
+
+        let mut host_rows = Vec::new();
+        let mut yield_rows = Vec::new();
+        for d in DEPTHS {
+            let expected = Val::I32(ANSWER + d - 1);
+            assert_eq!(round_trip(&mut susp, d), expected, "suspending rec({d})");
+            assert_eq!(straight(&mut native, d), expected, "native rec({d})");
+            let s = measure(c, &format!("suspend/host-call/depth {d}"), || {
+                assert_eq!(round_trip(&mut susp, black_box(d)), expected)
+            });
+            let n = measure(c, &format!("suspend/native-call/depth {d}"), || {
+                assert_eq!(straight(&mut native, black_box(d)), expected)
+            });
+            host_rows.push((d, s, n));
+
+            let (v, yields) = spin(&mut native, d, SLICE);
+            assert_eq!(v, spin_expected(d), "spin({d}) in slices");
+            let (v, none) = spin(&mut native, d, u64::MAX);
+            assert_eq!((v, none), (spin_expected(d), 0), "spin({d}) in one step");
+            let sliced = measure(c, &format!("suspend/spin-slices/depth {d}"), || {
+                assert_eq!(spin(&mut native, black_box(d), SLICE).0, spin_expected(d))
+            });
+            let whole = measure(c, &format!("suspend/spin-whole/depth {d}"), || {
+                assert_eq!(spin(&mut native, black_box(d), u64::MAX).0, spin_expected(d))
+            });
+            yield_rows.push((d, yields, sliced, whole));
+        }
+
+        println!();
+        println!("Suspend + resume (engine with reductions, medians of {} samples)", sample_size());
+        println!();
+        println!("| depth | host call, suspending | host call, native | suspend + resume |");
+        println!("|------:|---------------------:|------------------:|-----------------:|");
+        for &(d, s, n) in &host_rows {
+            let diff = match (s, n) {
+                (Some(s), Some(n)) => fmt_time(s.median - n.median),
+                _ => "-".into(),
+            };
+            let t = |t: Option<Timing>| t.map_or("-".into(), |t| fmt_time(t.median));
+            println!("| {d:>5} | {:>20} | {:>17} | {diff:>16} |", t(s), t(n));
+        }
+        println!();
+        let sliced_head = format!("spin(d, {SPIN_N}) in slices of {SLICE}");
+        let w = sliced_head.len();
+        println!("| depth | {sliced_head} | in one step | yields | yield + resume |");
+        println!("|------:|{:->w2$}|------------:|-------:|---------------:|", ":", w2 = w + 2);
+        for &(d, yields, sliced, whole) in &yield_rows {
+            let per = match (sliced, whole) {
+                (Some(s), Some(w)) if yields > 0 => fmt_time((s.median - w.median) / yields as f64),
+                _ => "-".into(),
+            };
+            let t = |t: Option<Timing>| t.map_or("-".into(), |t| fmt_time(t.median));
+            println!("| {d:>5} | {:>w$} | {:>11} | {yields:>6} | {per:>14} |", t(sliced), t(whole));
+        }
+        // What each extra frame adds, from the first and last depth.
+        let per_frame = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => fmt_time((b - a) / (DEPTHS[1] - DEPTHS[0]) as f64),
+            _ => "-".into(),
+        };
+        let host_cost = |i: usize| Some(host_rows[i].1?.median - host_rows[i].2?.median);
+        let yield_cost = |i: usize| {
+            let (_, yields, sliced, whole) = yield_rows[i];
+            Some((sliced?.median - whole?.median) / yields.max(1) as f64)
+        };
+        println!();
+        println!(
+            "each frame between depth {} and {} adds: {} to a host-call suspend + resume, {} to a yield + resume",
+            DEPTHS[0],
+            DEPTHS[1],
+            per_frame(host_cost(0), host_cost(1)),
+            per_frame(yield_cost(0), yield_cost(1))
+        );
+    }
 }
