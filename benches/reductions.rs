@@ -16,13 +16,16 @@
 //! cannot produce fast numbers.
 //!
 //! ```text
-//! cargo bench --bench reductions                      # everything, a few minutes
-//! cargo bench --bench reductions -- --measurement-time 5   # steadier numbers
-//! cargo bench --bench reductions -- fib               # only names containing "fib"
+//! cargo bench --bench reductions                          # everything, about 1.5 minutes
+//! cargo bench --bench reductions -- --measurement-time 5  # steadier numbers
+//! cargo bench --bench reductions -- fib                   # only names containing "fib"
+//! cargo test --bench reductions                           # each benchmark once, checksums only
 //! ```
 //! The defaults here (20 samples, 0.5 s warm-up, 2 s measurement per
 //! benchmark) keep the whole run short; criterion's command-line options
-//! override them.
+//! override them. Ratios are taken within one run; on a busy machine the
+//! absolute times move a lot more than the ratios (the "min o/o" column,
+//! the ratio of the fastest samples, is a cross-check).
 
 use criterion::measurement::WallTime;
 use criterion::{black_box, BenchmarkGroup, Criterion, SamplingMode};
