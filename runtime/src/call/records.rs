@@ -11,11 +11,14 @@
 //! which slots hold funcref pointers), [`walk`] goes from the outermost
 //! record, whose module is the called function's, towards the innermost,
 //! and looks every other record up in *all* modules instantiated in the
-//! store: the layouts of the candidates must agree (in slot count and
-//! funcref positions, which is all that reading the record needs), or the
-//! continuation is ambiguous and cannot be read. Instances of one module
-//! never conflict; distinct modules conflict only where they have a resume
-//! point with the same function and point index but another shape.
+//! store, keeping only candidates that leave a remainder which itself
+//! splits into records: the layouts of the candidates left must agree (in
+//! slot count and funcref positions, which is all that reading the record
+//! needs), or the continuation is ambiguous and cannot be read. Instances
+//! of one module never conflict; distinct modules conflict only where they
+//! have a resume point with the same function and point index, a shape of
+//! the same size but funcrefs elsewhere, or a shape that also splits the
+//! rest of the records.
 
 use crate::func::DefinedIn;
 use crate::module::Module;
@@ -94,11 +97,34 @@ pub(crate) fn outermost_func(words: &[u64]) -> Option<u32> {
     words.last().map(|w| header(*w).0)
 }
 
+/// The layout of the record whose header is `words[end - 1]`, if it is a
+/// record of the module's: the function and point exist, the record fits
+/// in `words[..end]`, and its kind fits its place (the innermost record,
+/// starting at 0, is where the call stopped; every other one is a call).
+fn candidate(module: &Module, words: &[u64], end: usize, stop: Stop) -> Option<Layout> {
+    let (func, point) = header(words[end - 1]);
+    let rp = resume_point(module, func, point)?;
+    let size = rp.slots.len() + 1;
+    if size > end {
+        return None;
+    }
+    let kind_fits = match (size == end, stop) {
+        (false, _) | (true, Stop::HostCall) => rp.kind == ResumeKind::Call,
+        (true, Stop::Yield) => rp.kind != ResumeKind::Call,
+    };
+    kind_fits.then(|| Layout::of(rp))
+}
+
 /// Splits `words` into records, innermost first, for a call of `entry`
 /// that stopped as `stop`, looking records up in the modules of the
-/// store's first `instances` instances (module docs). Errors say what is
-/// wrong: an empty buffer, a header no module knows, records that do not
-/// add up, an ambiguous record.
+/// store's first `instances` instances (module docs).
+///
+/// A record is accepted only if the words before it split into records as
+/// well (computed first, from the innermost end), so a reading that would
+/// leave a remainder is never considered; only two complete readings that
+/// differ make the continuation ambiguous. Errors say what is wrong: an
+/// empty buffer, a header no module knows, records that do not add up, an
+/// ambiguous record.
 pub(crate) fn walk(
     store: &Store,
     instances: usize,
@@ -115,6 +141,12 @@ pub(crate) fn walk(
         .map(|i| i.module.clone())
         .ok_or("the called function's instance is missing")?;
     let all = modules(store, instances);
+    // splits[e]: whether words[..e] splits into records.
+    let mut splits = vec![false; words.len() + 1];
+    splits[0] = true;
+    for e in 1..words.len() {
+        splits[e] = all.iter().any(|m| candidate(m, words, e, stop).is_some_and(|l| splits[e - l.slots - 1]));
+    }
     let mut records = Vec::new();
     let mut end = words.len();
     while end > 0 {
@@ -129,27 +161,17 @@ pub(crate) fn walk(
         let candidates = if outermost { std::slice::from_ref(&entry_module) } else { &all[..] };
         let mut found: Option<Layout> = None;
         for module in candidates {
-            let Some(rp) = resume_point(module, func, point) else { continue };
-            let words_needed = rp.slots.len() + 1;
-            if words_needed > end {
+            let Some(layout) = candidate(module, words, end, stop) else { continue };
+            if !splits[end - layout.slots - 1] {
                 continue;
             }
-            let innermost = words_needed == end;
-            let kind_fits = match (innermost, stop) {
-                (false, _) | (true, Stop::HostCall) => rp.kind == ResumeKind::Call,
-                (true, Stop::Yield) => rp.kind != ResumeKind::Call,
-            };
-            if !kind_fits {
-                continue;
-            }
-            let layout = Layout::of(rp);
             match &found {
                 None => found = Some(layout),
                 Some(seen) if *seen == layout => {}
                 Some(_) => {
                     return Err(format!(
-                        "the saved frame of function {func} (resume point {point}) is ambiguous: several modules \
-                         in the store have that function with differently shaped frames"
+                        "the saved frame of function {func} (resume point {point}) is ambiguous: modules in the \
+                         store have that function with frames of other shapes"
                     ))
                 }
             }

@@ -135,19 +135,22 @@ fn funcref_of_id(store: &Store, funcs: usize, func: u32, importer: u32) -> Resul
     Ok(HostImport::funcref_ptr(import) as usize as u64)
 }
 
-/// Appends little-endian fields.
-#[derive(Default)]
-struct Writer(Vec<u8>);
+/// Appends little-endian fields; `store` is the id of the store whose
+/// functions values may name.
+struct Writer {
+    bytes: Vec<u8>,
+    store: u64,
+}
 
 impl Writer {
     fn u8(&mut self, v: u8) {
-        self.0.push(v);
+        self.bytes.push(v);
     }
     fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.bytes.extend_from_slice(&v.to_le_bytes());
     }
     fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.bytes.extend_from_slice(&v.to_le_bytes());
     }
     fn len(&mut self, n: usize) -> Result<(), Error> {
         self.u32(u32::try_from(n).map_err(|_| Error::Limit("continuation too large to save".into()))?);
@@ -167,7 +170,10 @@ impl Writer {
                 Val::F32(bits) => self.u64(bits.into()),
                 Val::F64(bits) => self.u64(bits),
                 Val::FuncRef(None) => self.func_id((NONE, NONE)),
-                Val::FuncRef(Some(f)) => self.func_id((f.0.index, NONE)),
+                Val::FuncRef(Some(f)) if f.0.store == self.store => self.func_id((f.0.index, NONE)),
+                Val::FuncRef(Some(_)) => {
+                    return Err(Error::BadArgument("a function of another store among the values".into()))
+                }
                 Val::ExternRef(r) => self.u64(ExternRef::to_raw(r)),
             }
         }
@@ -258,8 +264,8 @@ impl Call {
             return Err(Error::BadArgument("the call belongs to another store".into()));
         }
         let (instances, funcs) = (store.instances.len(), store.funcs.len());
-        let mut w = Writer::default();
-        w.0.extend_from_slice(MAGIC);
+        let mut w = Writer { bytes: Vec::new(), store: store.id() };
+        w.bytes.extend_from_slice(MAGIC);
         w.u32(VERSION);
         w.len(instances)?;
         w.len(funcs)?;
@@ -293,7 +299,7 @@ impl Call {
                         w.u8(2);
                         w.u32(trap.code as u32);
                         w.len(trap.message.len())?;
-                        w.0.extend_from_slice(trap.message.as_bytes());
+                        w.bytes.extend_from_slice(trap.message.as_bytes());
                     }
                 }
                 (!p.direct).then_some(Stop::HostCall)
@@ -335,9 +341,9 @@ impl Call {
                 }
             }
         }
-        let checksum = Fnv64::of(&w.0);
+        let checksum = Fnv64::of(&w.bytes);
         w.u64(checksum);
-        Ok(w.0)
+        Ok(w.bytes)
     }
 
     /// Reads [`Call::to_bytes`] output back, for the same store or one

@@ -1,0 +1,298 @@
+//! `Call::to_bytes` / `Call::from_bytes`: suspended calls saved as bytes and
+//! resumed from them, in the same store or one rebuilt the same way, and
+//! every kind of bad input rejected without a panic.
+
+mod common;
+
+use common::*;
+use wasmbeam_runtime::*;
+
+/// `work(n)` recurses `n` deep with a loop in each frame; `pick(n, f)`
+/// carries a funcref and an externref down `n` frames, suspends in `ask`,
+/// then calls the funcref through a table on the way back.
+const PROGRAM: &str = r#"(module
+  (import "host" "ask" (func $ask (param i32) (result i32)))
+  (type $ret (func (result i32)))
+  (table $t 1 funcref)
+  (func $work (export "work") (param $n i32) (result i64) (local $i i32) (local $acc i64)
+    (if (i32.eqz (local.get $n)) (then (return (i64.const 1))))
+    (local.set $i (i32.rem_u (local.get $n) (i32.const 3)))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $i)))
+      (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31)) (i64.extend_i32_u (local.get $i))))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br $l)))
+    (i64.add (local.get $acc) (i64.mul (call $work (i32.sub (local.get $n) (i32.const 1))) (i64.const 3))))
+  (func $nine (export "nine") (type $ret) (i32.const 9))
+  (elem declare func $nine)
+  (func $pick (param $n i32) (param $f funcref) (param $e externref) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (call $ask (i32.const 3)))
+      (else
+        (call $pick (i32.sub (local.get $n) (i32.const 1)) (local.get $f) (local.get $e))
+        (table.set $t (i32.const 0) (local.get $f))
+        (i32.add (call_indirect (type $ret) (i32.const 0)))
+        (i32.add (if (result i32) (ref.is_null (local.get $e)) (then (i32.const 0)) (else (i32.const 100)))))))
+  (func (export "pick") (param $n i32) (param $e externref) (result i32)
+    (call $pick (local.get $n) (ref.func $nine) (local.get $e))))"#;
+
+/// A store with the `ask` host function and one instance of `PROGRAM`.
+fn setup(engine: &Engine) -> (Store, Instance, Func) {
+    let mut store = Store::new(engine);
+    let ask = Func::new_suspending(&mut store, FuncType::new([ValType::I32], [ValType::I32]));
+    let mut linker = Linker::new();
+    linker.define("host", "ask", ask);
+    let i = instantiate(&mut store, &linker, PROGRAM);
+    (store, i, ask)
+}
+
+/// FNV-1a 64, to re-seal bytes the tests damage on purpose.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn reseal(bytes: &mut [u8]) {
+    let body = bytes.len() - 8;
+    let sum = fnv(&bytes[..body]);
+    bytes[body..].copy_from_slice(&sum.to_le_bytes());
+}
+
+fn bad_argument<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::BadArgument(message)) => message,
+        other => panic!("expected BadArgument, got {other:?}"),
+    }
+}
+
+#[test]
+fn saved_and_restored_at_every_yield_the_call_ends_the_same() {
+    let (mut store, i, _) = setup(&Engine::default());
+    let work = func(&store, i, "work");
+    let expected = work.call(&mut store, &[Val::I32(400)]).unwrap();
+    let mut whole = work.start(&mut store, &[Val::I32(400)]).unwrap();
+    whole.step(&mut store, u64::MAX).unwrap();
+    let mut call = work.start(&mut store, &[Val::I32(400)]).unwrap();
+    call.set_fuel_limit(Some(1 << 40));
+    let mut saves = 0;
+    let result = loop {
+        match call.step(&mut store, 101).unwrap() {
+            Step::Finished(results) => break results,
+            Step::Yielded => {
+                let bytes = call.to_bytes(&store).unwrap();
+                let size = call.continuation_size();
+                let consumed = call.fuel_consumed();
+                call = Call::from_bytes(&store, &bytes).unwrap();
+                assert_eq!((call.continuation_size(), call.fuel_consumed()), (size, consumed));
+                assert_eq!(call.to_bytes(&store).unwrap(), bytes, "saving is deterministic");
+                saves += 1;
+                assert!(saves < 100_000, "no progress");
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(saves > 10);
+    assert_eq!(result, expected);
+    assert!(call.fuel_consumed() >= whole.fuel_consumed());
+    // The fuel limit travelled with the bytes.
+    let mut limited = work.start(&mut store, &[Val::I32(400)]).unwrap();
+    limited.set_fuel_limit(Some(3_000));
+    assert_eq!(limited.step(&mut store, 1_000).unwrap(), Step::Yielded);
+    let mut restored = Call::from_bytes(&store, &limited.to_bytes(&store).unwrap()).unwrap();
+    let (result, _) = run_sliced(&mut restored, &mut store, 1_000, 1_000);
+    assert_eq!(trap_of(result).code, TrapCode::OutOfFuel);
+}
+
+#[test]
+fn a_host_call_with_funcrefs_in_its_frames_survives_a_round_trip() {
+    let (mut store, i, ask) = setup(&Engine::default());
+    let pick = func(&store, i, "pick");
+    let args = [Val::I32(20), Val::ExternRef(ExternRef::new(0))];
+    let mut call = pick.start(&mut store, &args).unwrap();
+    assert_eq!(host_call(call.step(&mut store, u64::MAX)), (ask, vec![Val::I32(3)]));
+    // Saved before the answer: the restored call still waits for one.
+    let mut restored = Call::from_bytes(&store, &call.to_bytes(&store).unwrap()).unwrap();
+    drop(call);
+    assert!(matches!(restored.step(&mut store, u64::MAX), Err(Error::BadArgument(_))));
+    restored.resume_with(Ok(vec![Val::I32(1)])).unwrap();
+    // Saved after the answer: the answer travels too.
+    let mut again = Call::from_bytes(&store, &restored.to_bytes(&store).unwrap()).unwrap();
+    assert_eq!(again.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(1 + 20 * 109)]));
+    assert_eq!(restored.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(1 + 20 * 109)]));
+    // A trap as the answer travels as well.
+    let mut call = pick.start(&mut store, &args).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    call.resume_with(Err(Trap::host("no"))).unwrap();
+    let mut restored = Call::from_bytes(&store, &call.to_bytes(&store).unwrap()).unwrap();
+    let trap = trap_of(restored.step(&mut store, u64::MAX));
+    assert_eq!((trap.code, trap.message.as_str()), (TrapCode::HostError, "no"));
+    // So does a direct call of the suspending function.
+    let mut direct = ask.start(&mut store, &[Val::I32(4)]).unwrap();
+    host_call(direct.step(&mut store, 1));
+    let mut restored = Call::from_bytes(&store, &direct.to_bytes(&store).unwrap()).unwrap();
+    restored.resume_with(Ok(vec![Val::I32(8)])).unwrap();
+    assert_eq!(restored.step(&mut store, 1).unwrap(), Step::Finished(vec![Val::I32(8)]));
+}
+
+#[test]
+fn a_continuation_resumes_in_a_store_rebuilt_the_same_way() {
+    let engine = Engine::default();
+    let (mut store, i, _) = setup(&engine);
+    let pick = func(&store, i, "pick");
+    let mut call = pick.start(&mut store, &[Val::I32(30), Val::ExternRef(None)]).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    let bytes = call.to_bytes(&store).unwrap();
+    drop((call, store));
+
+    let (mut rebuilt, _, _) = setup(&engine);
+    let mut call = Call::from_bytes(&rebuilt, &bytes).unwrap();
+    call.resume_with(Ok(vec![Val::I32(5)])).unwrap();
+    assert_eq!(call.step(&mut rebuilt, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(5 + 30 * 9)]));
+    // Objects made after the continuation was saved do not matter.
+    instantiate(&mut rebuilt, &Linker::new(), "(module)");
+    assert!(Call::from_bytes(&rebuilt, &bytes).is_ok());
+
+    // Another layout is refused: other modules, another order, too few objects.
+    let mut other = Store::new(&engine);
+    assert!(bad_argument(Call::from_bytes(&other, &bytes)).contains("store"));
+    let ask = Func::new_suspending(&mut other, FuncType::new([ValType::I32], [ValType::I32]));
+    let mut linker = Linker::new();
+    linker.define("host", "ask", ask);
+    instantiate(&mut other, &linker, &PROGRAM.replace("(i32.const 100)", "(i32.const 101)"));
+    assert!(bad_argument(Call::from_bytes(&other, &bytes)).contains("store"));
+    let mut swapped = Store::new(&engine);
+    Func::new(&mut swapped, FuncType::new([], []), |_, _, _| Ok(()));
+    let ask = Func::new_suspending(&mut swapped, FuncType::new([ValType::I32], [ValType::I32]));
+    let mut linker = Linker::new();
+    linker.define("host", "ask", ask);
+    instantiate(&mut swapped, &linker, PROGRAM);
+    assert!(bad_argument(Call::from_bytes(&swapped, &bytes)).contains("store"));
+}
+
+#[test]
+fn only_suspended_calls_are_saved() {
+    let (mut store, i, _) = setup(&Engine::default());
+    let work = func(&store, i, "work");
+    let mut call = work.start(&mut store, &[Val::I32(3)]).unwrap();
+    bad_argument(call.to_bytes(&store));
+    call.step(&mut store, u64::MAX).unwrap();
+    bad_argument(call.to_bytes(&store));
+}
+
+#[test]
+fn bad_bytes_are_rejected_without_a_panic() {
+    let (mut store, i, _) = setup(&Engine::default());
+    let pick = func(&store, i, "pick");
+    let mut call = pick.start(&mut store, &[Val::I32(3), Val::ExternRef(ExternRef::new(1))]).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    call.resume_with(Ok(vec![Val::I32(2)])).unwrap();
+    let good = call.to_bytes(&store).unwrap();
+    assert!(Call::from_bytes(&store, &good).is_ok());
+
+    assert!(bad_argument(Call::from_bytes(&store, b"")).contains("not a wasmbeam continuation"));
+    assert!(bad_argument(Call::from_bytes(&store, b"hello, world, this is not it")).contains("not a wasmbeam"));
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    for len in [1, 8, 13, 64, 1000] {
+        let noise: Vec<u8> = (0..len)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (seed >> 56) as u8
+            })
+            .collect();
+        bad_argument(Call::from_bytes(&store, &noise));
+    }
+    for len in 0..good.len() {
+        bad_argument(Call::from_bytes(&store, &good[..len]));
+    }
+    let mut newer = good.clone();
+    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    reseal(&mut newer);
+    assert!(bad_argument(Call::from_bytes(&store, &newer)).contains("version 2"));
+    for at in 0..good.len() {
+        let mut flipped = good.clone();
+        flipped[at] ^= 0x10;
+        bad_argument(Call::from_bytes(&store, &flipped));
+    }
+    // Damaged but re-sealed: every byte changed in turn, with a valid
+    // checksum. Reading must fail or give a call that resumes to a result or
+    // a trap, never a crash.
+    for at in 12..good.len() - 8 {
+        for value in [0x00, 0x01, 0x7f, 0xff] {
+            let mut damaged = good.clone();
+            if damaged[at] == value {
+                continue;
+            }
+            damaged[at] = value;
+            reseal(&mut damaged);
+            if let Ok(mut call) = Call::from_bytes(&store, &damaged) {
+                call.set_fuel_limit(Some(1_000_000));
+                let mut steps = 0;
+                while let Ok(Step::Yielded | Step::HostCall { .. }) = call.step(&mut store, 10_000) {
+                    let _ = call.resume_with(Ok(vec![Val::I32(0)]));
+                    steps += 1;
+                    assert!(steps < 1_000, "no progress");
+                }
+            }
+        }
+    }
+    // The original is still good.
+    let mut call = Call::from_bytes(&store, &good).unwrap();
+    assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(2 + 3 * 109)]));
+}
+
+#[test]
+fn frames_across_modules_are_saved_when_unambiguous() {
+    let mut store = Store::new(&Engine::default());
+    let ask = Func::new_suspending(&mut store, FuncType::new([ValType::I32], [ValType::I32]));
+    let mut linker = Linker::new();
+    linker.define("host", "ask", ask);
+    // `inner`'s frame is function 1 of its module, with slots i32, funcref
+    // (its locals) and i32 (the argument of `ask`).
+    let inner = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "ask" (func $ask (param i32) (result i32)))
+            (type $ret (func (result i32)))
+            (table $t 1 funcref)
+            (func (export "inner") (param i32) (param funcref) (result i32)
+              (call $ask (local.get 0))
+              (table.set $t (i32.const 0) (local.get 1))
+              (i32.add (call_indirect (type $ret) (i32.const 0)))))"#,
+    );
+    linker.define_instance(&store, "inner", inner);
+    // `outer` is function 1 of its module too, with a smaller frame at the
+    // same point: only `inner`'s reading accounts for all the saved words.
+    let outer = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "inner" "inner" (func $inner (param i32) (param funcref) (result i32)))
+            (func (export "outer") (result i32)
+              (i32.mul (call $inner (i32.const 4) (ref.func $ten)) (i32.const 2)))
+            (func $ten (result i32) (i32.const 10))
+            (elem declare func $ten))"#,
+    );
+    let mut call = func(&store, outer, "outer").start(&mut store, &[]).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    let mut restored = Call::from_bytes(&store, &call.to_bytes(&store).unwrap()).unwrap();
+    restored.resume_with(Ok(vec![Val::I32(1)])).unwrap();
+    assert_eq!(restored.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(22)]));
+
+    // Here function 1 of the calling module has a frame of the same size
+    // as `inner`'s at the same point, but no funcref in it: the callee's
+    // record reads either way.
+    let clash = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "inner" "inner" (func $inner (param i32) (param funcref) (result i32)))
+            (func (export "clash") (param i32) (param i64) (result i32)
+              (i32.mul (call $mid (local.get 0)) (i32.wrap_i64 (local.get 1))))
+            (func $twenty (result i32) (i32.const 20))
+            (elem declare func $twenty)
+            (func $mid (param i32) (result i32) (call $inner (local.get 0) (ref.func $twenty))))"#,
+    );
+    let mut call = func(&store, clash, "clash").start(&mut store, &[Val::I32(4), Val::I64(3)]).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    assert!(bad_argument(call.to_bytes(&store)).contains("ambiguous"));
+    // It still resumes in memory.
+    call.resume_with(Ok(vec![Val::I32(1)])).unwrap();
+    assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(63)]));
+}
