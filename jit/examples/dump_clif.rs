@@ -15,6 +15,9 @@ fn main() {
             .expect("translates");
         let code = ctx.compile(compiler.isa(), &mut ControlPlane::default()).expect("compiles");
         let size = code.code_buffer().len();
+        if let Ok(dir) = std::env::var("WASMBEAM_DUMP_CODE") {
+            std::fs::write(format!("{dir}/f{index}.bin"), code.code_buffer()).expect("write code");
+        }
         println!("{}\n; {size} bytes of machine code\n", ctx.func.display());
     }
 }

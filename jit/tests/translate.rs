@@ -1,100 +1,10 @@
-//! Translator corner cases, run without the runtime: modules with only
-//! functions (no imports, memories, tables or globals) need a vmctx holding
-//! just the funcref words, which this harness builds itself.
+//! Translator corner cases, run without the runtime (see `common`).
 
-use std::collections::HashMap;
-use wasmbeam_jit::vm::{ExecCtx, TrapCode, VMFuncRef, STATE_TRAPPING};
-use wasmbeam_jit::{CompileOptions, Compiler, FuncType};
+mod common;
 
-struct Harness {
-    compiler: Compiler,
-}
-
-struct Loaded {
-    info: wasmbeam_jit::ModuleInfo,
-    _compiled: wasmbeam_jit::CompiledModule,
-    _funcrefs: Vec<Box<VMFuncRef>>,
-    vmctx: Box<[u64]>,
-}
-
-impl Harness {
-    fn new() -> Self {
-        let options = CompileOptions { verify: true, ..CompileOptions::default() };
-        Harness { compiler: Compiler::new(&options).expect("host compiler") }
-    }
-
-    fn load(&self, wat: &str) -> Loaded {
-        let wasm = wat::parse_str(wat).expect("valid wat");
-        let info = wasmbeam_jit::parse(&wasm).expect("valid module");
-        assert_eq!(info.num_imported_functions, 0);
-        let mut registry: HashMap<FuncType, u32> = HashMap::new();
-        let type_ids: Vec<u32> = info
-            .types
-            .iter()
-            .map(|t| {
-                let next = registry.len() as u32;
-                *registry.entry(t.clone()).or_insert(next)
-            })
-            .collect();
-        let compiled = self.compiler.compile_module(&info, &wasm, &type_ids).expect("compiles");
-        let offsets = info.vm_offsets();
-        let mut vmctx = vec![0u64; offsets.size() as usize / 8].into_boxed_slice();
-        let vmctx_ptr = vmctx.as_mut_ptr() as *mut u8;
-        let mut funcrefs = Vec::new();
-        for i in 0..info.num_defined_functions() {
-            let funcref = Box::new(VMFuncRef {
-                func_ptr: compiled.function_ptr(i).expect("host code"),
-                vmctx: vmctx_ptr,
-                type_id: type_ids[info.functions[i as usize] as usize],
-                embedder_index: i,
-            });
-            vmctx[(offsets.funcref(i) / 8) as usize] = &*funcref as *const VMFuncRef as u64;
-            funcrefs.push(funcref);
-        }
-        Loaded { info, _compiled: compiled, _funcrefs: funcrefs, vmctx }
-    }
-
-    /// Calls export `name` with raw slot arguments; returns raw results or the trap.
-    fn call(&self, module: &mut Loaded, name: &str, args: &[u64]) -> Result<Vec<u64>, TrapCode> {
-        let export = module.info.export(name).expect("export exists").index;
-        let ty = module.info.func_type(export).clone();
-        let trampolines = self.compiler.compile_trampolines(&ty).expect("trampolines");
-        let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];
-        values[..args.len()].copy_from_slice(args);
-        let marker = 0u8;
-        let mut exec = ExecCtx::new(&marker as *const u8 as usize - 256 * 1024, std::ptr::null_mut());
-        let funcref = module.vmctx[(module.info.vm_offsets().funcref(export) / 8) as usize] as *const VMFuncRef;
-        // SAFETY: `funcref` points at a live VMFuncRef of this module whose
-        // code and vmctx outlive the call; `values` has a slot for every
-        // parameter and result of the trampoline's type.
-        unsafe {
-            (trampolines.entry)((*funcref).vmctx, &mut exec, (*funcref).func_ptr, values.as_mut_ptr());
-        }
-        if exec.state == STATE_TRAPPING {
-            return Err(TrapCode::from_u32(exec.trap_code).expect("known trap code"));
-        }
-        // 32-bit results occupy only the low half of their slot.
-        Ok(ty
-            .results
-            .iter()
-            .zip(values)
-            .map(|(t, v)| match t {
-                wasmbeam_jit::ValType::I32 | wasmbeam_jit::ValType::F32 => v & 0xffff_ffff,
-                _ => v,
-            })
-            .collect())
-    }
-}
-
-fn run(wat: &str, name: &str, args: &[u64]) -> Result<Vec<u64>, TrapCode> {
-    let harness = Harness::new();
-    let mut module = harness.load(wat);
-    harness.call(&mut module, name, args)
-}
-
-fn i32s(values: &[i32]) -> Vec<u64> {
-    values.iter().map(|v| *v as u32 as u64).collect()
-}
+use common::{i32s, run};
+use wasmbeam_jit::vm::TrapCode;
+use wasmbeam_jit::{CompileOptions, Compiler};
 
 #[test]
 fn br_table_with_block_results() {
@@ -208,4 +118,25 @@ fn modules_compile_for_aarch64() {
     let compiled = compiler.compile_module(&info, &wasm, &[0]).expect("compiles for aarch64");
     assert!(compiled.code_size() > 0);
     assert!(compiled.function_ptr(0).is_none());
+}
+
+#[test]
+fn calls_in_functions_with_memory_compile() {
+    // The state check after a call reloads the cached memory bounds; the
+    // unwind block must be filled before that (a frontend ordering rule).
+    let wasm = wat::parse_str(
+        r#"(module (memory 1)
+             (func $f (param i32) (result i32) (i32.load (local.get 0)))
+             (func (export "g") (param i32) (result i32)
+               (loop $l (br_if $l (i32.eqz (call $f (local.get 0)))))
+               (i32.add (call $f (local.get 0)) (i32.load offset=4 (local.get 0)))))"#,
+    )
+    .expect("valid wat");
+    let info = wasmbeam_jit::parse(&wasm).expect("valid");
+    for target in [wasmbeam_jit::Target::Host, wasmbeam_jit::Target::Aarch64] {
+        let options = CompileOptions { target, verify: true, ..CompileOptions::default() };
+        let compiler = Compiler::new(&options).expect("compiler");
+        let compiled = compiler.compile_module(&info, &wasm, &[0, 1]).expect("compiles");
+        assert_eq!(compiled.resume_points(1).len(), 4, "entry, loop header and two calls");
+    }
 }

@@ -224,18 +224,12 @@ impl<'a> FuncEnv<'a> {
         b.switch_to_block(next);
     }
 
-    /// Returns at once if a callee left `exec.state` non-running.
-    pub fn check_state(&mut self, b: &mut FunctionBuilder<'_>) {
-        let propagate = self.propagate_block;
-        self.check_state_or(b, propagate);
-    }
-
-    /// Goes to `stopped` if a callee left `exec.state` non-running;
+    /// Returns at once if a callee left `exec.state` non-running;
     /// otherwise continues in a new block (with the memory cache reloaded).
-    pub fn check_state_or(&mut self, b: &mut FunctionBuilder<'_>, stopped: Block) {
+    pub fn check_state(&mut self, b: &mut FunctionBuilder<'_>) {
         let state = self.exec_load(b, ExecField::State);
         let next = b.create_block();
-        b.ins().brif(state, stopped, &[], next, &[]);
+        b.ins().brif(state, self.propagate_block, &[], next, &[]);
         b.seal_block(next);
         b.switch_to_block(next);
         self.reload_memory_cache(b);

@@ -39,7 +39,7 @@ impl Translation<'_, '_> {
                 let next = self.b.create_block();
                 self.push_frame(FrameKind::Loop { header }, next, params, results);
                 if self.suspension.is_some() {
-                    self.loop_fuel_check(header);
+                    self.loop_fuel_check();
                 }
             }
             If { blockty } => {

@@ -84,12 +84,12 @@ impl Translation<'_, '_> {
         self.b.def_var(fuel, value);
         let cost = self.suspension().cost.entry;
         let body = self.b.create_block();
-        self.fuel_check(cost, ResumeKind::FunctionEntry, body, body);
+        self.fuel_check(cost, ResumeKind::FunctionEntry, body);
         self.b.switch_to_block(body);
     }
 
     /// At a loop header (the current block): charge the loop's cost.
-    pub fn loop_fuel_check(&mut self, header: Block) {
+    pub fn loop_fuel_check(&mut self) {
         let suspension = self.suspension();
         let index = suspension.loops_seen;
         suspension.loops_seen += 1;
@@ -98,15 +98,15 @@ impl Translation<'_, '_> {
         }
         let cost = suspension.cost.loops.get(index).copied().unwrap_or(0);
         let body = self.b.create_block();
-        self.fuel_check(cost, ResumeKind::LoopHeader, header, body);
-        self.b.seal_block(body);
+        self.fuel_check(cost, ResumeKind::LoopHeader, body);
         self.b.switch_to_block(body);
     }
 
     /// Charges `cost`; if fuel goes negative, asks the runtime (refill, yield
-    /// or trap). Continues at `body`; a frame restored at this point
-    /// continues at `target`.
-    fn fuel_check(&mut self, cost: u64, kind: ResumeKind, target: Block, body: Block) {
+    /// or trap). Continues at `body`, which is also where a frame restored at
+    /// this point continues: after the charge, since a resumed frame that
+    /// paid again before doing any work could yield forever.
+    fn fuel_check(&mut self, cost: u64, kind: ResumeKind, body: Block) {
         let fuel = self.suspension().fuel.expect("checked by callers");
         let before = self.b.use_var(fuel);
         let after = self.b.ins().iadd_imm_s(before, -(cost.min(i64::MAX as u64) as i64));
@@ -118,7 +118,7 @@ impl Translation<'_, '_> {
         self.b.seal_block(out_of_fuel);
 
         self.b.switch_to_block(out_of_fuel);
-        let point = self.new_point(kind, target);
+        let point = self.new_point(kind, body);
         self.env.exec_store(&mut self.b, ExecField::Fuel, after);
         self.env.call_builtin_unchecked(&mut self.b, Builtin::OutOfFuel, &[], false);
         let state = self.env.exec_load(&mut self.b, ExecField::State);
@@ -151,12 +151,15 @@ impl Translation<'_, '_> {
     pub fn end_call(&mut self, point: Option<u32>) {
         match point {
             Some(point) => {
+                let state = self.env.exec_load(&mut self.b, ExecField::State);
                 let unwind = self.cold_block();
-                self.env.check_state_or(&mut self.b, unwind);
+                let next = self.b.create_block();
+                self.b.ins().brif(state, unwind, &[], next, &[]);
                 self.b.seal_block(unwind);
-                let next = self.b.current_block().expect("check_state_or switched to its continuation");
+                self.b.seal_block(next);
                 self.fill_unwind(unwind, point);
                 self.b.switch_to_block(next);
+                self.env.reload_memory_cache(&mut self.b);
                 self.sync_fuel_in();
             }
             None => self.env.check_state(&mut self.b),

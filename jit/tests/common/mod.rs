@@ -1,0 +1,232 @@
+//! A harness that runs compiled code without the runtime. Modules with only
+//! functions (no imports, memories, tables or globals) need a vmctx holding
+//! the builtins table and the funcref words, which this harness builds
+//! itself. Its builtins implement just enough for reduction counting and
+//! suspension: running out of fuel always yields, and the continuation
+//! buffer is a plain `Vec`.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use wasmbeam_jit::vm::{
+    ExecCtx, TrapCode, VMBuiltins, VMFuncRef, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING,
+};
+use wasmbeam_jit::{CompileOptions, Compiler, FuncType, ValType};
+
+pub struct Harness {
+    pub compiler: Compiler,
+    /// Bytes of native stack compiled code may use below the harness's frame.
+    pub stack_budget: usize,
+}
+
+pub struct Loaded {
+    pub info: wasmbeam_jit::ModuleInfo,
+    _compiled: wasmbeam_jit::CompiledModule,
+    _funcrefs: Vec<Box<VMFuncRef>>,
+    vmctx: Box<[u64]>,
+}
+
+/// How a sliced run went.
+#[derive(Debug, Default)]
+pub struct SliceStats {
+    pub suspensions: usize,
+    pub largest_continuation: usize,
+}
+
+/// The continuation buffer, reached through `ExecCtx::embedder`.
+struct Buffer {
+    bytes: Vec<u8>,
+}
+
+unsafe extern "C" fn unused(_: *mut u8, exec: *mut ExecCtx) {
+    // SAFETY: compiled code passes its live ExecCtx.
+    unsafe {
+        (*exec).state = STATE_TRAPPING;
+        (*exec).trap_code = TrapCode::HostError as u32;
+    }
+}
+
+unsafe extern "C" fn unused_grow(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32) -> u32 {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) };
+    u32::MAX
+}
+
+unsafe extern "C" fn unused4(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: u32, _: u32) {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) }
+}
+
+unsafe extern "C" fn unused5(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: u32, _: u32, _: u32) {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) }
+}
+
+unsafe extern "C" fn unused1(_: *mut u8, exec: *mut ExecCtx, _: u32) {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) }
+}
+
+unsafe extern "C" fn unused_table_grow(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u64, _: u32) -> u32 {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) };
+    u32::MAX
+}
+
+unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: u64, _: u32) {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) }
+}
+
+/// The slice is spent: always yield.
+unsafe extern "C" fn out_of_fuel(_: *mut u8, exec: *mut ExecCtx) {
+    // SAFETY: compiled code passes its live ExecCtx.
+    unsafe { (*exec).state = STATE_UNWINDING };
+}
+
+unsafe extern "C" fn continuation_reserve(_: *mut u8, exec: *mut ExecCtx, bytes: u32) {
+    // SAFETY: the harness sets `embedder` to its live `Buffer` and keeps
+    // `cont_ptr` within `bytes`'s length.
+    unsafe {
+        let buffer = &mut *((*exec).embedder as *mut Buffer);
+        let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize;
+        let new_len = (used + bytes as usize).max(buffer.bytes.len() * 2);
+        buffer.bytes.resize(new_len, 0);
+        (*exec).cont_ptr = buffer.bytes.as_mut_ptr().add(used);
+        (*exec).cont_end = buffer.bytes.as_mut_ptr().add(new_len);
+    }
+}
+
+static BUILTINS: VMBuiltins = VMBuiltins {
+    memory_grow: unused_grow,
+    memory_fill: unused4,
+    memory_copy: unused5,
+    memory_init: unused5,
+    data_drop: unused1,
+    table_grow: unused_table_grow,
+    table_fill: unused_table_fill,
+    table_copy: unused5,
+    table_init: unused5,
+    elem_drop: unused1,
+    out_of_fuel,
+    continuation_reserve,
+};
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with_reductions(true)
+    }
+
+    pub fn with_reductions(reductions: bool) -> Self {
+        let options = CompileOptions { verify: true, reductions, ..CompileOptions::default() };
+        Harness { compiler: Compiler::new(&options).expect("host compiler"), stack_budget: 512 * 1024 }
+    }
+
+    pub fn load(&self, wat: &str) -> Loaded {
+        let wasm = wat::parse_str(wat).expect("valid wat");
+        let info = wasmbeam_jit::parse(&wasm).expect("valid module");
+        assert_eq!(info.num_imported_functions, 0);
+        let mut registry: HashMap<FuncType, u32> = HashMap::new();
+        let type_ids: Vec<u32> = info
+            .types
+            .iter()
+            .map(|t| {
+                let next = registry.len() as u32;
+                *registry.entry(t.clone()).or_insert(next)
+            })
+            .collect();
+        let compiled = self.compiler.compile_module(&info, &wasm, &type_ids).expect("compiles");
+        let offsets = info.vm_offsets();
+        let mut vmctx = vec![0u64; offsets.size() as usize / 8].into_boxed_slice();
+        vmctx[0] = &BUILTINS as *const VMBuiltins as u64;
+        let vmctx_ptr = vmctx.as_mut_ptr() as *mut u8;
+        let mut funcrefs = Vec::new();
+        for i in 0..info.num_defined_functions() {
+            let funcref = Box::new(VMFuncRef {
+                func_ptr: compiled.function_ptr(i).expect("host code"),
+                vmctx: vmctx_ptr,
+                type_id: type_ids[info.functions[i as usize] as usize],
+                embedder_index: i,
+            });
+            vmctx[(offsets.funcref(i) / 8) as usize] = &*funcref as *const VMFuncRef as u64;
+            funcrefs.push(funcref);
+        }
+        Loaded { info, _compiled: compiled, _funcrefs: funcrefs, vmctx }
+    }
+
+    /// Calls export `name` with raw slot arguments to completion.
+    pub fn call(&self, module: &mut Loaded, name: &str, args: &[u64]) -> Result<Vec<u64>, TrapCode> {
+        self.call_sliced(module, name, args, None).map(|(results, _)| results)
+    }
+
+    /// Calls export `name`; with `slice`, fuel runs out every `slice` units
+    /// and the call is suspended (unwound to the buffer) and resumed until
+    /// it finishes.
+    pub fn call_sliced(
+        &self,
+        module: &mut Loaded,
+        name: &str,
+        args: &[u64],
+        slice: Option<i64>,
+    ) -> Result<(Vec<u64>, SliceStats), TrapCode> {
+        let export = module.info.export(name).expect("export exists").index;
+        let ty = module.info.func_type(export).clone();
+        let trampolines = self.compiler.compile_trampolines(&ty).expect("trampolines");
+        let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];
+        values[..args.len()].copy_from_slice(args);
+        let marker = 0u8;
+        let limit = &marker as *const u8 as usize - self.stack_budget;
+        let mut buffer = Buffer { bytes: vec![0; 64] };
+        let mut exec = ExecCtx::new(limit, &mut buffer as *mut Buffer as *mut _);
+        exec.cont_ptr = buffer.bytes.as_mut_ptr();
+        // SAFETY: one past the end of the buffer's bytes.
+        exec.cont_end = unsafe { exec.cont_ptr.add(buffer.bytes.len()) };
+        let funcref = module.vmctx[(module.info.vm_offsets().funcref(export) / 8) as usize] as *const VMFuncRef;
+        let mut stats = SliceStats::default();
+        loop {
+            exec.fuel = slice.unwrap_or(i64::MAX);
+            // SAFETY: `funcref` points at a live VMFuncRef of this module
+            // whose code and vmctx outlive the call; `values` has a slot for
+            // every parameter and result of the trampoline's type.
+            unsafe {
+                (trampolines.entry)((*funcref).vmctx, &mut exec, (*funcref).func_ptr, values.as_mut_ptr());
+            }
+            match exec.state {
+                STATE_TRAPPING => return Err(TrapCode::from_u32(exec.trap_code).expect("known trap code")),
+                STATE_UNWINDING => {
+                    stats.suspensions += 1;
+                    let used = exec.cont_ptr as usize - buffer.bytes.as_ptr() as usize;
+                    stats.largest_continuation = stats.largest_continuation.max(used);
+                    values.iter_mut().for_each(|v| *v = 0);
+                    exec.state = STATE_REWINDING;
+                    exec.saved_stack_limit = limit;
+                    exec.stack_limit = usize::MAX;
+                }
+                STATE_RUNNING => break,
+                other => panic!("returned in state {other}"),
+            }
+        }
+        assert_eq!(exec.cont_ptr, buffer.bytes.as_mut_ptr(), "every record was consumed");
+        // 32-bit results occupy only the low half of their slot.
+        let results = ty
+            .results
+            .iter()
+            .zip(values)
+            .map(|(t, v)| match t {
+                ValType::I32 | ValType::F32 => v & 0xffff_ffff,
+                _ => v,
+            })
+            .collect();
+        Ok((results, stats))
+    }
+}
+
+pub fn run(wat: &str, name: &str, args: &[u64]) -> Result<Vec<u64>, TrapCode> {
+    let harness = Harness::new();
+    let mut module = harness.load(wat);
+    harness.call(&mut module, name, args)
+}
+
+pub fn i32s(values: &[i32]) -> Vec<u64> {
+    values.iter().map(|v| *v as u32 as u64).collect()
+}
