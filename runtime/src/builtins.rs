@@ -10,7 +10,7 @@
 //!
 //! Memory, table and segment indices are relative to the calling instance,
 //! found through vmctx word 1. The store is reached through the
-//! activation's `ExecCtx` (see `call.rs` for why that is sound).
+//! activation's `ExecCtx` (see `call/activation.rs` for why that is sound).
 
 use crate::call::activation::{current, SuspendReason};
 use crate::call::fuel::FuelDecision;
@@ -59,7 +59,7 @@ impl From<TrapCode> for Failure {
 /// `vmctx` must be the vmctx of the calling instance and `exec` its
 /// activation's live `ExecCtx`, as compiled code passes them; the caller is
 /// compiled code, so no Rust reference into the store is in use (see
-/// `call.rs`).
+/// `call/activation.rs`).
 unsafe fn run<R>(
     vmctx: *mut u8,
     exec: *mut ExecCtx,

@@ -8,11 +8,19 @@
 //! wrong store is reported as an error instead of touching unrelated data.
 //! Objects live until their store is dropped.
 //!
+//! Calls: [`Func::call`] runs a call to completion; [`Func::start`] gives a
+//! [`Call`] that runs in fuel slices ([`Call::step`]), suspends in
+//! suspending host functions ([`Func::new_suspending`], answered with
+//! [`Call::resume_with`]), can be resumed on any thread, and saved as bytes
+//! ([`Call::to_bytes`]). A suspended call is plain data: its frames are
+//! saved in its continuation buffer and nothing of it stays on the native
+//! stack (see `call/`).
+//!
 //! Compiled code reaches runtime objects through raw pointers laid out as in
 //! [`wasmbeam_jit::vm`]. Every such object is a separate heap allocation
 //! with a fixed address (`owned.rs`, `buffer.rs`), and compiled code only runs
 //! while the store is exclusively borrowed by the call that entered it
-//! (see `call.rs`), which is what makes those raw pointers sound.
+//! (see `call/activation.rs`), which is what makes those raw pointers sound.
 
 #![warn(unsafe_op_in_unsafe_fn)]
 

@@ -151,6 +151,9 @@ fn a_continuation_resumes_in_a_store_rebuilt_the_same_way() {
     instantiate(&mut rebuilt, &Linker::new(), "(module)");
     assert!(Call::from_bytes(&rebuilt, &bytes).is_ok());
 
+    // Code compiled without reductions cannot resume frames.
+    let (no_reductions, _, _) = setup(&Engine::new(Config { reductions: false, ..Config::default() }).unwrap());
+    assert!(bad_argument(Call::from_bytes(&no_reductions, &bytes)).contains("store"));
     // Another layout is refused: other modules, another order, too few objects.
     let mut other = Store::new(&engine);
     assert!(bad_argument(Call::from_bytes(&other, &bytes)).contains("store"));

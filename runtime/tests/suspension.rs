@@ -496,3 +496,60 @@ fn a_native_host_function_can_step_another_call() {
     assert!(seen.len() > 1 && seen[..seen.len() - 1].iter().all(|s| *s == Step::Yielded), "{seen:?}");
     assert_eq!(seen.last(), Some(&Step::Finished(vec![Val::I32(5050)])));
 }
+
+#[test]
+fn a_call_stepped_inside_a_native_host_function_can_suspend_in_a_host_call() {
+    let mut store = Store::new(&Engine::default());
+    let ask = Func::new_suspending(&mut store, FuncType::new([ValType::I32], [ValType::I32]));
+    let driver = Func::new(&mut store, FuncType::new([ValType::I32], [ValType::I32]), move |caller, args, results| {
+        let asks = caller.get_export("asks").and_then(Extern::into_func).unwrap();
+        let fail = |e: Error| Trap::host(e.to_string());
+        let mut call = asks.start(caller.store(), args).map_err(fail)?;
+        let (func, host_args) = match call.step(caller.store(), u64::MAX).map_err(fail)? {
+            Step::HostCall { func, args } => (func, args),
+            other => return Err(Trap::host(format!("expected a host call, got {other:?}"))),
+        };
+        assert_eq!(func, ask);
+        call.resume_with(Ok(vec![Val::I32(host_args[0].i32().unwrap() * 2)])).map_err(fail)?;
+        match call.step(caller.store(), u64::MAX).map_err(fail)? {
+            Step::Finished(values) => results[0] = values[0],
+            other => return Err(Trap::host(format!("expected the end, got {other:?}"))),
+        }
+        Ok(())
+    });
+    let mut linker = Linker::new();
+    linker.define("host", "ask", ask).define("host", "driver", driver);
+    let i = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "ask" (func $ask (param i32) (result i32)))
+            (import "host" "driver" (func $driver (param i32) (result i32)))
+            (func (export "asks") (param i32) (result i32) (i32.add (call $ask (local.get 0)) (i32.const 1)))
+            (func (export "drives") (param i32) (result i32) (i32.add (call $driver (local.get 0)) (i32.const 100))))"#,
+    );
+    // From a plain call: the nested Call suspends and resumes by itself.
+    assert_eq!(func(&store, i, "drives").call(&mut store, &[Val::I32(21)]).unwrap(), vec![Val::I32(143)]);
+}
+
+#[test]
+fn an_answer_naming_another_stores_function_is_refused_and_the_call_keeps_waiting() {
+    let mut store = Store::new(&Engine::default());
+    let get = Func::new_suspending(&mut store, FuncType::new([], [ValType::FuncRef]));
+    let mut linker = Linker::new();
+    linker.define("host", "get", get);
+    let i = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "get" (func $get (result funcref)))
+            (func (export "is_null") (result i32) (ref.is_null (call $get))))"#,
+    );
+    let mut call = func(&store, i, "is_null").start(&mut store, &[]).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    let mut other = Store::new(store.engine());
+    let foreign = Func::new(&mut other, FuncType::new([], []), |_, _, _| Ok(()));
+    call.resume_with(Ok(vec![Val::FuncRef(Some(foreign))])).unwrap();
+    assert!(matches!(call.to_bytes(&store), Err(Error::BadArgument(_))));
+    assert!(matches!(call.step(&mut store, u64::MAX), Err(Error::BadArgument(_))));
+    call.resume_with(Ok(vec![Val::FuncRef(Some(get))])).unwrap();
+    assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(0)]));
+}

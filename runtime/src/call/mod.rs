@@ -116,8 +116,9 @@ impl Call {
     /// Runs until finished, trapped (`Err(Error::Trap)`), `fuel` units spent
     /// ([`Step::Yielded`]), or a suspending host function is called
     /// ([`Step::HostCall`]). `fuel` is the slice; `u64::MAX` is unlimited.
-    /// May run on any thread. A slice is a lower bound: the check that
-    /// finds it spent stops after the charge that overdrew it.
+    /// May run on any thread. A step may overrun its slice by the static
+    /// cost of the last function entry or loop iteration it started (that
+    /// fuel is counted in [`Call::fuel_consumed`]).
     ///
     /// With an engine built without [`crate::Config::reductions`] the call
     /// runs to completion whatever the slice, and a fuel limit is refused
@@ -248,6 +249,10 @@ impl Call {
             *slot = *arg;
         }
         let can_suspend = self.suspendable && store.engine().config().reductions;
+        if rewind && !can_suspend {
+            // Only a continuation read into a store of another engine.
+            return Err(self.broken("saved frames cannot be resumed by code compiled without reductions"));
+        }
         let activation = if can_suspend {
             let buffer = std::mem::take(&mut self.buffer);
             Activation::new(

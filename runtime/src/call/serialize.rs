@@ -10,7 +10,7 @@
 //! | magic | the 8 bytes `WBMCONT\0` |
 //! | version | `1` |
 //! | instances, funcs | how many of the store's instances and functions the fingerprint covers (all of them when saved) |
-//! | fingerprint (`u64`) | FNV-1a 64 of the store's layout: each covered instance's module fingerprint (FNV-1a 64 of its bytes), then each covered function's kind, origin and type (see [`store_fingerprint`]) |
+//! | fingerprint (`u64`) | FNV-1a 64 of the runtime's version, the engine's `reductions` setting, and the store's layout: each covered instance's module fingerprint (FNV-1a 64 of its bytes), then each covered function's kind, origin and type (see [`store_fingerprint`]) |
 //! | entry | the called function (store function index) |
 //! | fuel consumed (`u64`) | |
 //! | fuel limit | one byte `0`, or `1` then the limit (`u64`) |
@@ -41,11 +41,14 @@
 //!   frames span several modules with conflicting frame shapes cannot be
 //!   saved (an error says so).
 //! - The format stores raw slot bits in the byte order given above, the
-//!   same on every supported (64-bit little- or big-endian) machine, but
-//!   the frames are only meaningful to code compiled with the same
-//!   compiler version and settings: resuming elsewhere traps with
-//!   "continuation does not match the code" at the first frame that
-//!   disagrees.
+//!   same on every supported machine, but the frames are only meaningful
+//!   to code compiled by the same build of wasmbeam: the fingerprint
+//!   covers the crate's version and the `reductions` setting, not
+//!   unreleased changes between builds of one version. Frames that
+//!   disagree with the code are refused when read (wrong sizes), or trap
+//!   with "continuation does not match the code" when resumed; reading
+//!   validates every funcref, so damaged bytes cannot make compiled code
+//!   use a pointer that is not a function of the store.
 
 use super::records::{self, header_word, Stop};
 use super::{Call, PendingHostCall, Phase};
@@ -80,13 +83,17 @@ fn type_code(ty: ValType) -> u8 {
 }
 
 /// FNV-1a 64 of the layout of the store's first `instances` instances and
-/// `funcs` functions: per instance its module's fingerprint; per function
+/// `funcs` functions, and of what shapes the frames: this crate's version
+/// and whether code counts reductions. Per instance its module's
+/// fingerprint; per function
 /// `0` and its type for a host function, `1`, its instance index, its
 /// index in the module and its type for a WebAssembly function (a type is
 /// its parameter count and type codes, then its result count and codes).
 pub(crate) fn store_fingerprint(store: &Store, instances: usize, funcs: usize) -> u64 {
     let mut h = Fnv64::new();
-    h.bytes(b"wasmbeam store layout").u64(instances as u64).u64(funcs as u64);
+    h.bytes(b"wasmbeam store layout").bytes(env!("CARGO_PKG_VERSION").as_bytes());
+    h.bytes(&[store.engine().config().reductions.into()]);
+    h.u64(instances as u64).u64(funcs as u64);
     for instance in store.instances.iter().take(instances) {
         h.u64(instance.module.fingerprint());
     }
