@@ -140,3 +140,24 @@ fn calls_in_functions_with_memory_compile() {
         assert_eq!(compiled.resume_points(1).len(), 4, "entry, loop header and two calls");
     }
 }
+
+#[test]
+fn branches_that_move_values_below_the_stack_top() {
+    // br_if and br_table carrying a value to a frame whose height is below
+    // other live values: the move happens on an edge of its own, and the
+    // fall-through keeps the values it needs.
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+        (i32.const 100)
+        (block (result i32)
+          (i32.const 1)
+          (br_if 0 (i32.const 10) (i32.eqz (local.get 0)))
+          (drop)
+          (block (result i32)
+            (i32.const 5)
+            (br_table 0 1 (i32.const 20) (i32.sub (local.get 0) (i32.const 1))))
+          (i32.add))
+        (i32.add)))"#;
+    assert_eq!(run(wat, "f", &i32s(&[0])), Ok(i32s(&[110])));
+    assert_eq!(run(wat, "f", &i32s(&[1])), Ok(i32s(&[121])));
+    assert_eq!(run(wat, "f", &i32s(&[2])), Ok(i32s(&[120])));
+}

@@ -106,7 +106,18 @@ impl FuncTranslator {
             let fuel = (!cost.is_leaf()).then(|| b.declare_var(types::I64));
             let entry_cold = b.create_block();
             b.set_cold_block(entry_cold);
-            Suspension { cost, fuel, loops_seen: 0, points: Vec::new(), entry_cold }
+            let resume_point = b.declare_var(types::I32);
+            let zero = b.ins().iconst(types::I32, 0);
+            b.def_var(resume_point, zero);
+            Suspension {
+                cost,
+                fuel,
+                loops: Vec::new(),
+                open_loops: Vec::new(),
+                points: Vec::new(),
+                entry_cold,
+                resume_point,
+            }
         });
         let return_block = b.create_block();
         self.stack.clear();

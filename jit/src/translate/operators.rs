@@ -39,7 +39,7 @@ impl Translation<'_, '_> {
                 let next = self.b.create_block();
                 self.push_frame(FrameKind::Loop { header }, next, params, results);
                 if self.suspension.is_some() {
-                    self.loop_fuel_check();
+                    self.loop_fuel_check(header);
                 }
             }
             If { blockty } => {
@@ -410,18 +410,16 @@ impl Translation<'_, '_> {
         Edge { block, target, arity, height }
     }
 
-    /// Emits the moves of an edge block (if it is one) and returns to the
-    /// current block.
+    /// Emits the moves of an edge block (if it is one). Called after the
+    /// branch terminated the current block; the caller switches on.
     fn fill_edge(&mut self, edge: Edge) {
         if edge.block == edge.target {
             return;
         }
-        let current = self.b.current_block().expect("a branch was just emitted");
         self.b.seal_block(edge.block);
         self.b.switch_to_block(edge.block);
         self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
         self.b.ins().jump(edge.target, &[]);
-        self.b.switch_to_block(current);
     }
 
     /// `br_table`: a jump table over the targets' blocks (edge blocks where
@@ -474,6 +472,9 @@ impl Translation<'_, '_> {
 
     fn end_frame(&mut self) {
         let mut frame = self.control.pop().expect("validated: end matches a frame");
+        if frame.is_loop() {
+            self.leave_loop();
+        }
         if self.reachable {
             frame.next_reachable = true;
             self.stack.move_top_to(&mut self.b, frame.result_types.len(), frame.height);

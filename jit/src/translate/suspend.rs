@@ -9,12 +9,19 @@
 //! continuation buffer and returns. On resume, the function is entered with
 //! `stack_limit = usize::MAX`, so the entry stack check fails into the
 //! *rewind dispatch*, which pops the record, redefines every local and slot
-//! variable from it, and jumps to the point's *target*: the call (re-issued
+//! variable from it, and heads for the point's *target*: the call (re-issued
 //! so that the callee rewinds in turn), or, for the innermost frame, the code
 //! after the fuel check. Because locals and the operand stack are variables,
 //! Cranelift's SSA construction merges the resumed values with the normal
 //! ones; the hot path pays only the state check after each call and the
 //! fuel counter update at loop headers.
+//!
+//! A target inside loops is reached through the header of every enclosing
+//! loop, outermost first, never by a jump into a loop's body: that keeps
+//! every loop single-entry (reducible), which Cranelift's loop
+//! optimizations and register allocation rely on. The restore path sets the
+//! fuel variable to a large negative value, so each header's fuel check takes
+//! its cold path, which sees the state is still rewinding and hops on.
 
 use super::cost::FunctionCost;
 use super::env::ExecField;
@@ -29,11 +36,23 @@ pub struct Suspension {
     pub cost: FunctionCost,
     /// Fuel left in the slice, kept in a register; `None` in leaf functions.
     pub fuel: Option<Variable>,
-    /// Loops seen so far (indexes `cost.loops`).
-    pub loops_seen: usize,
+    /// Every loop so far, in order (indexes `cost.loops`).
+    pub loops: Vec<LoopResume>,
+    /// The loops around the current position, outermost first.
+    pub open_loops: Vec<usize>,
     pub points: Vec<Point>,
     /// Where a failed entry stack check goes: a stack overflow, or a resume.
     pub entry_cold: Block,
+    /// The point being resumed, while the restore path hops through loop
+    /// headers towards it.
+    pub resume_point: Variable,
+}
+
+pub struct LoopResume {
+    pub header: Block,
+    /// Cold block the header's fuel check reaches while rewinding: it hops
+    /// on towards the point being resumed.
+    pub hop: Block,
 }
 
 pub struct Point {
@@ -42,7 +61,14 @@ pub struct Point {
     pub num_locals: usize,
     /// Where the restored frame continues.
     pub target: Block,
+    /// The loops around the point, outermost first: a restored frame enters
+    /// each through its header.
+    pub loops: Vec<usize>,
 }
+
+/// What the fuel variable holds while the restore path hops through loop
+/// headers: far enough below zero that every charge keeps it negative.
+const HOPPING_FUEL: i64 = i64::MIN / 2;
 
 impl Translation<'_, '_> {
     fn suspension(&mut self) -> &mut Suspension {
@@ -55,8 +81,10 @@ impl Translation<'_, '_> {
         let mut slots = self.local_types.clone();
         let num_locals = slots.len();
         slots.extend_from_slice(self.stack.types());
-        let points = &mut self.suspension().points;
-        points.push(Point { layout: ResumePoint { kind, slots: slots.into() }, num_locals, target });
+        let suspension = self.suspension();
+        let loops = suspension.open_loops.clone();
+        let points = &mut suspension.points;
+        points.push(Point { layout: ResumePoint { kind, slots: slots.into() }, num_locals, target, loops });
         (points.len() - 1) as u32
     }
 
@@ -89,10 +117,12 @@ impl Translation<'_, '_> {
     }
 
     /// At a loop header (the current block): charge the loop's cost.
-    pub fn loop_fuel_check(&mut self) {
+    pub fn loop_fuel_check(&mut self, header: Block) {
+        let hop = self.cold_block();
         let suspension = self.suspension();
-        let index = suspension.loops_seen;
-        suspension.loops_seen += 1;
+        let index = suspension.loops.len();
+        suspension.loops.push(LoopResume { header, hop });
+        suspension.open_loops.push(index);
         if suspension.fuel.is_none() {
             return;
         }
@@ -100,6 +130,13 @@ impl Translation<'_, '_> {
         let body = self.b.create_block();
         self.fuel_check(cost, ResumeKind::LoopHeader, body);
         self.b.switch_to_block(body);
+    }
+
+    /// At a loop's `end`.
+    pub fn leave_loop(&mut self) {
+        if let Some(suspension) = self.suspension.as_mut() {
+            suspension.open_loops.pop();
+        }
     }
 
     /// Charges `cost`; if fuel goes negative, asks the runtime (refill, yield
@@ -118,6 +155,16 @@ impl Translation<'_, '_> {
         self.b.seal_block(out_of_fuel);
 
         self.b.switch_to_block(out_of_fuel);
+        if kind == ResumeKind::LoopHeader {
+            // While rewinding, the check fails on purpose: hop on.
+            let state = self.env.exec_load(&mut self.b, ExecField::State);
+            let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
+            let hop = self.suspension().loops.last().expect("pushed by loop_fuel_check").hop;
+            let really_out = self.cold_block();
+            self.b.ins().brif(rewinding, hop, &[], really_out, &[]);
+            self.b.seal_block(really_out);
+            self.b.switch_to_block(really_out);
+        }
         let point = self.new_point(kind, body);
         self.env.exec_store(&mut self.b, ExecField::Fuel, after);
         self.env.call_builtin_unchecked(&mut self.b, Builtin::OutOfFuel, &[], false);
@@ -268,16 +315,53 @@ impl Translation<'_, '_> {
         let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
         self.b.ins().br_table(point, table);
 
-        for (point, restore) in suspension.points.iter().zip(restores) {
+        for (index, (point, restore)) in suspension.points.iter().zip(restores).enumerate() {
             self.b.switch_to_block(restore);
-            self.restore(point, suspension.fuel);
+            self.restore(index as u32, point, &suspension);
+        }
+        for (index, lp) in suspension.loops.iter().enumerate() {
+            self.fill_loop_hop(index, lp.hop, &suspension, mismatch);
         }
         self.suspension = Some(suspension);
     }
 
+    /// The cold block a loop header's check reaches while rewinding: on to
+    /// the next loop header towards the resumed point, or to the point itself.
+    fn fill_loop_hop(&mut self, loop_index: usize, hop: Block, suspension: &Suspension, mismatch: Block) {
+        self.b.switch_to_block(hop);
+        let point = self.b.use_var(suspension.resume_point);
+        let mut hops = Vec::new();
+        let mut entries = Vec::new();
+        for (index, p) in suspension.points.iter().enumerate() {
+            let Some(depth) = p.loops.iter().position(|l| *l == loop_index) else {
+                entries.push(mismatch);
+                continue;
+            };
+            let block = self.cold_block();
+            hops.push((index, depth, block));
+            entries.push(block);
+        }
+        let default = self.b.func.dfg.block_call(mismatch, &[]);
+        let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
+        let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
+        self.b.ins().br_table(point, table);
+        for (index, depth, block) in hops {
+            self.b.switch_to_block(block);
+            let p = &suspension.points[index];
+            match p.loops.get(depth + 1) {
+                Some(inner) => {
+                    let header = suspension.loops[*inner].header;
+                    self.b.ins().jump(header, &[]);
+                }
+                None => self.arrive(p, suspension.fuel),
+            }
+        }
+    }
+
     /// Pops `point`'s record, redefines every local and slot from it, and
-    /// continues at the point's target.
-    fn restore(&mut self, point: &Point, fuel: Option<Variable>) {
+    /// heads for the point: through the first enclosing loop's header, or
+    /// straight there.
+    fn restore(&mut self, index: u32, point: &Point, suspension: &Suspension) {
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
         let start = self.b.ins().iadd_imm_s(ptr, -(point.layout.record_size() as i64));
         let flags = self.env.record_flags();
@@ -290,8 +374,25 @@ impl Translation<'_, '_> {
             }
         }
         self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
+        self.env.reload_memory_cache(&mut self.b);
+        match point.loops.first() {
+            Some(outer) => {
+                let index = self.b.ins().iconst(types::I32, index as i64);
+                self.b.def_var(suspension.resume_point, index);
+                if let Some(fuel) = suspension.fuel {
+                    let hopping = self.b.ins().iconst(types::I64, HOPPING_FUEL);
+                    self.b.def_var(fuel, hopping);
+                }
+                self.b.ins().jump(suspension.loops[*outer].header, &[]);
+            }
+            None => self.arrive(point, suspension.fuel),
+        }
+    }
+
+    /// The restore path reached `point`: reload the real fuel, end the
+    /// rewind if this is the innermost frame, and continue at the target.
+    fn arrive(&mut self, point: &Point, fuel: Option<Variable>) {
         if point.layout.kind != ResumeKind::Call {
-            // The innermost frame: the rewind ends here.
             let running = self.b.ins().iconst(types::I32, STATE_RUNNING as i64);
             self.env.exec_store(&mut self.b, ExecField::State, running);
             let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
@@ -301,7 +402,6 @@ impl Translation<'_, '_> {
             let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
             self.b.def_var(fuel, value);
         }
-        self.env.reload_memory_cache(&mut self.b);
         self.b.ins().jump(point.target, &[]);
     }
 }
