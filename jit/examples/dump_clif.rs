@@ -1,5 +1,7 @@
 //! Prints the optimized Cranelift IR of every function in a .wat file:
-//! `cargo run -p wasmbeam-jit --example dump_clif FILE.wat`.
+//! `cargo run -p wasmbeam-jit --example dump_clif FILE.wat` (`WASMBEAM_REDUCTIONS=0` to
+//! compile without reduction counting, `WASMBEAM_DUMP_CODE=DIR` to write each
+//! function's machine code to `DIR/fN.bin`).
 use cranelift_codegen::{control::ControlPlane, Context};
 
 fn main() {
@@ -11,7 +13,8 @@ fn main() {
     for defined in 0..info.num_defined_functions() {
         let mut ctx = Context::new();
         let index = info.num_imported_functions + defined;
-        wasmbeam_jit::translate_function(compiler.isa(), &info, &type_ids, &wasm, index, &mut ctx.func)
+        let reductions = std::env::var("WASMBEAM_REDUCTIONS").map_or(true, |v| v != "0");
+        wasmbeam_jit::translate_function(compiler.isa(), &info, &type_ids, &wasm, index, reductions, &mut ctx.func)
             .expect("translates");
         let code = ctx.compile(compiler.isa(), &mut ControlPlane::default()).expect("compiles");
         let size = code.code_buffer().len();

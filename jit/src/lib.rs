@@ -31,7 +31,8 @@ pub fn translate_function(
     type_ids: &[u32],
     wasm: &[u8],
     func_index: u32,
+    reductions: bool,
     func: &mut cranelift_codegen::ir::Function,
-) -> Result<(), CompileError> {
-    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, true, func).map(|_| ())
+) -> Result<Vec<ResumePoint>, CompileError> {
+    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, reductions, func)
 }

@@ -159,9 +159,8 @@ impl FuncTranslator {
         }
 
         // The final `end` moved to the return block with the results in the
-        // bottom stack slots.
+        // bottom stack slots (and stored the fuel, on normal paths only).
         let results = t.stack.pop_n(&mut t.b, ty.results.len());
-        t.sync_fuel_out();
         match return_area {
             Some(area) => {
                 for (i, v) in results.iter().enumerate() {
@@ -176,14 +175,14 @@ impl FuncTranslator {
 
         t.finish_suspension();
         t.env.finish_trap_blocks(&mut t.b);
-        // A trap or an unwind: return at once with placeholder results.
+        // A trap or an unwind: return at once with placeholder results,
+        // through the same epilogue.
         t.b.switch_to_block(propagate_block);
-        if return_area.is_some() {
-            t.b.ins().return_(&[]);
-        } else {
-            let zeros: Vec<Value> = ty.results.iter().map(|r| zero_value(&mut t.b, *r)).collect();
-            t.b.ins().return_(&zeros);
+        for (depth, result) in ty.results.iter().enumerate() {
+            let zero = zero_value(&mut t.b, *result);
+            t.stack.set(&mut t.b, depth, *result, zero);
         }
+        t.b.ins().jump(return_block, &[]);
 
         let points = t.suspension.take().map_or_else(Vec::new, |s| s.points.into_iter().map(|p| p.layout).collect());
         let Translation { mut b, stack, .. } = t;

@@ -395,6 +395,9 @@ impl Translation<'_, '_> {
     fn branch(&mut self, relative_depth: u32) {
         let edge = self.branch_edge(relative_depth);
         self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
+        if edge.returns {
+            self.sync_fuel_out();
+        }
         self.b.ins().jump(edge.target, &[]);
     }
 
@@ -405,9 +408,12 @@ impl Translation<'_, '_> {
     fn branch_edge(&mut self, relative_depth: u32) -> Edge {
         let frame = self.frame_mut(relative_depth);
         frame.next_reachable |= !frame.is_loop();
+        let returns = matches!(frame.kind, FrameKind::Function);
         let (target, arity, height) = (frame.branch_target(), frame.branch_arity(), frame.height);
-        let block = if self.stack.needs_move(arity, height) { self.b.create_block() } else { target };
-        Edge { block, target, arity, height }
+        // A return stores the fuel first, which also needs an edge of its own.
+        let needs_edge = self.stack.needs_move(arity, height) || (returns && self.has_fuel());
+        let block = if needs_edge { self.b.create_block() } else { target };
+        Edge { block, target, arity, height, returns }
     }
 
     /// Emits the moves of an edge block (if it is one). Called after the
@@ -419,6 +425,9 @@ impl Translation<'_, '_> {
         self.b.seal_block(edge.block);
         self.b.switch_to_block(edge.block);
         self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
+        if edge.returns {
+            self.sync_fuel_out();
+        }
         self.b.ins().jump(edge.target, &[]);
     }
 
@@ -475,9 +484,13 @@ impl Translation<'_, '_> {
         if frame.is_loop() {
             self.leave_loop();
         }
+        let returns = matches!(frame.kind, FrameKind::Function);
         if self.reachable {
             frame.next_reachable = true;
             self.stack.move_top_to(&mut self.b, frame.result_types.len(), frame.height);
+            if returns {
+                self.sync_fuel_out();
+            }
             self.b.ins().jump(frame.next, &[]);
         }
         if let FrameKind::If { else_block, params, has_else: false } = &frame.kind {
@@ -491,7 +504,10 @@ impl Translation<'_, '_> {
         }
         self.stack.truncate(frame.height);
         self.b.switch_to_block(frame.next);
-        self.b.seal_block(frame.next);
+        if !returns {
+            // The return block also takes the trap and unwind path, added last.
+            self.b.seal_block(frame.next);
+        }
         self.stack.push_defined(&frame.result_types);
         self.reachable = frame.next_reachable;
     }
@@ -667,6 +683,8 @@ struct Edge {
     target: ir::Block,
     arity: usize,
     height: usize,
+    /// The branch returns from the function.
+    returns: bool,
 }
 
 #[derive(Clone, Copy)]

@@ -88,6 +88,10 @@ impl Translation<'_, '_> {
         (points.len() - 1) as u32
     }
 
+    pub fn has_fuel(&self) -> bool {
+        self.suspension.as_ref().is_some_and(|s| s.fuel.is_some())
+    }
+
     /// Stores the fuel variable to `exec.fuel` (before a call or a return).
     pub fn sync_fuel_out(&mut self) {
         if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
