@@ -236,6 +236,13 @@ impl CompiledModule {
         self.reductions
     }
 
+    /// Bytes of the largest continuation record any function of this module
+    /// writes (0 without reductions): while its code runs, the runtime keeps
+    /// at least this much free in the continuation buffer.
+    pub fn max_record_size(&self) -> usize {
+        self.resume_points.iter().flatten().map(ResumePoint::record_size).max().unwrap_or(0)
+    }
+
     /// The resume points of defined function `defined_index` (imports not
     /// counted), indexed as in continuation record headers.
     pub fn resume_points(&self, defined_index: u32) -> &[ResumePoint] {

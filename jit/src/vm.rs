@@ -70,7 +70,9 @@ pub struct ExecCtx {
     pub trap_detail: u64,
     /// Fuel left in the current slice. Code compiled with reductions charges
     /// the static cost of what it is about to run at function entries and
-    /// loop headers, and calls [`VMBuiltins::out_of_fuel`] once it is negative.
+    /// loop headers; once it is negative, the frame suspends (sets
+    /// `STATE_UNWINDING`) and the runtime decides, when the unwind reaches
+    /// it, whether to resume with more fuel or to trap.
     pub fuel: i64,
     /// The real stack limit while rewinding: then `stack_limit` is
     /// `usize::MAX`, so that every function entry takes its cold path, where
@@ -78,7 +80,9 @@ pub struct ExecCtx {
     /// `stack_limit` from here.
     pub saved_stack_limit: usize,
     /// Next free byte of the continuation buffer while unwinding; end of the
-    /// last record while rewinding (records are popped from the end).
+    /// last record while rewinding (records are popped from the end). While
+    /// compiled code runs, the runtime keeps at least the largest record size
+    /// of its code free after it (see [`VMBuiltins::commit_record`]).
     pub cont_ptr: *mut u8,
     /// End of the continuation buffer's allocation.
     pub cont_end: *mut u8,
@@ -229,6 +233,9 @@ pub enum TrapCode {
     /// While resuming, a frame found a record that is not its own: the
     /// continuation does not belong to this code, or was corrupted.
     ContinuationMismatch = 13,
+    /// A suspending frame found no room for its record: the runtime broke
+    /// its promise to keep room (see [`VMBuiltins::commit_record`]).
+    ContinuationOverflow = 14,
 }
 
 impl TrapCode {
@@ -248,6 +255,7 @@ impl TrapCode {
             11 => HostError,
             12 => OutOfFuel,
             13 => ContinuationMismatch,
+            14 => ContinuationOverflow,
             _ => return None,
         })
     }
@@ -273,6 +281,7 @@ impl TrapCode {
             HostError => "host function error",
             OutOfFuel => "all fuel consumed",
             ContinuationMismatch => "continuation does not match the code",
+            ContinuationOverflow => "continuation buffer overflow",
         }
     }
 }
@@ -309,14 +318,12 @@ pub struct VMBuiltins {
     pub table_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
     /// `(elem_index)`.
     pub elem_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
-    /// `()`: `exec.fuel` went negative at a check. The embedder either
-    /// refills `exec.fuel` and leaves the state running (go on), sets
-    /// `STATE_UNWINDING` (suspend: the slice is spent), or traps
-    /// ([`TrapCode::OutOfFuel`]: the call's total is spent).
-    pub out_of_fuel: unsafe extern "C" fn(*mut u8, *mut ExecCtx),
-    /// `(bytes)`: make room for `bytes` more bytes at `exec.cont_ptr`
-    /// (moving the buffer and updating `cont_ptr`/`cont_end`), or trap.
-    pub continuation_reserve: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
+    /// `(bytes)`: compiled code has just written a record of `bytes` bytes
+    /// at `exec.cont_ptr`; advance `cont_ptr` past it and make sure the
+    /// buffer again has room for the largest record of any code that can
+    /// run in this activation (moving the buffer and updating
+    /// `cont_ptr`/`cont_end`), or trap.
+    pub commit_record: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
 }
 
 /// Which builtin, for the translator: its index in [`VMBuiltins`] (each entry
@@ -333,8 +340,7 @@ pub enum Builtin {
     TableCopy,
     TableInit,
     ElemDrop,
-    OutOfFuel,
-    ContinuationReserve,
+    CommitRecord,
 }
 
 /// The layout of an instance's `vmctx`: a block of pointer-sized words.

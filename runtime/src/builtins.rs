@@ -5,15 +5,14 @@
 //! `memmove`, a dropped segment behaves like an empty one, and growth past
 //! the maximum or failing allocation returns `u32::MAX` (-1).
 //!
-//! `out_of_fuel` and `continuation_reserve` serve suspension: they act on
-//! the running activation's state (see `call/`).
+//! `commit_record` serves suspension: it acts on the running activation's
+//! continuation buffer (see `call/`).
 //!
 //! Memory, table and segment indices are relative to the calling instance,
 //! found through vmctx word 1. The store is reached through the
 //! activation's `ExecCtx` (see `call/activation.rs` for why that is sound).
 
-use crate::call::activation::{current, SuspendReason};
-use crate::call::fuel::FuelDecision;
+use crate::call::activation::current;
 use crate::call::{raise, raise_code, store_of};
 use crate::error::Trap;
 use crate::host::panic_trap;
@@ -22,7 +21,7 @@ use crate::memory::MemoryData;
 use crate::store::{pair_mut, Store};
 use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
-use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins, STATE_UNWINDING};
+use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins};
 
 /// The builtins every vmctx points at (word 0).
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -36,8 +35,7 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     table_copy,
     table_init,
     elem_drop,
-    out_of_fuel,
-    continuation_reserve,
+    commit_record,
 };
 
 enum Failure {
@@ -301,62 +299,28 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
     }
 }
 
-/// `out_of_fuel`: `exec.fuel` went negative at a check. Asks the
-/// activation's [`FuelMeter`](crate::call::fuel::FuelMeter): refill and go
-/// on, yield (start unwinding), or trap with `TrapCode::OutOfFuel`.
+/// `commit_record`: compiled code wrote a record of `bytes` bytes at
+/// `exec.cont_ptr`; move past it and keep room for the largest record of
+/// the store's code after it, up to `Config::max_continuation_bytes`
+/// (beyond it: trap "call stack exhausted").
 ///
 /// # Safety
 /// Called by compiled code only (see [`run`]).
-unsafe extern "C" fn out_of_fuel(vmctx: *mut u8, exec: *mut ExecCtx) {
+unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u32) {
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
         run(vmctx, exec, (), |store, _| {
+            let limit = store.engine().config().max_continuation_bytes;
+            let room = store.max_record_size;
             // SAFETY: `exec` is live and, while this builtin runs, used by
             // nobody else (compiled code waits for us); `store` is another
             // object.
             let exec = &mut *exec;
             let activation = current(store, exec).map_err(Failure::Trap)?;
-            match activation.fuel.exhausted(exec.fuel) {
-                FuelDecision::Refill(fuel) => exec.fuel = fuel,
-                FuelDecision::Exhausted => return Err(TrapCode::OutOfFuel.into()),
-                FuelDecision::Yield => {
-                    let suspension = activation.suspension.as_mut().ok_or_else(|| {
-                        Failure::Trap(Trap::host("internal error: yielding in an activation that cannot suspend"))
-                    })?;
-                    if !suspension.buffer.is_empty_in(exec) || suspension.reason.is_some() {
-                        return Err(Failure::Trap(Trap {
-                            code: TrapCode::ContinuationMismatch,
-                            message: "internal error: suspending with saved frames still pending".into(),
-                        }));
-                    }
-                    suspension.reason = Some(SuspendReason::Yield);
-                    exec.state = STATE_UNWINDING;
-                }
-            }
-            Ok(())
-        })
-    }
-}
-
-/// `continuation_reserve`: grows the activation's continuation buffer so
-/// that `bytes` more fit at `exec.cont_ptr`, up to
-/// `Config::max_continuation_bytes` (beyond it: trap "call stack
-/// exhausted").
-///
-/// # Safety
-/// Called by compiled code only (see [`run`]).
-unsafe extern "C" fn continuation_reserve(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u32) {
-    // SAFETY: our caller is compiled code (see `run`).
-    unsafe {
-        run(vmctx, exec, (), |store, _| {
-            let limit = store.engine().config().max_continuation_bytes;
-            // SAFETY: as in `out_of_fuel`.
-            let exec = &mut *exec;
-            let activation = current(store, exec).map_err(Failure::Trap)?;
             let suspension = activation.suspension.as_mut().ok_or_else(|| {
                 Failure::Trap(Trap::host("internal error: saving frames in an activation that cannot suspend"))
             })?;
-            suspension.buffer.reserve(exec, bytes, limit).map_err(Failure::Trap)
+            suspension.buffer.commit(exec, bytes, room, limit).map_err(Failure::Trap)
         })
     }
 }

@@ -29,6 +29,10 @@ use wasmbeam_jit::{ConstExpr, DataMode, ElementMode, ExportKind, FuncType};
 /// Instantiates `module` in `store` with `imports` in the module's import
 /// order.
 pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    if module.compiled().max_record_size() > store.max_record_size {
+        store.max_record_size = module.compiled().max_record_size();
+        crate::call::activation::ensure_record_room(store)?;
+    }
     check_module(store, module)?;
     check_imports(store, module, imports)?;
     let offsets = module.info().vm_offsets();

@@ -37,6 +37,10 @@ pub struct Store {
     pub(crate) instances: Vec<Owned<InstanceData>>,
     /// The calls into this store's code currently on the native stack.
     pub(crate) activations: Activations,
+    /// Bytes of the largest continuation record any instantiated module's
+    /// code writes: suspendable activations keep this much free in their
+    /// buffer while compiled code runs (see `VMBuiltins::commit_record`).
+    pub(crate) max_record_size: usize,
 }
 
 // SAFETY: a `Store` exclusively owns everything its raw pointers point at
@@ -58,6 +62,7 @@ impl Store {
             tables: Vec::new(),
             globals: Vec::new(),
             instances: Vec::new(),
+            max_record_size: 0,
             activations: Activations::default(),
         }
     }

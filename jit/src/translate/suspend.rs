@@ -3,10 +3,9 @@
 //!
 //! A *resume point* is a place where this frame can be suspended: the fuel
 //! check on entry, the fuel check at each loop header, and every call. When
-//! the frame must stop there (its fuel check asked the runtime and was told
-//! to yield, or a callee returned while unwinding), a cold *unwind* block
-//! appends a record with every local and every operand stack slot to the
-//! continuation buffer and returns. On resume, the function is entered with
+//! the frame must stop there (its fuel ran out, or a callee returned while
+//! unwinding), a cold *unwind* block appends a record with every local and
+//! every operand stack slot to the continuation buffer and returns. On resume, the function is entered with
 //! `stack_limit = usize::MAX`, so the entry stack check fails into the
 //! *rewind dispatch*, which pops the record, redefines every local and slot
 //! variable from it, and heads for the point's *target*: the call (re-issued
@@ -27,7 +26,7 @@ use super::cost::FunctionCost;
 use super::env::ExecField;
 use super::Translation;
 use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
-use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING};
+use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData};
 use cranelift_frontend::Variable;
 
@@ -169,19 +168,16 @@ impl Translation<'_, '_> {
             self.b.seal_block(really_out);
             self.b.switch_to_block(really_out);
         }
+        // The slice is spent: suspend. The runtime decides what happens next
+        // (resume with a new slice, or trap if the call's total is spent), so
+        // nothing is called here, and no value has to live across a call on
+        // this path: loop-carried values stay in whatever registers suit the
+        // loop.
         let point = self.new_point(kind, body);
         self.env.exec_store(&mut self.b, ExecField::Fuel, after);
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::OutOfFuel, &[], false);
-        let state = self.env.exec_load(&mut self.b, ExecField::State);
-        let unwind = self.cold_block();
-        let refilled = self.cold_block();
-        self.b.ins().brif(state, unwind, &[], refilled, &[]);
-        self.b.seal_block(unwind);
-        self.b.seal_block(refilled);
-        self.fill_unwind(unwind, point);
-        self.b.switch_to_block(refilled);
-        self.sync_fuel_in();
-        self.b.ins().jump(body, &[]);
+        let unwinding = self.b.ins().iconst(types::I32, STATE_UNWINDING as i64);
+        self.env.exec_store(&mut self.b, ExecField::State, unwinding);
+        self.save_record(point);
     }
 
     /// Before a call: registers its resume point and moves to the block
@@ -222,36 +218,36 @@ impl Translation<'_, '_> {
     /// a filled block.
     fn fill_unwind(&mut self, block: Block, point: u32) {
         self.b.switch_to_block(block);
-        let propagate = self.env.propagate_block;
-
         let state = self.env.exec_load(&mut self.b, ExecField::State);
         let trapping = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_TRAPPING as i64);
         let save = self.cold_block();
-        self.b.ins().brif(trapping, propagate, &[], save, &[]);
+        self.b.ins().brif(trapping, self.env.propagate_block, &[], save, &[]);
+        self.b.seal_block(save);
+        self.b.switch_to_block(save);
+        self.save_record(point);
+    }
 
+    /// Writes this frame's record for `point` at `exec.cont_ptr`, commits
+    /// it, and returns. The runtime keeps room for the largest record of any
+    /// code in the store free in the buffer; the check here only guards that
+    /// promise (a trap, never an overrun). The commit call comes after the
+    /// last store, so no value is live across it.
+    fn save_record(&mut self, point: u32) {
         let (slots, num_locals) = {
             let p = &self.suspension().points[point as usize];
             (p.layout.slots.clone(), p.num_locals)
         };
         let size = (slots.len() * 8 + RECORD_HEADER_SIZE) as i64;
-        self.b.switch_to_block(save);
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
         let end = self.env.exec_load(&mut self.b, ExecField::ContEnd);
         let room = self.b.ins().isub(end, ptr);
         let short = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, room, size);
-        let grow = self.cold_block();
+        let overflow = self.env.trap_block(&mut self.b, TrapCode::ContinuationOverflow);
         let write = self.cold_block();
-        self.b.ins().brif(short, grow, &[], write, &[]);
-
-        self.b.switch_to_block(grow);
-        let size_arg = self.b.ins().iconst(types::I32, size);
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::ContinuationReserve, &[size_arg], false);
-        let state = self.env.exec_load(&mut self.b, ExecField::State);
-        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_TRAPPING as i64);
-        self.b.ins().brif(failed, propagate, &[], write, &[]);
+        self.b.ins().brif(short, overflow, &[], write, &[]);
+        self.b.seal_block(write);
 
         self.b.switch_to_block(write);
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
         let flags = self.env.record_flags();
         for (i, ty) in slots.iter().enumerate() {
             let value = if i < num_locals {
@@ -264,9 +260,9 @@ impl Translation<'_, '_> {
         let header = (self.func_index as u64) | ((point as u64) << 32);
         let header = self.b.ins().iconst(types::I64, header as i64);
         self.b.ins().store(flags, header, ptr, (slots.len() * 8) as i32);
-        let new_ptr = self.b.ins().iadd_imm_s(ptr, size);
-        self.env.exec_store(&mut self.b, ExecField::ContPtr, new_ptr);
-        self.b.ins().jump(propagate, &[]);
+        let size = self.b.ins().iconst(types::I32, size);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[size], false);
+        self.b.ins().jump(self.env.propagate_block, &[]);
     }
 
     fn cold_block(&mut self) -> Block {

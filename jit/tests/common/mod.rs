@@ -1,9 +1,9 @@
 //! A harness that runs compiled code without the runtime. Modules with only
 //! functions (no imports, memories, tables or globals) need a vmctx holding
 //! the builtins table and the funcref words, which this harness builds
-//! itself. Its builtins implement just enough for reduction counting and
-//! suspension: running out of fuel always yields, and the continuation
-//! buffer is a plain `Vec`.
+//! itself. Its builtins implement just enough for suspension: the
+//! continuation buffer is a plain `Vec`, and every suspension (the fuel
+//! slice ran out) is resumed at once with a new slice.
 
 #![allow(dead_code)]
 
@@ -78,22 +78,20 @@ unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _
     unsafe { unused(std::ptr::null_mut(), exec) }
 }
 
-/// The slice is spent: always yield.
-unsafe extern "C" fn out_of_fuel(_: *mut u8, exec: *mut ExecCtx) {
-    // SAFETY: compiled code passes its live ExecCtx.
-    unsafe { (*exec).state = STATE_UNWINDING };
-}
+/// Room the harness keeps free in the buffer (more than any test's record).
+const RECORD_ROOM: usize = 4096;
 
-unsafe extern "C" fn continuation_reserve(_: *mut u8, exec: *mut ExecCtx, bytes: u32) {
+unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, bytes: u32) {
     // SAFETY: the harness sets `embedder` to its live `Buffer` and keeps
     // `cont_ptr` within `bytes`'s length.
     unsafe {
         let buffer = &mut *((*exec).embedder as *mut Buffer);
-        let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize;
-        let new_len = (used + bytes as usize).max(buffer.bytes.len() * 2);
-        buffer.bytes.resize(new_len, 0);
+        let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize + bytes as usize;
+        if buffer.bytes.len() - used < RECORD_ROOM {
+            buffer.bytes.resize((used + RECORD_ROOM) * 2, 0);
+        }
         (*exec).cont_ptr = buffer.bytes.as_mut_ptr().add(used);
-        (*exec).cont_end = buffer.bytes.as_mut_ptr().add(new_len);
+        (*exec).cont_end = buffer.bytes.as_mut_ptr().add(buffer.bytes.len());
     }
 }
 
@@ -108,8 +106,7 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     table_copy: unused5,
     table_init: unused5,
     elem_drop: unused1,
-    out_of_fuel,
-    continuation_reserve,
+    commit_record,
 };
 
 impl Harness {
@@ -176,7 +173,7 @@ impl Harness {
         values[..args.len()].copy_from_slice(args);
         let marker = 0u8;
         let limit = &marker as *const u8 as usize - self.stack_budget;
-        let mut buffer = Buffer { bytes: vec![0; 64] };
+        let mut buffer = Buffer { bytes: vec![0; RECORD_ROOM] };
         let mut exec = ExecCtx::new(limit, &mut buffer as *mut Buffer as *mut _);
         exec.cont_ptr = buffer.bytes.as_mut_ptr();
         // SAFETY: one past the end of the buffer's bytes.

@@ -61,30 +61,29 @@ pub(crate) struct Activation {
     /// The trap of a host function (or builtin) on its way to the entry
     /// trampoline, which sees only its code.
     pending_trap: Option<Trap>,
-    /// Fuel accounting; `out_of_fuel` asks it what to do.
+    /// Fuel accounting.
     pub(crate) fuel: FuelMeter,
     /// `None` when the activation cannot suspend (a plain `Func::call`, a
-    /// start function, a call from a native host function).
-    pub(crate) suspension: Option<Suspension>,
+    /// start function, a call from a native host function). Boxed to keep
+    /// activations small: they are moved on every plain call.
+    pub(crate) suspension: Option<Box<Suspension>>,
 }
 
 /// The state of an activation that can suspend.
 pub(crate) struct Suspension {
     /// The continuation records: installed in `ExecCtx` by [`enter`], grown
-    /// by `continuation_reserve`, taken back when the activation ends.
+    /// by `commit_record`, taken back when the activation ends.
     pub(crate) buffer: ContBuffer,
-    /// Why the activation is unwinding: set by whoever set
-    /// `STATE_UNWINDING` (`out_of_fuel` or a suspending host function).
+    /// Why the activation is unwinding, when a suspending host function set
+    /// `STATE_UNWINDING`; `None` when compiled code did (its fuel ran out).
     pub(crate) reason: Option<SuspendReason>,
     /// While rewinding into a suspending host function: the answer it must
     /// deliver. Taken when delivered.
     pub(crate) answer: Option<HostAnswer>,
 }
 
-/// Why a suspendable activation unwound.
+/// Why a suspendable activation unwound, besides running out of fuel.
 pub(crate) enum SuspendReason {
-    /// Its fuel slice is spent.
-    Yield,
     /// It called a suspending host function.
     HostCall { func: Func, args: Vec<Val> },
 }
@@ -98,14 +97,17 @@ pub(crate) struct HostAnswer {
 }
 
 impl Activation {
-    pub(crate) fn new(fuel: FuelMeter, suspension: Option<Suspension>) -> Activation {
+    pub(crate) fn new(fuel: FuelMeter, suspension: Option<Box<Suspension>>) -> Activation {
         Activation { exec: 0, pending_trap: None, fuel, suspension }
     }
 }
 
 /// How an activation ended.
 pub(crate) struct Exit {
-    pub(crate) activation: Activation,
+    /// Fuel the call has used in all (see `FuelMeter::total`).
+    pub(crate) fuel_total: u64,
+    /// The activation's suspension state, given back.
+    pub(crate) suspension: Option<Box<Suspension>>,
     /// The final `ExecCtx::state`: RUNNING (returned), UNWINDING
     /// (suspended) or TRAPPING (with `trap`). REWINDING means the
     /// continuation was not fully resumed (an internal error).
@@ -131,8 +133,12 @@ pub(crate) fn enter(
     let stack_limit = outer_limit.unwrap_or_else(|| here.saturating_sub(store.engine().config().max_wasm_stack));
     let mut exec = ExecCtx::new(stack_limit, std::ptr::null_mut());
     exec.fuel = activation.fuel.begin();
-    if let Some(suspension) = &activation.suspension {
+    if let Some(suspension) = &mut activation.suspension {
         suspension.buffer.install(&mut exec);
+        // Compiled code writes a record without asking for room first.
+        let limit = store.engine().config().max_continuation_bytes;
+        let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
+        suspension.buffer.reserve(&mut exec, room, limit).map_err(Error::Trap)?;
     }
     if rewind {
         exec.state = STATE_REWINDING;
@@ -172,7 +178,27 @@ pub(crate) fn enter(
         });
     }
     debug_assert!(matches!(state, STATE_RUNNING | STATE_TRAPPING | STATE_UNWINDING | STATE_REWINDING));
-    Ok(Exit { activation, state, trap })
+    Ok(Exit { fuel_total: activation.fuel.total(), suspension: activation.suspension, state, trap })
+}
+
+/// Makes every active suspendable activation of `store` keep room for
+/// `store.max_record_size` again: a host function instantiated a module
+/// whose records are larger than any before, while compiled code that may
+/// call into it is waiting below it.
+pub(crate) fn ensure_record_room(store: &mut Store) -> Result<(), Trap> {
+    let limit = store.engine().config().max_continuation_bytes;
+    let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
+    for activation in &mut store.activations.stack {
+        if let Some(suspension) = &mut activation.suspension {
+            // SAFETY: `exec` is the address of the `ExecCtx` in the `enter`
+            // frame of a live activation (it is popped before that frame
+            // returns); its compiled code is waiting for the host call that
+            // runs us, so nobody else uses the context meanwhile.
+            let exec = unsafe { &mut *(activation.exec as *mut ExecCtx) };
+            suspension.buffer.reserve(exec, room, limit)?;
+        }
+    }
+    Ok(())
 }
 
 /// The store of the activation `exec` belongs to.

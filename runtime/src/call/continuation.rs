@@ -134,6 +134,25 @@ impl ContBuffer {
         std::ptr::eq(exec.cont_ptr, self.base())
     }
 
+    /// Compiled code wrote a record of `bytes` bytes at `exec.cont_ptr`:
+    /// move past it, then make room for `room` more bytes (the store's
+    /// largest record), as `commit_record` promises compiled code.
+    pub(crate) fn commit(&mut self, exec: &mut ExecCtx, bytes: u32, room: usize, limit: usize) -> Result<(), Trap> {
+        let offset = self
+            .offset_in(exec)
+            .map_err(|m| Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {m}") })?;
+        let end = offset.saturating_add(bytes as usize);
+        if end > self.capacity() || !end.is_multiple_of(8) {
+            return Err(Trap {
+                code: TrapCode::ContinuationMismatch,
+                message: format!("internal error: a record of {bytes} bytes does not fit at offset {offset}"),
+            });
+        }
+        self.used = end;
+        self.install(exec);
+        self.reserve(exec, u32::try_from(room).unwrap_or(u32::MAX), limit)
+    }
+
     /// Makes room for `bytes` more bytes at `exec.cont_ptr`, moving the
     /// records to a larger allocation and updating `exec` if needed. Traps
     /// with "call stack exhausted" when the records would exceed `limit`

@@ -1,34 +1,20 @@
-//! Fuel accounting for one activation, and the policy of the `out_of_fuel`
-//! builtin.
+//! Fuel accounting for one activation.
 //!
 //! Compiled code counts down `ExecCtx::fuel`: it charges the static cost of
-//! what it is about to run at function entries and loop headers, and calls
-//! `out_of_fuel` once the counter is negative. The counter therefore holds
-//! the fuel left of the last *grant* (what the runtime last wrote there);
-//! what was spent since is `grant - fuel`, which exceeds the grant by the
-//! overdraft of the charge that made it negative. That overdraft is work
-//! already admitted: the frame continues after the charge when it resumes,
-//! so it is counted in the step that made it.
+//! what it is about to run at function entries and loop headers, and once
+//! the counter is negative it suspends the call. The counter therefore holds
+//! the fuel left of the *grant* (what the runtime wrote there); what was
+//! spent since is `grant - fuel`, which exceeds the grant by the overdraft
+//! of the charge that made it negative. That overdraft is work already
+//! admitted: the frame continues after the charge when it resumes, so it is
+//! counted in the step that made it.
 //!
-//! [`FuelMeter`] turns the counter into two totals: fuel spent in this
-//! step (bounded by the *slice* given to `Call::step`) and over the whole
-//! call (bounded by the optional *limit*), and decides at each exhaustion:
-//! 1. the call's total is over its limit: trap with `TrapCode::OutOfFuel`;
-//! 2. else the slice is spent: yield (suspend the call) if the activation
-//!    can suspend;
-//! 3. else grant more: the rest of the slice, capped by the rest of the
-//!    limit and by `i64::MAX` (the counter's range).
-
-/// What `out_of_fuel` does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FuelDecision {
-    /// Write this to `ExecCtx::fuel` and go on.
-    Refill(i64),
-    /// Suspend: the step's slice is spent.
-    Yield,
-    /// Trap with `TrapCode::OutOfFuel`: the call's total is spent.
-    Exhausted,
-}
+//! [`FuelMeter`] turns the counter into two totals: fuel spent in this step
+//! (the grant is at most the *slice* given to `Call::step`) and over the
+//! whole call (at most the optional *limit*). The grant is the smaller of
+//! the two rests, so when the counter runs out, either the slice is spent
+//! (the call yields) or the total is (`Call::step` traps with
+//! `TrapCode::OutOfFuel`).
 
 /// Fuel accounting of one activation (one `Call::step`).
 ///
@@ -47,21 +33,19 @@ pub(crate) struct FuelMeter {
     used: u64,
     /// The last value the meter saw in (or put into) `ExecCtx::fuel`.
     granted: i64,
-    /// Whether the activation can suspend. One that cannot never yields:
-    /// it is only ever given an unlimited slice.
-    can_yield: bool,
 }
 
 impl FuelMeter {
     /// A step with a slice of `slice` (`u64::MAX`: unlimited) of a call that
     /// has spent `used_before` and may spend `limit` in all.
-    pub(crate) fn new(slice: u64, limit: Option<u64>, used_before: u64, can_yield: bool) -> FuelMeter {
-        FuelMeter { slice, limit, used_before, used: 0, granted: 0, can_yield }
+    pub(crate) fn new(slice: u64, limit: Option<u64>, used_before: u64) -> FuelMeter {
+        FuelMeter { slice, limit, used_before, used: 0, granted: 0 }
     }
 
-    /// Unlimited fuel, never yielding: nested and plain calls.
+    /// Unlimited fuel (`i64::MAX` is never spent in practice): nested and
+    /// plain calls, which cannot suspend.
     pub(crate) fn unlimited() -> FuelMeter {
-        FuelMeter::new(u64::MAX, None, 0, false)
+        FuelMeter::new(u64::MAX, None, 0)
     }
 
     /// What may be granted now: the rest of the slice, capped by the rest of
@@ -96,19 +80,6 @@ impl FuelMeter {
         self.granted
     }
 
-    /// `out_of_fuel` was called with the counter at `fuel` (negative).
-    pub(crate) fn exhausted(&mut self, fuel: i64) -> FuelDecision {
-        self.absorb(fuel);
-        if self.limit.is_some_and(|limit| self.total() > limit) {
-            return FuelDecision::Exhausted;
-        }
-        if self.can_yield && self.slice != u64::MAX && self.used >= self.slice {
-            return FuelDecision::Yield;
-        }
-        self.granted = self.available();
-        FuelDecision::Refill(self.granted)
-    }
-
     /// The activation ended with the counter at `fuel`.
     pub(crate) fn end(&mut self, fuel: i64) {
         self.absorb(fuel);
@@ -126,65 +97,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slice_is_granted_then_yields_when_spent() {
-        let mut m = FuelMeter::new(100, None, 0, true);
+    fn a_slice_is_granted_and_overdrafts_count() {
+        let mut m = FuelMeter::new(100, None, 0);
         assert_eq!(m.begin(), 100);
-        // A charge of 7 with 3 left: 104 spent, the slice is over.
-        assert_eq!(m.exhausted(-4), FuelDecision::Yield);
-        // Unwinding frames may write the same counter back.
+        // A charge of 7 with 3 left: the call suspends with 104 spent.
         m.end(-4);
         assert_eq!(m.total(), 104);
         // The next step continues the count.
-        let mut m = FuelMeter::new(100, None, m.total(), true);
+        let mut m = FuelMeter::new(100, None, m.total());
         assert_eq!(m.begin(), 100);
         m.end(60);
         assert_eq!(m.total(), 144);
     }
 
     #[test]
-    fn the_limit_traps_only_when_exceeded() {
-        let mut m = FuelMeter::new(u64::MAX, Some(50), 40, true);
-        assert_eq!(m.begin(), 10, "only the rest of the limit is granted");
+    fn only_the_rest_of_the_limit_is_granted() {
+        let mut m = FuelMeter::new(u64::MAX, Some(50), 40);
+        assert_eq!(m.begin(), 10);
         m.end(0);
         assert_eq!(m.total(), 50, "spending exactly the limit is fine");
-        let mut m = FuelMeter::new(u64::MAX, Some(50), 40, true);
-        m.begin();
-        assert_eq!(m.exhausted(-1), FuelDecision::Exhausted);
         // The limit wins over the slice.
-        let mut m = FuelMeter::new(5, Some(5), 0, true);
-        assert_eq!(m.begin(), 5);
-        assert_eq!(m.exhausted(-1), FuelDecision::Exhausted);
+        let mut m = FuelMeter::new(5, Some(3), 0);
+        assert_eq!(m.begin(), 3);
+        m.end(-1);
+        assert!(m.total() > 3, "running out means the limit is exceeded");
     }
 
     #[test]
-    fn unlimited_refills_and_never_yields() {
+    fn unlimited_grants_the_counters_range() {
         let mut m = FuelMeter::unlimited();
         assert_eq!(m.begin(), i64::MAX);
-        assert_eq!(m.exhausted(-3), FuelDecision::Refill(i64::MAX));
         m.end(i64::MAX - 10);
-        assert_eq!(m.total(), (i64::MAX as u64) + 3 + 10);
-    }
-
-    #[test]
-    fn a_slice_larger_than_the_counter_is_granted_in_parts() {
-        let big = u64::MAX - 1;
-        let mut m = FuelMeter::new(big, None, 0, true);
-        assert_eq!(m.begin(), i64::MAX);
-        assert_eq!(m.exhausted(-1), FuelDecision::Refill((big - i64::MAX as u64 - 1) as i64));
+        assert_eq!(m.total(), 10);
     }
 
     #[test]
     fn a_zero_slice_still_lets_the_first_charge_through() {
-        let mut m = FuelMeter::new(0, None, 0, true);
+        let mut m = FuelMeter::new(0, None, 0);
         assert_eq!(m.begin(), 0);
-        assert_eq!(m.exhausted(-5), FuelDecision::Yield);
         m.end(-5);
         assert_eq!(m.total(), 5);
     }
 
     #[test]
     fn a_counter_above_the_grant_counts_as_nothing_spent() {
-        let mut m = FuelMeter::new(10, None, 3, true);
+        let mut m = FuelMeter::new(10, None, 3);
         m.begin();
         m.end(1000);
         assert_eq!(m.total(), 3);

@@ -232,22 +232,10 @@ impl Call {
         args: Option<Vec<u64>>,
         answer: Option<HostAnswer>,
     ) -> Result<Step, Error> {
-        let data = store.func(self.func)?;
-        let (func_ptr, vmctx, type_id) = (data.vm.func_ptr, data.vm.vmctx, data.vm.type_id);
-        let trampolines = match &data.trampolines {
-            Some(t) => t.clone(),
-            None => {
-                let t = store.engine().trampolines(type_id)?;
-                store.func_mut(self.func)?.trampolines = Some(t.clone());
-                t
-            }
-        };
         let ty = self.ty.clone();
         let rewind = args.is_none();
-        let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];
-        for (slot, arg) in values.iter_mut().zip(args.iter().flatten()) {
-            *slot = *arg;
-        }
+        let mut values = args.unwrap_or_default();
+        values.resize(ty.params.len().max(ty.results.len()).max(1), 0);
         let can_suspend = self.suspendable && store.engine().config().reductions;
         if rewind && !can_suspend {
             // Only a continuation read into a store of another engine.
@@ -256,45 +244,36 @@ impl Call {
         let activation = if can_suspend {
             let buffer = std::mem::take(&mut self.buffer);
             Activation::new(
-                FuelMeter::new(slice, self.fuel_limit, self.fuel_consumed, true),
-                Some(Suspension { buffer, reason: None, answer }),
+                FuelMeter::new(slice, self.fuel_limit, self.fuel_consumed),
+                Some(Box::new(Suspension { buffer, reason: None, answer })),
             )
         } else {
             Activation::new(FuelMeter::unlimited(), None)
         };
-        let values_ptr = values.as_mut_ptr();
-        let Exit { activation, state, trap } = enter(store, activation, rewind, |exec| {
-            // SAFETY: `trampolines.entry` is the entry trampoline of `ty`, the
-            // type of the function at `func_ptr` (both from its `FuncData`),
-            // whose code (kept alive by its instance's module) expects
-            // `vmctx`, a live vmctx of this store. `values` has room for the
-            // arguments and results of `ty` (ignored arguments when
-            // rewinding). `exec` is live for the whole call, and the store is
-            // accessed only through it meanwhile (see `activation.rs`).
-            unsafe { (trampolines.entry)(vmctx, exec, func_ptr, values_ptr) }
-        })?;
+        let Exit { fuel_total, suspension, state, trap } =
+            run_activation(store, self.func, &mut values, activation, rewind)?;
         if can_suspend {
-            self.fuel_consumed = activation.fuel.total();
+            self.fuel_consumed = fuel_total;
         }
-        let reason = activation.suspension.and_then(|s| {
-            self.buffer = s.buffer;
-            s.reason
+        let reason = suspension.and_then(|s| {
+            let Suspension { buffer, reason, .. } = *s;
+            self.buffer = buffer;
+            reason
         });
         match state {
-            STATE_RUNNING if self.buffer.used() == 0 => {
-                let id = store.id();
-                // SAFETY: compiled code of this store wrote results of
-                // `ty.results`; funcrefs among them are live `VMFuncRef`s of
-                // this store.
-                let results = ty.results.iter().zip(&values).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) });
-                Ok(Step::Finished(results.collect()))
-            }
+            STATE_RUNNING if self.buffer.used() == 0 => Ok(Step::Finished(results_of(store, &ty, &values))),
             STATE_TRAPPING => {
                 self.buffer.clear();
                 Err(Error::Trap(trap.unwrap_or_else(|| Trap::host("internal error: a trap without its code"))))
             }
             STATE_UNWINDING => match reason {
-                Some(SuspendReason::Yield) => {
+                // The fuel ran out: the slice, or the call's total.
+                None if self.fuel_limit.is_some_and(|limit| self.fuel_consumed > limit) => {
+                    self.buffer.clear();
+                    self.phase = Phase::Done;
+                    Err(Error::Trap(Trap::new(TrapCode::OutOfFuel)))
+                }
+                None => {
                     self.check_saved_frames(store)?;
                     self.phase = Phase::Yielded;
                     Ok(Step::Yielded)
@@ -306,7 +285,6 @@ impl Call {
                     self.phase = Phase::HostCall(pending);
                     Ok(Step::HostCall { func, args })
                 }
-                None => Err(self.broken("the call unwound without a reason")),
             },
             STATE_RUNNING => Err(self.broken("the call returned with saved frames left over")),
             _ => Err(self.broken("the call returned while still resuming")),
@@ -333,16 +311,76 @@ impl Call {
     }
 }
 
-/// [`Func::call`]: a call that cannot suspend, run with unlimited fuel.
+/// [`Func::call`]: one activation that cannot suspend, with unlimited
+/// fuel. The same machinery as [`Call::step`], without the `Call`: plain
+/// calls are the hot path of short calls, so they allocate only the slot
+/// array and the results.
 pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Val>, Error> {
-    let mut call = Call::new(store, func, args, false)?;
-    match call.step(store, u64::MAX)? {
-        Step::Finished(results) => Ok(results),
-        // A call that cannot suspend never stops otherwise.
-        Step::Yielded | Step::HostCall { .. } => {
-            Err(Error::Trap(Trap::host("internal error: a call that cannot suspend suspended")))
-        }
+    let data = store.func(func)?;
+    check_args(&data.ty, args)?;
+    if let Some(host) = &data.host {
+        let host = host.func.clone();
+        return invoke(store, &host, None, args).map_err(Error::Trap);
     }
+    let ty = data.ty.clone();
+    let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];
+    for (slot, arg) in values.iter_mut().zip(args) {
+        *slot = arg.to_raw(store)?;
+    }
+    let activation = Activation::new(FuelMeter::unlimited(), None);
+    let exit = run_activation(store, func, &mut values, activation, false)?;
+    match (exit.state, exit.trap) {
+        (STATE_RUNNING, _) => Ok(results_of(store, &ty, &values)),
+        (_, Some(trap)) => Err(Error::Trap(trap)),
+        // A call that cannot suspend never stops otherwise.
+        (state, None) => Err(Error::Trap(Trap::host(format!("internal error: a plain call ended in state {state}")))),
+    }
+}
+
+/// Runs one activation of WebAssembly function `func` with `values` as its
+/// slot array (arguments in, results out; at least
+/// `max(params, results, 1)` slots of its type).
+fn run_activation(
+    store: &mut Store,
+    func: Func,
+    values: &mut [u64],
+    activation: Activation,
+    rewind: bool,
+) -> Result<Exit, Error> {
+    let data = store.func(func)?;
+    let (func_ptr, vmctx, type_id) = (data.vm.func_ptr, data.vm.vmctx, data.vm.type_id);
+    let needed = data.ty.params.len().max(data.ty.results.len()).max(1);
+    if data.host.is_some() || values.len() < needed {
+        return Err(Error::BadArgument("internal error: not a WebAssembly function, or too few slots".into()));
+    }
+    let trampolines = match &data.trampolines {
+        Some(t) => t.clone(),
+        None => {
+            let t = store.engine().trampolines(type_id)?;
+            store.func_mut(func)?.trampolines = Some(t.clone());
+            t
+        }
+    };
+    let values_ptr = values.as_mut_ptr();
+    enter(store, activation, rewind, |exec| {
+        // SAFETY: `trampolines.entry` is the entry trampoline of the type of
+        // the WebAssembly function at `func_ptr` (both from its `FuncData`;
+        // the `Arc` keeps the trampoline alive), whose code (kept alive by its
+        // instance's module) expects `vmctx`, a live vmctx of this store.
+        // `values` has room for the arguments and results of the type
+        // (checked above; the arguments are ignored when rewinding). `exec`
+        // is live for the whole call, and the store is accessed only through
+        // it meanwhile (see `activation.rs`).
+        unsafe { (trampolines.entry)(vmctx, exec, func_ptr, values_ptr) }
+    })
+}
+
+/// The results of type `ty` a finished activation left in `values`.
+fn results_of(store: &Store, ty: &FuncType, values: &[u64]) -> Vec<Val> {
+    let id = store.id();
+    // SAFETY: compiled code of this store wrote results of `ty.results`;
+    // funcrefs among them are live `VMFuncRef`s of this store.
+    ty.results.iter().zip(values).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect()
 }
 
 fn check_args(ty: &FuncType, args: &[Val]) -> Result<(), Error> {
