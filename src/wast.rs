@@ -15,21 +15,39 @@
 //! whose code cannot run here) and checks that valid modules compile and
 //! invalid ones are rejected with a compile error.
 //!
+//! [`run_script_in`] runs a script with its calls executed in another
+//! [`Mode`]: sliced with forced suspensions, or with suspending imports,
+//! each suspension saved as bytes, read back and resumed on another thread.
+//! Given the [`Action`]s of an uninterrupted run, it also checks that every
+//! action produced exactly the same result (values, trap, error) as there.
+//!
 //! Scripts run on a thread of their own with a [`SCRIPT_STACK_SIZE`] stack:
 //! the harness's own thread may be small (Rust test threads have 2 MiB),
 //! while `assert_exhaustion` needs room for the engine's full Wasm stack
-//! limit plus the Rust frames around it.
+//! limit plus the Rust frames around it. In the suspending modes the calls
+//! themselves run on two worker threads with
+//! [`WORKER_STACK_SIZE`](workers::WORKER_STACK_SIZE) stacks.
 
 mod compile_check;
+mod driver;
+mod mode;
 mod runner;
 mod spectest;
+mod suspending;
+mod transcript;
 mod values;
+mod workers;
+
+pub use driver::MAX_NESTING;
+pub use mode::{Mode, SuspensionStats};
+pub use transcript::Action;
+pub use workers::WORKER_STACK_SIZE;
 
 use crate::Engine;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastDirective, Wat};
 
@@ -86,11 +104,22 @@ pub struct ScriptReport {
     pub counts: Counts,
     pub failures: Vec<Finding>,
     pub skips: Vec<Finding>,
+    /// What every action produced, in order (empty for [`compile_script`]).
+    pub actions: Vec<Action>,
+    /// What the calls did in a suspending mode (zero in [`Mode::Direct`]).
+    pub stats: SuspensionStats,
 }
 
 impl ScriptReport {
     fn new(name: &str) -> ScriptReport {
-        ScriptReport { name: name.to_string(), counts: Counts::default(), failures: Vec::new(), skips: Vec::new() }
+        ScriptReport {
+            name: name.to_string(),
+            counts: Counts::default(),
+            failures: Vec::new(),
+            skips: Vec::new(),
+            actions: Vec::new(),
+            stats: SuspensionStats::default(),
+        }
     }
 
     /// Whether nothing failed (skips are allowed).
@@ -123,14 +152,30 @@ pub(crate) enum Outcome {
 }
 
 /// Runs the script `text` (named `name` in findings) with a fresh store of
-/// `engine`, registering the `spectest` module first.
+/// `engine`, registering the `spectest` module first. Calls run to
+/// completion ([`Mode::Direct`]).
 pub fn run_script(name: &str, text: &str, engine: &Engine) -> ScriptReport {
+    run_script_in(name, text, engine, Mode::Direct, None)
+}
+
+/// [`run_script`] with the calls executed in `mode`. With `reference`, the
+/// [`ScriptReport::actions`] of another run of the same script (normally
+/// the [`Mode::Direct`] one), a directive whose actions produced anything
+/// else than there fails, even if its assertion held; a reference action
+/// never reached is one more failure (directive `transcript`).
+pub fn run_script_in(
+    name: &str,
+    text: &str,
+    engine: &Engine,
+    mode: Mode,
+    reference: Option<Arc<[Action]>>,
+) -> ScriptReport {
     on_script_thread(name, || {
         let mut report = ScriptReport::new(name);
-        let mut runner = match catch_panic(|| runner::Runner::new(engine)) {
+        let mut runner = match catch_panic(AssertUnwindSafe(|| runner::Runner::new(engine, name, mode, reference))) {
             Ok(Ok(runner)) => runner,
-            Ok(Err(e)) => {
-                report.record(1, "spectest", Outcome::Failed(format!("cannot define the spectest module: {e}")));
+            Ok(Err(message)) => {
+                report.record(1, "spectest", Outcome::Failed(message));
                 return report;
             }
             Err(panic) => {
@@ -138,7 +183,14 @@ pub fn run_script(name: &str, text: &str, engine: &Engine) -> ScriptReport {
                 return report;
             }
         };
-        for_each_directive(&mut report, text, |directive| Some(runner.run(directive)));
+        for_each_directive(&mut report, text, |line, directive| Some(runner.run(line, directive)));
+        report.stats = runner.stats();
+        let (actions, missing) = runner.finish();
+        report.actions = actions;
+        if let Some(missing) = missing {
+            let last_line = text.lines().count().max(1);
+            report.record(last_line, "transcript", Outcome::Failed(missing));
+        }
         report
     })
 }
@@ -151,7 +203,7 @@ pub fn run_script(name: &str, text: &str, engine: &Engine) -> ScriptReport {
 pub fn compile_script(name: &str, text: &str, engine: &Engine) -> ScriptReport {
     on_script_thread(name, || {
         let mut report = ScriptReport::new(name);
-        for_each_directive(&mut report, text, |directive| compile_check::check(engine, directive));
+        for_each_directive(&mut report, text, |_, directive| compile_check::check(engine, directive));
         report
     })
 }
@@ -176,13 +228,13 @@ fn on_script_thread(name: &str, f: impl FnOnce() -> ScriptReport + Send) -> Scri
     })
 }
 
-/// Parses `text` and feeds its directives to `run` one by one, recording
-/// each outcome (`None`: the directive is not counted). A script that does
-/// not parse is one failure.
+/// Parses `text` and feeds its directives to `run` one by one with their
+/// 1-based line, recording each outcome (`None`: the directive is not
+/// counted). A script that does not parse is one failure.
 fn for_each_directive(
     report: &mut ScriptReport,
     text: &str,
-    mut run: impl for<'d> FnMut(WastDirective<'d>) -> Option<Outcome>,
+    mut run: impl for<'d> FnMut(usize, WastDirective<'d>) -> Option<Outcome>,
 ) {
     let parse_failed = |report: &mut ScriptReport, mut e: wast::Error| {
         e.set_text(text);
@@ -203,7 +255,7 @@ fn for_each_directive(
     for directive in directives {
         let line = directive.span().linecol_in(text).0 + 1;
         let kind = directive_name(&directive);
-        match catch_panic(AssertUnwindSafe(|| run(directive))) {
+        match catch_panic(AssertUnwindSafe(|| run(line, directive))) {
             Ok(Some(outcome)) => report.record(line, kind, outcome),
             Ok(None) => {}
             Err(panic) => report.record(line, kind, Outcome::Failed(panic)),
@@ -308,7 +360,7 @@ mod tests {
         let mut report = ScriptReport::new("p.wast");
         let text = "(module)\n(module)\n(module)";
         let mut seen = 0;
-        for_each_directive(&mut report, text, |_| {
+        for_each_directive(&mut report, text, |_, _| {
             seen += 1;
             if seen == 2 {
                 panic!("second directive");

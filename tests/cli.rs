@@ -116,3 +116,74 @@ fn compile_for_each_target() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("invalid module"), "{}", stderr(&out));
 }
+
+/// The numbers `--stats` printed: (suspensions, largest continuation).
+fn stats(output: &Output) -> (u64, usize) {
+    let text = stderr(output);
+    let field = |prefix: &str, suffix: &str| -> String {
+        text.lines()
+            .find_map(|l| Some(l.strip_prefix(prefix)?.strip_suffix(suffix)?.to_string()))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in {text:?}"))
+    };
+    let suspensions = field("suspensions: ", "").parse().expect("a count");
+    let largest = field("largest continuation: ", " bytes").parse().expect("a size");
+    (suspensions, largest)
+}
+
+#[test]
+fn invoke_in_fuel_slices_gives_the_same_results() {
+    for slice in ["1", "7", "97", "10007"] {
+        let fib = wasmbeam(&["invoke", "--fuel-slice", slice, "--stats", "examples/demo.wat", "fib", "15"]);
+        assert!(fib.status.success(), "slice {slice}: {}", stderr(&fib));
+        assert_eq!(stdout(&fib), "610\n", "slice {slice}");
+        let (suspensions, largest) = stats(&fib);
+        // fib(15) makes 1973 calls, each charged on entry: it must suspend,
+        // and while suspended it holds at least one frame.
+        assert!(suspensions > 0, "slice {slice}: {}", stderr(&fib));
+        assert!(largest > 0, "slice {slice}: {}", stderr(&fib));
+    }
+    // Smaller slices suspend more often.
+    let count = |slice: &str| {
+        stats(&wasmbeam(&["invoke", "--fuel-slice", slice, "--stats", "examples/demo.wat", "count_primes", "1000"])).0
+    };
+    let (one, big) = (count("1"), count("10007"));
+    assert!(one > big, "slice 1: {one} suspensions, slice 10007: {big}");
+
+    let primes = wasmbeam(&["invoke", "--fuel-slice", "3", "examples/demo.wat", "count_primes", "0x186a0"]);
+    assert!(primes.status.success(), "{}", stderr(&primes));
+    assert_eq!(stdout(&primes), "9592\n");
+    assert_eq!(stderr(&primes), "", "no stats without --stats");
+}
+
+#[test]
+fn stats_without_slices_and_with_traps() {
+    let whole = wasmbeam(&["invoke", "--stats", "examples/demo.wat", "fib", "10"]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    assert_eq!(stdout(&whole), "55\n");
+    assert_eq!(stats(&whole), (0, 0));
+
+    // A trap after suspensions: the trap and the stats are both reported.
+    let wat = r#"(module (func (export "spin") (param i32) (local i32)
+        (loop $l (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                 (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+        unreachable))"#;
+    let file = temp_file("slice-trap", "m.wat", wat);
+    let out = wasmbeam(&["invoke", "--fuel-slice", "5", "--stats", file.to_str().unwrap(), "spin", "100"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).ends_with("trap: unreachable\n"), "{}", stderr(&out));
+    assert!(stats(&out).0 > 0, "{}", stderr(&out));
+}
+
+#[test]
+fn fuel_slice_usage_errors() {
+    for args in [
+        &["invoke", "--fuel-slice", "0", "examples/demo.wat", "fib", "1"][..],
+        &["invoke", "--fuel-slice", "many", "examples/demo.wat", "fib", "1"],
+        &["invoke", "--fuel-slice"],
+        &["invoke", "--frobnicate", "examples/demo.wat", "fib", "1"],
+    ] {
+        let out = wasmbeam(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).starts_with("error: "), "{args:?}: {}", stderr(&out));
+    }
+}

