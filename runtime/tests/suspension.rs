@@ -553,3 +553,46 @@ fn an_answer_naming_another_stores_function_is_refused_and_the_call_keeps_waitin
     call.resume_with(Ok(vec![Val::FuncRef(Some(get))])).unwrap();
     assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(0)]));
 }
+
+#[test]
+fn a_module_with_larger_frames_instantiated_during_a_step_can_suspend_in_it() {
+    let mut store = Store::new(&Engine::default());
+    let ask = Func::new_suspending(&mut store, FuncType::new([], [ValType::I64]));
+    let mut big_linker = Linker::new();
+    big_linker.define("host", "ask", ask);
+    // 2,000 locals: a record of 16 KB, far more than the caller's.
+    let locals = "(local i64)".repeat(2000);
+    let big_wat = format!(
+        r#"(module (import "host" "ask" (func $ask (result i64)))
+            (func (export "big") (result i64) {locals}
+              (local.set 1999 (i64.const 5))
+              (i64.add (call $ask) (local.get 1999))))"#
+    );
+    let big = Module::new(store.engine(), &wat::parse_str(&big_wat).unwrap()).unwrap();
+    let table_slot: Arc<Mutex<Option<Table>>> = Arc::default();
+    let table_in_host = table_slot.clone();
+    let install = Func::new(&mut store, FuncType::new([], []), move |caller, _, _| {
+        let instance = big_linker.instantiate(caller.store(), &big).map_err(|e| Trap::host(e.to_string()))?;
+        let f = instance.get_func(caller.store(), "big").unwrap();
+        let table = table_in_host.lock().unwrap().unwrap();
+        table.set(caller.store(), 0, Val::FuncRef(Some(f))).map_err(|e| Trap::host(e.to_string()))
+    });
+    let mut linker = Linker::new();
+    linker.define("host", "install", install);
+    let i = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "install" (func $install))
+            (type $t (func (result i64)))
+            (table (export "t") 1 funcref)
+            (func (export "run") (result i64)
+              (call $install)
+              (i64.mul (call_indirect (type $t) (i32.const 0)) (i64.const 2))))"#,
+    );
+    *table_slot.lock().unwrap() = Some(i.get_table(&store, "t").unwrap());
+    let mut call = func(&store, i, "run").start(&mut store, &[]).unwrap();
+    assert_eq!(host_call(call.step(&mut store, u64::MAX)), (ask, vec![]));
+    assert!(call.continuation_size() > 2000 * 8);
+    call.resume_with(Ok(vec![Val::I64(16)])).unwrap();
+    assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I64(42)]));
+}

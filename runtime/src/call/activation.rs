@@ -55,9 +55,11 @@ impl Activations {
 
 /// The runtime's state of one activation.
 pub(crate) struct Activation {
-    /// Address of the activation's `ExecCtx`, set by [`enter`]: an identity,
-    /// never dereferenced.
-    exec: usize,
+    /// The activation's `ExecCtx`, set by [`enter`]: the very pointer
+    /// compiled code received (so accesses through it keep its provenance).
+    /// Compared by [`current`] and dereferenced only by
+    /// [`ensure_record_room`], while compiled code waits in a host call.
+    exec: *mut ExecCtx,
     /// The trap of a host function (or builtin) on its way to the entry
     /// trampoline, which sees only its code.
     pending_trap: Option<Trap>,
@@ -98,7 +100,7 @@ pub(crate) struct HostAnswer {
 
 impl Activation {
     pub(crate) fn new(fuel: FuelMeter, suspension: Option<Box<Suspension>>) -> Activation {
-        Activation { exec: 0, pending_trap: None, fuel, suspension }
+        Activation { exec: std::ptr::null_mut(), pending_trap: None, fuel, suspension }
     }
 }
 
@@ -145,18 +147,22 @@ pub(crate) fn enter(
         exec.saved_stack_limit = stack_limit;
         exec.stack_limit = usize::MAX;
     }
-    activation.exec = std::ptr::addr_of!(exec) as usize;
-    store.activations.stack.push(activation);
     exec.embedder = (store as *mut Store).cast();
+    // The one pointer through which compiled code, the builtins, the host
+    // dispatcher and `ensure_record_room` reach `exec` until `run` returns;
+    // `exec` itself is not touched meanwhile.
+    let exec_ptr: *mut ExecCtx = &mut exec;
+    activation.exec = exec_ptr;
+    store.activations.stack.push(activation);
     STACK_LIMIT.with(|l| l.set(Some(stack_limit)));
-    run(&mut exec);
+    run(exec_ptr);
     STACK_LIMIT.with(|l| l.set(outer_limit));
     // Compiled code has returned: `store` is ours again.
     if store.id() != id {
         return Err(Error::BadArgument("the store was replaced by a host function during the call".into()));
     }
     let mut activation = match store.activations.stack.pop() {
-        Some(a) if a.exec == std::ptr::addr_of!(exec) as usize => a,
+        Some(a) if std::ptr::eq(a.exec, exec_ptr) => a,
         _ => return Err(Error::BadArgument("internal error: the activation stack is out of order".into())),
     };
     activation.fuel.end(exec.fuel);
@@ -190,11 +196,13 @@ pub(crate) fn ensure_record_room(store: &mut Store) -> Result<(), Trap> {
     let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
     for activation in &mut store.activations.stack {
         if let Some(suspension) = &mut activation.suspension {
-            // SAFETY: `exec` is the address of the `ExecCtx` in the `enter`
-            // frame of a live activation (it is popped before that frame
-            // returns); its compiled code is waiting for the host call that
-            // runs us, so nobody else uses the context meanwhile.
-            let exec = unsafe { &mut *(activation.exec as *mut ExecCtx) };
+            // SAFETY: `exec` is the pointer to the `ExecCtx` in the `enter`
+            // frame of a live activation (popped before that frame uses
+            // `exec` again), the one compiled code received; that code is
+            // waiting for the host call that runs us (instantiation runs no
+            // compiled code of an activation already on the stack), so
+            // nobody else uses the context while this reference lives.
+            let exec = unsafe { &mut *activation.exec };
             suspension.buffer.reserve(exec, room, limit)?;
         }
     }
@@ -220,7 +228,7 @@ pub(crate) unsafe fn store_of<'a>(exec: *mut ExecCtx) -> &'a mut Store {
 /// would be a bug.
 pub(crate) fn current(store: &mut Store, exec: *const ExecCtx) -> Result<&mut Activation, Trap> {
     match store.activations.stack.last_mut() {
-        Some(activation) if activation.exec == exec as usize => Ok(activation),
+        Some(activation) if std::ptr::eq(activation.exec, exec) => Ok(activation),
         _ => Err(Trap::host("internal error: compiled code ran outside its activation")),
     }
 }

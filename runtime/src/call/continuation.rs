@@ -5,16 +5,21 @@
 //! Between steps the buffer belongs to the [`crate::Call`]; during a step it
 //! is lent to the activation, installed in the `ExecCtx` as
 //! `cont_ptr`/`cont_end`, and compiled code reads and writes it through
-//! those raw pointers. The `continuation_reserve` builtin grows it
-//! ([`ContBuffer::reserve`]). It is allocated on the first suspension only,
-//! so a call that never suspends costs no allocation.
+//! those raw pointers. Compiled code writes a record without asking first,
+//! so the runtime keeps room for the store's largest record after
+//! `cont_ptr` whenever compiled code may run: [`ContBuffer::reserve`] when
+//! an activation starts (or a larger module is instantiated during one),
+//! and [`ContBuffer::commit`], called by the `commit_record` builtin after
+//! each record. The buffer is allocated on the first step of a call that
+//! can suspend, at the size of that room (it grows by doubling).
 
 use crate::buffer::GrowBuf;
 use crate::error::Trap;
 use wasmbeam_jit::vm::{ExecCtx, TrapCode};
 
-/// The smallest allocation, in bytes (a few dozen frames).
-const MIN_BYTES: usize = 4096;
+/// The smallest allocation, in bytes: calls that never suspend only ever
+/// need the room for one record, usually less.
+const MIN_BYTES: usize = 256;
 
 /// Continuation records: `used` bytes at the start of `words`.
 ///
