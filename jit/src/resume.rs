@@ -20,8 +20,9 @@ pub enum ResumeKind {
 pub struct ResumePoint {
     pub kind: ResumeKind,
     /// The record's slots, in order: every local of the function (parameters
-    /// first), then the operand stack from the bottom (for a call, including
-    /// its arguments and, for `call_indirect`, the table index last).
+    /// first), then the operand stack from the bottom: for a direct call,
+    /// the part below its arguments (a rewinding callee ignores them); for
+    /// `call_indirect`, all of it, arguments and table index included.
     pub slots: Box<[ValType]>,
 }
 

@@ -117,6 +117,7 @@ impl FuncTranslator {
                 points: Vec::new(),
                 entry_cold,
                 resume_point,
+                commit_block: None,
             }
         });
         let return_block = b.create_block();

@@ -83,15 +83,16 @@ impl Translation<'_, '_> {
                 self.reachable = false;
             }
             Call { function_index } => {
-                let point = self.begin_call();
                 let type_index = self.env.info.functions[function_index as usize];
+                let point = self.begin_call(self.env.func_type(type_index).params.len());
                 let (args, area) = self.call_args(type_index);
                 let call = self.env.call(&mut self.b, function_index, &args);
                 self.end_call(point);
                 self.call_results(call, type_index, area);
             }
             CallIndirect { type_index, table_index } => {
-                let point = self.begin_call();
+                // The callee depends on the table index: save it and the arguments.
+                let point = self.begin_call(0);
                 let index = self.pop();
                 let (args, area) = self.call_args(type_index);
                 let call = self.env.call_indirect(&mut self.b, type_index, table_index, index, &args);

@@ -25,6 +25,7 @@
 use super::cost::FunctionCost;
 use super::env::ExecField;
 use super::Translation;
+use crate::module_info::ValType;
 use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
 use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData};
@@ -45,6 +46,9 @@ pub struct Suspension {
     /// The point being resumed, while the restore path hops through loop
     /// headers towards it.
     pub resume_point: Variable,
+    /// The shared tail of every save: `commit_record(size)`, then return.
+    /// Takes the record size as its parameter; created on first use.
+    pub commit_block: Option<Block>,
 }
 
 pub struct LoopResume {
@@ -63,6 +67,9 @@ pub struct Point {
     /// The loops around the point, outermost first: a restored frame enters
     /// each through its header.
     pub loops: Vec<usize>,
+    /// Operand stack slots above the saved ones, restored as zeros: the
+    /// arguments of a direct call, which a rewinding callee ignores.
+    pub zeroed: Vec<ValType>,
 }
 
 /// What the fuel variable holds while the restore path hops through loop
@@ -74,16 +81,20 @@ impl Translation<'_, '_> {
         self.suspension.as_mut().expect("only called when compiling with reductions")
     }
 
-    /// Registers a resume point that saves every local and the whole
-    /// current operand stack, continuing at `target` when restored.
-    fn new_point(&mut self, kind: ResumeKind, target: Block) -> u32 {
+    /// Registers a resume point that saves every local and the current
+    /// operand stack but its top `unsaved` slots, continuing at `target`
+    /// when restored.
+    fn new_point(&mut self, kind: ResumeKind, target: Block, unsaved: usize) -> u32 {
         let mut slots = self.local_types.clone();
         let num_locals = slots.len();
-        slots.extend_from_slice(self.stack.types());
+        let saved = self.stack.len() - unsaved;
+        slots.extend_from_slice(&self.stack.types()[..saved]);
+        let zeroed = self.stack.types()[saved..].to_vec();
         let suspension = self.suspension();
         let loops = suspension.open_loops.clone();
         let points = &mut suspension.points;
-        points.push(Point { layout: ResumePoint { kind, slots: slots.into() }, num_locals, target, loops });
+        let layout = ResumePoint { kind, slots: slots.into() };
+        points.push(Point { layout, num_locals, target, loops, zeroed });
         (points.len() - 1) as u32
     }
 
@@ -173,7 +184,7 @@ impl Translation<'_, '_> {
         // nothing is called here, and no value has to live across a call on
         // this path: loop-carried values stay in whatever registers suit the
         // loop.
-        let point = self.new_point(kind, body);
+        let point = self.new_point(kind, body, 0);
         self.env.exec_store(&mut self.b, ExecField::Fuel, after);
         let unwinding = self.b.ins().iconst(types::I32, STATE_UNWINDING as i64);
         self.env.exec_store(&mut self.b, ExecField::State, unwinding);
@@ -181,14 +192,16 @@ impl Translation<'_, '_> {
     }
 
     /// Before a call: registers its resume point and moves to the block
-    /// that pops the arguments and calls (the point's target). Returns the
-    /// point, or `None` without reductions.
-    pub fn begin_call(&mut self) -> Option<u32> {
+    /// that pops the arguments and calls (the point's target). The top
+    /// `unsaved` operands (a direct call's arguments: the callee ignores them
+    /// when it rewinds) are not saved. Returns the point, or `None` without
+    /// reductions.
+    pub fn begin_call(&mut self, unsaved: usize) -> Option<u32> {
         self.suspension.as_ref()?;
         let call_block = self.b.create_block();
         self.b.ins().jump(call_block, &[]);
         self.b.switch_to_block(call_block);
-        let point = self.new_point(ResumeKind::Call, call_block);
+        let point = self.new_point(ResumeKind::Call, call_block, unsaved);
         self.sync_fuel_out();
         Some(point)
     }
@@ -261,8 +274,16 @@ impl Translation<'_, '_> {
         let header = self.b.ins().iconst(types::I64, header as i64);
         self.b.ins().store(flags, header, ptr, (slots.len() * 8) as i32);
         let size = self.b.ins().iconst(types::I32, size);
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[size], false);
-        self.b.ins().jump(self.env.propagate_block, &[]);
+        let commit = match self.suspension().commit_block {
+            Some(block) => block,
+            None => {
+                let block = self.cold_block();
+                self.b.append_block_param(block, types::I32);
+                self.suspension().commit_block = Some(block);
+                block
+            }
+        };
+        self.b.ins().jump(commit, &[size.into()]);
     }
 
     fn cold_block(&mut self) -> Block {
@@ -275,6 +296,12 @@ impl Translation<'_, '_> {
     /// the dispatch to the restore block of the saved point.
     pub fn finish_suspension(&mut self) {
         let Some(suspension) = self.suspension.take() else { return };
+        if let Some(commit) = suspension.commit_block {
+            self.b.switch_to_block(commit);
+            let size = self.b.block_params(commit)[0];
+            self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[size], false);
+            self.b.ins().jump(self.env.propagate_block, &[]);
+        }
         self.b.switch_to_block(suspension.entry_cold);
         let state = self.env.exec_load(&mut self.b, ExecField::State);
         let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
@@ -372,6 +399,11 @@ impl Translation<'_, '_> {
             } else {
                 self.stack.set(&mut self.b, i - point.num_locals, *ty, value);
             }
+        }
+        let saved = point.layout.slots.len() - point.num_locals;
+        for (i, ty) in point.zeroed.iter().enumerate() {
+            let zero = super::zero_value(&mut self.b, *ty);
+            self.stack.set(&mut self.b, saved + i, *ty, zero);
         }
         self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
         self.env.reload_memory_cache(&mut self.b);
