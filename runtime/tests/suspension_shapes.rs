@@ -1,0 +1,219 @@
+//! Differential checks of suspension over many code shapes: each program
+//! runs once as a plain call with a native `ask`, then as a `Call` with a
+//! suspending `ask` (answered the same way) in fuel slices of 1, 2, 3, 7
+//! and 101, and again saved to bytes and restored at every stop. Results
+//! (compared bit for bit) and the globals the program writes must match.
+
+mod common;
+
+use common::*;
+use wasmbeam_runtime::*;
+
+/// What `ask` answers for `args`: a deterministic mix of them, one value
+/// per result type.
+fn answer(args: &[Val], results: &[ValType]) -> Vec<Val> {
+    let seed = args.iter().fold(17u64, |h, v| {
+        let bits = match *v {
+            Val::I32(x) => x as u32 as u64,
+            Val::I64(x) => x as u64,
+            Val::F32(b) => b.into(),
+            Val::F64(b) => b,
+            Val::FuncRef(f) => f.is_some().into(),
+            Val::ExternRef(r) => r.map_or(0, |r| r.payload() + 1),
+        };
+        h.wrapping_mul(31).wrapping_add(bits)
+    });
+    results
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let x = seed.wrapping_add(i as u64 * 7);
+            match t {
+                ValType::I32 => Val::I32(x as i32),
+                ValType::I64 => Val::I64(x as i64),
+                ValType::F32 => Val::F32(0x7fc0_0001 | (x as u32 & 0xff)),
+                ValType::F64 => Val::F64(0x7ff8_0000_0000_0001 | (x & 0xff)),
+                ValType::FuncRef => Val::FuncRef(None),
+                ValType::ExternRef => Val::ExternRef(ExternRef::new(x >> 1)),
+            }
+        })
+        .collect()
+}
+
+/// Runs `export(args)` of `wat` (which imports `host.ask` of type `ask`)
+/// every way, and checks the outcomes agree.
+fn check(wat: &str, ask: FuncType, export: &str, args: &[Val]) {
+    let engine = Engine::default();
+    let reference = {
+        let mut store = Store::new(&engine);
+        let results = ask.results.clone();
+        let native = Func::new(&mut store, ask.clone(), move |_, args, out| {
+            out.copy_from_slice(&answer(args, &results));
+            Ok(())
+        });
+        let mut linker = Linker::new();
+        linker.define("host", "ask", native);
+        let i = instantiate(&mut store, &linker, wat);
+        let result = func(&store, i, export).call(&mut store, args);
+        (result.map(|r| comparable(&store, i, &r)).map_err(|e| e.to_string()), globals(&store, i))
+    };
+    for (slice, save) in [1, 2, 3, 7, 101, u64::MAX].into_iter().flat_map(|s| [(s, false), (s, true)]) {
+        let mut store = Store::new(&engine);
+        let suspending = Func::new_suspending(&mut store, ask.clone());
+        let mut linker = Linker::new();
+        linker.define("host", "ask", suspending);
+        let i = instantiate(&mut store, &linker, wat);
+        let mut call = func(&store, i, export).start(&mut store, args).unwrap();
+        let mut stops = 0;
+        let result = loop {
+            stops += 1;
+            assert!(stops < 1_000_000, "{export}: no progress with slice {slice}");
+            if save && stops > 1 {
+                call = Call::from_bytes(&store, &call.to_bytes(&store).unwrap()).unwrap();
+            }
+            match call.step(&mut store, slice) {
+                Ok(Step::Finished(results)) => break Ok(results),
+                Ok(Step::Yielded) => {}
+                Ok(Step::HostCall { func, args }) => {
+                    assert_eq!(func, suspending);
+                    call.resume_with(Ok(answer(&args, &ask.results))).unwrap();
+                }
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        let outcome = (result.map(|r| comparable(&store, i, &r)), globals(&store, i));
+        assert_eq!(outcome, reference, "{export}: slice {slice}, saved at every stop: {save}");
+    }
+}
+
+/// Every exported global's value, in export order.
+fn globals(store: &Store, instance: Instance) -> Vec<String> {
+    let values: Vec<Val> = instance.exports(store).filter_map(|(_, e)| e.into_global()).map(|g| g.get(store)).collect();
+    comparable(store, instance, &values)
+}
+
+/// Values in a form comparable across stores: a function by the name it
+/// is exported under.
+fn comparable(store: &Store, instance: Instance, values: &[Val]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| match v {
+            Val::FuncRef(Some(f)) => {
+                let name = instance.exports(store).find(|(_, e)| e.into_func() == Some(*f)).map(|(n, _)| n);
+                format!("funcref {}", name.unwrap_or("(not exported)"))
+            }
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn many_results_through_a_return_area() {
+    let ty = FuncType::new([ValType::I32], [ValType::I64, ValType::F64, ValType::I32, ValType::F32, ValType::I64]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param i32) (result i64 f64 i32 f32 i64)))
+            (func $six (param i32) (result i64 f64 i32 f32 i64 i32)
+              (call $ask (local.get 0)) (local.get 0))
+            (func (export "run") (param i32) (result i64 f64 i32 f32 i64 i32 i64)
+              (i64.const 99) (drop)
+              (call $six (local.get 0))
+              (i64.extend_i32_u (local.get 0))))"#,
+        ty,
+        "run",
+        &[Val::I32(12)],
+    );
+}
+
+#[test]
+fn block_values_and_branch_tables_around_calls() {
+    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param i32) (result i32)))
+            (global $g (export "g") (mut i32) (i32.const 0))
+            (func (export "run") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+              (loop $l
+                (local.set $acc
+                  (i32.add (local.get $acc)
+                    (block $b2 (result i32)
+                      (block $b1 (result i32)
+                        (block $b0 (result i32)
+                          (i32.mul (local.get $i) (i32.const 3))
+                          (br_table $b0 $b1 $b2 (i32.rem_u (call $ask (local.get $i)) (i32.const 3))))
+                        (i32.add (i32.const 100)))
+                      (i32.add (call $ask (i32.const 7))))))
+                (global.set $g (i32.add (global.get $g) (i32.const 1)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (local.get $acc)))"#,
+        ty,
+        "run",
+        &[Val::I32(12)],
+    );
+}
+
+#[test]
+fn nan_payloads_and_references_live_across_suspension() {
+    let ty = FuncType::new([ValType::F32, ValType::F64], [ValType::F64, ValType::ExternRef]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param f32 f64) (result f64 externref)))
+            (global $f (export "f") (mut f32) (f32.const 0))
+            (global $r (export "r") (mut externref) (ref.null extern))
+            (func $id (export "id") (param f64) (result f64) (local.get 0))
+            (elem declare func $id)
+            (func (export "run") (param $x f32) (param $y f64) (param $e externref) (result f32 f64 f32 funcref externref)
+              (local $fr funcref)
+              (local.set $fr (ref.func $id))
+              (local.get $x)
+              (call $ask (local.get $x) (local.get $y))
+              (global.set $r)
+              (f64.add (local.get $y))
+              (global.set $f (local.get $x))
+              (local.get $x)
+              (local.get $fr)
+              (local.get $e)))"#,
+        ty,
+        "run",
+        &[Val::F32(0x7fa0_1234), Val::F64(0xfff4_0000_0000_4321), Val::ExternRef(ExternRef::new(77))],
+    );
+}
+
+#[test]
+fn indirect_recursion_suspends_at_every_depth() {
+    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param i32) (result i32)))
+            (type $t (func (param i32) (result i32)))
+            (table 2 funcref)
+            (elem (i32.const 0) $even $odd)
+            (func $even (param $n i32) (result i32)
+              (if (result i32) (i32.eqz (local.get $n)) (then (call $ask (i32.const 0)))
+                (else (i32.add (call $ask (local.get $n))
+                               (call_indirect (type $t) (i32.sub (local.get $n) (i32.const 1)) (i32.const 1))))))
+            (func $odd (param $n i32) (result i32)
+              (i32.mul (i32.const 3) (call_indirect (type $t) (i32.sub (local.get $n) (i32.const 1)) (i32.const 0))))
+            (func (export "run") (param i32) (result i32) (call $even (local.get 0))))"#,
+        ty,
+        "run",
+        &[Val::I32(40)],
+    );
+}
+
+#[test]
+fn traps_after_suspension_match() {
+    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param i32) (result i32)))
+            (memory 1)
+            (global $g (export "g") (mut i32) (i32.const 0))
+            (func (export "run") (param $n i32) (result i32) (local $i i32)
+              (loop $l
+                (global.set $g (call $ask (local.get $i)))
+                (i32.store (i32.mul (local.get $i) (i32.const 8192)) (global.get $g))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (i32.load (i32.const 8192))))"#,
+        ty,
+        "run",
+        &[Val::I32(20)],
+    );
+}
