@@ -596,3 +596,51 @@ fn a_module_with_larger_frames_instantiated_during_a_step_can_suspend_in_it() {
     call.resume_with(Ok(vec![Val::I64(16)])).unwrap();
     assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I64(42)]));
 }
+
+#[test]
+fn changing_the_table_under_a_suspended_call_indirect_traps_instead_of_resuming_elsewhere() {
+    let mut store = Store::new(&Engine::default());
+    let ask = Func::new_suspending(&mut store, FuncType::new([], [ValType::I32]));
+    let native = Func::new(&mut store, FuncType::new([], [ValType::I32]), |_, _, results| {
+        results[0] = Val::I32(-1);
+        Ok(())
+    });
+    let mut linker = Linker::new();
+    linker.define("host", "ask", ask).define("host", "native", native);
+    let i = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "ask" (func $ask (result i32))) (import "host" "native" (func $native (result i32)))
+            (type $t (func (result i32)))
+            (table (export "t") 2 funcref)
+            (elem (i32.const 0) $asks $other)
+            (func $asks (type $t) (i32.add (call $ask) (i32.const 1)))
+            (func $other (type $t) (i32.add (call $ask) (i32.const 2)))
+            (func (export "run") (result i32) (call_indirect (type $t) (i32.const 0))))"#,
+    );
+    let table = i.get_table(&store, "t").unwrap();
+    let run = func(&store, i, "run");
+    let other = table.get(&store, 1).unwrap();
+    for replacement in [other, Val::FuncRef(Some(native)), Val::FuncRef(Some(ask)), Val::FuncRef(None)] {
+        let original = table.get(&store, 0).unwrap();
+        let mut call = run.start(&mut store, &[]).unwrap();
+        host_call(call.step(&mut store, u64::MAX));
+        table.set(&mut store, 0, replacement).unwrap();
+        call.resume_with(Ok(vec![Val::I32(10)])).unwrap();
+        let outcome = call.step(&mut store, u64::MAX);
+        table.set(&mut store, 0, original).unwrap();
+        // Even the suspending import itself, called straight from `run`'s
+        // frame, is refused: `$asks`'s frame would be left unresumed.
+        let expected = if replacement == Val::FuncRef(None) {
+            TrapCode::IndirectCallToNull
+        } else {
+            TrapCode::ContinuationMismatch
+        };
+        assert_eq!(trap_of(outcome).code, expected, "{replacement:?}");
+        // The store is fine afterwards.
+        let mut call = run.start(&mut store, &[]).unwrap();
+        host_call(call.step(&mut store, u64::MAX));
+        call.resume_with(Ok(vec![Val::I32(10)])).unwrap();
+        assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(11)]));
+    }
+}
