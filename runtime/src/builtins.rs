@@ -307,6 +307,22 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
 /// # Safety
 /// Called by compiled code only (see [`run`]).
 unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u32) {
+    // Every saved frame comes here: first the fast path, which cannot
+    // panic (see `commit_in_place`), so it needs no `catch_unwind`.
+    {
+        // SAFETY: our caller is compiled code, so `exec` is its activation's
+        // live context and `store_of`'s contract holds (see `run`); the
+        // two references are to different objects and die in this block.
+        let (store, exec) = unsafe { (store_of(exec), &mut *exec) };
+        let room = store.max_record_size;
+        if let Some(Some(suspension)) =
+            store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref())
+        {
+            if suspension.buffer.commit_in_place(exec, bytes, room) {
+                return;
+            }
+        }
+    }
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
         run(vmctx, exec, (), |store, _| {

@@ -51,6 +51,12 @@ impl Activations {
     pub(crate) fn depth(&self) -> usize {
         self.stack.len()
     }
+
+    /// The innermost activation, if `exec` is its context (see [`current`];
+    /// this is its form that builds no error, for fast paths).
+    pub(crate) fn innermost_for(&self, exec: *const ExecCtx) -> Option<&Activation> {
+        self.stack.last().filter(|activation| std::ptr::eq(activation.exec, exec))
+    }
 }
 
 /// The runtime's state of one activation.

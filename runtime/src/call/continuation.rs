@@ -139,6 +139,29 @@ impl ContBuffer {
         std::ptr::eq(exec.cont_ptr, self.base())
     }
 
+    /// The common case of [`ContBuffer::commit`], with no allocation, no
+    /// error to build and nothing that can panic: if `exec` points into this
+    /// buffer and `room` bytes remain free after the record, moves
+    /// `cont_ptr` past it and returns true. Otherwise changes nothing and
+    /// returns false (then `commit` handles it, or reports what is wrong).
+    pub(crate) fn commit_in_place(&self, exec: &mut ExecCtx, bytes: u32, room: usize) -> bool {
+        let base = self.base() as usize;
+        let (ptr, end) = (exec.cont_ptr as usize, exec.cont_end as usize);
+        let fits = end == base.wrapping_add(self.capacity())
+            && ptr >= base
+            && (ptr - base).is_multiple_of(8)
+            && bytes.is_multiple_of(8)
+            && (bytes as usize).checked_add(room).is_some_and(|needed| needed <= end - ptr.min(end));
+        if fits && ptr <= end {
+            // SAFETY: `ptr + bytes <= end`, the end of the allocation
+            // `cont_ptr` points into (checked above), so the result stays in
+            // bounds of the same allocation.
+            exec.cont_ptr = unsafe { exec.cont_ptr.add(bytes as usize) };
+            return true;
+        }
+        false
+    }
+
     /// Compiled code wrote a record of `bytes` bytes at `exec.cont_ptr`:
     /// move past it, then make room for `room` more bytes (the store's
     /// largest record), as `commit_record` promises compiled code.
@@ -263,6 +286,27 @@ mod tests {
         buffer.install(&mut e);
         e.cont_end = e.cont_end.wrapping_add(8);
         assert!(buffer.reserve(&mut e, 8, 1 << 20).is_err());
+    }
+
+    #[test]
+    fn commit_in_place_only_moves_when_room_is_left() {
+        let mut buffer = ContBuffer::new();
+        let mut e = exec();
+        buffer.install(&mut e);
+        assert!(!buffer.commit_in_place(&mut e, 8, 0), "no allocation yet");
+        buffer.reserve(&mut e, 64, 1 << 20).unwrap();
+        let cap = buffer.capacity();
+        let start = e.cont_ptr;
+        assert!(buffer.commit_in_place(&mut e, 16, cap - 16));
+        assert_eq!(e.cont_ptr as usize - start as usize, 16);
+        assert!(!buffer.commit_in_place(&mut e, 16, cap - 16), "the room would be short");
+        assert!(!buffer.commit_in_place(&mut e, 12, 0), "not a whole record");
+        assert_eq!(e.cont_ptr as usize - start as usize, 16, "refusals change nothing");
+        // `commit` handles what the fast path refuses: it grows the buffer.
+        buffer.commit(&mut e, 16, cap, 1 << 20).unwrap();
+        assert!(buffer.capacity() >= 32 + cap);
+        buffer.collect(&e).unwrap();
+        assert_eq!(buffer.used(), 32);
     }
 
     #[test]
