@@ -250,11 +250,13 @@ impl Call {
         } else {
             Activation::new(FuelMeter::unlimited(), None)
         };
+        let consumed_before = self.fuel_consumed;
         let Exit { fuel_total, suspension, state, trap } =
             run_activation(store, self.func, &mut values, activation, rewind)?;
         if can_suspend {
             self.fuel_consumed = fuel_total;
         }
+        let spent = self.fuel_consumed.saturating_sub(consumed_before);
         let reason = suspension.and_then(|s| {
             let Suspension { buffer, reason, .. } = *s;
             self.buffer = buffer;
@@ -276,6 +278,14 @@ impl Call {
                 None => {
                     self.check_saved_frames(store)?;
                     self.phase = Phase::Yielded;
+                    if spent >= i64::MAX as u64 && (slice == u64::MAX || spent < slice) {
+                        // Only the counter's range (`i64::MAX` per grant) ran
+                        // out, not the slice: go on. Each level of this
+                        // recursion takes 2^63 units of fuel first.
+                        let rest = if slice == u64::MAX { u64::MAX } else { slice - spent };
+                        self.phase = Phase::Done;
+                        return self.run(store, rest, None, None);
+                    }
                     Ok(Step::Yielded)
                 }
                 Some(SuspendReason::HostCall { func, args }) => {
