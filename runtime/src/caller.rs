@@ -11,7 +11,10 @@ pub struct Caller<'a> {
 }
 
 impl Caller<'_> {
-    /// The whole store, including to call back into WebAssembly.
+    /// The whole store, including to call back into WebAssembly. Such a
+    /// nested [`crate::Func::call`] cannot suspend the call this host
+    /// function runs in (a suspending host function reached from it traps),
+    /// but a nested [`crate::Call`] can be stepped, suspend and be kept.
     pub fn store(&mut self) -> &mut Store {
         self.store
     }
