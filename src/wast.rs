@@ -32,6 +32,7 @@ mod compile_check;
 mod driver;
 mod mode;
 mod runner;
+mod saving;
 mod spectest;
 mod suspending;
 mod transcript;
@@ -175,11 +176,11 @@ pub fn run_script_in(
         let mut runner = match catch_panic(AssertUnwindSafe(|| runner::Runner::new(engine, name, mode, reference))) {
             Ok(Ok(runner)) => runner,
             Ok(Err(message)) => {
-                report.record(1, "spectest", Outcome::Failed(message));
+                report.record(1, "setup", Outcome::Failed(message));
                 return report;
             }
             Err(panic) => {
-                report.record(1, "spectest", Outcome::Failed(panic));
+                report.record(1, "setup", Outcome::Failed(panic));
                 return report;
             }
         };
