@@ -40,8 +40,17 @@ struct Job {
 }
 
 enum Message {
-    Run(Job),
+    Run(Box<Job>),
     Stop,
+}
+
+/// What a worker does with a call after a step.
+enum Next {
+    /// It yielded and was saved and read back: the other worker runs the
+    /// next step.
+    HandOver(Job),
+    /// It stopped otherwise, or failed: back to [`Workers::run`]'s caller.
+    Return(RunDone),
 }
 
 /// How a [`Workers::run`] ended.
@@ -101,7 +110,7 @@ impl Workers {
     pub(crate) fn run(&self, store: Store, call: Call, fuel: u64, last: Option<LastStep>) -> Result<RunDone, String> {
         let first = last.map_or(0, |(index, _)| 1 - index);
         let job = Job { store, call, fuel, last, stats: SuspensionStats::default() };
-        self.senders[first].send(Message::Run(job)).map_err(|_| "the worker thread is gone".to_string())?;
+        self.senders[first].send(Message::Run(Box::new(job))).map_err(|_| "the worker thread is gone".to_string())?;
         self.done.recv().map_err(|_| "a worker thread died during a call".to_string())
     }
 }
@@ -133,19 +142,21 @@ impl Worker {
     fn serve(self) {
         let me = std::thread::current().id();
         while let Ok(Message::Run(job)) = self.inbox.recv() {
-            let result = match self.step(job, me) {
-                Ok(job) => self.other.send(Message::Run(job)).map_err(|SendError(message)| match message {
-                    Message::Run(job) => RunDone {
-                        store: job.store,
-                        call: Some(job.call),
-                        outcome: Err(harness_error("the other worker thread is gone")),
-                        last: job.last,
-                        stats: job.stats,
-                    },
-                    // `send` gives back the message it was given: a job.
-                    Message::Stop => unreachable!("only jobs are handed over"),
-                }),
-                Err(done) => Err(done),
+            let result = match self.step(*job, me) {
+                Next::HandOver(job) => {
+                    self.other.send(Message::Run(Box::new(job))).map_err(|SendError(message)| match message {
+                        Message::Run(job) => RunDone {
+                            store: job.store,
+                            call: Some(job.call),
+                            outcome: Err(harness_error("the other worker thread is gone")),
+                            last: job.last,
+                            stats: job.stats,
+                        },
+                        // `send` gives back the message it was given: a job.
+                        Message::Stop => unreachable!("only jobs are handed over"),
+                    })
+                }
+                Next::Return(done) => Err(done),
             };
             if let Err(done) = result {
                 if self.done.send(done).is_err() {
@@ -155,10 +166,8 @@ impl Worker {
         }
     }
 
-    /// Runs one step of `job` on this thread (`me`). `Ok`: the call yielded
-    /// and was saved and read back; its next step must run on the other
-    /// worker. `Err`: the call stopped otherwise, or failed.
-    fn step(&self, mut job: Job, me: ThreadId) -> Result<Job, RunDone> {
+    /// Runs one step of `job` on this thread (`me`).
+    fn step(&self, mut job: Job, me: ThreadId) -> Next {
         let previous = job.last.replace((self.index, me));
         let stopped = |job: Job, outcome: Result<Step, Error>| RunDone {
             store: job.store,
@@ -168,23 +177,26 @@ impl Worker {
             stats: job.stats,
         };
         if previous.is_some_and(|(_, thread)| thread == me) {
-            return Err(stopped(job, Err(harness_error("two consecutive steps of a call ran on the same thread"))));
+            return Next::Return(stopped(
+                job,
+                Err(harness_error("two consecutive steps of a call ran on the same thread")),
+            ));
         }
         let started = Instant::now();
         let step = catch_panic(AssertUnwindSafe(|| job.call.step(&mut job.store, job.fuel)));
         job.stats.stepping += started.elapsed();
         match step {
             Ok(Ok(Step::Yielded)) => {}
-            Ok(outcome) => return Err(stopped(job, outcome)),
-            Err(panic) => return Err(stopped(job, Err(harness_error(format!("a step panicked: {panic}"))))),
+            Ok(outcome) => return Next::Return(stopped(job, outcome)),
+            Err(panic) => return Next::Return(stopped(job, Err(harness_error(format!("a step panicked: {panic}"))))),
         }
         job.stats.suspensions += 1;
         let Job { store, call, fuel, last, mut stats } = job;
         let saved = catch_panic(AssertUnwindSafe(|| save_and_read_back(&store, call, &mut stats)));
         match saved {
-            Ok(Ok(call)) => Ok(Job { store, call, fuel, last, stats }),
-            Ok(Err(e)) => Err(RunDone { store, call: None, outcome: Err(e), last, stats }),
-            Err(panic) => Err(RunDone {
+            Ok(Ok(call)) => Next::HandOver(Job { store, call, fuel, last, stats }),
+            Ok(Err(e)) => Next::Return(RunDone { store, call: None, outcome: Err(e), last, stats }),
+            Err(panic) => Next::Return(RunDone {
                 store,
                 call: None,
                 outcome: Err(harness_error(format!("saving or reading back the call panicked: {panic}"))),
