@@ -182,3 +182,36 @@ fn without_imports_nothing_suspends() {
     assert_eq!(report.actions, direct.actions);
     assert_eq!(report.stats.suspensions, 0);
 }
+
+/// Recursion through an import that never ends: uninterrupted it exhausts
+/// the Wasm stack; with suspending imports every level is a nested call of
+/// the harness on an empty Wasm stack, so the harness stops it at
+/// `MAX_NESTING` with its own trap, which differs, and the directive fails
+/// (it must not crash the script thread).
+#[test]
+fn endless_recursion_through_imports_is_stopped_by_the_harness() {
+    let text = r#"
+        (module $A
+          (type $t (func (result i32)))
+          (table (export "t") 1 funcref)
+          (func (export "f") (result i32) (call_indirect (type $t) (i32.const 0))))
+        (register "A" $A)
+        (module $B
+          (import "A" "t" (table 1 funcref))
+          (import "A" "f" (func $f (result i32)))
+          (func $g (result i32) (call $f))
+          (elem (i32.const 0) $g))
+        (assert_exhaustion (invoke $A "f") "call stack exhausted")
+    "#;
+    let engine = engine();
+    let direct = run_script("test.wast", text, &engine);
+    assert!(direct.is_ok(), "{}", failures(&direct));
+    let report = run_script_in("test.wast", text, &engine, Mode::SuspendingImports, Some(direct.actions.into()));
+    assert_eq!(report.counts, Counts { passed: 3, failed: 1, skipped: 0 }, "{}", failures(&report));
+    let message = &report.failures[0].message;
+    assert!(
+        message.contains(&format!("harness: host calls nested deeper than {}", wasmbeam::wast::MAX_NESTING)),
+        "{message}"
+    );
+    assert_eq!(report.stats.max_nesting, wasmbeam::wast::MAX_NESTING);
+}
