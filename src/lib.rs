@@ -2,9 +2,10 @@
 //!
 //! This crate is the Rust facade over the engine: it re-exports the
 //! embedding API of `wasmbeam-runtime` unchanged (engine, modules, stores,
-//! linkers, instances, values, traps), adds [`load`] helpers that accept the
-//! text format as well as binaries, and hosts the WebAssembly spec-script
-//! runner ([`wast`]) used by the test suite and the `wasmbeam` CLI.
+//! linkers, instances, values, calls, traps), adds loading helpers
+//! ([`load_module`], [`read_wasm`]) that accept the text format as well as
+//! binaries, and hosts the WebAssembly spec-script runner ([`wast`]) used by
+//! the test suite and the `wasmbeam` CLI, including its suspending modes.
 //!
 //! ```
 //! use wasmbeam::{Engine, Linker, Store, Val};

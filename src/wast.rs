@@ -26,7 +26,7 @@
 //! while `assert_exhaustion` needs room for the engine's full Wasm stack
 //! limit plus the Rust frames around it. In the suspending modes the calls
 //! themselves run on two worker threads with
-//! [`WORKER_STACK_SIZE`](workers::WORKER_STACK_SIZE) stacks.
+//! [`WORKER_STACK_SIZE`] stacks.
 
 mod compile_check;
 mod driver;

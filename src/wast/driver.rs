@@ -3,8 +3,8 @@
 //! A call is started with [`Func::start`] and stepped on the two
 //! [`Workers`], alternately, so that each step runs on another OS thread
 //! than the step before it (checked by thread id). At every suspension the
-//! call is saved with [`Call::to_bytes`], dropped, and read back with
-//! [`Call::from_bytes`] before it goes on: nothing but the bytes survives
+//! call is saved with [`Call::to_bytes`](crate::Call::to_bytes), dropped, and read back with
+//! [`Call::from_bytes`](crate::Call::from_bytes) before it goes on: nothing but the bytes survives
 //! from one step to the next. After a yield the worker does that itself
 //! and hands the call to the other worker; a host call comes back here and
 //! is answered by calling the real function the suspending stand-in
