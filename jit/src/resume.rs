@@ -22,7 +22,9 @@ pub struct ResumePoint {
     /// The record's slots, in order: every local of the function (parameters
     /// first), then the operand stack from the bottom: for a direct call,
     /// the part below its arguments (a rewinding callee ignores them); for
-    /// `call_indirect`, all of it, arguments and table index included.
+    /// `call_indirect`, all of it, arguments and table index included, and
+    /// last the resolved callee (a `funcref`), which a resumed frame calls
+    /// again without reading the table.
     pub slots: Box<[ValType]>,
 }
 

@@ -420,16 +420,10 @@ impl<'a> FuncEnv<'a> {
         b.ins().call_indirect(signature, func_ptr, &full_args)
     }
 
-    /// `call_indirect`: loads element `index` of `table`, checks it is
-    /// in bounds, non-null and of type `type_index`, and calls it.
-    pub fn call_indirect(
-        &mut self,
-        b: &mut FunctionBuilder<'_>,
-        type_index: u32,
-        table: u32,
-        index: Value,
-        args: &[Value],
-    ) -> ir::Inst {
+    /// `call_indirect`'s callee: element `index` of `table`, checked to be
+    /// in bounds, non-null and of type `type_index` (call it with
+    /// [`FuncEnv::call_funcref`]).
+    pub fn indirect_callee(&mut self, b: &mut FunctionBuilder<'_>, type_index: u32, table: u32, index: Value) -> Value {
         let address = self.table_element_address(b, table, index, TrapCode::UndefinedElement);
         let funcref = b.ins().load(POINTER, self.flags(self.regions.elements), address, 0);
         let is_null = b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
@@ -440,7 +434,7 @@ impl<'a> FuncEnv<'a> {
         let expected = self.type_ids[type_index as usize];
         let mismatch = b.ins().icmp_imm_u(IntCC::NotEqual, actual, expected as i64);
         self.trap_if(b, mismatch, TrapCode::BadSignature);
-        self.call_funcref(b, type_index, funcref, args)
+        funcref
     }
 
     pub fn func_type(&self, type_index: u32) -> &FuncType {

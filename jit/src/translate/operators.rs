@@ -91,11 +91,14 @@ impl Translation<'_, '_> {
                 self.call_results(call, type_index, area);
             }
             CallIndirect { type_index, table_index } => {
-                // The callee depends on the table index: save it and the arguments.
+                // A resumed frame calls the callee it resolved before
+                // suspending (saved in its record), not the table's element.
                 let point = self.begin_call(0);
                 let index = self.pop();
+                let callee = self.env.indirect_callee(&mut self.b, type_index, table_index, index);
+                let callee = self.resolved_callee(point, callee);
                 let (args, area) = self.call_args(type_index);
-                let call = self.env.call_indirect(&mut self.b, type_index, table_index, index, &args);
+                let call = self.env.call_funcref(&mut self.b, type_index, callee, &args);
                 self.end_call(point);
                 self.call_results(call, type_index, area);
             }

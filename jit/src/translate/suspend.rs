@@ -28,7 +28,7 @@ use super::Translation;
 use crate::module_info::ValType;
 use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
 use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
-use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData};
+use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
 use cranelift_frontend::Variable;
 
 /// Per-function suspension state; absent when compiling without reductions.
@@ -70,6 +70,9 @@ pub struct Point {
     /// Operand stack slots above the saved ones, restored as zeros: the
     /// arguments of a direct call, which a rewinding callee ignores.
     pub zeroed: Vec<ValType>,
+    /// For `call_indirect`: the variable holding the resolved callee, saved
+    /// as the record's last slot and called again on resume.
+    pub callee: Option<Variable>,
 }
 
 /// What the fuel variable holds while the restore path hops through loop
@@ -94,7 +97,7 @@ impl Translation<'_, '_> {
         let loops = suspension.open_loops.clone();
         let points = &mut suspension.points;
         let layout = ResumePoint { kind, slots: slots.into() };
-        points.push(Point { layout, num_locals, target, loops, zeroed });
+        points.push(Point { layout, num_locals, target, loops, zeroed, callee: None });
         (points.len() - 1) as u32
     }
 
@@ -206,6 +209,27 @@ impl Translation<'_, '_> {
         Some(point)
     }
 
+    /// For a `call_indirect` at `point`: keeps the resolved callee in a
+    /// variable saved with the frame, and moves the point's target to a new
+    /// block after the table lookup, where a resumed frame calls the saved
+    /// callee. (Reading the table again could find another function, or the
+    /// same function of another instance.) Returns the callee to call.
+    pub fn resolved_callee(&mut self, point: Option<u32>, callee: Value) -> Value {
+        let Some(point) = point else { return callee };
+        let var = self.b.declare_var(crate::abi::POINTER);
+        self.b.def_var(var, callee);
+        let call_block = self.b.create_block();
+        self.b.ins().jump(call_block, &[]);
+        self.b.switch_to_block(call_block);
+        let p = &mut self.suspension().points[point as usize];
+        p.target = call_block;
+        p.callee = Some(var);
+        let mut slots = p.layout.slots.to_vec();
+        slots.push(ValType::FuncRef);
+        p.layout.slots = slots.into();
+        self.b.use_var(var)
+    }
+
     /// After the call instruction: propagate a trap, save the frame if the
     /// call is unwinding, otherwise continue with the fuel reloaded.
     pub fn end_call(&mut self, point: Option<u32>) {
@@ -246,9 +270,9 @@ impl Translation<'_, '_> {
     /// promise (a trap, never an overrun). The commit call comes after the
     /// last store, so no value is live across it.
     fn save_record(&mut self, point: u32) {
-        let (slots, num_locals) = {
+        let (slots, num_locals, callee) = {
             let p = &self.suspension().points[point as usize];
-            (p.layout.slots.clone(), p.num_locals)
+            (p.layout.slots.clone(), p.num_locals, p.callee)
         };
         let size = (slots.len() * 8 + RECORD_HEADER_SIZE) as i64;
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
@@ -263,10 +287,10 @@ impl Translation<'_, '_> {
         self.b.switch_to_block(write);
         let flags = self.env.record_flags();
         for (i, ty) in slots.iter().enumerate() {
-            let value = if i < num_locals {
-                self.b.use_var(self.locals[i])
-            } else {
-                self.stack.get_typed(&mut self.b, i - num_locals, *ty)
+            let value = match callee {
+                Some(callee) if i == slots.len() - 1 => self.b.use_var(callee),
+                _ if i < num_locals => self.b.use_var(self.locals[i]),
+                _ => self.stack.get_typed(&mut self.b, i - num_locals, *ty),
             };
             self.b.ins().store(flags, value, ptr, (i * 8) as i32);
         }
@@ -392,15 +416,16 @@ impl Translation<'_, '_> {
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
         let start = self.b.ins().iadd_imm_s(ptr, -(point.layout.record_size() as i64));
         let flags = self.env.record_flags();
-        for (i, ty) in point.layout.slots.iter().enumerate() {
+        let slots = &point.layout.slots;
+        for (i, ty) in slots.iter().enumerate() {
             let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, start, (i * 8) as i32);
-            if i < point.num_locals {
-                self.b.def_var(self.locals[i], value);
-            } else {
-                self.stack.set(&mut self.b, i - point.num_locals, *ty, value);
+            match point.callee {
+                Some(callee) if i == slots.len() - 1 => self.b.def_var(callee, value),
+                _ if i < point.num_locals => self.b.def_var(self.locals[i], value),
+                _ => self.stack.set(&mut self.b, i - point.num_locals, *ty, value),
             }
         }
-        let saved = point.layout.slots.len() - point.num_locals;
+        let saved = slots.len() - point.num_locals - usize::from(point.callee.is_some());
         for (i, ty) in point.zeroed.iter().enumerate() {
             let zero = super::zero_value(&mut self.b, *ty);
             self.stack.set(&mut self.b, saved + i, *ty, zero);
