@@ -42,10 +42,8 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
 
 fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Result<(), CompileError> {
     match payload {
-        Payload::Version { encoding, .. } => {
-            if encoding != wasmparser::Encoding::Module {
-                return Err(CompileError::Unsupported("components are not supported".into()));
-            }
+        Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
+            return Err(CompileError::Unsupported("components are not supported".into()));
         }
         Payload::TypeSection(reader) => {
             for ty in reader.into_iter_err_on_gc_types() {

@@ -2,24 +2,15 @@
 //! re-entrancy), memory growth, tables across instances, bulk operations,
 //! stack exhaustion.
 
+mod common;
+
+use common::{instantiate, trap_of};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use wasmbeam_runtime::*;
 
-fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> Instance {
-    let module = Module::new(store.engine(), &wat::parse_str(wat).unwrap()).unwrap();
-    linker.instantiate(store, &module).unwrap()
-}
-
 fn call(store: &mut Store, instance: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
-    instance.get_func(store, name).unwrap().call(store, args)
-}
-
-fn trap_of(result: Result<Vec<Val>, Error>) -> Trap {
-    match result {
-        Err(Error::Trap(trap)) => trap,
-        other => panic!("expected a trap, got {other:?}"),
-    }
+    common::func(store, instance, name).call(store, args)
 }
 
 #[test]

@@ -22,6 +22,8 @@ pub struct Harness {
 pub struct Loaded {
     pub info: wasmbeam_jit::ModuleInfo,
     _compiled: wasmbeam_jit::CompiledModule,
+    /// Boxed: the vmctx holds their addresses, taken while the Vec grows.
+    #[allow(clippy::vec_box)]
     _funcrefs: Vec<Box<VMFuncRef>>,
     vmctx: Box<[u64]>,
 }

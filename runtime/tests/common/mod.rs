@@ -1,4 +1,4 @@
-//! Helpers shared by the suspension tests.
+//! Helpers shared by the runtime's integration tests.
 #![allow(dead_code)]
 
 use wasmbeam_runtime::*;
