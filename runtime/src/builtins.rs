@@ -326,7 +326,7 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u3
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
         run(vmctx, exec, (), |store, _| {
-            let limit = store.engine().config().max_continuation_bytes;
+            let limit = store.limits().max_continuation_bytes;
             let room = store.max_record_size;
             // SAFETY: `exec` is live and, while this builtin runs, used by
             // nobody else (compiled code waits for us); `store` is another

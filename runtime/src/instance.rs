@@ -89,4 +89,17 @@ impl Instance {
     pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, crate::Error> {
         crate::instantiate::instantiate(store, module, imports)
     }
+
+    /// Instantiates `module` like [`Instance::new`] but does not run its
+    /// start function: returns it instead, for the embedder to run (for
+    /// example in slices with [`Func::start`] and
+    /// [`crate::Call::step`]) before using the instance. Until it has run,
+    /// the instance is not initialized as WebAssembly defines it.
+    pub fn new_without_start(
+        store: &mut Store,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<(Instance, Option<Func>), crate::Error> {
+        crate::instantiate::instantiate_without_start(store, module, imports)
+    }
 }

@@ -27,8 +27,22 @@ use wasmbeam_jit::vm::{VMBuiltins, VMFuncRef, VMOffsets};
 use wasmbeam_jit::{ConstExpr, DataMode, ElementMode, ExportKind, FuncType};
 
 /// Instantiates `module` in `store` with `imports` in the module's import
-/// order.
+/// order, and runs its start function.
 pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    let (instance, start) = instantiate_without_start(store, module, imports)?;
+    if let Some(start) = start {
+        crate::call::call(store, start, &[])?;
+    }
+    Ok(instance)
+}
+
+/// Instantiates `module` up to (not including) running its start function,
+/// which it returns for the caller to run.
+pub(crate) fn instantiate_without_start(
+    store: &mut Store,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<(Instance, Option<Func>), Error> {
     if module.compiled().max_record_size() > store.max_record_size {
         store.max_record_size = module.compiled().max_record_size();
         crate::call::activation::ensure_record_room(store)?;
@@ -62,8 +76,8 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
     builder.collect_exports()?;
     builder.apply_elements()?;
     builder.apply_data()?;
-    builder.run_start()?;
-    Ok(instance)
+    let start = builder.start_func()?;
+    Ok((instance, start))
 }
 
 fn check_module(store: &Store, module: &Module) -> Result<(), Error> {
@@ -212,7 +226,7 @@ impl Builder<'_> {
                 Some(expr) => self.eval(expr)?,
                 None => 0,
             };
-            let data = TableData::new(ty, init, self.store.engine().config())?;
+            let data = TableData::new(ty, init, &self.store.limits())?;
             let table = self.store.push_table(|_| data)?;
             self.data()?.tables.push(table);
         }
@@ -227,7 +241,7 @@ impl Builder<'_> {
         let module = self.module;
         let info = module.info();
         for ty in info.memories.iter().skip(info.num_imported_memories as usize) {
-            let data = MemoryData::new(*ty, self.store.engine().config())?;
+            let data = MemoryData::new(*ty, &self.store.limits())?;
             let memory = self.store.push_memory(|_| data)?;
             self.data()?.memories.push(memory);
         }
@@ -341,10 +355,10 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn run_start(&mut self) -> Result<(), Error> {
-        let Some(start) = self.module.info().start else { return Ok(()) };
-        let func: Func = *self.data()?.funcs.get(start as usize).ok_or_else(|| inconsistent("start function index"))?;
-        crate::call::call(self.store, func, &[])?;
-        Ok(())
+    /// The module's start function, if it has one.
+    fn start_func(&mut self) -> Result<Option<Func>, Error> {
+        let Some(start) = self.module.info().start else { return Ok(None) };
+        let func = *self.data()?.funcs.get(start as usize).ok_or_else(|| inconsistent("start function index"))?;
+        Ok(Some(func))
     }
 }

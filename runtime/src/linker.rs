@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::external::Extern;
+use crate::func::Func;
 use crate::instance::Instance;
 use crate::module::Module;
 use crate::store::Store;
@@ -45,10 +46,24 @@ impl Linker {
     /// "incompatible import type for `m` `n`: ..." ([`Error::Link`]), and
     /// everything [`Instance::new`] reports.
     pub fn instantiate(&self, store: &mut Store, module: &Module) -> Result<Instance, Error> {
-        let imports = module
+        Instance::new(store, module, &self.resolve(module)?)
+    }
+
+    /// [`Linker::instantiate`] without running the start function, which
+    /// is returned instead (see [`Instance::new_without_start`]).
+    pub fn instantiate_without_start(
+        &self,
+        store: &mut Store,
+        module: &Module,
+    ) -> Result<(Instance, Option<Func>), Error> {
+        Instance::new_without_start(store, module, &self.resolve(module)?)
+    }
+
+    /// The items for `module`'s imports, in its import order.
+    fn resolve(&self, module: &Module) -> Result<Vec<Extern>, Error> {
+        module
             .imports()
             .map(|(m, n, _)| self.get(m, n).ok_or_else(|| Error::Link(format!("unknown import: `{m}` `{n}`"))))
-            .collect::<Result<Vec<_>, _>>()?;
-        Instance::new(store, module, &imports)
+            .collect()
     }
 }

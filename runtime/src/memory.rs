@@ -1,8 +1,8 @@
 //! [`Memory`]: linear memories.
 
 use crate::buffer::{checked_range, GrowBuf};
-use crate::config::Config;
 use crate::error::Error;
+use crate::limits::StoreLimits;
 use crate::store::{Store, Stored};
 use wasmbeam_jit::vm::{TrapCode, VMMemory};
 use wasmbeam_jit::{Limits, MemoryType};
@@ -24,16 +24,16 @@ pub(crate) struct MemoryData {
     bytes: GrowBuf<u8>,
     /// As declared at creation.
     declared: MemoryType,
-    /// The effective maximum: the declared one capped by the engine's limit.
+    /// The effective maximum: the declared one capped by the store's limit.
     max_pages: u64,
 }
 
 impl MemoryData {
     /// A zeroed memory of `ty.limits.min` pages. A minimum above the
-    /// engine's `max_memory_pages` (or [`MAX_PAGES`]) is an
+    /// store's `max_memory_pages` (or [`MAX_PAGES`]) is an
     /// [`Error::Limit`]; a declared maximum above it only caps growth.
-    pub(crate) fn new(ty: MemoryType, config: &Config) -> Result<MemoryData, Error> {
-        let limit = config.max_memory_pages.min(MAX_PAGES);
+    pub(crate) fn new(ty: MemoryType, limits: &StoreLimits) -> Result<MemoryData, Error> {
+        let limit = limits.max_memory_pages.min(MAX_PAGES);
         let Limits { min, max } = ty.limits;
         if min > limit {
             return Err(Error::Limit(format!("memory minimum of {min} pages exceeds the limit of {limit} pages")));
@@ -125,10 +125,10 @@ fn pages_to_bytes(pages: u64) -> Option<usize> {
 
 impl Memory {
     /// A new zeroed memory of `ty.limits.min` pages. Errors: a minimum above
-    /// the engine's `max_memory_pages` ([`Error::Limit`]), a maximum below
+    /// the store's `max_memory_pages` ([`Error::Limit`]), a maximum below
     /// the minimum ([`Error::BadArgument`]), or allocation failure.
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory, Error> {
-        let data = MemoryData::new(ty, store.engine().config())?;
+        let data = MemoryData::new(ty, &store.limits())?;
         store.push_memory(|_| data)
     }
 
@@ -160,7 +160,7 @@ impl Memory {
     }
 
     /// Grows by `delta_pages`, returning the old size in pages. Past the
-    /// maximum (declared, or the engine's limit) it fails with
+    /// maximum (declared, or the store's limit) it fails with
     /// [`Error::Limit`] and the memory is unchanged.
     pub fn grow(&self, store: &mut Store, delta_pages: u64) -> Result<u64, Error> {
         let memory = store.memory_mut(*self)?;

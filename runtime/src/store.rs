@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::func::{Func, FuncData};
 use crate::global::{Global, GlobalData};
 use crate::instance::{Instance, InstanceData};
+use crate::limits::StoreLimits;
 use crate::memory::{Memory, MemoryData};
 use crate::owned::Owned;
 use crate::table::{Table, TableData};
@@ -41,6 +42,8 @@ pub struct Store {
     /// code writes: suspendable activations keep this much free in their
     /// buffer while compiled code runs (see `VMBuiltins::commit_record`).
     pub(crate) max_record_size: usize,
+    /// The limits in force (the engine's, or lower ones).
+    limits: StoreLimits,
 }
 
 // SAFETY: a `Store` exclusively owns everything its raw pointers point at
@@ -64,11 +67,24 @@ impl Store {
             instances: Vec::new(),
             max_record_size: 0,
             activations: Activations::default(),
+            limits: StoreLimits::of(engine.config()),
         }
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The resource limits in force for this store.
+    pub fn limits(&self) -> StoreLimits {
+        self.limits
+    }
+
+    /// Sets this store's resource limits, each capped by the engine's
+    /// ([`crate::Config`]). Memories and tables created earlier keep the
+    /// maximum they were created with.
+    pub fn set_limits(&mut self, limits: StoreLimits) {
+        self.limits = limits.within(StoreLimits::of(self.engine.config()));
     }
 
     pub(crate) fn id(&self) -> u64 {

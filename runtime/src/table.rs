@@ -1,8 +1,8 @@
 //! [`Table`]: tables of references.
 
 use crate::buffer::{checked_range, GrowBuf};
-use crate::config::Config;
 use crate::error::Error;
+use crate::limits::StoreLimits;
 use crate::store::{Store, Stored};
 use crate::values::Val;
 use wasmbeam_jit::vm::{RawRef, TrapCode, VMTable};
@@ -24,16 +24,16 @@ pub(crate) struct TableData {
     elements: GrowBuf<RawRef>,
     /// As declared at creation.
     declared: TableType,
-    /// The effective maximum: the declared one capped by the engine's limit.
+    /// The effective maximum: the declared one capped by the store's limit.
     max: u64,
 }
 
 impl TableData {
     /// A table of `ty.limits.min` elements set to `init` (raw). A minimum
-    /// above the engine's `max_table_elements` is an [`Error::Limit`]; a
+    /// above the store's `max_table_elements` is an [`Error::Limit`]; a
     /// declared maximum above it only caps growth.
-    pub(crate) fn new(ty: TableType, init: RawRef, config: &Config) -> Result<TableData, Error> {
-        let limit = config.max_table_elements.min(MAX_ELEMENTS);
+    pub(crate) fn new(ty: TableType, init: RawRef, limits: &StoreLimits) -> Result<TableData, Error> {
+        let limit = limits.max_table_elements.min(MAX_ELEMENTS);
         let Limits { min, max } = ty.limits;
         if min > limit {
             return Err(Error::Limit(format!("table minimum of {min} elements exceeds the limit of {limit}")));
@@ -142,11 +142,11 @@ fn nonzero(raw: RawRef) -> Option<RawRef> {
 impl Table {
     /// A new table of `ty.limits.min` elements, all `init`. Errors: `init`
     /// not of the element type or from another store
-    /// ([`Error::BadArgument`]), a minimum above the engine's
+    /// ([`Error::BadArgument`]), a minimum above the store's
     /// `max_table_elements` ([`Error::Limit`]).
     pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table, Error> {
         let init = element_raw(store, ty, init)?;
-        let data = TableData::new(ty, init, store.engine().config())?;
+        let data = TableData::new(ty, init, &store.limits())?;
         store.push_table(|_| data)
     }
 
@@ -187,7 +187,7 @@ impl Table {
     }
 
     /// Grows by `delta` elements set to `init`, returning the old size. Past
-    /// the maximum (declared, or the engine's limit) it fails with
+    /// the maximum (declared, or the store's limit) it fails with
     /// [`Error::Limit`] and the table is unchanged.
     pub fn grow(&self, store: &mut Store, delta: u64, init: Val) -> Result<u64, Error> {
         let ty = store.table(*self)?.declared;

@@ -138,13 +138,14 @@ pub(crate) fn enter(
     let marker = 0u8;
     let here = std::hint::black_box(&marker) as *const u8 as usize;
     let outer_limit = STACK_LIMIT.with(Cell::get);
-    let stack_limit = outer_limit.unwrap_or_else(|| here.saturating_sub(store.engine().config().max_wasm_stack));
+    let stack_limit = outer_limit
+        .unwrap_or_else(|| here.saturating_sub(store.limits().max_wasm_stack).max(super::thread_stack::lowest_limit()));
     let mut exec = ExecCtx::new(stack_limit, std::ptr::null_mut());
     exec.fuel = activation.fuel.begin();
     if let Some(suspension) = &mut activation.suspension {
         suspension.buffer.install(&mut exec);
         // Compiled code writes a record without asking for room first.
-        let limit = store.engine().config().max_continuation_bytes;
+        let limit = store.limits().max_continuation_bytes;
         let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
         suspension.buffer.reserve(&mut exec, room, limit).map_err(Error::Trap)?;
     }
@@ -198,7 +199,7 @@ pub(crate) fn enter(
 /// whose records are larger than any before, while compiled code that may
 /// call into it is waiting below it.
 pub(crate) fn ensure_record_room(store: &mut Store) -> Result<(), Trap> {
-    let limit = store.engine().config().max_continuation_bytes;
+    let limit = store.limits().max_continuation_bytes;
     let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
     for activation in &mut store.activations.stack {
         if let Some(suspension) = &mut activation.suspension {

@@ -21,6 +21,7 @@ pub(crate) mod fuel;
 pub(crate) mod host_call;
 mod records;
 mod serialize;
+mod thread_stack;
 
 pub(crate) use activation::{raise, raise_code, store_of};
 
