@@ -19,11 +19,13 @@ pub(crate) mod activation;
 pub(crate) mod continuation;
 pub(crate) mod fuel;
 pub(crate) mod host_call;
+mod pacer;
 mod records;
 mod serialize;
 mod thread_stack;
 
 pub(crate) use activation::{raise, raise_code, store_of};
+pub use pacer::{Pacer, STEP_TARGET};
 
 use crate::error::{Error, Trap};
 use crate::func::Func;

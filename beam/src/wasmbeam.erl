@@ -1,0 +1,256 @@
+%% @doc WebAssembly for the Erlang VM.
+%%
+%% Compile a module once, instantiate it as often as needed, and call its
+%% exported functions from any process. Calls run on the calling process's
+%% own scheduler in slices of about a millisecond: a long or endless call
+%% never blocks a scheduler, other processes keep running, and the caller
+%% can be killed at any time. Imports are Erlang funs, called synchronously
+%% in the calling process while the WebAssembly call waits as data.
+%%
+%% == Values ==
+%% `i32' and `i64' are integers (arguments may be given signed or
+%% unsigned; results are signed). `f32' and `f64' are floats, or the atoms
+%% `infinity', `neg_infinity' and `nan', which Erlang floats cannot hold;
+%% arguments may be integers. References are `null', `{externref, N}', or
+%% `funcref' for a non-null function reference returned to Erlang.
+%%
+%% == Host funs ==
+%% An import is `fun(Caller, Args) -> Results', where `Caller' is the
+%% calling instance (read and write its memory, call it again: the call
+%% in progress is suspended meanwhile), `Args' the list of arguments and
+%% `Results' the list of results, of the import's types. The fun runs in
+%% the process that made the call, and may do anything that process can:
+%% `receive', `gen_server:call/2', and so on. If it raises, the call is
+%% abandoned and returns `{error, {host_error, Class, Reason, Stacktrace}}'.
+%%
+%% == Errors ==
+%% Every function returns `{error, Reason}' rather than raising:
+%% <ul>
+%% <li>`{trap, Code}': the WebAssembly code trapped, with `Code' one of
+%%   `unreachable', `out_of_bounds_memory_access',
+%%   `out_of_bounds_table_access', `uninitialized_element',
+%%   `undefined_element', `indirect_call_type_mismatch',
+%%   `integer_overflow', `integer_divide_by_zero',
+%%   `invalid_conversion_to_integer', `call_stack_exhausted' (the stack
+%%   limit), `out_of_fuel' (the fuel limit).</li>
+%% <li>`{host_error, Class, Reason, Stacktrace}': a host fun raised, or
+%%   returned values that are not of the import's result types
+%%   (`error', `{bad_results, Description}').</li>
+%% <li>`busy': another process is in a call on the instance.</li>
+%% <li>`timeout': the call's `timeout' passed.</li>
+%% <li>`{invalid_module, Message}': not valid WebAssembly or WAT.</li>
+%% <li>`{link_error, Message}': an import is missing from `Imports', or
+%%   is not a function.</li>
+%% <li>`{limit, Message}': a resource limit refused it (a memory larger
+%%   than `memory_limit', a read of more than 1 GiB).</li>
+%% <li>`{bad_argument, Description}': an argument of the wrong type,
+%%   count or range, an unknown export, an access outside the memory.</li>
+%% <li>`{internal_error, Message}': a bug in wasmbeam; please report it.</li>
+%% </ul>
+-module(wasmbeam).
+
+-export([compile/1, exports/1, imports/1,
+         instantiate/2, instantiate/3,
+         call/3, call/4,
+         read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
+         get_global/2, set_global/3,
+         stats/0]).
+
+-export_type([wasm_module/0, instance/0, value/0, value_type/0, extern_type/0,
+              host_fun/0, imports/0, instance_options/0, call_options/0, error_reason/0]).
+
+-opaque wasm_module() :: reference().
+-opaque instance() :: reference().
+-type value() :: integer() | float() | infinity | neg_infinity | nan
+               | null | funcref | {externref, non_neg_integer()}.
+-type value_type() :: i32 | i64 | f32 | f64 | funcref | externref.
+-type limits() :: #{min := non_neg_integer(), max := non_neg_integer() | infinity}.
+-type extern_type() :: {function, [value_type()], [value_type()]}
+                     | {memory, limits()}
+                     | {table, #{element := value_type(), min := non_neg_integer(),
+                                 max := non_neg_integer() | infinity}}
+                     | {global, #{type := value_type(), mutable := boolean()}}.
+-type host_fun() :: fun((Caller :: instance(), Args :: [value()]) -> Results :: [value()]).
+-type imports() :: #{binary() => #{binary() => host_fun()}}.
+-type instance_options() :: #{memory_limit => non_neg_integer(),
+                              fuel_limit => pos_integer() | infinity,
+                              stack_limit => non_neg_integer()}.
+-type call_options() :: #{fuel_limit => pos_integer() | infinity,
+                          timeout => non_neg_integer() | infinity}.
+-type trap_code() :: unreachable | out_of_bounds_memory_access | out_of_bounds_table_access
+                   | uninitialized_element | undefined_element | indirect_call_type_mismatch
+                   | integer_overflow | integer_divide_by_zero | invalid_conversion_to_integer
+                   | call_stack_exhausted | out_of_fuel.
+-type error_reason() :: {trap, trap_code()}
+                      | {host_error, error | exit | throw, term(), list()}
+                      | busy
+                      | timeout
+                      | {invalid_module, binary()}
+                      | {link_error, binary()}
+                      | {limit, binary()}
+                      | {bad_argument, binary()}
+                      | {internal_error, binary()}.
+
+%% @doc Validates and compiles a module given as WebAssembly bytes or as
+%% WAT text. Small modules compile at once; larger ones on a dirty CPU
+%% scheduler, so no normal scheduler is held for long.
+-spec compile(Source :: binary() | iodata()) -> {ok, wasm_module()} | {error, error_reason()}.
+compile(Source) when is_binary(Source) ->
+    wasmbeam_nif:compile(Source);
+compile(Source) ->
+    try iolist_to_binary(Source) of
+        Binary -> compile(Binary)
+    catch
+        error:badarg -> bad_argument(<<"the module must be a binary or iodata">>)
+    end.
+
+%% @doc The module's exports, in order, with their types.
+-spec exports(wasm_module()) -> {ok, [{binary(), extern_type()}]} | {error, error_reason()}.
+exports(Module) ->
+    nif(fun() -> {ok, wasmbeam_nif:module_exports(Module)} end, <<"not a module">>).
+
+%% @doc The module's imports, in order, with their types.
+-spec imports(wasm_module()) -> {ok, [{binary(), binary(), extern_type()}]} | {error, error_reason()}.
+imports(Module) ->
+    nif(fun() -> {ok, wasmbeam_nif:module_imports(Module)} end, <<"not a module">>).
+
+%% @equiv instantiate(Module, Imports, #{})
+-spec instantiate(wasm_module(), imports()) -> {ok, instance()} | {error, error_reason()}.
+instantiate(Module, Imports) ->
+    instantiate(Module, Imports, #{}).
+
+%% @doc Instantiates a module: a new instance with its own memory, tables
+%% and globals. `Imports' gives a fun for every function the module
+%% imports (`#{<<"env">> => #{<<"log">> => fun(Caller, [X]) -> [] end}}').
+%% The start function, if any, runs in the calling process like a call.
+%%
+%% Options: `memory_limit' (bytes; default 1 GiB) caps every memory of the
+%% instance; `fuel_limit' (default `infinity') is the fuel each call may
+%% use before it traps with `out_of_fuel'; `stack_limit' (bytes of native
+%% stack, at most and by default 512 KiB) bounds recursion, which traps
+%% with `call_stack_exhausted'.
+-spec instantiate(wasm_module(), imports(), instance_options()) -> {ok, instance()} | {error, error_reason()}.
+instantiate(Module, Imports, Options) when is_map(Imports), is_map(Options) ->
+    case check_imports(Imports) of
+        ok ->
+            case wasmbeam_nif:instantiate(Module, Imports, Options) of
+                {ok, Instance} ->
+                    case drive(wasmbeam_nif:run_start(Instance)) of
+                        {ok, _} -> {ok, Instance};
+                        {error, _} = Error -> Error
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+instantiate(_Module, _Imports, _Options) ->
+    bad_argument(<<"the imports and the options must be maps">>).
+
+check_imports(Imports) ->
+    maps:fold(fun(ModuleName, Fields, ok) when is_binary(ModuleName), is_map(Fields) ->
+                      maps:fold(fun(Name, Fun, ok) when is_binary(Name), is_function(Fun, 2) -> ok;
+                                   (Name, _, ok) -> bad_import(ModuleName, Name);
+                                   (_, _, Error) -> Error
+                                end, ok, Fields);
+                 (_, _, {error, _} = Error) ->
+                      Error;
+                 (ModuleName, _, ok) ->
+                      bad_argument(iolist_to_binary(io_lib:format(
+                          "imports must map module names (binaries) to maps of field names to funs, "
+                          "got the key ~0p", [ModuleName])))
+              end, ok, Imports).
+
+bad_import(ModuleName, Name) ->
+    bad_argument(iolist_to_binary(io_lib:format(
+        "the import ~0p ~0p must be a fun of arity 2 under a binary name", [ModuleName, Name]))).
+
+%% @equiv call(Instance, Name, Args, #{})
+-spec call(instance(), binary() | atom(), [value()]) -> {ok, [value()]} | {error, error_reason()}.
+call(Instance, Name, Args) ->
+    call(Instance, Name, Args, #{}).
+
+%% @doc Calls the exported function `Name' with `Args' and returns its
+%% results. The call runs in the calling process, in slices; host funs run
+%% in this process too. One process at a time may be in calls on an
+%% instance: a second gets `{error, busy}' (a host fun may call back into
+%% its own instance).
+%%
+%% Options: `fuel_limit' (overrides the instance's) and `timeout' in
+%% milliseconds (checked between slices of WebAssembly execution; a call
+%% waiting in a host fun is not interrupted).
+-spec call(instance(), binary() | atom(), [value()], call_options()) ->
+          {ok, [value()]} | {error, error_reason()}.
+call(Instance, Name, Args, Options) when is_list(Args), is_map(Options) ->
+    drive(wasmbeam_nif:call(Instance, Name, Args, Options));
+call(_Instance, _Name, _Args, _Options) ->
+    bad_argument(<<"the arguments must be a list and the options a map">>).
+
+%% Runs a call to its end: applies host funs and resumes after each.
+drive({host_call, Call, Caller, Fun, Args}) ->
+    try Fun(Caller, Args) of
+        Results -> drive(wasmbeam_nif:resume(Call, Results))
+    catch
+        Class:Reason:Stacktrace ->
+            wasmbeam_nif:abort(Call),
+            {error, {host_error, Class, Reason, Stacktrace}}
+    end;
+drive({error, {bad_results, Description}}) ->
+    {error, {host_error, error, {bad_results, Description}, []}};
+drive(Result) ->
+    Result.
+
+%% @doc Reads `Length' bytes at `Offset' of the instance's memory (its
+%% export `memory', or its first exported memory). Allowed from any
+%% process, also while a call is suspended.
+-spec read_memory(instance(), non_neg_integer(), non_neg_integer()) -> {ok, binary()} | {error, error_reason()}.
+read_memory(Instance, Offset, Length) ->
+    wasmbeam_nif:read_memory(Instance, Offset, Length).
+
+%% @doc Writes `Bytes' at `Offset' of the instance's memory.
+-spec write_memory(instance(), non_neg_integer(), binary()) -> ok | {error, error_reason()}.
+write_memory(Instance, Offset, Bytes) ->
+    wasmbeam_nif:write_memory(Instance, Offset, Bytes).
+
+%% @doc The size of the instance's memory in bytes.
+-spec memory_size(instance()) -> {ok, non_neg_integer()} | {error, error_reason()}.
+memory_size(Instance) ->
+    nif(fun() -> wasmbeam_nif:memory_size(Instance) end, <<"not an instance">>).
+
+%% @doc Grows the instance's memory by `Pages' pages of 64 KiB; returns the
+%% previous size in pages. Growing past the memory's maximum or the
+%% instance's `memory_limit' is `{error, {limit, Message}}'.
+-spec grow_memory(instance(), non_neg_integer()) -> {ok, non_neg_integer()} | {error, error_reason()}.
+grow_memory(Instance, Pages) ->
+    nif(fun() -> wasmbeam_nif:grow_memory(Instance, Pages) end, <<"expected an instance and a page count">>).
+
+%% @doc The value of the exported global `Name'.
+-spec get_global(instance(), binary() | atom()) -> {ok, value()} | {error, error_reason()}.
+get_global(Instance, Name) ->
+    nif(fun() -> wasmbeam_nif:get_global(Instance, Name) end, <<"not an instance">>).
+
+%% @doc Sets the exported mutable global `Name'.
+-spec set_global(instance(), binary() | atom(), value()) -> ok | {error, error_reason()}.
+set_global(Instance, Name, Value) ->
+    nif(fun() -> wasmbeam_nif:set_global(Instance, Name, Value) end, <<"not an instance">>).
+
+%% @doc Counters for diagnostics and tests: live `modules', `instances'
+%% and suspended `calls' (resources not yet freed), how many times calls
+%% gave their scheduler back (`reschedules'), and the longest time one
+%% slice ran WebAssembly (`longest_slice_us').
+-spec stats() -> #{modules := integer(), instances := integer(), calls := integer(),
+                   reschedules := non_neg_integer(), longest_slice_us := non_neg_integer()}.
+stats() ->
+    wasmbeam_nif:stats().
+
+%% A NIF whose typed arguments the NIF layer rejects with badarg.
+nif(Fun, Description) ->
+    try
+        Fun()
+    catch
+        error:badarg -> bad_argument(Description)
+    end.
+
+bad_argument(Description) ->
+    {error, {bad_argument, Description}}.

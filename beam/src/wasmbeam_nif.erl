@@ -1,0 +1,56 @@
+%% @private
+%% @doc The NIF library of wasmbeam (`priv/libwasmbeam_nif.so', built from
+%% `nif/' with cargo). Internal: use the API in `wasmbeam'. Every function
+%% here is replaced when the library loads; the bodies only run if it did
+%% not, and raise `nif_not_loaded'.
+-module(wasmbeam_nif).
+
+-export([compile/1, module_exports/1, module_imports/1,
+         instantiate/3, run_start/1,
+         call/4, resume/2, abort/1,
+         read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
+         get_global/2, set_global/3,
+         stats/0, reset_longest_slice/0]).
+
+-nifs([compile/1, module_exports/1, module_imports/1,
+       instantiate/3, run_start/1,
+       call/4, resume/2, abort/1,
+       read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
+       get_global/2, set_global/3,
+       stats/0, reset_longest_slice/0]).
+
+-on_load(load/0).
+
+load() ->
+    erlang:load_nif(library_path(), 0).
+
+%% priv/libwasmbeam_nif, found through the application (a release, mix, or
+%% an `-pa .../ebin' code path), else next to this module's ebin directory.
+library_path() ->
+    Dir = case code:priv_dir(wasmbeam) of
+              {error, bad_name} ->
+                  filename:join([filename:dirname(filename:dirname(code:which(?MODULE))), "priv"]);
+              Priv ->
+                  Priv
+          end,
+    filename:join(Dir, "libwasmbeam_nif").
+
+compile(_Bytes) -> not_loaded().
+module_exports(_Module) -> not_loaded().
+module_imports(_Module) -> not_loaded().
+instantiate(_Module, _Imports, _Options) -> not_loaded().
+run_start(_Instance) -> not_loaded().
+call(_Instance, _Name, _Args, _Options) -> not_loaded().
+resume(_Call, _Results) -> not_loaded().
+abort(_Call) -> not_loaded().
+read_memory(_Instance, _Offset, _Length) -> not_loaded().
+write_memory(_Instance, _Offset, _Bytes) -> not_loaded().
+memory_size(_Instance) -> not_loaded().
+grow_memory(_Instance, _Pages) -> not_loaded().
+get_global(_Instance, _Name) -> not_loaded().
+set_global(_Instance, _Name, _Value) -> not_loaded().
+stats() -> not_loaded().
+reset_longest_slice() -> not_loaded().
+
+not_loaded() ->
+    erlang:nif_error(nif_not_loaded).

@@ -1,0 +1,346 @@
+//! Calls: run in slices on the caller's scheduler, suspended in host funs.
+//!
+//! `call/4` starts a call and runs it step by step (see `pacing.rs`). It
+//! ends in one of four ways:
+//! - `{ok, Results}`: the call returned;
+//! - `{error, Reason}`: it trapped, timed out, or could not start;
+//! - `{host_call, Call, Caller, Fun, Args}`: WebAssembly called an import;
+//!   the Erlang wrapper applies `Fun(Caller, Args)` in the calling process
+//!   and answers with `resume/2` (or `abort/1`), which go on the same way;
+//! - the process's timeslice is spent: the NIF reschedules itself with
+//!   `enif_schedule_nif` and the next slice goes on in `call_slice`, after
+//!   the VM has run other processes (and delivered exit signals).
+//!
+//! A call that finishes in its first slice allocates no resource. One that
+//! stops keeps its state in a [`CallRes`], referenced only from the calling
+//! process; if the process dies, the VM drops it and the call is abandoned.
+
+use crate::atoms;
+use crate::error::{bad_argument, Failure};
+use crate::instance::{fuel_limit, name_of, InstanceRes};
+use crate::pacing::timeslice_percent;
+use crate::raw;
+use crate::stats::{self, Live};
+use crate::values::{decode_list, encode_list};
+use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
+use rustler::types::map::MapIterator;
+use rustler::{Atom, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use wasmbeam_runtime::{Call, Func, Pacer, Step, Val, ValType};
+
+/// A call that stopped: suspended in a host fun, or between slices.
+pub struct CallRes {
+    instance: ResourceArc<InstanceRes>,
+    state: Mutex<CallState>,
+    _live: Live,
+}
+
+#[rustler::resource_impl]
+impl Resource for CallRes {}
+
+/// A call in progress.
+struct CallState {
+    /// `None` once the call is over (and the instance released).
+    call: Option<Call>,
+    deadline: Option<Instant>,
+    pacer: Pacer,
+    /// The result types of the host call it waits for.
+    pending: Option<Box<[ValType]>>,
+}
+
+impl Drop for CallRes {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if state.call.take().is_some() {
+            // Abandoned (its process died, or it was garbage): the
+            // instance is free again.
+            self.instance.release();
+        }
+    }
+}
+
+/// How a run of steps ended.
+enum Outcome {
+    Finished(Vec<Val>),
+    Failed(Failure),
+    HostCall {
+        func: Func,
+        args: Vec<Val>,
+    },
+    /// The timeslice is spent.
+    Reschedule,
+}
+
+/// `call(Instance, Name, Args, Options)`.
+#[rustler::nif]
+fn call<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>, arguments: Term<'a>, options: Term<'a>) -> Term<'a> {
+    let Ok(res) = instance.decode::<ResourceArc<InstanceRes>>() else {
+        return bad_argument("not an instance").to_term(env);
+    };
+    let started = match start(env, &res, name, arguments, options) {
+        Ok(state) => state,
+        Err(failure) => return failure.to_term(env),
+    };
+    let mut state = started;
+    let outcome = drive(env, &res, &mut state);
+    respond(env, outcome, Holder::Fresh(res, state))
+}
+
+/// `run_start(Instance)`: runs the start function, if it has not run yet.
+#[rustler::nif]
+fn run_start<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>) -> Term<'a> {
+    let start = {
+        let mut st = match instance.lock_state() {
+            Ok(st) => st,
+            Err(failure) => return failure.to_term(env),
+        };
+        st.start.take()
+    };
+    let Some(func) = start else {
+        return (atoms::ok(), Vec::<Term>::new()).encode(env);
+    };
+    if let Err(failure) = instance.acquire(env.pid()) {
+        return failure.to_term(env);
+    }
+    let call = instance.lock_state().and_then(|mut st| func.start(&mut st.store, &[]).map_err(Failure::from));
+    let call = match call {
+        Ok(call) => call,
+        Err(failure) => {
+            instance.release();
+            return failure.to_term(env);
+        }
+    };
+    let mut state = CallState { call: Some(call), deadline: None, pacer: Pacer::default(), pending: None };
+    let outcome = drive(env, &instance, &mut state);
+    respond(env, outcome, Holder::Fresh(instance, state))
+}
+
+/// Checks the arguments, takes the instance, and starts the call.
+fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> Result<CallState, Failure> {
+    let name = name_of(name)?;
+    let options = CallOptions::decode(options)?;
+    res.acquire(env.pid())?;
+    let started = (|| {
+        let mut st = res.lock_state()?;
+        let func = st
+            .instance
+            .get_func(&st.store, &name)
+            .ok_or_else(|| bad_argument(format!("no exported function named {name:?}")))?;
+        let ty = func.ty(&st.store);
+        let args = decode_list(args, &ty.params, "argument")?;
+        let mut call = func.start(&mut st.store, &args)?;
+        call.set_fuel_limit(options.fuel_limit.unwrap_or(st.fuel_limit));
+        Ok(call)
+    })();
+    match started {
+        Ok(call) => Ok(CallState {
+            call: Some(call),
+            deadline: options.timeout.map(|t| Instant::now() + t),
+            pacer: Pacer::default(),
+            pending: None,
+        }),
+        Err(failure) => {
+            res.release();
+            Err(failure)
+        }
+    }
+}
+
+/// `resume(Call, Results)`: the host fun returned `Results`.
+#[rustler::nif]
+fn resume<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Term<'a> {
+    let outcome = {
+        let mut state = match call.state.lock() {
+            Ok(state) => state,
+            Err(_) => return Failure::Internal("the call is unusable after an internal error".into()).to_term(env),
+        };
+        let Some(types) = state.pending.take() else {
+            return bad_argument("the call is not waiting for a host fun").to_term(env);
+        };
+        let answered = decode_list(results, &types, "result").and_then(|values| {
+            let running = state.call.as_mut().ok_or_else(|| bad_argument("the call is over"))?;
+            running.resume_with(Ok(values)).map_err(Failure::from)
+        });
+        match answered {
+            Ok(()) => drive(env, &call.instance, &mut state),
+            Err(failure) => {
+                finish(&call.instance, &mut state);
+                let message = match failure {
+                    Failure::BadArgument(m) => m,
+                    other => format!("{other:?}"),
+                };
+                Outcome::Failed(Failure::BadResults(message))
+            }
+        }
+    };
+    respond(env, outcome, Holder::Kept(call))
+}
+
+/// `abort(Call)`: abandons a call waiting for a host fun (the fun raised).
+#[rustler::nif]
+fn abort<'a>(env: Env<'a>, call: ResourceArc<CallRes>) -> Term<'a> {
+    if let Ok(mut state) = call.state.lock() {
+        finish(&call.instance, &mut state);
+    }
+    atoms::ok().encode(env)
+}
+
+/// The next slice of a call, after a reschedule.
+unsafe extern "C" fn call_slice(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
+    // SAFETY: the VM calls this as a NIF (scheduled by `respond`).
+    unsafe {
+        raw::run(env, argc, argv, |env, args| {
+            let Some(Ok(call)) = args.first().map(|t| t.decode::<ResourceArc<CallRes>>()) else {
+                return Failure::Internal("call_slice: not a call".into()).to_term(env);
+            };
+            let outcome = match call.state.lock() {
+                Ok(mut state) => drive(env, &call.instance, &mut state),
+                Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
+            };
+            respond(env, outcome, Holder::Kept(call))
+        })
+    }
+}
+
+/// The call's state, in a resource already or not yet.
+enum Holder {
+    Fresh(ResourceArc<InstanceRes>, CallState),
+    Kept(ResourceArc<CallRes>),
+}
+
+impl Holder {
+    fn into_resource(self) -> ResourceArc<CallRes> {
+        match self {
+            Holder::Kept(call) => call,
+            Holder::Fresh(instance, state) => {
+                ResourceArc::new(CallRes { instance, state: Mutex::new(state), _live: Live::new(&stats::CALLS) })
+            }
+        }
+    }
+
+    fn instance(&self) -> &ResourceArc<InstanceRes> {
+        match self {
+            Holder::Kept(call) => &call.instance,
+            Holder::Fresh(instance, _) => instance,
+        }
+    }
+}
+
+/// The term for `outcome`.
+fn respond<'a>(env: Env<'a>, outcome: Outcome, holder: Holder) -> Term<'a> {
+    match outcome {
+        Outcome::Finished(values) => (atoms::ok(), encode_list(env, &values)).encode(env),
+        Outcome::Failed(failure) => failure.to_term(env),
+        Outcome::HostCall { func, args } => {
+            let fun = holder.instance().lock_state().ok().and_then(|st| st.fun_of(env, func));
+            let instance = holder.instance().clone();
+            let call = holder.into_resource();
+            let Some(fun) = fun else {
+                if let Ok(mut state) = call.state.lock() {
+                    finish(&call.instance, &mut state);
+                }
+                return Failure::Internal("a host call to a function the instance did not import".into()).to_term(env);
+            };
+            (atoms::host_call(), call, instance, fun, encode_list(env, &args)).encode(env)
+        }
+        Outcome::Reschedule => {
+            stats::RESCHEDULES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let call = holder.into_resource().encode(env);
+            raw::schedule(env, c"wasmbeam_call", SchedulerFlags::Normal, call_slice, &[call])
+        }
+    }
+}
+
+/// Runs steps until the call ends, calls a host fun, or the timeslice is
+/// spent. Reports the time used to the VM.
+fn drive(env: Env, instance: &InstanceRes, state: &mut CallState) -> Outcome {
+    let began = Instant::now();
+    let outcome = loop {
+        let Some(call) = state.call.as_mut() else {
+            break Outcome::Failed(bad_argument("the call is over"));
+        };
+        let fuel = state.pacer.fuel();
+        let step_began = Instant::now();
+        let stepped = instance.lock_state().and_then(|mut st| {
+            let before = call.fuel_consumed();
+            let step = call.step(&mut st.store, fuel).map_err(Failure::from)?;
+            let pending = match &step {
+                Step::HostCall { func, .. } => Some(func.ty(&st.store).results.clone()),
+                _ => None,
+            };
+            Ok((step, call.fuel_consumed() - before, pending))
+        });
+        let elapsed = step_began.elapsed();
+        match stepped {
+            Ok((Step::Yielded, used, _)) => {
+                state.pacer.observe(used, elapsed);
+                if state.deadline.is_some_and(|d| Instant::now() >= d) {
+                    finish(instance, state);
+                    break Outcome::Failed(Failure::Timeout);
+                }
+                if rustler::schedule::consume_timeslice(env, timeslice_percent(elapsed)) {
+                    break Outcome::Reschedule;
+                }
+            }
+            Ok((Step::Finished(values), _, _)) => {
+                finish(instance, state);
+                break Outcome::Finished(values);
+            }
+            Ok((Step::HostCall { func, args }, _, pending)) => {
+                state.pending = pending;
+                break Outcome::HostCall { func, args };
+            }
+            Err(failure) => {
+                finish(instance, state);
+                break Outcome::Failed(failure);
+            }
+        }
+    };
+    let spent = began.elapsed();
+    stats::record_slice(spent.as_micros() as u64);
+    if !matches!(outcome, Outcome::Reschedule) && spent >= Duration::from_micros(10) {
+        rustler::schedule::consume_timeslice(env, timeslice_percent(spent));
+    }
+    outcome
+}
+
+/// Ends the call (if not over yet) and frees the instance.
+fn finish(instance: &InstanceRes, state: &mut CallState) {
+    state.pending = None;
+    if state.call.take().is_some() {
+        instance.release();
+    }
+}
+
+/// Options of one call.
+#[derive(Debug, Default)]
+struct CallOptions {
+    /// `Some(None)`: unlimited, overriding the instance's default.
+    fuel_limit: Option<Option<u64>>,
+    timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    fn decode(term: Term) -> Result<CallOptions, Failure> {
+        let iter = MapIterator::new(term).ok_or_else(|| bad_argument("the options must be a map"))?;
+        let mut options = CallOptions::default();
+        for (key, value) in iter {
+            let key: Atom = key.decode().map_err(|_| bad_argument("option names are atoms"))?;
+            if key == atoms::fuel_limit() {
+                options.fuel_limit = Some(fuel_limit(value)?);
+            } else if key == atoms::timeout() {
+                if value.decode::<Atom>().is_ok_and(|a| a == atoms::infinity()) {
+                    options.timeout = None;
+                } else {
+                    let ms: u64 =
+                        value.decode().map_err(|_| bad_argument("timeout must be milliseconds or infinity"))?;
+                    options.timeout = Some(Duration::from_millis(ms));
+                }
+            } else {
+                return Err(bad_argument(format!("unknown call option {key:?}")));
+            }
+        }
+        Ok(options)
+    }
+}

@@ -1,0 +1,270 @@
+//! Instances: `instantiate/3`, who may call them, and their options.
+//!
+//! Each instance has its own store (memories, tables, globals), so
+//! instances share nothing but their module's code. Every import is a
+//! suspending host function: when WebAssembly calls it, the call stops and
+//! the NIF hands the Erlang fun and the arguments to the calling process.
+
+use crate::atoms;
+use crate::engine::{engine, DEFAULT_MEMORY_LIMIT_BYTES, MAX_WASM_STACK};
+use crate::error::{bad_argument, Failure};
+use crate::module::ModuleRes;
+use crate::raw;
+use crate::stats::{self, Live};
+use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
+use rustler::types::map::MapIterator;
+use rustler::{Atom, Binary, Encoder, Env, LocalPid, OwnedEnv, Resource, ResourceArc, SchedulerFlags, Term, TermType};
+use std::sync::{Mutex, MutexGuard};
+use wasmbeam_runtime::{ExternType, Func, Instance, Linker, Memory, Store, StoreLimits};
+
+/// An instance and its store, with the Erlang funs it imports.
+///
+/// Two locks, always taken in this order and never the other way round:
+/// `guard` (who is calling, held for a moment) and `state` (the store,
+/// held while WebAssembly runs a step, at most about 200 us).
+pub struct InstanceRes {
+    guard: Mutex<Ownership>,
+    pub state: Mutex<InstanceState>,
+    _live: Live,
+}
+
+#[rustler::resource_impl]
+impl Resource for InstanceRes {}
+
+/// Who is in a call on the instance.
+#[derive(Default)]
+struct Ownership {
+    /// The process whose calls are active (`None` when `active` is 0).
+    owner: Option<LocalPid>,
+    /// Calls started and not yet over: more than one when a host fun called
+    /// back into the instance (each nested call counts).
+    active: usize,
+}
+
+pub struct InstanceState {
+    pub store: Store,
+    pub instance: Instance,
+    /// The suspending host functions of the imports, in import order; the
+    /// fun of `host_funcs[i]` is `funs[i]`.
+    pub host_funcs: Vec<Func>,
+    funs_env: OwnedEnv,
+    funs: Vec<rustler::env::SavedTerm>,
+    /// The start function, until it has run.
+    pub start: Option<Func>,
+    /// The memory `read_memory` and friends use: the export `memory`, or the
+    /// first exported memory.
+    pub memory: Option<Memory>,
+    /// Total fuel of each call, unless the call's options say otherwise.
+    pub fuel_limit: Option<u64>,
+}
+
+impl InstanceRes {
+    /// Starts a call by `pid`: allowed when the instance is idle, or when
+    /// `pid` is already in a call on it (a host fun calling back in).
+    pub fn acquire(&self, pid: LocalPid) -> Result<(), Failure> {
+        let mut guard = lock(&self.guard)?;
+        match guard.owner {
+            Some(owner) if guard.active > 0 && owner != pid => Err(Failure::Busy),
+            _ => {
+                guard.owner = Some(pid);
+                guard.active += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends a call started with `acquire`.
+    pub fn release(&self) {
+        // A poisoned guard only means a panic elsewhere while counting;
+        // the counts themselves are always consistent (plain integer
+        // updates), so go on with them.
+        let mut guard = self.guard.lock().unwrap_or_else(|e| e.into_inner());
+        guard.active = guard.active.saturating_sub(1);
+        if guard.active == 0 {
+            guard.owner = None;
+        }
+    }
+
+    pub fn lock_state(&self) -> Result<MutexGuard<'_, InstanceState>, Failure> {
+        lock(&self.state)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, Failure> {
+    mutex.lock().map_err(|_| Failure::Internal("the instance is unusable after an internal error".into()))
+}
+
+impl InstanceState {
+    /// The Erlang fun of host function `func`, copied into `env`.
+    pub fn fun_of<'a>(&self, env: Env<'a>, func: Func) -> Option<Term<'a>> {
+        let index = self.host_funcs.iter().position(|f| *f == func)?;
+        let saved = self.funs.get(index)?;
+        Some(self.funs_env.run(|owned| saved.load(owned).in_env(env)))
+    }
+}
+
+/// Modules whose binary is larger than this are instantiated on a dirty
+/// CPU scheduler: their data segments may take long to copy.
+const INLINE_INSTANTIATE_BYTES: usize = 256 * 1024;
+
+/// `instantiate(Module, Imports, Options)` → `{ok, Instance}`. The start
+/// function does not run here: the Erlang wrapper runs it next, as a call
+/// (so it is sliced and may call host funs).
+#[rustler::nif]
+fn instantiate<'a>(env: Env<'a>, module: Term<'a>, imports: Term<'a>, options: Term<'a>) -> Term<'a> {
+    let Ok(res) = module.decode::<ResourceArc<ModuleRes>>() else {
+        return bad_argument("not a module").to_term(env);
+    };
+    if res.wasm_len > INLINE_INSTANTIATE_BYTES {
+        return raw::schedule(
+            env,
+            c"wasmbeam_instantiate",
+            SchedulerFlags::DirtyCpu,
+            instantiate_dirty,
+            &[module, imports, options],
+        );
+    }
+    instantiate_now(env, &res, imports, options)
+}
+
+unsafe extern "C" fn instantiate_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
+    // SAFETY: the VM calls this as a NIF (scheduled by `instantiate`).
+    unsafe {
+        raw::run(env, argc, argv, |env, args| match args {
+            [module, imports, options] => match module.decode::<ResourceArc<ModuleRes>>() {
+                Ok(res) => instantiate_now(env, &res, *imports, *options),
+                Err(_) => bad_argument("not a module").to_term(env),
+            },
+            _ => Failure::Internal("instantiate_dirty: wrong argument count".into()).to_term(env),
+        })
+    }
+}
+
+fn instantiate_now<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<'a>) -> Term<'a> {
+    match build(env, module, imports, options) {
+        Ok(instance) => (atoms::ok(), ResourceArc::new(instance)).encode(env),
+        Err(failure) => failure.to_term(env),
+    }
+}
+
+fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<'a>) -> Result<InstanceRes, Failure> {
+    let options = Options::decode(options)?;
+    let mut store = Store::new(engine());
+    store.set_limits(options.limits(store.limits()));
+    let funs_env = OwnedEnv::new();
+    let mut funs = Vec::new();
+    let mut host_funcs = Vec::new();
+    let mut linker = Linker::new();
+    if imports.get_type() != TermType::Map {
+        return Err(bad_argument("the imports must be a map of module names to maps of field names to funs"));
+    }
+    for (module_name, name, ty) in module.module.imports() {
+        let ExternType::Func(func_type) = ty else {
+            return Err(Failure::Link(format!(
+                "`{module_name}` `{name}` is a {}: only functions can be imported from Erlang",
+                ty.kind_name()
+            )));
+        };
+        let fun = lookup(env, imports, module_name, name)?;
+        let func = Func::new_suspending(&mut store, func_type);
+        linker.define(module_name, name, func);
+        host_funcs.push(func);
+        funs.push(funs_env.save(fun));
+    }
+    let (instance, start) = linker.instantiate_without_start(&mut store, &module.module)?;
+    let memory = instance
+        .get_memory(&store, "memory")
+        .or_else(|| instance.exports(&store).find_map(|(_, item)| item.into_memory()));
+    Ok(InstanceRes {
+        guard: Mutex::new(Ownership::default()),
+        state: Mutex::new(InstanceState {
+            store,
+            instance,
+            host_funcs,
+            funs_env,
+            funs,
+            start,
+            memory,
+            fuel_limit: options.fuel_limit,
+        }),
+        _live: Live::new(&stats::INSTANCES),
+    })
+}
+
+/// The fun for import `module`.`name` in the imports map.
+fn lookup<'a>(env: Env<'a>, imports: Term<'a>, module: &str, name: &str) -> Result<Term<'a>, Failure> {
+    let unknown = || Failure::Link(format!("unknown import: `{module}` `{name}`"));
+    let fields = imports.map_get(binary(env, module)).map_err(|_| unknown())?;
+    if fields.get_type() != TermType::Map {
+        return Err(bad_argument(format!("the imports of `{module}` must be a map of field names to funs")));
+    }
+    let fun = fields.map_get(binary(env, name)).map_err(|_| unknown())?;
+    if fun.get_type() != TermType::Fun {
+        return Err(bad_argument(format!("the import `{module}` `{name}` must be a fun of arity 2")));
+    }
+    Ok(fun)
+}
+
+fn binary<'a>(env: Env<'a>, s: &str) -> Term<'a> {
+    s.encode(env)
+}
+
+/// Instance options.
+#[derive(Debug, Default)]
+struct Options {
+    memory_limit: Option<u64>,
+    fuel_limit: Option<u64>,
+    stack_limit: Option<u64>,
+}
+
+impl Options {
+    fn decode(term: Term) -> Result<Options, Failure> {
+        let iter = MapIterator::new(term).ok_or_else(|| bad_argument("the options must be a map"))?;
+        let mut options = Options::default();
+        for (key, value) in iter {
+            let key: Atom = key.decode().map_err(|_| bad_argument("option names are atoms"))?;
+            if key == atoms::memory_limit() {
+                options.memory_limit = Some(non_negative(value, "memory_limit")?);
+            } else if key == atoms::fuel_limit() {
+                options.fuel_limit = fuel_limit(value)?;
+            } else if key == atoms::stack_limit() {
+                options.stack_limit = Some(non_negative(value, "stack_limit")?);
+            } else {
+                return Err(bad_argument(format!("unknown instance option {key:?}")));
+            }
+        }
+        Ok(options)
+    }
+
+    fn limits(&self, engine: StoreLimits) -> StoreLimits {
+        let memory_bytes = self.memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT_BYTES);
+        let stack = self.stack_limit.map_or(MAX_WASM_STACK, |s| usize::try_from(s).unwrap_or(usize::MAX));
+        StoreLimits { max_memory_pages: memory_bytes / 65536, max_wasm_stack: stack, ..engine }
+    }
+}
+
+fn non_negative(term: Term, name: &str) -> Result<u64, Failure> {
+    term.decode::<u64>().map_err(|_| bad_argument(format!("{name} must be a non-negative integer (bytes)")))
+}
+
+/// A fuel limit: a positive integer, or `infinity` (`None`).
+pub fn fuel_limit(term: Term) -> Result<Option<u64>, Failure> {
+    if term.decode::<Atom>().is_ok_and(|a| a == atoms::infinity()) {
+        return Ok(None);
+    }
+    match term.decode::<u64>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err(bad_argument("fuel_limit must be a positive integer or infinity")),
+    }
+}
+
+/// Reads a name given as a binary or an atom.
+pub fn name_of(term: Term) -> Result<String, Failure> {
+    if let Ok(bin) = term.decode::<Binary>() {
+        return std::str::from_utf8(bin.as_slice()).map(str::to_owned).map_err(|_| bad_argument("names must be UTF-8"));
+    }
+    if term.get_type() == TermType::Atom {
+        return term.atom_to_string().map_err(|_| bad_argument("bad atom"));
+    }
+    Err(bad_argument("a name must be a binary or an atom"))
+}

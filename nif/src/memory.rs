@@ -1,0 +1,185 @@
+//! The embedder's view of an instance: its memory and its globals.
+//!
+//! Any process may use these, also while a call is suspended (in a host
+//! fun, or between slices): they take the instance's store lock, so they
+//! wait at most for the step in progress. Copies larger than
+//! [`INLINE_COPY_BYTES`] run on a dirty CPU scheduler.
+
+use crate::atoms;
+use crate::error::{bad_argument, ok_or_error, Failure};
+use crate::instance::{name_of, InstanceRes, InstanceState};
+use crate::raw;
+use crate::values::{decode_list, encode};
+use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
+use rustler::{Binary, Encoder, Env, NewBinary, ResourceArc, SchedulerFlags, Term};
+use wasmbeam_runtime::{Global, Memory};
+
+/// Copies up to this size run on the caller's scheduler (well under 1 ms).
+const INLINE_COPY_BYTES: u64 = 1 << 20;
+/// The most one `read_memory` returns: larger reads are refused rather
+/// than risk the VM failing to allocate the binary.
+const MAX_READ_BYTES: u64 = 1 << 30;
+
+fn memory_of(st: &InstanceState) -> Result<Memory, Failure> {
+    st.memory.ok_or_else(|| bad_argument("the instance exports no memory"))
+}
+
+/// The byte range `offset..offset+len` if it lies within `size` bytes.
+fn range(offset: u64, len: u64, size: usize) -> Result<std::ops::Range<usize>, Failure> {
+    let end = offset.checked_add(len).filter(|end| *end <= size as u64).ok_or_else(|| {
+        bad_argument(format!("memory access out of bounds: offset {offset}, length {len}, memory size {size} bytes"))
+    })?;
+    Ok(offset as usize..end as usize)
+}
+
+/// `read_memory(Instance, Offset, Length)` → `{ok, Binary}`.
+#[rustler::nif]
+fn read_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
+    if len.decode::<u64>().is_ok_and(|n| n > INLINE_COPY_BYTES) {
+        return raw::schedule(
+            env,
+            c"wasmbeam_read_memory",
+            SchedulerFlags::DirtyCpu,
+            read_dirty,
+            &[instance, offset, len],
+        );
+    }
+    read_now(env, instance, offset, len)
+}
+
+unsafe extern "C" fn read_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
+    // SAFETY: the VM calls this as a NIF (scheduled by `read_memory`).
+    unsafe {
+        raw::run(env, argc, argv, |env, args| match args {
+            [instance, offset, len] => read_now(env, *instance, *offset, *len),
+            _ => Failure::Internal("read_memory: wrong argument count".into()).to_term(env),
+        })
+    }
+}
+
+fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
+    let result = (|| {
+        let instance = decode_instance(instance)?;
+        let offset = offset_of(offset)?;
+        let len: u64 = len.decode().map_err(|_| bad_argument("the length must be a non-negative integer"))?;
+        if len > MAX_READ_BYTES {
+            return Err(Failure::Limit(format!("one read may return at most {MAX_READ_BYTES} bytes")));
+        }
+        let st = instance.lock_state()?;
+        let memory = memory_of(&st)?;
+        let data = memory.data(&st.store);
+        let range = range(offset, len, data.len())?;
+        let mut binary = NewBinary::new(env, range.len());
+        binary.as_mut_slice().copy_from_slice(&data[range]);
+        Ok(Binary::from(binary).encode(env))
+    })();
+    ok_or_error(env, result)
+}
+
+/// `write_memory(Instance, Offset, Binary)` → `ok`.
+#[rustler::nif]
+fn write_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
+    if bytes.decode::<Binary>().is_ok_and(|b| b.len() as u64 > INLINE_COPY_BYTES) {
+        return raw::schedule(
+            env,
+            c"wasmbeam_write_memory",
+            SchedulerFlags::DirtyCpu,
+            write_dirty,
+            &[instance, offset, bytes],
+        );
+    }
+    write_now(env, instance, offset, bytes)
+}
+
+unsafe extern "C" fn write_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
+    // SAFETY: the VM calls this as a NIF (scheduled by `write_memory`).
+    unsafe {
+        raw::run(env, argc, argv, |env, args| match args {
+            [instance, offset, bytes] => write_now(env, *instance, *offset, *bytes),
+            _ => Failure::Internal("write_memory: wrong argument count".into()).to_term(env),
+        })
+    }
+}
+
+fn write_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
+    let result: Result<(), Failure> = (|| {
+        let instance = decode_instance(instance)?;
+        let offset = offset_of(offset)?;
+        let bytes: Binary = bytes.decode().map_err(|_| bad_argument("the data must be a binary"))?;
+        let mut st = instance.lock_state()?;
+        let memory = memory_of(&st)?;
+        let data = memory.data_mut(&mut st.store);
+        let range = range(offset, bytes.len() as u64, data.len())?;
+        data[range].copy_from_slice(bytes.as_slice());
+        Ok(())
+    })();
+    match result {
+        Ok(()) => atoms::ok().encode(env),
+        Err(failure) => failure.to_term(env),
+    }
+}
+
+fn decode_instance(term: Term) -> Result<ResourceArc<InstanceRes>, Failure> {
+    term.decode().map_err(|_| bad_argument("not an instance"))
+}
+
+fn offset_of(term: Term) -> Result<u64, Failure> {
+    term.decode().map_err(|_| bad_argument("the offset must be a non-negative integer"))
+}
+
+/// `memory_size(Instance)` → `{ok, Bytes}`.
+#[rustler::nif]
+fn memory_size<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>) -> Term<'a> {
+    let result = instance.lock_state().and_then(|st| {
+        let memory = memory_of(&st)?;
+        Ok((memory.size(&st.store) * 65536).encode(env))
+    });
+    ok_or_error(env, result)
+}
+
+/// `grow_memory(Instance, Pages)` → `{ok, OldPages}`.
+#[rustler::nif]
+fn grow_memory<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>, pages: u64) -> Term<'a> {
+    let result = instance.lock_state().and_then(|mut st| {
+        let memory = memory_of(&st)?;
+        Ok(memory.grow(&mut st.store, pages)?.encode(env))
+    });
+    ok_or_error(env, result)
+}
+
+fn global_of(st: &InstanceState, name: Term) -> Result<Global, Failure> {
+    let name = name_of(name)?;
+    st.instance.get_global(&st.store, &name).ok_or_else(|| bad_argument(format!("no exported global named {name:?}")))
+}
+
+/// `get_global(Instance, Name)` → `{ok, Value}`.
+#[rustler::nif]
+fn get_global<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>, name: Term<'a>) -> Term<'a> {
+    let result = instance.lock_state().and_then(|st| {
+        let global = global_of(&st, name)?;
+        Ok(encode(env, &global.get(&st.store)))
+    });
+    ok_or_error(env, result)
+}
+
+/// `set_global(Instance, Name, Value)` → `ok`.
+#[rustler::nif]
+fn set_global<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>, name: Term<'a>, value: Term<'a>) -> Term<'a> {
+    let result = instance.lock_state().and_then(|mut st| {
+        let global = global_of(&st, name)?;
+        let ty = global.ty(&st.store);
+        if !ty.mutable {
+            return Err(bad_argument("the global is immutable"));
+        }
+        let list = vec![value].encode(env);
+        let mut values = decode_list(list, &[ty.content], "value")?;
+        // `decode_list` checked that there is exactly one value.
+        let value = values.pop().ok_or_else(|| Failure::Internal("no value".into()))?;
+        global.set(&mut st.store, value)?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => atoms::ok().encode(env),
+        Err(failure) => failure.to_term(env),
+    }
+}

@@ -1,0 +1,82 @@
+//! Compiled modules: `compile/1`, and their imports and exports.
+
+use crate::engine::engine;
+use crate::error::{bad_argument, ok_or_error, Failure};
+use crate::raw;
+use crate::stats::{self, Live};
+use crate::types::extern_type;
+use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
+use rustler::{Binary, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
+use wasmbeam_runtime::Module;
+
+/// A validated, compiled module. Immutable; shared by all its instances and
+/// by any number of processes.
+pub struct ModuleRes {
+    pub module: Module,
+    /// Bytes of the binary it was compiled from: instantiating copies its
+    /// data segments, so a large module is instantiated on a dirty
+    /// scheduler.
+    pub wasm_len: usize,
+    _live: Live,
+}
+
+#[rustler::resource_impl]
+impl Resource for ModuleRes {}
+
+/// Inputs up to this size compile on the calling (normal) scheduler: well
+/// under a millisecond. Larger ones move to a dirty CPU scheduler.
+const INLINE_COMPILE_BYTES: usize = 1024;
+
+/// `compile(Bytes)`: a binary module (starting with `\0asm`) or WAT text.
+#[rustler::nif]
+fn compile<'a>(env: Env<'a>, source: Term<'a>) -> Term<'a> {
+    let Ok(bytes) = source.decode::<Binary>() else {
+        return bad_argument("the module must be a binary (Wasm bytes or WAT text)").to_term(env);
+    };
+    if bytes.len() <= INLINE_COMPILE_BYTES {
+        return compile_now(env, bytes.as_slice());
+    }
+    raw::schedule(env, c"wasmbeam_compile", SchedulerFlags::DirtyCpu, compile_dirty, &[source])
+}
+
+/// The rest of `compile/1`, on a dirty CPU scheduler.
+unsafe extern "C" fn compile_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
+    // SAFETY: the VM calls this as a NIF (scheduled by `compile`).
+    unsafe {
+        raw::run(env, argc, argv, |env, args| match args.first().and_then(|t| t.decode::<Binary>().ok()) {
+            Some(bytes) => compile_now(env, bytes.as_slice()),
+            None => bad_argument("the module must be a binary").to_term(env),
+        })
+    }
+}
+
+fn compile_now<'a>(env: Env<'a>, source: &[u8]) -> Term<'a> {
+    ok_or_error(env, compile_bytes(source).map(|res| ResourceArc::new(res).encode(env)))
+}
+
+fn compile_bytes(source: &[u8]) -> Result<ModuleRes, Failure> {
+    let wasm = if source.starts_with(b"\0asm") {
+        std::borrow::Cow::Borrowed(source)
+    } else {
+        let text = wat::parse_bytes(source).map_err(|e| Failure::InvalidModule(e.to_string()))?;
+        std::borrow::Cow::Owned(text.into_owned())
+    };
+    let module = Module::new(engine(), &wasm)?;
+    Ok(ModuleRes { module, wasm_len: wasm.len(), _live: Live::new(&stats::MODULES) })
+}
+
+/// `module_exports(Module)`: `[{Name, Type}]` in export order.
+#[rustler::nif]
+fn module_exports<'a>(env: Env<'a>, module: ResourceArc<ModuleRes>) -> Term<'a> {
+    let list: Vec<Term<'a>> =
+        module.module.exports().map(|(name, ty)| (name, extern_type(env, &ty)).encode(env)).collect();
+    list.encode(env)
+}
+
+/// `module_imports(Module)`: `[{Module, Name, Type}]` in import order.
+#[rustler::nif]
+fn module_imports<'a>(env: Env<'a>, module: ResourceArc<ModuleRes>) -> Term<'a> {
+    let list: Vec<Term<'a>> =
+        module.module.imports().map(|(m, name, ty)| (m, name, extern_type(env, &ty)).encode(env)).collect();
+    list.encode(env)
+}

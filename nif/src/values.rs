@@ -1,0 +1,136 @@
+//! WebAssembly values as terms.
+//!
+//! | type      | term                                                         |
+//! |-----------|--------------------------------------------------------------|
+//! | i32, i64  | integer; arguments may also be given unsigned (up to 2^32-1, 2^64-1), results are signed |
+//! | f32, f64  | float, or `infinity`, `neg_infinity`, `nan` (Erlang floats cannot hold those); arguments may be integers |
+//! | funcref   | `null`, or `funcref` for a non-null result (not accepted as an argument) |
+//! | externref | `null` or `{externref, Payload}` with Payload in 0..2^64-2   |
+
+use crate::atoms;
+use crate::error::{bad_argument, Failure};
+use rustler::types::tuple::get_tuple;
+use rustler::{Atom, Encoder, Env, Term};
+use wasmbeam_runtime::{ExternRef, Val, ValType};
+
+/// The name of a value type, for messages and type descriptions.
+pub fn type_atom(ty: ValType) -> Atom {
+    match ty {
+        ValType::I32 => atoms::i32(),
+        ValType::I64 => atoms::i64(),
+        ValType::F32 => atoms::f32(),
+        ValType::F64 => atoms::f64(),
+        ValType::FuncRef => atoms::funcref(),
+        ValType::ExternRef => atoms::externref(),
+    }
+}
+
+/// Decodes `list` as values of `types` (what = "argument" or "result", for
+/// messages).
+pub fn decode_list(list: Term, types: &[ValType], what: &str) -> Result<Vec<Val>, Failure> {
+    let terms: Vec<Term> = list.decode().map_err(|_| bad_argument(format!("the {what}s must be a list")))?;
+    if terms.len() != types.len() {
+        return Err(bad_argument(format!("expected {} {what}s, got {}", types.len(), terms.len())));
+    }
+    terms.iter().zip(types).enumerate().map(|(i, (term, ty))| decode(*term, *ty, what, i)).collect()
+}
+
+/// Decodes one value of type `ty`.
+fn decode(term: Term, ty: ValType, what: &str, index: usize) -> Result<Val, Failure> {
+    let wrong = || bad_argument(format!("{what} {} must be {}", index + 1, expected(ty)));
+    match ty {
+        ValType::I32 => {
+            let n: i64 = term.decode().map_err(|_| wrong())?;
+            if (i32::MIN as i64..=u32::MAX as i64).contains(&n) {
+                Ok(Val::I32(n as i32))
+            } else {
+                Err(wrong())
+            }
+        }
+        ValType::I64 => match term.decode::<i64>() {
+            Ok(n) => Ok(Val::I64(n)),
+            Err(_) => term.decode::<u64>().map(|n| Val::I64(n as i64)).map_err(|_| wrong()),
+        },
+        ValType::F32 => float(term).map(|x| Val::F32((x as f32).to_bits())).ok_or_else(wrong),
+        ValType::F64 => float(term).map(|x| Val::F64(x.to_bits())).ok_or_else(wrong),
+        ValType::FuncRef if is_atom(term, atoms::null()) => Ok(Val::FuncRef(None)),
+        ValType::ExternRef if is_atom(term, atoms::null()) => Ok(Val::ExternRef(None)),
+        ValType::ExternRef => {
+            let payload = get_tuple(term)
+                .ok()
+                .filter(|t| t.len() == 2 && is_atom(t[0], atoms::externref()))
+                .and_then(|t| t[1].decode::<u64>().ok())
+                .and_then(ExternRef::new)
+                .ok_or_else(wrong)?;
+            Ok(Val::ExternRef(Some(payload)))
+        }
+        ValType::FuncRef => Err(wrong()),
+    }
+}
+
+fn expected(ty: ValType) -> &'static str {
+    match ty {
+        ValType::I32 => "an integer in -2^31..2^32-1 (i32)",
+        ValType::I64 => "an integer in -2^63..2^64-1 (i64)",
+        ValType::F32 => "a number, infinity, neg_infinity or nan (f32)",
+        ValType::F64 => "a number, infinity, neg_infinity or nan (f64)",
+        ValType::FuncRef => "null (funcref)",
+        ValType::ExternRef => "null or {externref, Payload} (externref)",
+    }
+}
+
+fn is_atom(term: Term, atom: Atom) -> bool {
+    term.decode::<Atom>().is_ok_and(|a| a == atom)
+}
+
+/// A float argument: a float, an integer, or one of the atoms for the
+/// values Erlang floats cannot hold.
+fn float(term: Term) -> Option<f64> {
+    if let Ok(x) = term.decode::<f64>() {
+        return Some(x);
+    }
+    if let Ok(n) = term.decode::<i64>() {
+        return Some(n as f64);
+    }
+    let atom = term.decode::<Atom>().ok()?;
+    if atom == atoms::infinity() {
+        Some(f64::INFINITY)
+    } else if atom == atoms::neg_infinity() {
+        Some(f64::NEG_INFINITY)
+    } else if atom == atoms::nan() {
+        Some(f64::NAN)
+    } else {
+        None
+    }
+}
+
+/// Encodes one value.
+pub fn encode<'a>(env: Env<'a>, val: &Val) -> Term<'a> {
+    match *val {
+        Val::I32(n) => n.encode(env),
+        Val::I64(n) => n.encode(env),
+        Val::F32(bits) => encode_float(env, f32::from_bits(bits) as f64),
+        Val::F64(bits) => encode_float(env, f64::from_bits(bits)),
+        Val::FuncRef(None) | Val::ExternRef(None) => atoms::null().encode(env),
+        Val::FuncRef(Some(_)) => atoms::funcref().encode(env),
+        Val::ExternRef(Some(r)) => (atoms::externref(), r.payload()).encode(env),
+    }
+}
+
+fn encode_float(env: Env, x: f64) -> Term {
+    if x.is_nan() {
+        atoms::nan().encode(env)
+    } else if x == f64::INFINITY {
+        atoms::infinity().encode(env)
+    } else if x == f64::NEG_INFINITY {
+        atoms::neg_infinity().encode(env)
+    } else {
+        x.encode(env)
+    }
+}
+
+/// Encodes a list of values.
+pub fn encode_list<'a>(env: Env<'a>, vals: &[Val]) -> Term<'a> {
+    let terms: Vec<Term<'a>> = vals.iter().map(|v| encode(env, v)).collect();
+    terms.encode(env)
+}
