@@ -103,7 +103,11 @@ fn run_start<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>) -> Term<'a> {
     if let Err(failure) = instance.acquire(env.pid()) {
         return failure.to_term(env);
     }
-    let call = instance.lock_state().and_then(|mut st| func.start(&mut st.store, &[]).map_err(Failure::from));
+    let call = instance.lock_state().and_then(|mut st| {
+        let mut call = func.start(&mut st.store, &[])?;
+        call.set_fuel_limit(st.fuel_limit);
+        Ok(call)
+    });
     let call = match call {
         Ok(call) => call,
         Err(failure) => {
