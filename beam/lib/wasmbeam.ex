@@ -1,0 +1,453 @@
+defmodule Wasmbeam do
+  @moduledoc """
+  WebAssembly for the Erlang VM.
+
+  Compile a module once with `compile/1`, instantiate it as often as needed
+  with `instantiate/3`, and call its exported functions with `call/4` from
+  any process:
+
+      iex> {:ok, module} = Wasmbeam.compile(~S\"""
+      ...> (module
+      ...>   (func (export "add") (param i32 i32) (result i32)
+      ...>     local.get 0
+      ...>     local.get 1
+      ...>     i32.add))
+      ...> \""")
+      iex> {:ok, instance} = Wasmbeam.instantiate(module)
+      iex> Wasmbeam.call(instance, "add", [1, 2])
+      {:ok, [3]}
+
+  Calls run on the calling process's own scheduler in slices of about a
+  millisecond: a long or endless call never blocks a scheduler, other
+  processes keep running, and the caller can be killed at any time.
+  Imports are Elixir functions, called synchronously in the calling process
+  while the WebAssembly call waits.
+
+  This module is a thin layer over the Erlang module `:wasmbeam`: modules and
+  instances are wrapped in the structs `Wasmbeam.Module` and
+  `Wasmbeam.Instance`, options are keyword lists, and every function has a
+  `!` variant that raises `Wasmbeam.Error` instead of returning
+  `{:error, reason}`. To keep an instance in a process of its own (under a
+  supervisor, say), see `Wasmbeam.Instance`.
+
+  ## Values
+
+  `i32` and `i64` are integers (arguments may be given signed or unsigned;
+  results are signed). `f32` and `f64` are floats, or the atoms `:infinity`,
+  `:neg_infinity` and `:nan`, which Erlang floats cannot hold; arguments may
+  be integers. References are `:null`, `{:externref, n}`, or `:funcref` for a
+  non-null function reference returned from WebAssembly.
+
+  ## Host functions
+
+  An import is a function `fn caller, args -> results end`, where `caller` is
+  the calling instance (a `Wasmbeam.Instance` struct: read and write its
+  memory, call it again; the call in progress is suspended meanwhile),
+  `args` the list of arguments and `results` the list of results, of the
+  import's types. Imports are given as a map of module names to maps of
+  field names to functions, all names strings:
+
+      %{"env" => %{"log" => fn _caller, [x] -> IO.inspect(x); [] end}}
+
+  The function runs in the process that made the call, and may do anything
+  that process can: `receive`, `GenServer.call/2`, and so on. If it raises,
+  throws or exits, the call is abandoned and returns
+  `{:error, {:host_error, kind, reason, stacktrace}}`.
+
+  ## Errors
+
+  Functions return `{:ok, value}` (or `:ok`) or `{:error, reason}`, never
+  raise; see `t:reason/0` for the reasons. The `!` variants raise
+  `Wasmbeam.Error`, whose `reason` field holds the same term.
+  """
+
+  alias Wasmbeam.Instance
+  alias Wasmbeam.Module
+
+  @typedoc """
+  A WebAssembly value: an integer (`i32`, `i64`), a float or one of
+  `:infinity`, `:neg_infinity`, `:nan` (`f32`, `f64`), or a reference.
+  """
+  @type value ::
+          integer()
+          | float()
+          | :infinity
+          | :neg_infinity
+          | :nan
+          | :null
+          | :funcref
+          | {:externref, non_neg_integer()}
+
+  @typedoc "The type of a WebAssembly value."
+  @type value_type :: :i32 | :i64 | :f32 | :f64 | :funcref | :externref
+
+  @typedoc "Limits of a memory (in 64 KiB pages) or a table (in elements)."
+  @type limits :: %{min: non_neg_integer(), max: non_neg_integer() | :infinity}
+
+  @typedoc "The type of an import or an export."
+  @type extern_type ::
+          {:function, params :: [value_type()], results :: [value_type()]}
+          | {:memory, limits()}
+          | {:table,
+             %{element: value_type(), min: non_neg_integer(), max: non_neg_integer() | :infinity}}
+          | {:global, %{type: value_type(), mutable: boolean()}}
+
+  @typedoc """
+  A host function: called with the calling instance and the arguments,
+  returns the list of results.
+  """
+  @type host_fun :: (caller :: Instance.t(), args :: [value()] -> results :: [value()])
+
+  @typedoc "Imports: module names to field names to host functions."
+  @type imports :: %{optional(String.t()) => %{optional(String.t()) => host_fun()}}
+
+  @typedoc "A name of an export: a string or an atom."
+  @type name :: String.t() | atom()
+
+  @typedoc """
+  Options of `instantiate/3`:
+
+    * `:memory_limit` - bytes; caps every memory of the instance (default
+      1 GiB).
+    * `:fuel_limit` - the fuel each call may use before it traps with
+      `:out_of_fuel` (default `:infinity`).
+    * `:stack_limit` - bytes of native stack, at most and by default 512 KiB;
+      deeper recursion traps with `:call_stack_exhausted`.
+  """
+  @type instance_option ::
+          {:memory_limit, non_neg_integer()}
+          | {:fuel_limit, pos_integer() | :infinity}
+          | {:stack_limit, non_neg_integer()}
+
+  @typedoc """
+  Options of `call/4`:
+
+    * `:fuel_limit` - overrides the instance's fuel limit for this call.
+    * `:timeout` - milliseconds, or `:infinity` (the default). Checked
+      between slices of WebAssembly execution; a call waiting in a host
+      function is not interrupted.
+  """
+  @type call_option :: {:fuel_limit, pos_integer() | :infinity} | {:timeout, timeout()}
+
+  @typedoc "Why WebAssembly code trapped."
+  @type trap_code ::
+          :unreachable
+          | :out_of_bounds_memory_access
+          | :out_of_bounds_table_access
+          | :uninitialized_element
+          | :undefined_element
+          | :indirect_call_type_mismatch
+          | :integer_overflow
+          | :integer_divide_by_zero
+          | :invalid_conversion_to_integer
+          | :call_stack_exhausted
+          | :out_of_fuel
+
+  @typedoc """
+  Why a function failed (the same terms as the Erlang API's):
+
+    * `{:trap, code}` - the WebAssembly code trapped; `:call_stack_exhausted`
+      is the stack limit, `:out_of_fuel` the fuel limit.
+    * `{:host_error, kind, reason, stacktrace}` - a host function raised
+      (`:error`), exited (`:exit`) or threw (`:throw`), or returned values
+      that are not of the import's result types
+      (`{:host_error, :error, {:bad_results, description}, []}`).
+    * `:busy` - another process is in a call on the instance.
+    * `:timeout` - the call's `:timeout` passed.
+    * `{:invalid_module, message}` - not valid WebAssembly or WAT.
+    * `{:link_error, message}` - an import is missing, or is not a function.
+    * `{:limit, message}` - a resource limit refused it (a memory larger than
+      `:memory_limit`, a read of more than 1 GiB).
+    * `{:bad_argument, description}` - an argument of the wrong type, count
+      or range, an unknown export, an access outside the memory.
+    * `{:internal_error, message}` - a bug in wasmbeam.
+  """
+  @type reason ::
+          {:trap, trap_code()}
+          | {:host_error, :error | :exit | :throw, term(), Exception.stacktrace()}
+          | :busy
+          | :timeout
+          | {:invalid_module, String.t()}
+          | {:link_error, String.t()}
+          | {:limit, String.t()}
+          | {:bad_argument, String.t()}
+          | {:internal_error, String.t()}
+
+  @typedoc "Counters returned by `stats/0`."
+  @type stats :: %{
+          modules: integer(),
+          instances: integer(),
+          calls: integer(),
+          reschedules: non_neg_integer(),
+          longest_slice_us: non_neg_integer()
+        }
+
+  ## Modules
+
+  @doc """
+  Validates and compiles a module given as WebAssembly bytes or as WAT text
+  (a binary or iodata).
+
+  Small modules compile at once; larger ones on a dirty CPU scheduler, so
+  no normal scheduler is held for long.
+
+      iex> {:ok, %Wasmbeam.Module{}} = Wasmbeam.compile("(module)")
+      iex> {:error, {:invalid_module, _message}} = Wasmbeam.compile("(module")
+      iex> {:ok, _empty} = Wasmbeam.compile(<<0, "asm", 1, 0, 0, 0>>)
+  """
+  @spec compile(iodata()) :: {:ok, Module.t()} | {:error, reason()}
+  def compile(source) do
+    with {:ok, ref} <- :wasmbeam.compile(source), do: {:ok, %Module{ref: ref}}
+  end
+
+  @doc "Like `compile/1`, but returns the module or raises `Wasmbeam.Error`."
+  @spec compile!(iodata()) :: Module.t()
+  def compile!(source), do: unwrap!(compile(source))
+
+  @doc """
+  The module's exports, in order, as `{name, type}`.
+
+      iex> module = Wasmbeam.compile!(~S[(module (memory (export "memory") 1) (func (export "f") (param i64) (result f32) f32.const 0))])
+      iex> Wasmbeam.exports(module)
+      {:ok, [{"memory", {:memory, %{min: 1, max: :infinity}}}, {"f", {:function, [:i64], [:f32]}}]}
+  """
+  @spec exports(Module.t()) :: {:ok, [{String.t(), extern_type()}]} | {:error, reason()}
+  def exports(module), do: :wasmbeam.exports(ref(module))
+
+  @doc "Like `exports/1`, but returns the list or raises `Wasmbeam.Error`."
+  @spec exports!(Module.t()) :: [{String.t(), extern_type()}]
+  def exports!(module), do: unwrap!(exports(module))
+
+  @doc """
+  The module's imports, in order, as `{module_name, name, type}`.
+
+      iex> module = Wasmbeam.compile!(~S[(module (import "env" "log" (func (param i32))))])
+      iex> Wasmbeam.imports(module)
+      {:ok, [{"env", "log", {:function, [:i32], []}}]}
+  """
+  @spec imports(Module.t()) ::
+          {:ok, [{String.t(), String.t(), extern_type()}]} | {:error, reason()}
+  def imports(module), do: :wasmbeam.imports(ref(module))
+
+  @doc "Like `imports/1`, but returns the list or raises `Wasmbeam.Error`."
+  @spec imports!(Module.t()) :: [{String.t(), String.t(), extern_type()}]
+  def imports!(module), do: unwrap!(imports(module))
+
+  ## Instances
+
+  @doc """
+  Instantiates a module: a new instance with its own memory, tables and
+  globals.
+
+  `imports` gives a host function for every function the module imports
+  (see "Host functions" in the module documentation). The start function,
+  if any, runs in the calling process like a call. See
+  `t:instance_option/0` for the options.
+
+      iex> module = Wasmbeam.compile!(~S[(module (import "env" "twice" (func $twice (param i32) (result i32)))
+      ...>   (func (export "quadruple") (param i32) (result i32) local.get 0 call $twice call $twice))])
+      iex> {:ok, instance} = Wasmbeam.instantiate(module, %{"env" => %{"twice" => fn _caller, [x] -> [2 * x] end}})
+      iex> Wasmbeam.call(instance, :quadruple, [5])
+      {:ok, [20]}
+      iex> Wasmbeam.instantiate(module)
+      {:error, {:link_error, "unknown import: `env` `twice`"}}
+  """
+  @spec instantiate(Module.t(), imports(), [instance_option()]) ::
+          {:ok, Instance.t()} | {:error, reason()}
+  def instantiate(module, imports \\ %{}, opts \\ []) do
+    with {:ok, opts} <- options(opts),
+         {:ok, ref} <- :wasmbeam.instantiate(ref(module), wrap_imports(imports), opts) do
+      {:ok, %Instance{ref: ref}}
+    end
+  end
+
+  @doc "Like `instantiate/3`, but returns the instance or raises `Wasmbeam.Error`."
+  @spec instantiate!(Module.t(), imports(), [instance_option()]) :: Instance.t()
+  def instantiate!(module, imports \\ %{}, opts \\ []),
+    do: unwrap!(instantiate(module, imports, opts))
+
+  # Host funs receive the calling instance as a struct.
+  defp wrap_imports(imports) when is_map(imports) do
+    Map.new(imports, fn
+      {module_name, fields} when is_map(fields) ->
+        {module_name, Map.new(fields, fn {name, fun} -> {name, wrap_host_fun(fun)} end)}
+
+      other ->
+        other
+    end)
+  end
+
+  defp wrap_imports(imports), do: imports
+
+  defp wrap_host_fun(fun) when is_function(fun, 2) do
+    fn caller, args -> fun.(%Instance{ref: caller}, args) end
+  end
+
+  defp wrap_host_fun(other), do: other
+
+  ## Calls
+
+  @doc """
+  Calls the exported function `name` with `args` and returns its results.
+
+  The call runs in the calling process, in slices; host functions run in
+  this process too. One process at a time may be in calls on an instance:
+  a second gets `{:error, :busy}` (a host function may call back into its
+  own instance). See `t:call_option/0` for the options.
+
+      iex> instance = Wasmbeam.compile!(~S[(module (func (export "div") (param i32 i32) (result i32)
+      ...>   local.get 0 local.get 1 i32.div_s))]) |> Wasmbeam.instantiate!()
+      iex> Wasmbeam.call(instance, "div", [-7, 2])
+      {:ok, [-3]}
+      iex> Wasmbeam.call(instance, "div", [1, 0])
+      {:error, {:trap, :integer_divide_by_zero}}
+      iex> Wasmbeam.call(instance, "div", [1])
+      {:error, {:bad_argument, "expected 2 arguments, got 1"}}
+  """
+  @spec call(Instance.t(), name(), [value()], [call_option()]) ::
+          {:ok, [value()]} | {:error, reason()}
+  def call(instance, name, args, opts \\ []) do
+    with {:ok, opts} <- options(opts) do
+      :wasmbeam.call(ref(instance), name, args, opts)
+    end
+  end
+
+  @doc "Like `call/4`, but returns the results or raises `Wasmbeam.Error`."
+  @spec call!(Instance.t(), name(), [value()], [call_option()]) :: [value()]
+  def call!(instance, name, args, opts \\ []), do: unwrap!(call(instance, name, args, opts))
+
+  ## Memory
+
+  @doc """
+  Reads `length` bytes at `offset` of the instance's memory (its export
+  `memory`, or its first exported memory).
+
+  Allowed from any process, also while a call is suspended.
+
+      iex> instance = Wasmbeam.compile!(~S[(module (memory (export "memory") 1) (data (i32.const 8) "hello"))])
+      ...> |> Wasmbeam.instantiate!()
+      iex> Wasmbeam.read_memory(instance, 8, 5)
+      {:ok, "hello"}
+  """
+  @spec read_memory(Instance.t(), non_neg_integer(), non_neg_integer()) ::
+          {:ok, binary()} | {:error, reason()}
+  def read_memory(instance, offset, length),
+    do: :wasmbeam.read_memory(ref(instance), offset, length)
+
+  @doc "Like `read_memory/3`, but returns the bytes or raises `Wasmbeam.Error`."
+  @spec read_memory!(Instance.t(), non_neg_integer(), non_neg_integer()) :: binary()
+  def read_memory!(instance, offset, length), do: unwrap!(read_memory(instance, offset, length))
+
+  @doc """
+  Writes `bytes` at `offset` of the instance's memory.
+
+  Allowed from any process, also while a call is suspended.
+  """
+  @spec write_memory(Instance.t(), non_neg_integer(), binary()) :: :ok | {:error, reason()}
+  def write_memory(instance, offset, bytes),
+    do: :wasmbeam.write_memory(ref(instance), offset, bytes)
+
+  @doc "Like `write_memory/3`, but raises `Wasmbeam.Error` on failure."
+  @spec write_memory!(Instance.t(), non_neg_integer(), binary()) :: :ok
+  def write_memory!(instance, offset, bytes), do: unwrap!(write_memory(instance, offset, bytes))
+
+  @doc """
+  The size of the instance's memory in bytes.
+
+      iex> instance = Wasmbeam.compile!(~S[(module (memory (export "memory") 1 4))]) |> Wasmbeam.instantiate!()
+      iex> Wasmbeam.memory_size(instance)
+      {:ok, 65536}
+      iex> Wasmbeam.grow_memory(instance, 2)
+      {:ok, 1}
+      iex> Wasmbeam.memory_size(instance)
+      {:ok, 196608}
+  """
+  @spec memory_size(Instance.t()) :: {:ok, non_neg_integer()} | {:error, reason()}
+  def memory_size(instance), do: :wasmbeam.memory_size(ref(instance))
+
+  @doc "Like `memory_size/1`, but returns the size or raises `Wasmbeam.Error`."
+  @spec memory_size!(Instance.t()) :: non_neg_integer()
+  def memory_size!(instance), do: unwrap!(memory_size(instance))
+
+  @doc """
+  Grows the instance's memory by `pages` pages of 64 KiB; returns the
+  previous size in pages.
+
+  Growing past the memory's maximum or the instance's `:memory_limit` is
+  `{:error, {:limit, message}}`.
+  """
+  @spec grow_memory(Instance.t(), non_neg_integer()) ::
+          {:ok, non_neg_integer()} | {:error, reason()}
+  def grow_memory(instance, pages), do: :wasmbeam.grow_memory(ref(instance), pages)
+
+  @doc "Like `grow_memory/2`, but returns the previous size or raises `Wasmbeam.Error`."
+  @spec grow_memory!(Instance.t(), non_neg_integer()) :: non_neg_integer()
+  def grow_memory!(instance, pages), do: unwrap!(grow_memory(instance, pages))
+
+  ## Globals
+
+  @doc """
+  The value of the exported global `name`.
+
+      iex> instance = Wasmbeam.compile!(~S[(module (global (export "g") (mut i64) (i64.const 7)))]) |> Wasmbeam.instantiate!()
+      iex> Wasmbeam.get_global(instance, "g")
+      {:ok, 7}
+      iex> Wasmbeam.set_global(instance, "g", -1)
+      :ok
+      iex> Wasmbeam.get_global(instance, :g)
+      {:ok, -1}
+  """
+  @spec get_global(Instance.t(), name()) :: {:ok, value()} | {:error, reason()}
+  def get_global(instance, name), do: :wasmbeam.get_global(ref(instance), name)
+
+  @doc "Like `get_global/2`, but returns the value or raises `Wasmbeam.Error`."
+  @spec get_global!(Instance.t(), name()) :: value()
+  def get_global!(instance, name), do: unwrap!(get_global(instance, name))
+
+  @doc "Sets the exported mutable global `name`."
+  @spec set_global(Instance.t(), name(), value()) :: :ok | {:error, reason()}
+  def set_global(instance, name, value), do: :wasmbeam.set_global(ref(instance), name, value)
+
+  @doc "Like `set_global/3`, but raises `Wasmbeam.Error` on failure."
+  @spec set_global!(Instance.t(), name(), value()) :: :ok
+  def set_global!(instance, name, value), do: unwrap!(set_global(instance, name, value))
+
+  ## Diagnostics
+
+  @doc """
+  Counters for diagnostics and tests: live `:modules`, `:instances` and
+  suspended `:calls` (resources not yet freed), how many times calls gave
+  their scheduler back (`:reschedules`), and the longest time one slice ran
+  WebAssembly (`:longest_slice_us`).
+
+  It cannot fail, so it has no `!` variant.
+  """
+  @spec stats() :: stats()
+  def stats, do: :wasmbeam.stats()
+
+  ## Helpers
+
+  # The Erlang term of a struct; anything else goes to the Erlang API as it
+  # is, which answers {:error, {:bad_argument, _}} for what it does not take.
+  defp ref(%Module{ref: ref}), do: ref
+  defp ref(%Instance{ref: ref}), do: ref
+  defp ref(other), do: other
+
+  # Keyword options (or a map) as the Erlang API's map; the first of
+  # repeated keys wins, as with Keyword.get/2.
+  defp options(opts) when is_map(opts), do: {:ok, opts}
+
+  defp options(opts) when is_list(opts) do
+    if Keyword.keyword?(opts) do
+      {:ok, opts |> Enum.reverse() |> Map.new()}
+    else
+      {:error, {:bad_argument, "the options must be a keyword list"}}
+    end
+  end
+
+  defp options(_opts), do: {:error, {:bad_argument, "the options must be a keyword list"}}
+
+  defp unwrap!(:ok), do: :ok
+  defp unwrap!({:ok, value}), do: value
+  defp unwrap!({:error, reason}), do: raise(Wasmbeam.Error, reason: reason)
+end

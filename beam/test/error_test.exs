@@ -1,0 +1,37 @@
+defmodule Wasmbeam.ErrorTest do
+  use ExUnit.Case, async: true
+
+  defp message(reason), do: Exception.message(%Wasmbeam.Error{reason: reason})
+
+  test "a readable message for every reason" do
+    assert message({:trap, :out_of_fuel}) == "WebAssembly trap: out of fuel (the fuel limit)"
+    assert message({:trap, :call_stack_exhausted}) =~ "call stack exhausted"
+    assert message({:trap, :some_new_code}) == "WebAssembly trap: :some_new_code"
+    assert message(:busy) == "another process is in a call on the instance"
+    assert message(:timeout) == "the call timed out"
+    assert message({:invalid_module, "bad magic"}) == "invalid module: bad magic"
+    assert message({:link_error, "unknown import"}) == "link error: unknown import"
+    assert message({:limit, "too big"}) == "limit exceeded: too big"
+    assert message({:bad_argument, "not an instance"}) == "bad argument: not an instance"
+    assert message({:internal_error, "oops"}) =~ ~r/^internal error in wasmbeam .*: oops$/
+    assert message(:something_else) == "wasmbeam error: :something_else"
+  end
+
+  test "host errors show the kind, the reason and the stacktrace" do
+    stacktrace = [{SomeModule, :host_fun, 2, [file: ~c"lib/some.ex", line: 7]}]
+
+    assert message({:host_error, :error, %ArgumentError{message: "nope"}, stacktrace}) =~
+             ~r/^a host function failed: \*\* \(ArgumentError\) nope\n.*lib\/some.ex:7/s
+
+    assert message({:host_error, :throw, :ball, []}) =~ "a host function failed: ** (throw) :ball"
+    assert message({:host_error, :exit, :gone, []}) =~ "a host function failed: ** (exit) :gone"
+
+    assert message({:host_error, :error, {:bad_results, "expected 1 results, got 0"}, []}) ==
+             "a host function returned bad results: expected 1 results, got 0"
+  end
+
+  test "raise with a reason" do
+    error = assert_raise Wasmbeam.Error, fn -> raise Wasmbeam.Error, reason: :busy end
+    assert error.reason == :busy
+  end
+end
