@@ -249,8 +249,7 @@ defmodule Wasmbeam do
       iex> {:ok, instance} = Wasmbeam.instantiate(module, %{"env" => %{"twice" => fn _caller, [x] -> [2 * x] end}})
       iex> Wasmbeam.call(instance, :quadruple, [5])
       {:ok, [20]}
-      iex> Wasmbeam.instantiate(module)
-      {:error, {:link_error, "unknown import: `env` `twice`"}}
+      iex> {:error, {:link_error, _message}} = Wasmbeam.instantiate(module)
   """
   @spec instantiate(Module.t(), imports(), [instance_option()]) ::
           {:ok, Instance.t()} | {:error, reason()}
