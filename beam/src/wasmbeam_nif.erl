@@ -10,14 +10,14 @@
          call/4, resume/2, abort/1,
          read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
          get_global/2, set_global/3,
-         stats/0, reset_longest_slice/0]).
+         stats/0, reset_longest_slice/0, call_memory/1, noop/0]).
 
 -nifs([compile/1, module_exports/1, module_imports/1,
        instantiate/3, run_start/1,
        call/4, resume/2, abort/1,
        read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
        get_global/2, set_global/3,
-       stats/0, reset_longest_slice/0]).
+       stats/0, reset_longest_slice/0, call_memory/1, noop/0]).
 
 -on_load(load/0).
 
@@ -51,6 +51,8 @@ get_global(_Instance, _Name) -> not_loaded().
 set_global(_Instance, _Name, _Value) -> not_loaded().
 stats() -> not_loaded().
 reset_longest_slice() -> not_loaded().
+call_memory(_Call) -> not_loaded().
+noop() -> not_loaded().
 
 not_loaded() ->
     erlang:nif_error(nif_not_loaded).

@@ -17,7 +17,7 @@
 
 use crate::atoms;
 use crate::error::{bad_argument, Failure};
-use crate::instance::{fuel_limit, name_of, InstanceRes};
+use crate::instance::{fuel_limit, with_name, InstanceRes};
 use crate::pacing::timeslice_percent;
 use crate::raw;
 use crate::stats::{self, Live};
@@ -25,9 +25,9 @@ use crate::values::{decode_list, encode_list};
 use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wasmbeam_runtime::{Call, Func, Pacer, Step, Val, ValType};
+use wasmbeam_runtime::{Call, Pacer, Step, Val, ValType};
 
 /// A call that stopped: suspended in a host fun, or between slices.
 pub struct CallRes {
@@ -46,7 +46,7 @@ struct CallState {
     deadline: Option<Instant>,
     pacer: Pacer,
     /// The result types of the host call it waits for.
-    pending: Option<Box<[ValType]>>,
+    pending: Option<Arc<[ValType]>>,
 }
 
 impl Drop for CallRes {
@@ -61,11 +61,12 @@ impl Drop for CallRes {
 }
 
 /// How a run of steps ended.
-enum Outcome {
+enum Outcome<'a> {
     Finished(Vec<Val>),
     Failed(Failure),
+    /// WebAssembly called an import: its fun, and the arguments.
     HostCall {
-        func: Func,
+        fun: Term<'a>,
         args: Vec<Val>,
     },
     /// The timeslice is spent.
@@ -122,15 +123,15 @@ fn run_start<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>) -> Term<'a> {
 
 /// Checks the arguments, takes the instance, and starts the call.
 fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> Result<CallState, Failure> {
-    let name = name_of(name)?;
     let options = CallOptions::decode(options)?;
     res.acquire(env.pid())?;
     let started = (|| {
         let mut st = res.lock_state()?;
-        let func = st
-            .instance
-            .get_func(&st.store, &name)
-            .ok_or_else(|| bad_argument(format!("no exported function named {name:?}")))?;
+        let func = with_name(name, |name| {
+            st.instance
+                .get_func(&st.store, name)
+                .ok_or_else(|| bad_argument(format!("no exported function named {name:?}")))
+        })?;
         let ty = func.ty(&st.store);
         let args = decode_list(args, &ty.params, "argument")?;
         let mut call = func.start(&mut st.store, &args)?;
@@ -190,6 +191,14 @@ fn abort<'a>(env: Env<'a>, call: ResourceArc<CallRes>) -> Term<'a> {
     atoms::ok().encode(env)
 }
 
+/// `call_memory(Call)`: bytes a stopped call holds outside the process
+/// heap (the resource and the runtime's call with its saved frames).
+#[rustler::nif]
+fn call_memory<'a>(env: Env<'a>, call: ResourceArc<CallRes>) -> Term<'a> {
+    let runtime = call.state.lock().ok().and_then(|state| state.call.as_ref().map(Call::memory_size)).unwrap_or(0);
+    (std::mem::size_of::<CallRes>() + runtime).encode(env)
+}
+
 /// The next slice of a call, after a reschedule.
 unsafe extern "C" fn call_slice(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
     // SAFETY: the VM calls this as a NIF (scheduled by `respond`).
@@ -232,20 +241,13 @@ impl Holder {
 }
 
 /// The term for `outcome`.
-fn respond<'a>(env: Env<'a>, outcome: Outcome, holder: Holder) -> Term<'a> {
+fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
     match outcome {
         Outcome::Finished(values) => (atoms::ok(), encode_list(env, &values)).encode(env),
         Outcome::Failed(failure) => failure.to_term(env),
-        Outcome::HostCall { func, args } => {
-            let fun = holder.instance().lock_state().ok().and_then(|st| st.fun_of(env, func));
+        Outcome::HostCall { fun, args } => {
             let instance = holder.instance().clone();
             let call = holder.into_resource();
-            let Some(fun) = fun else {
-                if let Ok(mut state) = call.state.lock() {
-                    finish(&call.instance, &mut state);
-                }
-                return Failure::Internal("a host call to a function the instance did not import".into()).to_term(env);
-            };
             (atoms::host_call(), call, instance, fun, encode_list(env, &args)).encode(env)
         }
         Outcome::Reschedule => {
@@ -258,28 +260,50 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome, holder: Holder) -> Term<'a> {
 
 /// Runs steps until the call ends, calls a host fun, or the timeslice is
 /// spent. Reports the time used to the VM.
-fn drive(env: Env, instance: &InstanceRes, state: &mut CallState) -> Outcome {
-    let began = Instant::now();
+///
+/// The clock is read only once a step has used its whole grant: a call
+/// that returns or calls a host fun within its first step (most calls)
+/// took less than the pacer's target by construction, and its time is
+/// estimated from the fuel it used, which saves two clock reads on the
+/// hot path.
+fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Outcome<'a> {
+    // Set once a step yielded: when the next step began.
+    let mut clock: Option<Instant> = None;
+    let mut spent = Duration::ZERO;
     let outcome = loop {
         let Some(call) = state.call.as_mut() else {
             break Outcome::Failed(bad_argument("the call is over"));
         };
         let fuel = state.pacer.fuel();
-        let step_began = Instant::now();
         let stepped = instance.lock_state().and_then(|mut st| {
             let before = call.fuel_consumed();
             let step = call.step(&mut st.store, fuel).map_err(Failure::from)?;
-            let pending = match &step {
-                Step::HostCall { func, .. } => Some(func.ty(&st.store).results.clone()),
+            let host = match &step {
+                Step::HostCall { func, .. } => Some(st.host_fun(env, *func).ok_or_else(|| {
+                    Failure::Internal("a host call to a function the instance did not import".into())
+                })?),
                 _ => None,
             };
-            Ok((step, call.fuel_consumed() - before, pending))
+            Ok((step, call.fuel_consumed() - before, host))
         });
-        let elapsed = step_began.elapsed();
+        let used = stepped.as_ref().map_or(0, |(_, used, _)| *used);
+        let elapsed = match clock {
+            Some(began) => {
+                let now = Instant::now();
+                clock = Some(now);
+                now - began
+            }
+            None => state.pacer.estimate(used),
+        };
+        spent += elapsed;
         match stepped {
-            Ok((Step::Yielded, used, _)) => {
-                state.pacer.observe(used, elapsed);
-                if state.deadline.is_some_and(|d| Instant::now() >= d) {
+            Ok((Step::Yielded, _, _)) => {
+                if clock.is_some() {
+                    state.pacer.observe(used, elapsed);
+                } else {
+                    clock = Some(Instant::now());
+                }
+                if state.deadline.is_some_and(|d| clock.is_some_and(|now| now >= d)) {
                     finish(instance, state);
                     break Outcome::Failed(Failure::Timeout);
                 }
@@ -291,9 +315,14 @@ fn drive(env: Env, instance: &InstanceRes, state: &mut CallState) -> Outcome {
                 finish(instance, state);
                 break Outcome::Finished(values);
             }
-            Ok((Step::HostCall { func, args }, _, pending)) => {
-                state.pending = pending;
-                break Outcome::HostCall { func, args };
+            Ok((Step::HostCall { args, .. }, _, Some((fun, results)))) => {
+                state.pending = Some(results);
+                break Outcome::HostCall { fun, args };
+            }
+            Ok((Step::HostCall { .. }, _, None)) => {
+                // `host` is always set for a host call (see above).
+                finish(instance, state);
+                break Outcome::Failed(Failure::Internal("a host call without its fun".into()));
             }
             Err(failure) => {
                 finish(instance, state);
@@ -301,7 +330,6 @@ fn drive(env: Env, instance: &InstanceRes, state: &mut CallState) -> Outcome {
             }
         }
     };
-    let spent = began.elapsed();
     stats::record_slice(spent.as_micros() as u64);
     if !matches!(outcome, Outcome::Reschedule) && spent >= Duration::from_micros(10) {
         rustler::schedule::consume_timeslice(env, timeslice_percent(spent));
@@ -327,8 +355,11 @@ struct CallOptions {
 
 impl CallOptions {
     fn decode(term: Term) -> Result<CallOptions, Failure> {
-        let iter = MapIterator::new(term).ok_or_else(|| bad_argument("the options must be a map"))?;
         let mut options = CallOptions::default();
+        if term.map_size().is_ok_and(|n| n == 0) {
+            return Ok(options);
+        }
+        let iter = MapIterator::new(term).ok_or_else(|| bad_argument("the options must be a map"))?;
         for (key, value) in iter {
             let key: Atom = key.decode().map_err(|_| bad_argument("option names are atoms"))?;
             if key == atoms::fuel_limit() {

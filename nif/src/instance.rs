@@ -14,8 +14,8 @@ use crate::stats::{self, Live};
 use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, OwnedEnv, Resource, ResourceArc, SchedulerFlags, Term, TermType};
-use std::sync::{Mutex, MutexGuard};
-use wasmbeam_runtime::{ExternType, Func, Instance, Linker, Memory, Store, StoreLimits};
+use std::sync::{Arc, Mutex, MutexGuard};
+use wasmbeam_runtime::{ExternType, Func, Instance, Linker, Memory, Store, StoreLimits, ValType};
 
 /// An instance and its store, with the Erlang funs it imports.
 ///
@@ -45,8 +45,10 @@ pub struct InstanceState {
     pub store: Store,
     pub instance: Instance,
     /// The suspending host functions of the imports, in import order; the
-    /// fun of `host_funcs[i]` is `funs[i]`.
+    /// fun of `host_funcs[i]` is `funs[i]`, its result types
+    /// `host_results[i]`.
     pub host_funcs: Vec<Func>,
+    pub host_results: Vec<Arc<[ValType]>>,
     funs_env: OwnedEnv,
     funs: Vec<rustler::env::SavedTerm>,
     /// The start function, until it has run.
@@ -95,11 +97,13 @@ fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, Failure> {
 }
 
 impl InstanceState {
-    /// The Erlang fun of host function `func`, copied into `env`.
-    pub fn fun_of<'a>(&self, env: Env<'a>, func: Func) -> Option<Term<'a>> {
+    /// The Erlang fun of host function `func`, copied into `env`, and the
+    /// function's result types.
+    pub fn host_fun<'a>(&self, env: Env<'a>, func: Func) -> Option<(Term<'a>, Arc<[ValType]>)> {
         let index = self.host_funcs.iter().position(|f| *f == func)?;
         let saved = self.funs.get(index)?;
-        Some(self.funs_env.run(|owned| saved.load(owned).in_env(env)))
+        let fun = self.funs_env.run(|owned| saved.load(owned).in_env(env));
+        Some((fun, self.host_results.get(index)?.clone()))
     }
 }
 
@@ -154,6 +158,7 @@ fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<
     let funs_env = OwnedEnv::new();
     let mut funs = Vec::new();
     let mut host_funcs = Vec::new();
+    let mut host_results = Vec::new();
     let mut linker = Linker::new();
     if imports.get_type() != TermType::Map {
         return Err(bad_argument("the imports must be a map of module names to maps of field names to funs"));
@@ -166,6 +171,7 @@ fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<
             )));
         };
         let fun = lookup(env, imports, module_name, name)?;
+        host_results.push(Arc::from(&*func_type.results));
         let func = Func::new_suspending(&mut store, func_type);
         linker.define(module_name, name, func);
         host_funcs.push(func);
@@ -181,6 +187,7 @@ fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<
             store,
             instance,
             host_funcs,
+            host_results,
             funs_env,
             funs,
             start,
@@ -258,13 +265,40 @@ pub fn fuel_limit(term: Term) -> Result<Option<u64>, Failure> {
     }
 }
 
+/// Calls `f` with a name given as a binary or an atom, without copying it
+/// to the heap in the common cases (binaries; Latin-1 atoms up to 255
+/// bytes).
+pub fn with_name<R>(term: Term, f: impl FnOnce(&str) -> Result<R, Failure>) -> Result<R, Failure> {
+    if let Ok(bin) = term.decode::<Binary>() {
+        return f(std::str::from_utf8(bin.as_slice()).map_err(|_| bad_argument("names must be UTF-8"))?);
+    }
+    if term.get_type() != TermType::Atom {
+        return Err(bad_argument("a name must be a binary or an atom"));
+    }
+    let mut buffer = [0u8; 256];
+    // SAFETY: `term` is an atom of its env (checked above) and `buffer` has
+    // room for `buffer.len()` bytes, which is what we pass.
+    let written = unsafe {
+        rustler::sys::enif_get_atom(
+            term.get_env().as_c_arg(),
+            term.as_c_arg(),
+            buffer.as_mut_ptr().cast(),
+            buffer.len() as rustler::sys::c_uint,
+            rustler::sys::ErlNifCharEncoding::ERL_NIF_LATIN1,
+        )
+    };
+    // `written` counts the terminating NUL; 0 means it did not fit (or is
+    // not Latin-1).
+    match usize::try_from(written) {
+        Ok(n) if n > 0 && buffer[..n - 1].is_ascii() => {
+            // ASCII is valid UTF-8.
+            f(std::str::from_utf8(&buffer[..n - 1]).map_err(|_| bad_argument("bad atom"))?)
+        }
+        _ => f(&term.atom_to_string().map_err(|_| bad_argument("bad atom"))?),
+    }
+}
+
 /// Reads a name given as a binary or an atom.
 pub fn name_of(term: Term) -> Result<String, Failure> {
-    if let Ok(bin) = term.decode::<Binary>() {
-        return std::str::from_utf8(bin.as_slice()).map(str::to_owned).map_err(|_| bad_argument("names must be UTF-8"));
-    }
-    if term.get_type() == TermType::Atom {
-        return term.atom_to_string().map_err(|_| bad_argument("bad atom"));
-    }
-    Err(bad_argument("a name must be a binary or an atom"))
+    with_name(term, |name| Ok(name.to_owned()))
 }

@@ -44,4 +44,10 @@ fn reset_longest_slice<'a>(env: Env<'a>) -> Term<'a> {
     atoms::ok().encode(env)
 }
 
+/// `noop()`: does nothing; the cost of a NIF call, for benchmarks.
+#[rustler::nif]
+fn noop<'a>(env: Env<'a>) -> Term<'a> {
+    atoms::ok().encode(env)
+}
+
 rustler::init!("wasmbeam_nif");

@@ -28,11 +28,19 @@ pub fn type_atom(ty: ValType) -> Atom {
 /// Decodes `list` as values of `types` (what = "argument" or "result", for
 /// messages).
 pub fn decode_list(list: Term, types: &[ValType], what: &str) -> Result<Vec<Val>, Failure> {
-    let terms: Vec<Term> = list.decode().map_err(|_| bad_argument(format!("the {what}s must be a list")))?;
-    if terms.len() != types.len() {
-        return Err(bad_argument(format!("expected {} {what}s, got {}", types.len(), terms.len())));
+    let not_a_list = || bad_argument(format!("the {what}s must be a list"));
+    let length = list.list_length().map_err(|_| not_a_list())?;
+    if length != types.len() {
+        return Err(bad_argument(format!("expected {} {what}s, got {length}", types.len())));
     }
-    terms.iter().zip(types).enumerate().map(|(i, (term, ty))| decode(*term, *ty, what, i)).collect()
+    let mut values = Vec::with_capacity(length);
+    let mut rest = list;
+    for (i, ty) in types.iter().enumerate() {
+        let (head, tail) = rest.list_get_cell().map_err(|_| not_a_list())?;
+        values.push(decode(head, *ty, what, i)?);
+        rest = tail;
+    }
+    Ok(values)
 }
 
 /// Decodes one value of type `ty`.
@@ -129,8 +137,7 @@ fn encode_float(env: Env, x: f64) -> Term {
     }
 }
 
-/// Encodes a list of values.
+/// Encodes a list of values (built from its end, with no buffer).
 pub fn encode_list<'a>(env: Env<'a>, vals: &[Val]) -> Term<'a> {
-    let terms: Vec<Term<'a>> = vals.iter().map(|v| encode(env, v)).collect();
-    terms.encode(env)
+    vals.iter().rev().fold(Term::list_new_empty(env), |tail, v| tail.list_prepend(encode(env, v)))
 }

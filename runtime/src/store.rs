@@ -1,6 +1,7 @@
 //! [`Store`]: the owner of every runtime object, and the handle scheme.
 
 use crate::call::activation::Activations;
+use crate::call::continuation::ContBuffer;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::func::{Func, FuncData};
@@ -44,6 +45,9 @@ pub struct Store {
     pub(crate) max_record_size: usize,
     /// The limits in force (the engine's, or lower ones).
     limits: StoreLimits,
+    /// An empty continuation buffer left by a finished call, for the next
+    /// call to reuse.
+    pub(crate) spare_buffer: Option<ContBuffer>,
 }
 
 // SAFETY: a `Store` exclusively owns everything its raw pointers point at
@@ -68,6 +72,7 @@ impl Store {
             max_record_size: 0,
             activations: Activations::default(),
             limits: StoreLimits::of(engine.config()),
+            spare_buffer: None,
         }
     }
 

@@ -674,3 +674,28 @@ fn a_suspended_call_indirect_resumes_in_the_instance_it_called() {
     call.resume_with(Ok(vec![Val::I32(1)])).unwrap();
     assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(101)]));
 }
+
+#[test]
+fn a_suspended_call_reports_the_memory_it_holds() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let wait = Func::new_suspending(&mut store, FuncType::new([ValType::I32], [ValType::I32]));
+    let mut linker = Linker::new();
+    linker.define("env", "wait", wait);
+    let wat = r#"(module (import "env" "wait" (func $wait (param i32) (result i32)))
+        (func $f (export "f") (param i32) (result i32)
+          (if (result i32) (i32.eqz (local.get 0)) (then (call $wait (i32.const 7)))
+            (else (i32.add (i32.const 1) (call $f (i32.sub (local.get 0) (i32.const 1))))))))"#;
+    let instance = common::instantiate(&mut store, &linker, wat);
+    let f = common::func(&store, instance, "f");
+    let mut shallow = f.start(&mut store, &[Val::I32(0)]).unwrap();
+    let mut deep = f.start(&mut store, &[Val::I32(1000)]).unwrap();
+    for call in [&mut shallow, &mut deep] {
+        assert!(matches!(call.step(&mut store, u64::MAX).unwrap(), Step::HostCall { .. }));
+        assert!(call.memory_size() >= call.continuation_size() + std::mem::size_of::<Call>());
+    }
+    assert!(deep.continuation_size() > 1000 * 8, "1000 frames saved");
+    assert!(deep.memory_size() > shallow.memory_size());
+    deep.resume_with(Ok(vec![Val::I32(1)])).unwrap();
+    assert_eq!(deep.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(1001)]));
+}

@@ -65,6 +65,11 @@ impl ContBuffer {
         self.used
     }
 
+    /// Bytes allocated for records (used or not).
+    pub(crate) fn allocated(&self) -> usize {
+        self.words.len() * 8
+    }
+
     /// The records, innermost first, as words.
     pub(crate) fn records(&self) -> &[u64] {
         // `used <= 8 * len` (invariant).

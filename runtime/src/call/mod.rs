@@ -39,6 +39,9 @@ use std::sync::Arc;
 use wasmbeam_jit::vm::{TrapCode, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
 use wasmbeam_jit::FuncType;
 
+/// The largest continuation buffer a store keeps for reuse.
+const SPARE_BUFFER_MAX_BYTES: usize = 64 * 1024;
+
 /// What [`Call::step`] stopped at.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -109,7 +112,7 @@ impl Call {
             func,
             ty,
             phase: Phase::Ready(args.to_vec()),
-            buffer: ContBuffer::new(),
+            buffer: if suspendable { store.spare_buffer.take().unwrap_or_default() } else { ContBuffer::new() },
             fuel_limit: None,
             fuel_consumed: 0,
             suspendable,
@@ -205,6 +208,18 @@ impl Call {
         }
     }
 
+    /// Bytes of memory the call holds: the `Call` itself, its continuation
+    /// buffer (allocated, not only used), and the arguments of a pending
+    /// host call. What keeping a suspended call costs.
+    pub fn memory_size(&self) -> usize {
+        let pending = match &self.phase {
+            Phase::HostCall(p) => p.args.capacity() * std::mem::size_of::<Val>(),
+            Phase::Ready(args) => args.capacity() * std::mem::size_of::<Val>(),
+            _ => 0,
+        };
+        std::mem::size_of::<Call>() + self.buffer.allocated() + pending
+    }
+
     /// The first step: a host function runs (or suspends) at once, a
     /// WebAssembly function is entered.
     fn begin(&mut self, store: &mut Store, fuel: u64, args: Vec<Val>) -> Result<Step, Error> {
@@ -266,9 +281,12 @@ impl Call {
             reason
         });
         match state {
-            STATE_RUNNING if self.buffer.used() == 0 => Ok(Step::Finished(results_of(store, &ty, &values))),
+            STATE_RUNNING if self.buffer.used() == 0 => {
+                self.recycle_buffer(store);
+                Ok(Step::Finished(results_of(store, &ty, &values)))
+            }
             STATE_TRAPPING => {
-                self.buffer.clear();
+                self.recycle_buffer(store);
                 Err(Error::Trap(trap.unwrap_or_else(|| Trap::host("internal error: a trap without its code"))))
             }
             STATE_UNWINDING => match reason {
@@ -301,6 +319,16 @@ impl Call {
             },
             STATE_RUNNING => Err(self.broken("the call returned with saved frames left over")),
             _ => Err(self.broken("the call returned while still resuming")),
+        }
+    }
+
+    /// Hands the (empty) buffer of a call that is over to the store, for the
+    /// next call to use: most calls never suspend, and this saves them an
+    /// allocation. Large buffers are not kept.
+    fn recycle_buffer(&mut self, store: &mut Store) {
+        self.buffer.clear();
+        if store.spare_buffer.is_none() && self.buffer.allocated() <= SPARE_BUFFER_MAX_BYTES {
+            store.spare_buffer = Some(std::mem::take(&mut self.buffer));
         }
     }
 

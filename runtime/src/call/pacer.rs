@@ -40,6 +40,13 @@ impl Pacer {
         self.fuel
     }
 
+    /// The time `fuel` units take, by the current estimate (the grant takes
+    /// [`STEP_TARGET`]).
+    pub fn estimate(&self, fuel: u64) -> Duration {
+        let nanos = fuel as u128 * STEP_TARGET.as_nanos() / self.fuel.max(1) as u128;
+        Duration::from_nanos(nanos.min(u64::MAX as u128) as u64)
+    }
+
     /// Learns from a step that used `fuel` units in `elapsed`. Only full
     /// steps (that used their whole grant) say how fast the code runs.
     pub fn observe(&mut self, fuel: u64, elapsed: Duration) {
@@ -79,6 +86,14 @@ mod tests {
         let fuel = pacer.fuel();
         pacer.observe(fuel, Duration::from_nanos(1)); // absurdly fast: at most double
         assert_eq!(pacer.fuel(), 2 * fuel);
+    }
+
+    #[test]
+    fn the_grant_is_estimated_to_take_the_target() {
+        let pacer = Pacer { fuel: 100_000 };
+        assert_eq!(pacer.estimate(100_000), STEP_TARGET);
+        assert_eq!(pacer.estimate(50_000), STEP_TARGET / 2);
+        assert_eq!(pacer.estimate(0), Duration::ZERO);
     }
 
     #[test]
