@@ -14,7 +14,8 @@
 
 -export([main/0]).
 
--define(SAMPLES, 200000).
+-define(SAMPLES, 400000).
+-define(ROUNDS, 40).
 
 -define(WAT, <<"(module
   (import \"env\" \"tick\" (func $tick (param i32)))
@@ -31,13 +32,22 @@
       (else (call $deep (i32.sub (local.get $n) (i32.const 1)))))))">>).
 
 main() ->
-    io:format("wasmbeam BEAM binding benchmarks: OTP ~s, ~b schedulers, ~b samples each~n~n",
-              [erlang:system_info(otp_release), erlang:system_info(schedulers_online), ?SAMPLES]),
+    io:format("wasmbeam BEAM binding benchmarks: OTP ~s, ~b schedulers, ~b samples each in ~b interleaved rounds~n~n",
+              [erlang:system_info(otp_release), erlang:system_info(schedulers_online), ?SAMPLES, ?ROUNDS]),
     {ok, Module} = wasmbeam:compile(?WAT),
-    RoundTrip = host_round_trip(Module),
-    Fun = plain_fun(),
-    Nif = noop_nif(),
-    Export = export_call(Module),
+    %% The four measurements take turns, ?ROUNDS rounds of ?SAMPLES div
+    %% ?ROUNDS samples each, so that the machine's moods reach all of them
+    %% alike and their ratios hold.
+    Tick = fun(_Caller, [_]) -> put(t, [erlang:monotonic_time(nanosecond) | get(t)]), [] end,
+    {ok, Host} = wasmbeam:instantiate(Module, #{<<"env">> => #{<<"tick">> => Tick}}),
+    {ok, Plain} = wasmbeam:instantiate(Module, #{<<"env">> => #{<<"tick">> => fun(_, _) -> [] end}}),
+    Per = ?SAMPLES div ?ROUNDS,
+    Rounds = [{host_round_trip(Host, Per), plain_fun(Per), noop_nif(Per), export_call(Plain, Per)}
+              || _ <- lists:seq(1, ?ROUNDS)],
+    RoundTrip = stats(lists:append([R || {R, _, _, _} <- Rounds])),
+    Fun = stats(lists:append([F || {_, F, _, _} <- Rounds])),
+    Nif = stats(lists:append([N || {_, _, N, _} <- Rounds])),
+    Export = stats(lists:append([E || {_, _, _, E} <- Rounds])),
     Rows = [{"host call round trip (Wasm -> Erlang fun -> Wasm)", RoundTrip},
             {"plain Erlang fun call", Fun},
             {"no-op NIF call", Nif},
@@ -49,9 +59,9 @@ main() ->
     {ExportMedian, _} = Export,
     io:format("~nround trip / no-op NIF: ~.1fx (goal <= 5x); round trip ~s 1 us; export call ~s 0.5 us~n",
               [RtMedian / NifMedian, goal(RtMedian =< 1000), goal(ExportMedian =< 500)]),
-    {Longest, Reschedules} = longest_slice(Module),
-    io:format("longest slice while spinning on every scheduler for 3 s: ~b us (~b reschedules)~n",
-              [Longest, Reschedules]),
+    {Longest, LongestCpu, Reschedules} = longest_slice(Module),
+    io:format("longest slice while spinning on every scheduler for 3 s: ~b us wall clock, ~b us CPU time "
+              "(~b reschedules)~n", [Longest, LongestCpu, Reschedules]),
     suspended_call_memory(Module),
     ok.
 
@@ -60,20 +70,14 @@ goal(false) -> ">".
 
 %% The host fun records the time of each call; consecutive differences are
 %% one round trip through WebAssembly's loop back into the fun.
-host_round_trip(Module) ->
-    Self = self(),
-    Tick = fun(_Caller, [_]) -> put(t, [erlang:monotonic_time(nanosecond) | get(t)]), [] end,
-    {ok, I} = wasmbeam:instantiate(Module, #{<<"env">> => #{<<"tick">> => Tick}}),
+host_round_trip(I, N) ->
     put(t, []),
-    {ok, []} = wasmbeam:call(I, loop_host, [1000]),
-    put(t, []),
-    {ok, []} = wasmbeam:call(I, loop_host, [?SAMPLES + 1]),
-    Self = self(),
-    stats(diffs(lists:reverse(erase(t)))).
+    {ok, []} = wasmbeam:call(I, loop_host, [N + 1]),
+    diffs(lists:reverse(erase(t))).
 
-plain_fun() ->
+plain_fun(N) ->
     F = fun(X) -> X end,
-    stats(diffs(fun_loop(F, ?SAMPLES + 1, []))).
+    diffs(fun_loop(F, N + 1, [])).
 
 fun_loop(_, 0, Acc) -> lists:reverse(Acc);
 fun_loop(F, N, Acc) ->
@@ -81,8 +85,8 @@ fun_loop(F, N, Acc) ->
     _ = F(N),
     fun_loop(F, N - 1, [T | Acc]).
 
-noop_nif() ->
-    stats(diffs(nif_loop(?SAMPLES + 1, []))).
+noop_nif(N) ->
+    diffs(nif_loop(N + 1, [])).
 
 nif_loop(0, Acc) -> lists:reverse(Acc);
 nif_loop(N, Acc) ->
@@ -90,10 +94,8 @@ nif_loop(N, Acc) ->
     ok = wasmbeam_nif:noop(),
     nif_loop(N - 1, [T | Acc]).
 
-export_call(Module) ->
-    {ok, I} = wasmbeam:instantiate(Module, #{<<"env">> => #{<<"tick">> => fun(_, _) -> [] end}}),
-    {ok, []} = wasmbeam:call(I, noop, []),
-    stats(diffs(export_loop(I, ?SAMPLES + 1, []))).
+export_call(I, N) ->
+    diffs(export_loop(I, N + 1, [])).
 
 export_loop(_, 0, Acc) -> lists:reverse(Acc);
 export_loop(I, N, Acc) ->
@@ -122,9 +124,9 @@ longest_slice(Module) ->
     #{reschedules := R0} = wasmbeam:stats(),
     wasmbeam_nif:reset_longest_slice(),
     timer:sleep(3000),
-    #{longest_slice_us := Longest, reschedules := R1} = wasmbeam:stats(),
+    #{longest_slice_us := Longest, longest_slice_cpu_us := LongestCpu, reschedules := R1} = wasmbeam:stats(),
     [exit(P, kill) || P <- Spinners],
-    {Longest, R1 - R0}.
+    {Longest, LongestCpu, R1 - R0}.
 
 %% One call suspended in a host fun, at depth 1 and 100: the NIF's share
 %% (resource, call, saved frames) and, over 10,000 such calls each in its

@@ -178,8 +178,8 @@ call(Instance, Name, Args) ->
 %% its own instance).
 %%
 %% Options: `fuel_limit' (overrides the instance's) and `timeout' in
-%% milliseconds (checked between slices of WebAssembly execution; a call
-%% waiting in a host fun is not interrupted).
+%% milliseconds (checked between slices of WebAssembly execution and when
+%% a host fun returns; a host fun itself is not interrupted).
 -spec call(instance(), binary() | atom(), [value()], call_options()) ->
           {ok, [value()]} | {error, error_reason()}.
 call(Instance, Name, Args, Options) when is_list(Args), is_map(Options) ->
@@ -238,9 +238,12 @@ set_global(Instance, Name, Value) ->
 %% @doc Counters for diagnostics and tests: live `modules', `instances'
 %% and suspended `calls' (resources not yet freed), how many times calls
 %% gave their scheduler back (`reschedules'), and the longest time one
-%% slice ran WebAssembly (`longest_slice_us').
+%% slice ran WebAssembly, in wall-clock time (`longest_slice_us', which
+%% includes time the OS took the scheduler thread away) and in the
+%% thread's CPU time (`longest_slice_cpu_us').
 -spec stats() -> #{modules := integer(), instances := integer(), calls := integer(),
-                   reschedules := non_neg_integer(), longest_slice_us := non_neg_integer()}.
+                   reschedules := non_neg_integer(), longest_slice_us := non_neg_integer(),
+                   longest_slice_cpu_us := non_neg_integer()}.
 stats() ->
     wasmbeam_nif:stats().
 

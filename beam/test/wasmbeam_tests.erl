@@ -234,3 +234,11 @@ link_errors_test() ->
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:instantiate(M, not_a_map)),
     {ok, Mem} = wasmbeam:compile(<<"(module (import \"env\" \"mem\" (memory 1)))">>),
     ?assertMatch({error, {link_error, _}}, wasmbeam:instantiate(Mem, #{<<"env">> => #{}})).
+
+timeout_counts_time_in_host_funs_test() ->
+    {ok, M} = wasmbeam:compile(<<"(module (import \"env\" \"slow\" (func $slow))
+        (func (export \"run\") (call $slow)))">>),
+    {ok, I} = wasmbeam:instantiate(M, #{<<"env">> => #{<<"slow">> => fun(_, []) -> timer:sleep(50), [] end}}),
+    ?assertEqual({ok, []}, wasmbeam:call(I, run, [], #{timeout => 1000})),
+    ?assertEqual({error, timeout}, wasmbeam:call(I, run, [], #{timeout => 10})),
+    ?assertEqual({ok, []}, wasmbeam:call(I, run, [])).

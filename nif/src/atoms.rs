@@ -59,4 +59,5 @@ rustler::atoms! {
     calls,
     reschedules,
     longest_slice_us,
+    longest_slice_cpu_us,
 }

@@ -168,6 +168,10 @@ fn resume<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Te
             running.resume_with(Ok(values)).map_err(Failure::from)
         });
         match answered {
+            Ok(()) if state.deadline.is_some_and(|d| Instant::now() >= d) => {
+                finish(&call.instance, &mut state);
+                Outcome::Failed(Failure::Timeout)
+            }
             Ok(()) => drive(env, &call.instance, &mut state),
             Err(failure) => {
                 finish(&call.instance, &mut state);
@@ -267,8 +271,10 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
 /// estimated from the fuel it used, which saves two clock reads on the
 /// hot path.
 fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Outcome<'a> {
-    // Set once a step yielded: when the next step began.
+    // Set once a step yielded: when the next step began, and the thread's
+    // CPU time then.
     let mut clock: Option<Instant> = None;
+    let mut cpu_began = Duration::ZERO;
     let mut spent = Duration::ZERO;
     let outcome = loop {
         let Some(call) = state.call.as_mut() else {
@@ -302,6 +308,7 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
                     state.pacer.observe(used, elapsed);
                 } else {
                     clock = Some(Instant::now());
+                    cpu_began = stats::thread_cpu_time().saturating_sub(elapsed);
                 }
                 if state.deadline.is_some_and(|d| clock.is_some_and(|now| now >= d)) {
                     finish(instance, state);
@@ -330,7 +337,8 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
             }
         }
     };
-    stats::record_slice(spent.as_micros() as u64);
+    let cpu = if clock.is_some() { stats::thread_cpu_time().saturating_sub(cpu_began) } else { spent };
+    stats::record_slice(spent, cpu);
     if !matches!(outcome, Outcome::Reschedule) && spent >= Duration::from_micros(10) {
         rustler::schedule::consume_timeslice(env, timeslice_percent(spent));
     }

@@ -35,6 +35,16 @@ pub enum Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
         match error {
+            // Traps that only a bug in wasmbeam can cause: every call the
+            // NIF makes can suspend, and its continuations are its own.
+            Error::Trap(trap)
+                if matches!(
+                    trap.code,
+                    TrapCode::HostError | TrapCode::ContinuationMismatch | TrapCode::ContinuationOverflow
+                ) =>
+            {
+                Failure::Internal(trap.message)
+            }
             Error::Trap(trap) => Failure::Trap(trap.code),
             Error::Compile(e) => Failure::InvalidModule(e.to_string()),
             Error::Link(m) => Failure::Link(m),

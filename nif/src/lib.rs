@@ -33,6 +33,7 @@ fn stats<'a>(env: Env<'a>) -> Term<'a> {
         (atoms::calls(), stats::CALLS.load(Ordering::Relaxed).encode(env)),
         (atoms::reschedules(), stats::RESCHEDULES.load(Ordering::Relaxed).encode(env)),
         (atoms::longest_slice_us(), stats::LONGEST_SLICE_US.load(Ordering::Relaxed).encode(env)),
+        (atoms::longest_slice_cpu_us(), stats::LONGEST_SLICE_CPU_US.load(Ordering::Relaxed).encode(env)),
     ];
     Term::map_from_pairs(env, &pairs).unwrap_or_else(|_| atoms::error().encode(env))
 }
@@ -41,6 +42,7 @@ fn stats<'a>(env: Env<'a>) -> Term<'a> {
 #[rustler::nif]
 fn reset_longest_slice<'a>(env: Env<'a>) -> Term<'a> {
     stats::LONGEST_SLICE_US.store(0, Ordering::Relaxed);
+    stats::LONGEST_SLICE_CPU_US.store(0, Ordering::Relaxed);
     atoms::ok().encode(env)
 }
 

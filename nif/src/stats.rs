@@ -2,6 +2,7 @@
 //! and how calls were sliced.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Live objects of each resource type: incremented when one is made,
 /// decremented in its `Drop`.
@@ -12,8 +13,11 @@ pub static CALLS: AtomicI64 = AtomicI64::new(0);
 /// How many times a call gave its scheduler back (`enif_schedule_nif`).
 pub static RESCHEDULES: AtomicU64 = AtomicU64::new(0);
 /// The longest time, in microseconds, one NIF invocation ran WebAssembly
-/// before returning or rescheduling.
+/// before returning or rescheduling: wall-clock time, which includes any
+/// time the OS took the scheduler thread away.
 pub static LONGEST_SLICE_US: AtomicU64 = AtomicU64::new(0);
+/// The same in CPU time of the scheduler thread, which does not.
+pub static LONGEST_SLICE_CPU_US: AtomicU64 = AtomicU64::new(0);
 
 /// Counts one live object in `counter` until the guard is dropped.
 #[derive(Debug)]
@@ -32,7 +36,19 @@ impl Drop for Live {
     }
 }
 
-/// Records that one NIF invocation ran for `micros`.
-pub fn record_slice(micros: u64) {
-    LONGEST_SLICE_US.fetch_max(micros, Ordering::Relaxed);
+/// Records that one NIF invocation ran for `wall` (`cpu` of it on the CPU).
+pub fn record_slice(wall: Duration, cpu: Duration) {
+    LONGEST_SLICE_US.fetch_max(wall.as_micros() as u64, Ordering::Relaxed);
+    LONGEST_SLICE_CPU_US.fetch_max(cpu.as_micros() as u64, Ordering::Relaxed);
+}
+
+/// CPU time the calling thread has used (zero if the OS cannot tell).
+pub fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-parameter; CLOCK_THREAD_CPUTIME_ID needs
+    // nothing else.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }

@@ -1,6 +1,6 @@
 //! [`Store`]: the owner of every runtime object, and the handle scheme.
 
-use crate::call::activation::Activations;
+use crate::call::activation::{Activations, Suspension};
 use crate::call::continuation::ContBuffer;
 use crate::engine::Engine;
 use crate::error::Error;
@@ -48,6 +48,9 @@ pub struct Store {
     /// An empty continuation buffer left by a finished call, for the next
     /// call to reuse.
     pub(crate) spare_buffer: Option<ContBuffer>,
+    /// The (emptied) suspension state of the last suspendable activation,
+    /// for the next one to reuse.
+    pub(crate) spare_suspension: Option<Box<Suspension>>,
 }
 
 // SAFETY: a `Store` exclusively owns everything its raw pointers point at
@@ -73,6 +76,7 @@ impl Store {
             activations: Activations::default(),
             limits: StoreLimits::of(engine.config()),
             spare_buffer: None,
+            spare_suspension: None,
         }
     }
 

@@ -78,6 +78,7 @@ pub(crate) struct Activation {
 }
 
 /// The state of an activation that can suspend.
+#[derive(Default)]
 pub(crate) struct Suspension {
     /// The continuation records: installed in `ExecCtx` by [`enter`], grown
     /// by `commit_record`, taken back when the activation ends.

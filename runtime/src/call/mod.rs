@@ -32,7 +32,7 @@ use crate::func::Func;
 use crate::host::{cannot_suspend, check_results, invoke};
 use crate::store::Store;
 use crate::values::Val;
-use activation::{enter, Activation, Exit, HostAnswer, SuspendReason, Suspension};
+use activation::{enter, Activation, Exit, HostAnswer, SuspendReason};
 use continuation::ContBuffer;
 use fuel::FuelMeter;
 use std::sync::Arc;
@@ -260,11 +260,12 @@ impl Call {
             return Err(self.broken("saved frames cannot be resumed by code compiled without reductions"));
         }
         let activation = if can_suspend {
-            let buffer = std::mem::take(&mut self.buffer);
-            Activation::new(
-                FuelMeter::new(slice, self.fuel_limit, self.fuel_consumed),
-                Some(Box::new(Suspension { buffer, reason: None, answer })),
-            )
+            // The store keeps the box of the last activation: no allocation.
+            let mut suspension = store.spare_suspension.take().unwrap_or_default();
+            suspension.buffer = std::mem::take(&mut self.buffer);
+            suspension.reason = None;
+            suspension.answer = answer;
+            Activation::new(FuelMeter::new(slice, self.fuel_limit, self.fuel_consumed), Some(suspension))
         } else {
             Activation::new(FuelMeter::unlimited(), None)
         };
@@ -275,9 +276,11 @@ impl Call {
             self.fuel_consumed = fuel_total;
         }
         let spent = self.fuel_consumed.saturating_sub(consumed_before);
-        let reason = suspension.and_then(|s| {
-            let Suspension { buffer, reason, .. } = *s;
-            self.buffer = buffer;
+        let reason = suspension.and_then(|mut s| {
+            self.buffer = std::mem::take(&mut s.buffer);
+            let reason = s.reason.take();
+            s.answer = None;
+            store.spare_suspension = Some(s);
             reason
         });
         match state {
