@@ -33,8 +33,11 @@ use cranelift_frontend::Variable;
 use std::collections::HashMap;
 
 /// What the fuel variable holds while the restore path hops through loop
-/// headers: far enough below zero that every charge keeps it negative.
-const HOPPING_FUEL: i64 = i64::MIN / 2;
+/// headers: far enough below zero that every charge keeps it negative (the
+/// hops charge each enclosing loop's cost once, and all costs of a function
+/// add up to less than its operator count, below 2^23), and small enough
+/// to be an x86 32-bit immediate.
+const HOPPING_FUEL: i64 = i32::MIN as i64;
 
 impl Translation<'_, '_> {
     /// Emits the blocks shared by every save, and the entry's cold path: a

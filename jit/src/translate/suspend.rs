@@ -17,7 +17,7 @@ use super::liveness::Liveness;
 use super::Translation;
 use crate::module_info::ValType;
 use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
-use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_TRAPPING, STATE_UNWINDING};
+use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_TRAPPING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, Value};
 use cranelift_frontend::Variable;
 
@@ -254,12 +254,11 @@ impl Translation<'_, '_> {
     /// trapped because the buffer could not grow (the trap goes on).
     ///
     /// The commit block, shared by every save of the function, receives
-    /// `(point << 32) | size` and writes the header word after the slots.
-    /// Then, if the state is trapping (a call returned with a trap: the
-    /// record just written is left uncommitted, in room that was free
-    /// anyway), it returns at once; otherwise it sets the state to unwinding
-    /// (a fuel check's save) and calls `commit_record(size)` after the last
-    /// store, so no value is live across the call, and returns.
+    /// `(point << 32) | size` and calls `commit_record` with it and the
+    /// function index, which writes the header (or, if a call returned with
+    /// a trap, drops the record: it lies in room that was free anyway) and
+    /// sets the state to unwinding (for a fuel check's save). The call
+    /// comes after the last store, so no value is live across it.
     fn save_record(&mut self, point: u32) {
         let (slots, locals, callee) = {
             let p = &self.suspension().points[point as usize];
@@ -318,21 +317,8 @@ impl Translation<'_, '_> {
         let Some(commit) = commit else { return };
         self.b.switch_to_block(commit);
         let word = self.b.block_params(commit)[0];
-        let save = self.cold_block();
-        self.unless_trapping(save);
-
-        self.b.switch_to_block(save);
-        let unwinding = self.b.ins().iconst(types::I32, STATE_UNWINDING as i64);
-        self.env.exec_store(&mut self.b, ExecField::State, unwinding);
-        let size = self.b.ins().ireduce(types::I32, word);
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let size64 = self.b.ins().uextend(types::I64, size);
-        let end = self.b.ins().iadd(ptr, size64);
-        let point = self.b.ins().band_imm_s(word, -1i64 << 32);
-        let header = self.b.ins().bor_imm_u(point, self.func_index as i64);
-        let flags = self.env.record_flags();
-        self.b.ins().store(flags, header, end, -(RECORD_HEADER_SIZE as i32));
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[size], false);
+        let func = self.b.ins().iconst(types::I32, self.func_index as i64);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func], false);
         self.b.ins().jump(self.env.propagate_block, &[]);
     }
 

@@ -19,7 +19,7 @@ pub(crate) mod activation;
 pub(crate) mod continuation;
 pub(crate) mod fuel;
 pub(crate) mod host_call;
-mod records;
+pub(crate) mod records;
 mod serialize;
 
 pub(crate) use activation::{raise, raise_code, store_of};
