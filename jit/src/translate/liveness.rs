@@ -3,9 +3,9 @@
 //!
 //! A local is *live* at a point if some path from there reads it before
 //! writing it. The pass builds a control flow graph of the body's basic
-//! blocks from Wasm's structured control (a `loop` starts a block that
-//! branches to it target; `block`, `if` and the function end at a block
-//! their branches target; every branch, and every call, ends a block), then
+//! blocks from Wasm's structured control (a `loop` starts the block its
+//! branches target; a `block`, an `if` and the function end at the block
+//! theirs target; every branch, and every call, ends a block), then
 //! solves the classic backward equations `in = gen ∪ (out − kill)`, `out =
 //! ∪ in(successors)` to a fixpoint.
 //!
