@@ -19,9 +19,11 @@ pub enum ResumeKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResumePoint {
     pub kind: ResumeKind,
-    /// The record's slots, in order: every local of the function (parameters
-    /// first), then the operand stack from the bottom: for a direct call,
-    /// the part below its arguments (a rewinding callee ignores them); for
+    /// The record's slots, in order: the locals live at the point, by
+    /// increasing index (at function entry, only live parameters: declared
+    /// locals are zero there anyway), then the operand stack from the
+    /// bottom: for a direct call, the part below its arguments (a
+    /// rewinding callee ignores them); for
     /// `call_indirect`, all of it, arguments and table index included, and
     /// last the resolved callee (a `funcref`), which a resumed frame calls
     /// again without reading the table.

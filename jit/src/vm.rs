@@ -318,12 +318,16 @@ pub struct VMBuiltins {
     pub table_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
     /// `(elem_index)`.
     pub elem_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
-    /// `(bytes)`: compiled code has just written a record of `bytes` bytes
-    /// at `exec.cont_ptr`; advance `cont_ptr` past it and make sure the
-    /// buffer again has room for the largest record of any code that can
-    /// run in this activation (moving the buffer and updating
-    /// `cont_ptr`/`cont_end`), or trap.
-    pub commit_record: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
+    /// `((point << 32) | bytes, func)`: compiled code has just written the
+    /// slots of a record of `bytes` bytes (header included) at
+    /// `exec.cont_ptr`, for resume point `point` of function `func`. If the
+    /// state is trapping (a trap is being propagated), does nothing.
+    /// Otherwise sets the state to unwinding, writes the record's header,
+    /// advances `cont_ptr` past the record and makes sure the buffer again
+    /// has room for the largest record of any code that can run in this
+    /// activation (moving the buffer and updating `cont_ptr`/`cont_end`), or
+    /// traps.
+    pub commit_record: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u64, u32),
 }
 
 /// Which builtin, for the translator: its index in [`VMBuiltins`] (each entry

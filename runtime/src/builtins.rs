@@ -13,6 +13,7 @@
 //! activation's `ExecCtx` (see `call/activation.rs` for why that is sound).
 
 use crate::call::activation::current;
+use crate::call::records::header_word;
 use crate::call::{raise, raise_code, store_of};
 use crate::error::Trap;
 use crate::host::panic_trap;
@@ -21,7 +22,7 @@ use crate::memory::MemoryData;
 use crate::store::{pair_mut, Store};
 use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
-use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins};
+use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins, STATE_TRAPPING, STATE_UNWINDING};
 
 /// The builtins every vmctx points at (word 0).
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -299,14 +300,19 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
     }
 }
 
-/// `commit_record`: compiled code wrote a record of `bytes` bytes at
-/// `exec.cont_ptr`; move past it and keep room for the largest record of
+/// `commit_record`: compiled code wrote the slots of a record of `bytes`
+/// bytes at `exec.cont_ptr` (`word` is `(point << 32) | bytes`; `func` the
+/// module-wide function index). While a trap is propagated, nothing (the
+/// record is dropped). Otherwise the state becomes unwinding; write the
+/// record's header, move past it and keep room for the largest record of
 /// the store's code after it, up to `Config::max_continuation_bytes`
 /// (beyond it: trap "call stack exhausted").
 ///
 /// # Safety
 /// Called by compiled code only (see [`run`]).
-unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u32) {
+unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
+    let (bytes, point) = (word as u32, (word >> 32) as u32);
+    let header = header_word(func, point);
     // Every saved frame comes here: first the fast path, which cannot
     // panic (see `commit_in_place`), so it needs no `catch_unwind`.
     {
@@ -314,11 +320,15 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u3
         // live context and `store_of`'s contract holds (see `run`); the
         // two references are to different objects and die in this block.
         let (store, exec) = unsafe { (store_of(exec), &mut *exec) };
+        if exec.state == STATE_TRAPPING {
+            return;
+        }
+        exec.state = STATE_UNWINDING;
         let room = store.max_record_size;
         if let Some(Some(suspension)) =
             store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref())
         {
-            if suspension.buffer.commit_in_place(exec, bytes, room) {
+            if suspension.buffer.commit_in_place(exec, bytes, header, room) {
                 return;
             }
         }
@@ -336,7 +346,7 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, bytes: u3
             let suspension = activation.suspension.as_mut().ok_or_else(|| {
                 Failure::Trap(Trap::host("internal error: saving frames in an activation that cannot suspend"))
             })?;
-            suspension.buffer.commit(exec, bytes, room, limit).map_err(Failure::Trap)
+            suspension.buffer.commit(exec, bytes, header, room, limit).map_err(Failure::Trap)
         })
     }
 }

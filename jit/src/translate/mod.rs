@@ -5,13 +5,16 @@
 //! holds the one `match` over operators; `env.rs` everything that knows the
 //! runtime's data layout; `stack.rs` the operand stack; `control.rs` the
 //! control frames; `numeric.rs` arithmetic that needs explicit trap checks;
-//! `cost.rs` and `suspend.rs` reduction counting and resume points.
+//! `cost.rs`, `liveness.rs`, `suspend.rs` and `rewind.rs` reduction counting
+//! and resume points.
 
 mod control;
 mod cost;
 mod env;
+mod liveness;
 mod numeric;
 mod operators;
+mod rewind;
 mod stack;
 mod suspend;
 
@@ -65,7 +68,8 @@ impl FuncTranslator {
         func.name = ir::UserFuncName::user(0, func_index);
         let defined = (func_index - info.num_imported_functions) as usize;
         let range = info.bodies[defined].clone();
-        let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64));
+        let body =
+            wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64));
         let cost = if reductions { Some(cost::scan(&body)?) } else { None };
 
         let mut b = FunctionBuilder::new(func, &mut self.fctx);
@@ -102,22 +106,24 @@ impl FuncTranslator {
             }
         }
 
-        let suspension = cost.map(|cost| {
+        let liveness = match cost {
+            Some(_) => Some(liveness::scan(&body, ty.params.len(), local_types.len())?),
+            None => None,
+        };
+        let suspension = cost.zip(liveness).map(|(cost, liveness)| {
             let fuel = (!cost.is_leaf()).then(|| b.declare_var(types::I64));
             let entry_cold = b.create_block();
             b.set_cold_block(entry_cold);
-            let resume_point = b.declare_var(types::I32);
-            let zero = b.ins().iconst(types::I32, 0);
-            b.def_var(resume_point, zero);
             Suspension {
                 cost,
+                liveness,
                 fuel,
                 loops: Vec::new(),
                 open_loops: Vec::new(),
                 points: Vec::new(),
                 entry_cold,
-                resume_point,
                 commit_block: None,
+                short_block: None,
             }
         });
         let return_block = b.create_block();
@@ -137,6 +143,8 @@ impl FuncTranslator {
             }],
             locals,
             local_types,
+            num_params: ty.params.len(),
+            op_offset: 0,
             reachable: true,
             dead_depth: 0,
             suspension,
@@ -148,6 +156,7 @@ impl FuncTranslator {
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
+            t.op_offset = reader.original_position();
             let op = reader.read()?;
             t.operator(op)?;
             if t.control.len() > limits::MAX_CONTROL_DEPTH {
@@ -214,6 +223,11 @@ struct Translation<'a, 'f> {
     control: Vec<ControlFrame>,
     locals: Vec<Variable>,
     local_types: Vec<ValType>,
+    /// How many of `locals` are parameters (they come first).
+    num_params: usize,
+    /// Byte offset in the module of the operator being translated (what
+    /// the liveness analysis knows resume points by).
+    op_offset: u64,
     /// Whether the current position can be reached. Unreachable code is
     /// skipped: validation allows it to be typed in ways SSA cannot express.
     reachable: bool,

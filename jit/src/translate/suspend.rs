@@ -1,39 +1,31 @@
 //! Reduction counting and resume points: how a frame stops and saves
-//! itself, and how it is rebuilt.
+//! itself (`rewind.rs` rebuilds it).
 //!
 //! A *resume point* is a place where this frame can be suspended: the fuel
 //! check on entry, the fuel check at each loop header, and every call. When
 //! the frame must stop there (its fuel ran out, or a callee returned while
-//! unwinding), a cold *unwind* block appends a record with every local and
-//! every operand stack slot to the continuation buffer and returns. On resume, the function is entered with
-//! `stack_limit = usize::MAX`, so the entry stack check fails into the
-//! *rewind dispatch*, which pops the record, redefines every local and slot
-//! variable from it, and heads for the point's *target*: the call (re-issued
-//! so that the callee rewinds in turn), or, for the innermost frame, the code
-//! after the fuel check. Because locals and the operand stack are variables,
-//! Cranelift's SSA construction merges the resumed values with the normal
-//! ones; the hot path pays only the state check after each call and the
-//! fuel counter update at loop headers.
-//!
-//! A target inside loops is reached through the header of every enclosing
-//! loop, outermost first, never by a jump into a loop's body: that keeps
-//! every loop single-entry (reducible), which Cranelift's loop
-//! optimizations and register allocation rely on. The restore path sets the
-//! fuel variable to a large negative value, so each header's fuel check takes
-//! its cold path, which sees the state is still rewinding and hops on.
+//! unwinding), a cold *save* block appends a record to the continuation
+//! buffer: the locals live at the point (see `liveness.rs`) and the operand
+//! stack. Every save ends in one shared block per function that writes the
+//! record's header, commits the record and returns. The hot path pays only
+//! the state check after each call and the fuel counter update at loop
+//! headers.
 
 use super::cost::FunctionCost;
 use super::env::ExecField;
+use super::liveness::Liveness;
 use super::Translation;
 use crate::module_info::ValType;
 use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
-use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
-use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
+use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_TRAPPING};
+use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, Value};
 use cranelift_frontend::Variable;
 
 /// Per-function suspension state; absent when compiling without reductions.
 pub struct Suspension {
     pub cost: FunctionCost,
+    /// Which locals each resume point saves.
+    pub liveness: Liveness,
     /// Fuel left in the slice, kept in a register; `None` in leaf functions.
     pub fuel: Option<Variable>,
     /// Every loop so far, in order (indexes `cost.loops`).
@@ -43,12 +35,12 @@ pub struct Suspension {
     pub points: Vec<Point>,
     /// Where a failed entry stack check goes: a stack overflow, or a resume.
     pub entry_cold: Block,
-    /// The point being resumed, while the restore path hops through loop
-    /// headers towards it.
-    pub resume_point: Variable,
-    /// The shared tail of every save: `commit_record(size)`, then return.
-    /// Takes the record size as its parameter; created on first use.
+    /// The shared tail of every save (see [`Translation::save_record`]);
+    /// created on first use.
     pub commit_block: Option<Block>,
+    /// Where a save goes if the buffer has no room for its record: a trap
+    /// that was being propagated goes on, anything else traps as an overflow.
+    pub short_block: Option<Block>,
 }
 
 pub struct LoopResume {
@@ -60,8 +52,11 @@ pub struct LoopResume {
 
 pub struct Point {
     pub layout: ResumePoint,
-    /// How many leading slots of the record are locals.
-    pub num_locals: usize,
+    /// The locals the record saves, in its leading slots (those live at the
+    /// point). The others are left undefined on the restore path: Cranelift
+    /// finds them their values from the function's entry, which nothing
+    /// reads before writing them.
+    pub locals: Box<[u32]>,
     /// Where the restored frame continues.
     pub target: Block,
     /// The loops around the point, outermost first: a restored frame enters
@@ -75,21 +70,23 @@ pub struct Point {
     pub callee: Option<Variable>,
 }
 
-/// What the fuel variable holds while the restore path hops through loop
-/// headers: far enough below zero that every charge keeps it negative.
-const HOPPING_FUEL: i64 = i64::MIN / 2;
-
 impl Translation<'_, '_> {
-    fn suspension(&mut self) -> &mut Suspension {
+    pub(super) fn suspension(&mut self) -> &mut Suspension {
         self.suspension.as_mut().expect("only called when compiling with reductions")
     }
 
-    /// Registers a resume point that saves every local and the current
-    /// operand stack but its top `unsaved` slots, continuing at `target`
-    /// when restored.
+    /// Registers a resume point of the current operator (or the function
+    /// entry) that saves the locals live there and the current operand
+    /// stack but its top `unsaved` slots, continuing at `target` when
+    /// restored.
     fn new_point(&mut self, kind: ResumeKind, target: Block, unsaved: usize) -> u32 {
-        let mut slots = self.local_types.clone();
-        let num_locals = slots.len();
+        let liveness = &self.suspension.as_ref().expect("only called when compiling with reductions").liveness;
+        let (live, all) = match kind {
+            ResumeKind::FunctionEntry => (liveness.entry(), self.num_params),
+            _ => (liveness.at(self.op_offset), self.locals.len()),
+        };
+        let locals: Box<[u32]> = live.map_or_else(|| (0..all as u32).collect(), Into::into);
+        let mut slots: Vec<ValType> = locals.iter().map(|l| self.local_types[*l as usize]).collect();
         let saved = self.stack.len() - unsaved;
         slots.extend_from_slice(&self.stack.types()[..saved]);
         let zeroed = self.stack.types()[saved..].to_vec();
@@ -97,7 +94,7 @@ impl Translation<'_, '_> {
         let loops = suspension.open_loops.clone();
         let points = &mut suspension.points;
         let layout = ResumePoint { kind, slots: slots.into() };
-        points.push(Point { layout, num_locals, target, loops, zeroed, callee: None });
+        points.push(Point { layout, locals, target, loops, zeroed, callee: None });
         (points.len() - 1) as u32
     }
 
@@ -189,8 +186,6 @@ impl Translation<'_, '_> {
         // loop.
         let point = self.new_point(kind, body, 0);
         self.env.exec_store(&mut self.b, ExecField::Fuel, after);
-        let unwinding = self.b.ins().iconst(types::I32, STATE_UNWINDING as i64);
-        self.env.exec_store(&mut self.b, ExecField::State, unwinding);
         self.save_record(point);
     }
 
@@ -230,8 +225,9 @@ impl Translation<'_, '_> {
         self.b.use_var(var)
     }
 
-    /// After the call instruction: propagate a trap, save the frame if the
-    /// call is unwinding, otherwise continue with the fuel reloaded.
+    /// After the call instruction: save the frame if the state is not
+    /// running (the commit block tells a trap from an unwind), otherwise
+    /// continue with the fuel reloaded.
     pub fn end_call(&mut self, point: Option<u32>) {
         match point {
             Some(point) => {
@@ -241,7 +237,8 @@ impl Translation<'_, '_> {
                 self.b.ins().brif(state, unwind, &[], next, &[]);
                 self.b.seal_block(unwind);
                 self.b.seal_block(next);
-                self.fill_unwind(unwind, point);
+                self.b.switch_to_block(unwind);
+                self.save_record(point);
                 self.b.switch_to_block(next);
                 self.env.reload_memory_cache(&mut self.b);
                 self.sync_fuel_in();
@@ -250,38 +247,39 @@ impl Translation<'_, '_> {
         }
     }
 
-    /// Fills `block` (cold, empty): save this frame at `point` if the state
-    /// is unwinding (a trap just returns), then return. Leaves the builder in
-    /// a filled block.
-    fn fill_unwind(&mut self, block: Block, point: u32) {
-        self.b.switch_to_block(block);
-        let state = self.env.exec_load(&mut self.b, ExecField::State);
-        let trapping = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_TRAPPING as i64);
-        let save = self.cold_block();
-        self.b.ins().brif(trapping, self.env.propagate_block, &[], save, &[]);
-        self.b.seal_block(save);
-        self.b.switch_to_block(save);
-        self.save_record(point);
-    }
-
-    /// Writes this frame's record for `point` at `exec.cont_ptr`, commits
-    /// it, and returns. The runtime keeps room for the largest record of any
-    /// code in the store free in the buffer; the check here only guards that
-    /// promise (a trap, never an overrun). The commit call comes after the
-    /// last store, so no value is live across it.
+    /// Writes this frame's slots for `point` at `exec.cont_ptr` and jumps to
+    /// the commit block. The runtime keeps room for the largest record of
+    /// any code in the store free in the buffer; the check here only guards
+    /// that promise (a trap, never an overrun), except when a callee
+    /// trapped because the buffer could not grow (the trap goes on).
+    ///
+    /// The commit block, shared by every save of the function, receives
+    /// `(point << 32) | size` and calls `commit_record` with it and the
+    /// function index, which writes the header (or, if a call returned with
+    /// a trap, drops the record: it lies in room that was free anyway) and
+    /// sets the state to unwinding (for a fuel check's save). The call
+    /// comes after the last store, so no value is live across it.
     fn save_record(&mut self, point: u32) {
-        let (slots, num_locals, callee) = {
+        let (slots, locals, callee) = {
             let p = &self.suspension().points[point as usize];
-            (p.layout.slots.clone(), p.num_locals, p.callee)
+            (p.layout.slots.clone(), p.locals.clone(), p.callee)
         };
-        let size = (slots.len() * 8 + RECORD_HEADER_SIZE) as i64;
+        let num_locals = locals.len();
+        let size = (slots.len() * 8 + RECORD_HEADER_SIZE) as u64;
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
         let end = self.env.exec_load(&mut self.b, ExecField::ContEnd);
         let room = self.b.ins().isub(end, ptr);
-        let short = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, room, size);
-        let overflow = self.env.trap_block(&mut self.b, TrapCode::ContinuationOverflow);
+        let short = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, room, size as i64);
+        let short_block = match self.suspension().short_block {
+            Some(block) => block,
+            None => {
+                let block = self.cold_block();
+                self.suspension().short_block = Some(block);
+                block
+            }
+        };
         let write = self.cold_block();
-        self.b.ins().brif(short, overflow, &[], write, &[]);
+        self.b.ins().brif(short, short_block, &[], write, &[]);
         self.b.seal_block(write);
 
         self.b.switch_to_block(write);
@@ -289,176 +287,53 @@ impl Translation<'_, '_> {
         for (i, ty) in slots.iter().enumerate() {
             let value = match callee {
                 Some(callee) if i == slots.len() - 1 => self.b.use_var(callee),
-                _ if i < num_locals => self.b.use_var(self.locals[i]),
+                _ if i < num_locals => self.b.use_var(self.locals[locals[i] as usize]),
                 _ => self.stack.get_typed(&mut self.b, i - num_locals, *ty),
             };
             self.b.ins().store(flags, value, ptr, (i * 8) as i32);
         }
-        let header = (self.func_index as u64) | ((point as u64) << 32);
-        let header = self.b.ins().iconst(types::I64, header as i64);
-        self.b.ins().store(flags, header, ptr, (slots.len() * 8) as i32);
-        let size = self.b.ins().iconst(types::I32, size);
+        let word = self.b.ins().iconst(types::I64, ((point as u64) << 32 | size) as i64);
         let commit = match self.suspension().commit_block {
             Some(block) => block,
             None => {
                 let block = self.cold_block();
-                self.b.append_block_param(block, types::I32);
+                self.b.append_block_param(block, types::I64);
                 self.suspension().commit_block = Some(block);
                 block
             }
         };
-        self.b.ins().jump(commit, &[size.into()]);
+        self.b.ins().jump(commit, &[word.into()]);
     }
 
-    fn cold_block(&mut self) -> Block {
+    /// Fills the blocks shared by every save: the commit block and the
+    /// short-room block (see [`Translation::save_record`]).
+    pub(super) fn fill_save_blocks(&mut self) {
+        let (commit, short) = (self.suspension().commit_block, self.suspension().short_block);
+        if let Some(short) = short {
+            self.b.switch_to_block(short);
+            let overflow = self.env.trap_block(&mut self.b, TrapCode::ContinuationOverflow);
+            self.unless_trapping(overflow);
+        }
+        let Some(commit) = commit else { return };
+        self.b.switch_to_block(commit);
+        let word = self.b.block_params(commit)[0];
+        let func = self.b.ins().iconst(types::I32, self.func_index as i64);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func], false);
+        self.b.ins().jump(self.env.propagate_block, &[]);
+    }
+
+    /// Ends the current block: returns if the state is trapping, else goes
+    /// to `next`.
+    fn unless_trapping(&mut self, next: Block) {
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let trapping = self.b.ins().icmp_imm_u(IntCC::Equal, state, STATE_TRAPPING as i64);
+        self.b.ins().brif(trapping, self.env.propagate_block, &[], next, &[]);
+        self.b.seal_block(next);
+    }
+
+    pub(super) fn cold_block(&mut self) -> Block {
         let block = self.b.create_block();
         self.b.set_cold_block(block);
         block
-    }
-
-    /// Emits the entry's cold path: a stack overflow, or (while rewinding)
-    /// the dispatch to the restore block of the saved point.
-    pub fn finish_suspension(&mut self) {
-        let Some(suspension) = self.suspension.take() else { return };
-        if let Some(commit) = suspension.commit_block {
-            self.b.switch_to_block(commit);
-            let size = self.b.block_params(commit)[0];
-            self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[size], false);
-            self.b.ins().jump(self.env.propagate_block, &[]);
-        }
-        self.b.switch_to_block(suspension.entry_cold);
-        let state = self.env.exec_load(&mut self.b, ExecField::State);
-        let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
-        let overflow = self.env.trap_block(&mut self.b, TrapCode::StackOverflow);
-        let mismatch = self.env.trap_block(&mut self.b, TrapCode::ContinuationMismatch);
-        if suspension.points.is_empty() {
-            // Nothing here can have been suspended.
-            self.b.ins().brif(rewinding, mismatch, &[], overflow, &[]);
-            self.suspension = Some(suspension);
-            return;
-        }
-        let check = self.cold_block();
-        self.b.ins().brif(rewinding, check, &[], overflow, &[]);
-
-        // Resuming must not overflow either: check against the real limit.
-        self.b.switch_to_block(check);
-        let sp = self.b.ins().get_stack_pointer(types::I64);
-        let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
-        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        let dispatch = self.cold_block();
-        self.b.ins().brif(below, overflow, &[], dispatch, &[]);
-
-        self.b.switch_to_block(dispatch);
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let flags = self.env.record_flags();
-        let header = self.b.ins().load(types::I64, flags, ptr, -(RECORD_HEADER_SIZE as i32));
-        let func = self.b.ins().ireduce(types::I32, header);
-        let not_mine = self.b.ins().icmp_imm_s(IntCC::NotEqual, func, self.func_index as i64);
-        let select = self.cold_block();
-        self.b.ins().brif(not_mine, mismatch, &[], select, &[]);
-
-        self.b.switch_to_block(select);
-        let point = self.b.ins().ushr_imm_u(header, 32);
-        let point = self.b.ins().ireduce(types::I32, point);
-        let restores: Vec<Block> = suspension.points.iter().map(|_| self.cold_block()).collect();
-        let default = self.b.func.dfg.block_call(mismatch, &[]);
-        let calls: Vec<_> = restores.iter().map(|r| self.b.func.dfg.block_call(*r, &[])).collect();
-        let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
-        self.b.ins().br_table(point, table);
-
-        for (index, (point, restore)) in suspension.points.iter().zip(restores).enumerate() {
-            self.b.switch_to_block(restore);
-            self.restore(index as u32, point, &suspension);
-        }
-        for (index, lp) in suspension.loops.iter().enumerate() {
-            self.fill_loop_hop(index, lp.hop, &suspension, mismatch);
-        }
-        self.suspension = Some(suspension);
-    }
-
-    /// The cold block a loop header's check reaches while rewinding: on to
-    /// the next loop header towards the resumed point, or to the point itself.
-    fn fill_loop_hop(&mut self, loop_index: usize, hop: Block, suspension: &Suspension, mismatch: Block) {
-        self.b.switch_to_block(hop);
-        let point = self.b.use_var(suspension.resume_point);
-        let mut hops = Vec::new();
-        let mut entries = Vec::new();
-        for (index, p) in suspension.points.iter().enumerate() {
-            let Some(depth) = p.loops.iter().position(|l| *l == loop_index) else {
-                entries.push(mismatch);
-                continue;
-            };
-            let block = self.cold_block();
-            hops.push((index, depth, block));
-            entries.push(block);
-        }
-        let default = self.b.func.dfg.block_call(mismatch, &[]);
-        let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
-        let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
-        self.b.ins().br_table(point, table);
-        for (index, depth, block) in hops {
-            self.b.switch_to_block(block);
-            let p = &suspension.points[index];
-            match p.loops.get(depth + 1) {
-                Some(inner) => {
-                    let header = suspension.loops[*inner].header;
-                    self.b.ins().jump(header, &[]);
-                }
-                None => self.arrive(p, suspension.fuel),
-            }
-        }
-    }
-
-    /// Pops `point`'s record, redefines every local and slot from it, and
-    /// heads for the point: through the first enclosing loop's header, or
-    /// straight there.
-    fn restore(&mut self, index: u32, point: &Point, suspension: &Suspension) {
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let start = self.b.ins().iadd_imm_s(ptr, -(point.layout.record_size() as i64));
-        let flags = self.env.record_flags();
-        let slots = &point.layout.slots;
-        for (i, ty) in slots.iter().enumerate() {
-            let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, start, (i * 8) as i32);
-            match point.callee {
-                Some(callee) if i == slots.len() - 1 => self.b.def_var(callee, value),
-                _ if i < point.num_locals => self.b.def_var(self.locals[i], value),
-                _ => self.stack.set(&mut self.b, i - point.num_locals, *ty, value),
-            }
-        }
-        let saved = slots.len() - point.num_locals - usize::from(point.callee.is_some());
-        for (i, ty) in point.zeroed.iter().enumerate() {
-            let zero = super::zero_value(&mut self.b, *ty);
-            self.stack.set(&mut self.b, saved + i, *ty, zero);
-        }
-        self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
-        self.env.reload_memory_cache(&mut self.b);
-        match point.loops.first() {
-            Some(outer) => {
-                let index = self.b.ins().iconst(types::I32, index as i64);
-                self.b.def_var(suspension.resume_point, index);
-                if let Some(fuel) = suspension.fuel {
-                    let hopping = self.b.ins().iconst(types::I64, HOPPING_FUEL);
-                    self.b.def_var(fuel, hopping);
-                }
-                self.b.ins().jump(suspension.loops[*outer].header, &[]);
-            }
-            None => self.arrive(point, suspension.fuel),
-        }
-    }
-
-    /// The restore path reached `point`: reload the real fuel, end the
-    /// rewind if this is the innermost frame, and continue at the target.
-    fn arrive(&mut self, point: &Point, fuel: Option<Variable>) {
-        if point.layout.kind != ResumeKind::Call {
-            let running = self.b.ins().iconst(types::I32, STATE_RUNNING as i64);
-            self.env.exec_store(&mut self.b, ExecField::State, running);
-            let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
-            self.env.exec_store(&mut self.b, ExecField::StackLimit, limit);
-        }
-        if let Some(fuel) = fuel {
-            let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
-            self.b.def_var(fuel, value);
-        }
-        self.b.ins().jump(point.target, &[]);
     }
 }

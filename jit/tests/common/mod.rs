@@ -83,12 +83,20 @@ unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _
 /// Room the harness keeps free in the buffer (more than any test's record).
 const RECORD_ROOM: usize = 4096;
 
-unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, bytes: u32) {
+unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
+    let (bytes, point) = (word as u32 as usize, word >> 32);
     // SAFETY: the harness sets `embedder` to its live `Buffer` and keeps
-    // `cont_ptr` within `bytes`'s length.
+    // `cont_ptr` within `bytes`'s length, with room for any record after
+    // it (so the header's word is inside too).
     unsafe {
+        if (*exec).state == STATE_TRAPPING {
+            return;
+        }
+        (*exec).state = STATE_UNWINDING;
+        let header = u64::from(func) | point << 32;
+        (*exec).cont_ptr.add(bytes - 8).cast::<u64>().write_unaligned(header);
         let buffer = &mut *((*exec).embedder as *mut Buffer);
-        let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize + bytes as usize;
+        let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize + bytes;
         if buffer.bytes.len() - used < RECORD_ROOM {
             buffer.bytes.resize((used + RECORD_ROOM) * 2, 0);
         }

@@ -146,41 +146,58 @@ impl ContBuffer {
 
     /// The common case of [`ContBuffer::commit`], with no allocation, no
     /// error to build and nothing that can panic: if `exec` points into this
-    /// buffer and `room` bytes remain free after the record, moves
+    /// buffer, the record (its header included) fits and `room` bytes remain
+    /// free after it, writes `header` as the record's last word, moves
     /// `cont_ptr` past it and returns true. Otherwise changes nothing and
     /// returns false (then `commit` handles it, or reports what is wrong).
-    pub(crate) fn commit_in_place(&self, exec: &mut ExecCtx, bytes: u32, room: usize) -> bool {
+    pub(crate) fn commit_in_place(&self, exec: &mut ExecCtx, bytes: u32, header: u64, room: usize) -> bool {
         let base = self.base() as usize;
         let (ptr, end) = (exec.cont_ptr as usize, exec.cont_end as usize);
         let fits = end == base.wrapping_add(self.capacity())
             && ptr >= base
             && (ptr - base).is_multiple_of(8)
             && bytes.is_multiple_of(8)
+            && bytes >= 8
             && (bytes as usize).checked_add(room).is_some_and(|needed| needed <= end - ptr.min(end));
         if fits && ptr <= end {
             // SAFETY: `ptr + bytes <= end`, the end of the allocation
-            // `cont_ptr` points into (checked above), so the result stays in
-            // bounds of the same allocation.
-            exec.cont_ptr = unsafe { exec.cont_ptr.add(bytes as usize) };
+            // `cont_ptr` points into (checked above), so both the header's
+            // word (`bytes >= 8`, word-aligned: `ptr` and `bytes` are
+            // multiples of 8 from the word-aligned base) and the result stay
+            // in bounds of the same allocation.
+            unsafe {
+                exec.cont_ptr.add(bytes as usize - 8).cast::<u64>().write(header);
+                exec.cont_ptr = exec.cont_ptr.add(bytes as usize);
+            }
             return true;
         }
         false
     }
 
-    /// Compiled code wrote a record of `bytes` bytes at `exec.cont_ptr`:
-    /// move past it, then make room for `room` more bytes (the store's
-    /// largest record), as `commit_record` promises compiled code.
-    pub(crate) fn commit(&mut self, exec: &mut ExecCtx, bytes: u32, room: usize, limit: usize) -> Result<(), Trap> {
+    /// Compiled code wrote the slots of a record of `bytes` bytes at
+    /// `exec.cont_ptr`: write its `header` (the last word), move past it,
+    /// then make room for `room` more bytes (the store's largest record), as
+    /// `commit_record` promises compiled code.
+    pub(crate) fn commit(
+        &mut self,
+        exec: &mut ExecCtx,
+        bytes: u32,
+        header: u64,
+        room: usize,
+        limit: usize,
+    ) -> Result<(), Trap> {
         let offset = self
             .offset_in(exec)
             .map_err(|m| Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {m}") })?;
         let end = offset.saturating_add(bytes as usize);
-        if end > self.capacity() || !end.is_multiple_of(8) {
+        if end > self.capacity() || !end.is_multiple_of(8) || bytes < 8 {
             return Err(Trap {
                 code: TrapCode::ContinuationMismatch,
                 message: format!("internal error: a record of {bytes} bytes does not fit at offset {offset}"),
             });
         }
+        // `8 <= end <= capacity`, a multiple of 8 (checked above).
+        self.words.as_mut_slice()[end / 8 - 1] = header;
         self.used = end;
         self.install(exec);
         self.reserve(exec, u32::try_from(room).unwrap_or(u32::MAX), limit)
@@ -298,20 +315,21 @@ mod tests {
         let mut buffer = ContBuffer::new();
         let mut e = exec();
         buffer.install(&mut e);
-        assert!(!buffer.commit_in_place(&mut e, 8, 0), "no allocation yet");
+        assert!(!buffer.commit_in_place(&mut e, 8, 7, 0), "no allocation yet");
         buffer.reserve(&mut e, 64, 1 << 20).unwrap();
         let cap = buffer.capacity();
         let start = e.cont_ptr;
-        assert!(buffer.commit_in_place(&mut e, 16, cap - 16));
+        assert!(buffer.commit_in_place(&mut e, 16, 7, cap - 16));
         assert_eq!(e.cont_ptr as usize - start as usize, 16);
-        assert!(!buffer.commit_in_place(&mut e, 16, cap - 16), "the room would be short");
-        assert!(!buffer.commit_in_place(&mut e, 12, 0), "not a whole record");
+        assert!(!buffer.commit_in_place(&mut e, 16, 8, cap - 16), "the room would be short");
+        assert!(!buffer.commit_in_place(&mut e, 12, 8, 0), "not a whole record");
         assert_eq!(e.cont_ptr as usize - start as usize, 16, "refusals change nothing");
         // `commit` handles what the fast path refuses: it grows the buffer.
-        buffer.commit(&mut e, 16, cap, 1 << 20).unwrap();
+        buffer.commit(&mut e, 16, 8, cap, 1 << 20).unwrap();
         assert!(buffer.capacity() >= 32 + cap);
         buffer.collect(&e).unwrap();
         assert_eq!(buffer.used(), 32);
+        assert_eq!((buffer.records()[1], buffer.records()[3]), (7, 8), "each record ends with its header");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub(crate) mod continuation;
 pub(crate) mod fuel;
 pub(crate) mod host_call;
 mod pacer;
-mod records;
+pub(crate) mod records;
 mod serialize;
 mod thread_stack;
 

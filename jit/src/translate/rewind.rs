@@ -1,0 +1,220 @@
+//! Rebuilding a suspended frame: the other half of `suspend.rs`.
+//!
+//! On resume, the function is entered with `stack_limit = usize::MAX`, so
+//! the entry stack check fails into the *dispatch*, which reads the header
+//! of the last record in the buffer (this frame's), checks that it names
+//! this function, reloads the memory cache and heads for the saved point.
+//!
+//! A point inside loops is reached through the header of every enclosing
+//! loop, outermost first, never by a jump into a loop's body: that keeps
+//! every loop single-entry (reducible), which Cranelift's loop
+//! optimizations and register allocation rely on. The dispatch sets the
+//! fuel variable to a large negative value, so each header's fuel check
+//! takes its cold path, which sees the state is still rewinding and *hops*
+//! on: it reads the point from the record header again and jumps to the
+//! next loop header inward, or, in the point's innermost loop, arrives.
+//!
+//! The *arrival* pops the record, redefines the locals and operand stack
+//! slots it holds (the locals not saved are dead at the point: nothing reads
+//! them before writing them) and continues at the point's target: the call
+//! (re-issued so that the callee rewinds in turn), or, for the innermost
+//! frame, the code after the fuel check. Defining the values only there
+//! means the way through the loop headers carries nothing of the frame:
+//! it is shared by every point of the loop nest, and the hot path merges
+//! restored values at the targets only, not at every enclosing header.
+
+use super::env::ExecField;
+use super::suspend::Point;
+use super::Translation;
+use crate::resume::{ResumeKind, RECORD_HEADER_SIZE};
+use crate::vm::{TrapCode, STATE_REWINDING, STATE_RUNNING};
+use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
+use cranelift_frontend::Variable;
+use std::collections::HashMap;
+
+/// What the fuel variable holds while the restore path hops through loop
+/// headers: far enough below zero that every charge keeps it negative (the
+/// hops charge each enclosing loop's cost once, and all costs of a function
+/// add up to less than its operator count, below 2^23), and small enough
+/// to be an x86 32-bit immediate.
+const HOPPING_FUEL: i64 = i32::MIN as i64;
+
+impl Translation<'_, '_> {
+    /// Emits the blocks shared by every save, and the entry's cold path: a
+    /// stack overflow, or (while rewinding) the dispatch to the saved point.
+    pub fn finish_suspension(&mut self) {
+        if self.suspension.is_none() {
+            return;
+        }
+        self.fill_save_blocks();
+        let Some(suspension) = self.suspension.take() else { return };
+        self.b.switch_to_block(suspension.entry_cold);
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
+        let overflow = self.env.trap_block(&mut self.b, TrapCode::StackOverflow);
+        let mismatch = self.env.trap_block(&mut self.b, TrapCode::ContinuationMismatch);
+        if suspension.points.is_empty() {
+            // Nothing here can have been suspended.
+            self.b.ins().brif(rewinding, mismatch, &[], overflow, &[]);
+            self.suspension = Some(suspension);
+            return;
+        }
+        let check = self.cold_block();
+        self.b.ins().brif(rewinding, check, &[], overflow, &[]);
+
+        // Resuming must not overflow either: check against the real limit.
+        self.b.switch_to_block(check);
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
+        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let dispatch = self.cold_block();
+        self.b.ins().brif(below, overflow, &[], dispatch, &[]);
+
+        self.b.switch_to_block(dispatch);
+        let header = self.saved_header();
+        let func = self.b.ins().ireduce(types::I32, header);
+        let not_mine = self.b.ins().icmp_imm_s(IntCC::NotEqual, func, self.func_index as i64);
+        let select = self.cold_block();
+        self.b.ins().brif(not_mine, mismatch, &[], select, &[]);
+
+        self.b.switch_to_block(select);
+        self.env.reload_memory_cache(&mut self.b);
+        let arrivals: Vec<Block> = suspension.points.iter().map(|_| self.cold_block()).collect();
+        // A point in loops enters its outermost loop; the points of a loop
+        // nest share that way in.
+        let mut enters: HashMap<usize, Block> = HashMap::new();
+        let entries: Vec<Block> = suspension
+            .points
+            .iter()
+            .zip(&arrivals)
+            .map(|(p, arrival)| match p.loops.first() {
+                Some(outer) => *enters.entry(*outer).or_insert_with(|| self.cold_block()),
+                None => *arrival,
+            })
+            .collect();
+        self.switch_on_point(header, &entries, mismatch);
+        for (outer, enter) in enters {
+            self.b.switch_to_block(enter);
+            if let Some(fuel) = suspension.fuel {
+                let hopping = self.b.ins().iconst(types::I64, HOPPING_FUEL);
+                self.b.def_var(fuel, hopping);
+            }
+            self.b.ins().jump(suspension.loops[outer].header, &[]);
+        }
+        for (index, lp) in suspension.loops.iter().enumerate() {
+            // Only the points inside the loop can be resumed through it:
+            // where each of them goes next.
+            let routes: Vec<(u32, Block)> = suspension
+                .points
+                .iter()
+                .zip(&arrivals)
+                .enumerate()
+                .filter_map(|(i, (p, arrival))| {
+                    let depth = p.loops.iter().position(|l| *l == index)?;
+                    let next = p.loops.get(depth + 1).map_or(*arrival, |inner| suspension.loops[*inner].header);
+                    Some((i as u32, next))
+                })
+                .collect();
+            self.b.switch_to_block(lp.hop);
+            self.hop(&routes);
+        }
+        for (point, arrival) in suspension.points.iter().zip(arrivals) {
+            self.b.switch_to_block(arrival);
+            self.arrive(point, suspension.fuel);
+        }
+        self.suspension = Some(suspension);
+    }
+
+    /// Ends a loop's hop block: on to the block `routes` gives for the
+    /// point being resumed, which is one of those listed (every point in
+    /// the loop, each with its next block). A jump if they all agree, a
+    /// comparison if all but one do, a jump table otherwise.
+    fn hop(&mut self, routes: &[(u32, Block)]) {
+        let mut targets: Vec<Block> = routes.iter().map(|r| r.1).collect();
+        targets.sort();
+        targets.dedup();
+        let Some(&common) = targets.first() else {
+            // No point in this loop (it cannot be reached while rewinding).
+            self.b.ins().jump(self.env.propagate_block, &[]);
+            return;
+        };
+        if targets.len() == 1 {
+            self.b.ins().jump(common, &[]);
+            return;
+        }
+        let header = self.saved_header();
+        let point = self.b.ins().ushr_imm_u(header, 32);
+        let point = self.b.ins().ireduce(types::I32, point);
+        let single = |t: Block| routes.iter().filter(|r| r.1 == t).count() == 1;
+        if targets.len() == 2 && (single(targets[0]) || single(targets[1])) {
+            let (odd, other) = if single(targets[0]) { (targets[0], targets[1]) } else { (targets[1], targets[0]) };
+            let odd_point = routes.iter().find(|r| r.1 == odd).map_or(0, |r| r.0);
+            let is_odd = self.b.ins().icmp_imm_u(IntCC::Equal, point, odd_point as i64);
+            self.b.ins().brif(is_odd, odd, &[], other, &[]);
+            return;
+        }
+        let max = routes.iter().map(|r| r.0).max().unwrap_or(0);
+        let mut entries = vec![common; max as usize + 1];
+        for (p, next) in routes {
+            entries[*p as usize] = *next;
+        }
+        let default = self.b.func.dfg.block_call(common, &[]);
+        let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
+        let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
+        self.b.ins().br_table(point, table);
+    }
+
+    /// The header word of the last record in the buffer.
+    fn saved_header(&mut self) -> Value {
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let flags = self.env.record_flags();
+        self.b.ins().load(types::I64, flags, ptr, -(RECORD_HEADER_SIZE as i32))
+    }
+
+    /// Ends the current block with a jump to `entries[point]`, the point of
+    /// record header `header`, or to `mismatch` for a point out of range.
+    fn switch_on_point(&mut self, header: Value, entries: &[Block], mismatch: Block) {
+        let point = self.b.ins().ushr_imm_u(header, 32);
+        let point = self.b.ins().ireduce(types::I32, point);
+        let default = self.b.func.dfg.block_call(mismatch, &[]);
+        let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
+        let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
+        self.b.ins().br_table(point, table);
+    }
+
+    /// Pops `point`'s record, redefines every local and slot it saved,
+    /// reloads the real fuel, ends the rewind if this is the innermost
+    /// frame, and continues at the target.
+    fn arrive(&mut self, point: &Point, fuel: Option<Variable>) {
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let size = point.layout.record_size() as i32;
+        let flags = self.env.record_flags();
+        let slots = &point.layout.slots;
+        for (i, ty) in slots.iter().enumerate() {
+            let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, ptr, i as i32 * 8 - size);
+            match point.callee {
+                Some(callee) if i == slots.len() - 1 => self.b.def_var(callee, value),
+                _ if i < point.locals.len() => self.b.def_var(self.locals[point.locals[i] as usize], value),
+                _ => self.stack.set(&mut self.b, i - point.locals.len(), *ty, value),
+            }
+        }
+        let saved = slots.len() - point.locals.len() - usize::from(point.callee.is_some());
+        for (i, ty) in point.zeroed.iter().enumerate() {
+            let zero = super::zero_value(&mut self.b, *ty);
+            self.stack.set(&mut self.b, saved + i, *ty, zero);
+        }
+        let start = self.b.ins().iadd_imm_s(ptr, -(size as i64));
+        self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
+        if point.layout.kind != ResumeKind::Call {
+            let running = self.b.ins().iconst(types::I32, STATE_RUNNING as i64);
+            self.env.exec_store(&mut self.b, ExecField::State, running);
+            let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
+            self.env.exec_store(&mut self.b, ExecField::StackLimit, limit);
+        }
+        if let Some(fuel) = fuel {
+            let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
+            self.b.def_var(fuel, value);
+        }
+        self.b.ins().jump(point.target, &[]);
+    }
+}
