@@ -32,10 +32,10 @@ main() ->
     Elapsed = erlang:monotonic_time(millisecond) - Begin,
     Ticker ! {stop, self()},
     Ticks = receive {ticks, T} -> T end,
-    #{reschedules := R1, longest_slice_us := Longest} = wasmbeam:stats(),
+    #{reschedules := R1, longest_slice_us := Longest, longest_slice_cpu_us := LongestCpu} = wasmbeam:stats(),
     io:format("~b primes below ~b, in ~b ms~n", [Primes, Limit, Elapsed]),
     io:format("meanwhile the ticker ticked ~b times; the call gave its scheduler back ~b times, "
-              "its longest slice ran ~b us~n", [Ticks, R1 - R0, Longest]),
+              "its longest slice ran ~b us (~b us of CPU time)~n", [Ticks, R1 - R0, Longest, LongestCpu]),
     %% The same count, smaller, in Erlang.
     {ok, [Small]} = wasmbeam:call(Instance, count_primes, [30000, 1000000]),
     Small = length([N || N <- lists:seq(2, 29999), is_prime(N)]),
