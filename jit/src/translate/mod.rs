@@ -102,6 +102,16 @@ impl FuncTranslator {
             }
         }
 
+        // Every resume point saves all locals: refuse early what the
+        // compiler would refuse after translating (see compile.rs), as
+        // translating it is already slow.
+        if cost.as_ref().is_some_and(|c| !c.is_leaf()) && local_types.len() > limits::MAX_RECORD_SLOTS {
+            return Err(CompileError::LimitExceeded {
+                what: "locals and operand stack values saved at one resume point",
+                count: local_types.len(),
+                max: limits::MAX_RECORD_SLOTS,
+            });
+        }
         let suspension = cost.map(|cost| {
             let fuel = (!cost.is_leaf()).then(|| b.declare_var(types::I64));
             let entry_cold = b.create_block();
