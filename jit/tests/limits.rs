@@ -42,3 +42,24 @@ fn leaf_functions_save_nothing_and_have_no_record_limit() {
     let wasm = wat::parse_str(format!("(module (func (local {})))", "i64 ".repeat(MAX_RECORD_SLOTS * 2))).unwrap();
     compile(&wasm, true).expect("a leaf function has no resume point");
 }
+
+/// `depth` nested loops, each with a call at its top (so every loop
+/// header and call is a resume point inside all the loops around it).
+fn nested_loops(depth: usize) -> Vec<u8> {
+    let text =
+        format!("(module (func (export \"f\") {} {}) (func))", "(loop (call 1) ".repeat(depth), ")".repeat(depth));
+    wat::parse_str(text).expect("valid text")
+}
+
+#[test]
+fn deep_loop_nesting_around_resume_points_is_refused_early() {
+    // Found by the `limits` fuzz target: 100,000 nested loops made the
+    // translator allocate tens of GB (every resume point kept its loops),
+    // and 3,000 took 150 s to compile into 37 MB of code.
+    match compile(&nested_loops(1_000), true) {
+        Err(CompileError::LimitExceeded { max, .. }) => assert_eq!(max, wasmbeam_jit::limits::MAX_RESUME_HOPS),
+        other => panic!("expected the hop limit, got {other:?}"),
+    }
+    compile(&nested_loops(1_000), false).expect("compiles without reductions");
+    compile(&nested_loops(100), true).expect("100 nested loops compile");
+}

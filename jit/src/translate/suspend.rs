@@ -49,6 +49,11 @@ pub struct Suspension {
     /// The shared tail of every save: `commit_record(size)`, then return.
     /// Takes the record size as its parameter; created on first use.
     pub commit_block: Option<Block>,
+    /// Loop headers the restore paths pass through, over all points (the
+    /// sum of `Point::loops` lengths): the hop code is proportional to it,
+    /// and it grows with the square of loop nesting, so the translator
+    /// refuses functions where it exceeds [`crate::limits::MAX_RESUME_HOPS`].
+    pub hops: usize,
 }
 
 pub struct LoopResume {
@@ -95,6 +100,7 @@ impl Translation<'_, '_> {
         let zeroed = self.stack.types()[saved..].to_vec();
         let suspension = self.suspension();
         let loops = suspension.open_loops.clone();
+        suspension.hops += loops.len();
         let points = &mut suspension.points;
         let layout = ResumePoint { kind, slots: slots.into() };
         points.push(Point { layout, num_locals, target, loops, zeroed, callee: None });
@@ -378,13 +384,25 @@ impl Translation<'_, '_> {
 
     /// The cold block a loop header's check reaches while rewinding: on to
     /// the next loop header towards the resumed point, or to the point itself.
+    ///
+    /// The points inside a loop are numbered consecutively (points are
+    /// numbered in code order, and a loop's body is one stretch of code), so
+    /// the hop's jump table covers only that range, indexed from its first
+    /// point: its size is the loop's own points, not the function's.
     fn fill_loop_hop(&mut self, loop_index: usize, hop: Block, suspension: &Suspension, mismatch: Block) {
         self.b.switch_to_block(hop);
-        let point = self.b.use_var(suspension.resume_point);
+        let inside = |p: &Point| p.loops.iter().position(|l| *l == loop_index);
+        let first = suspension.points.iter().position(|p| inside(p).is_some());
+        let last = suspension.points.iter().rposition(|p| inside(p).is_some());
+        let (Some(first), Some(last)) = (first, last) else {
+            // No point inside: nothing can be resumed through this loop.
+            self.b.ins().jump(mismatch, &[]);
+            return;
+        };
         let mut hops = Vec::new();
         let mut entries = Vec::new();
-        for (index, p) in suspension.points.iter().enumerate() {
-            let Some(depth) = p.loops.iter().position(|l| *l == loop_index) else {
+        for (index, p) in suspension.points.iter().enumerate().take(last + 1).skip(first) {
+            let Some(depth) = inside(p) else {
                 entries.push(mismatch);
                 continue;
             };
@@ -392,10 +410,13 @@ impl Translation<'_, '_> {
             hops.push((index, depth, block));
             entries.push(block);
         }
+        let point = self.b.use_var(suspension.resume_point);
+        // Below `first` this wraps to a large index: the default.
+        let relative = self.b.ins().iadd_imm_s(point, -(first as i64));
         let default = self.b.func.dfg.block_call(mismatch, &[]);
         let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
         let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
-        self.b.ins().br_table(point, table);
+        self.b.ins().br_table(relative, table);
         for (index, depth, block) in hops {
             self.b.switch_to_block(block);
             let p = &suspension.points[index];
