@@ -94,7 +94,10 @@ impl std::ops::AddAssign for Summary {
     }
 }
 
+/// A target: the fuzzer's bytes in, what it did or the finding out.
+pub type Target = fn(&[u8]) -> Result<Summary, Failure>;
+
 /// The targets by name, as `fuzz/regressions/<name>/` and the fuzz
 /// targets call them.
-pub const TARGETS: [(&str, fn(&[u8]) -> Result<Summary, Failure>); 4] =
+pub const TARGETS: [(&str, Target); 4] =
     [("differential", differential), ("suspension", suspension), ("compile", compile), ("limits", limits)];

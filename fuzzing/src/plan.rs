@@ -70,7 +70,8 @@ fn argument(kind: ValType, funcs: usize, u: &mut Unstructured<'_>) -> Value {
         }
         ValType::F32 => Value::F32(u.arbitrary().unwrap_or(0)),
         ValType::F64 if special => {
-            let f = [0.0, -0.0, 1.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 9.223372036854775807e18, -1e300];
+            let f =
+                [0.0, -0.0, 1.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 9.223_372_036_854_776e18, -1e300];
             Value::F64(f[pick(u, f.len())].to_bits())
         }
         ValType::F64 => Value::F64(u.arbitrary().unwrap_or(0)),

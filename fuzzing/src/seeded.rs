@@ -2,7 +2,7 @@
 //! generator (no `rand` dependency) and [`smoke`], which feeds a target
 //! fixed-seed random inputs.
 
-use crate::{Failure, Summary};
+use crate::{Failure, Summary, Target};
 
 /// xorshift64* (Vigna): a fast, fixed, portable sequence; plenty for
 /// making fuzz inputs.
@@ -37,12 +37,7 @@ impl XorShift {
 /// Runs `target` on `iterations` inputs of `len` random bytes from `seed`
 /// and adds up what it did. `Err` names the failing iteration and its
 /// input (hex) so it can be saved as a regression.
-pub fn smoke(
-    target: fn(&[u8]) -> Result<Summary, Failure>,
-    seed: u64,
-    iterations: usize,
-    len: usize,
-) -> Result<Summary, Failure> {
+pub fn smoke(target: Target, seed: u64, iterations: usize, len: usize) -> Result<Summary, Failure> {
     let mut rng = XorShift::new(seed);
     let mut total = Summary::default();
     let mut input = vec![0; len];

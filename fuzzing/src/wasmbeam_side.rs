@@ -83,7 +83,7 @@ impl<'w> WasmbeamSubject<'w> {
         self.instance.get_func(self.store(), name).ok_or_else(|| Failure::new(format!("no exported function `{name}`")))
     }
 
-    fn to_val(&self, plan: &Plan, value: Value) -> Result<Val, Failure> {
+    fn val_of(&self, plan: &Plan, value: Value) -> Result<Val, Failure> {
         Ok(match value {
             Value::I32(v) => Val::I32(v),
             Value::I64(v) => Val::I64(v),
@@ -126,7 +126,7 @@ impl<'w> WasmbeamSubject<'w> {
         }
     }
 
-    fn from_val(&self, plan: &Plan, val: Val) -> Value {
+    fn value_of(&self, plan: &Plan, val: Val) -> Value {
         match val {
             Val::I32(v) => Value::I32(v),
             Val::I64(v) => Value::I64(v),
@@ -145,9 +145,9 @@ impl<'w> WasmbeamSubject<'w> {
 impl Subject for WasmbeamSubject<'_> {
     fn call(&mut self, plan: &Plan, call: &PlannedCall) -> Result<CallOutcome, Failure> {
         let func = self.func(plan, call.func)?;
-        let args = call.args.iter().map(|v| self.to_val(plan, *v)).collect::<Result<Vec<_>, _>>()?;
+        let args = call.args.iter().map(|v| self.val_of(plan, *v)).collect::<Result<Vec<_>, _>>()?;
         match self.run(func, &args)? {
-            Ok(results) => Ok(CallOutcome::Returned(results.into_iter().map(|v| self.from_val(plan, v)).collect())),
+            Ok(results) => Ok(CallOutcome::Returned(results.into_iter().map(|v| self.value_of(plan, v)).collect())),
             Err(e) => Ok(CallOutcome::Trapped(failure_kind(e)?)),
         }
     }
@@ -159,7 +159,7 @@ impl Subject for WasmbeamSubject<'_> {
         for (name, item) in self.instance.exports(store) {
             match item {
                 Extern::Global(g) => {
-                    snapshot.globals.insert(name.to_string(), self.from_val(&no_plan, g.get(store)).comparable());
+                    snapshot.globals.insert(name.to_string(), self.value_of(&no_plan, g.get(store)).comparable());
                 }
                 Extern::Memory(m) => {
                     snapshot.memories.insert(name.to_string(), m.data(store).to_vec());

@@ -43,7 +43,7 @@ impl WasmiSubject {
         self.instance.get_func(&self.store, name).ok_or_else(|| Failure::new(format!("wasmi: no function `{name}`")))
     }
 
-    fn to_val(&mut self, plan: &Plan, value: Value) -> Result<Val, Failure> {
+    fn val_of(&mut self, plan: &Plan, value: Value) -> Result<Val, Failure> {
         Ok(match value {
             Value::I32(v) => Val::I32(v),
             Value::I64(v) => Val::I64(v),
@@ -56,7 +56,7 @@ impl WasmiSubject {
         })
     }
 
-    fn from_val(&self, val: &Val) -> Result<Value, Failure> {
+    fn value_of(&self, val: &Val) -> Result<Value, Failure> {
         Ok(match val {
             Val::I32(v) => Value::I32(*v),
             Val::I64(v) => Value::I64(*v),
@@ -76,11 +76,11 @@ impl WasmiSubject {
 impl Subject for WasmiSubject {
     fn call(&mut self, plan: &Plan, call: &PlannedCall) -> Result<CallOutcome, Failure> {
         let func = self.func(plan, call.func)?;
-        let args = call.args.iter().map(|v| self.to_val(plan, *v)).collect::<Result<Vec<_>, _>>()?;
+        let args = call.args.iter().map(|v| self.val_of(plan, *v)).collect::<Result<Vec<_>, _>>()?;
         let ty = func.ty(&self.store);
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
         match func.call(&mut self.store, &args, &mut results) {
-            Ok(()) => Ok(CallOutcome::Returned(results.iter().map(|v| self.from_val(v)).collect::<Result<_, _>>()?)),
+            Ok(()) => Ok(CallOutcome::Returned(results.iter().map(|v| self.value_of(v)).collect::<Result<_, _>>()?)),
             Err(e) => Ok(CallOutcome::Trapped(error_kind(&e))),
         }
     }
@@ -92,7 +92,7 @@ impl Subject for WasmiSubject {
             match export.into_extern() {
                 Extern::Global(g) => {
                     // A global holds no v128 here: SIMD is off in the generator.
-                    let value = self.from_val(&g.get(&self.store)).unwrap_or(Value::I32(i32::MIN));
+                    let value = self.value_of(&g.get(&self.store)).unwrap_or(Value::I32(i32::MIN));
                     snapshot.globals.insert(name, value.comparable());
                 }
                 Extern::Memory(m) => {

@@ -3,11 +3,11 @@
 //! under `fuzz/regressions/<target>/`.
 
 use wasmbeam_fuzzing::seeded::smoke;
-use wasmbeam_fuzzing::{compile, differential, limits, suspension, Failure, Summary};
+use wasmbeam_fuzzing::{compile, differential, limits, suspension, Summary, Target};
 
 /// Runs the pass on a thread with a large stack (a module's start function
 /// runs on the calling thread, and test threads have only 2 MiB).
-fn pass(target: fn(&[u8]) -> Result<Summary, Failure>, seed: u64, iterations: usize, len: usize) -> Summary {
+fn pass(target: Target, seed: u64, iterations: usize, len: usize) -> Summary {
     let spawned = std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(move || smoke(target, seed, iterations, len))
