@@ -42,7 +42,7 @@ mod workers;
 pub use driver::MAX_NESTING;
 pub use mode::{Mode, SuspensionStats};
 pub use transcript::Action;
-pub use workers::WORKER_STACK_SIZE;
+pub use workers::{LastStep, RunDone, Workers, WORKER_STACK_SIZE};
 
 use crate::Engine;
 use std::cell::{Cell, RefCell};

@@ -4,6 +4,7 @@
 use crate::abi;
 use crate::code_memory::CodeMemory;
 use crate::error::CompileError;
+use crate::limits;
 use crate::module_info::{FuncType, ModuleInfo};
 use crate::resume::ResumePoint;
 use crate::translate::FuncTranslator;
@@ -137,6 +138,15 @@ impl Compiler {
             ctx.clear();
             let points =
                 translator.translate(self.isa(), info, type_ids, wasm, func_index, self.reductions, &mut ctx.func)?;
+            if let Some(largest) = points.iter().map(|p| p.slots.len()).max() {
+                if largest > limits::MAX_RECORD_SLOTS {
+                    return Err(CompileError::LimitExceeded {
+                        what: "locals and operand stack values saved at one resume point",
+                        count: largest,
+                        max: limits::MAX_RECORD_SLOTS,
+                    });
+                }
+            }
             resume_points.push(points);
             let start = align_to(code.len(), 16);
             code.resize(start, 0);

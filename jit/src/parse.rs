@@ -21,7 +21,12 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
     let mut info = ModuleInfo::default();
     let mut allocs = FuncValidatorAllocations::default();
 
-    for payload in Parser::new(0).parse_all(bytes) {
+    // The parser must know the features too: some encodings of later
+    // proposals (compact imports) are accepted by the parser's defaults
+    // and never seen by the validator.
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    for payload in parser.parse_all(bytes) {
         let payload = payload?;
         match validator.payload(&payload)? {
             wasmparser::ValidPayload::Func(to_validate, body) => {

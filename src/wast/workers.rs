@@ -11,6 +11,10 @@
 //! A panic in a step or while saving is caught on the worker and reported
 //! with the store, which survives it (both only borrow it), so a worker
 //! never dies while it holds the store.
+//!
+//! Public (as `wasmbeam::wast::Workers`) so that other harnesses, such as
+//! the fuzzing oracles in `fuzzing/`, drive suspended calls exactly as the
+//! spec runner's suspending modes do.
 
 use super::catch_panic;
 use super::mode::SuspensionStats;
@@ -27,7 +31,7 @@ use std::time::Instant;
 pub const WORKER_STACK_SIZE: usize = 64 << 20;
 
 /// Where the last step of a call ran: the worker's index and thread.
-pub(crate) type LastStep = (usize, ThreadId);
+pub type LastStep = (usize, ThreadId);
 
 /// A call on its way through the workers.
 struct Job {
@@ -54,21 +58,21 @@ enum Next {
 }
 
 /// How a [`Workers::run`] ended.
-pub(crate) struct RunDone {
-    pub(crate) store: Store,
+pub struct RunDone {
+    pub store: Store,
     /// `None` if the call was lost: it failed while being saved or read back.
-    pub(crate) call: Option<Call>,
+    pub call: Option<Call>,
     /// [`Step::Finished`] or [`Step::HostCall`] (never [`Step::Yielded`]),
     /// or why the call stopped: a trap, an API error, a harness failure
     /// (a panic, two steps on one thread, a call that did not read back).
-    pub(crate) outcome: Result<Step, Error>,
-    pub(crate) last: Option<LastStep>,
+    pub outcome: Result<Step, Error>,
+    pub last: Option<LastStep>,
     /// Suspensions (yields only), sizes, and time spent stepping and saving.
-    pub(crate) stats: SuspensionStats,
+    pub stats: SuspensionStats,
 }
 
 /// Two worker threads, stopped and joined when dropped.
-pub(crate) struct Workers {
+pub struct Workers {
     senders: [Sender<Message>; 2],
     done: Receiver<RunDone>,
     handles: Vec<JoinHandle<()>>,
@@ -76,7 +80,7 @@ pub(crate) struct Workers {
 
 impl Workers {
     /// Starts both workers (named after `name`, the script).
-    pub(crate) fn start(name: &str) -> std::io::Result<Workers> {
+    pub fn start(name: &str) -> std::io::Result<Workers> {
         let (done_tx, done) = channel();
         let (tx0, rx0) = channel();
         let (tx1, rx1) = channel();
@@ -107,7 +111,7 @@ impl Workers {
     /// previous step, if any). `Err` only if a worker is gone (it cannot be
     /// while the `Workers` live, short of a panic outside a step): the
     /// store and call are then lost.
-    pub(crate) fn run(&self, store: Store, call: Call, fuel: u64, last: Option<LastStep>) -> Result<RunDone, String> {
+    pub fn run(&self, store: Store, call: Call, fuel: u64, last: Option<LastStep>) -> Result<RunDone, String> {
         let first = last.map_or(0, |(index, _)| 1 - index);
         let job = Job { store, call, fuel, last, stats: SuspensionStats::default() };
         self.senders[first].send(Message::Run(Box::new(job))).map_err(|_| "the worker thread is gone".to_string())?;

@@ -124,6 +124,7 @@ impl FuncTranslator {
                 entry_cold,
                 commit_block: None,
                 short_block: None,
+                hops: 0,
             }
         });
         let return_block = b.create_block();
@@ -164,6 +165,13 @@ impl FuncTranslator {
                     what: "nested blocks",
                     count: t.control.len(),
                     max: limits::MAX_CONTROL_DEPTH,
+                });
+            }
+            if let Some(hops) = t.suspension.as_ref().map(|s| s.hops).filter(|h| *h > limits::MAX_RESUME_HOPS) {
+                return Err(CompileError::LimitExceeded {
+                    what: "loop headers passed through by the restore paths of resume points",
+                    count: hops,
+                    max: limits::MAX_RESUME_HOPS,
                 });
             }
         }

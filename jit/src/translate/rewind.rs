@@ -153,15 +153,23 @@ impl Translation<'_, '_> {
             self.b.ins().brif(is_odd, odd, &[], other, &[]);
             return;
         }
+        // The points inside a loop are numbered consecutively (in code
+        // order, and a loop's body is one stretch of code), so the table
+        // covers only their range, indexed from the first: its size is the
+        // loop's own points, not the function's, which keeps nested loops
+        // from costing the square of their points.
+        let min = routes.iter().map(|r| r.0).min().unwrap_or(0);
         let max = routes.iter().map(|r| r.0).max().unwrap_or(0);
-        let mut entries = vec![common; max as usize + 1];
+        let mut entries = vec![common; (max - min) as usize + 1];
         for (p, next) in routes {
-            entries[*p as usize] = *next;
+            entries[(*p - min) as usize] = *next;
         }
+        // Below `min` this wraps to a large index: the default.
+        let relative = self.b.ins().iadd_imm_s(point, -(min as i64));
         let default = self.b.func.dfg.block_call(common, &[]);
         let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
         let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
-        self.b.ins().br_table(point, table);
+        self.b.ins().br_table(relative, table);
     }
 
     /// The header word of the last record in the buffer.

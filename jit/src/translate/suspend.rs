@@ -41,6 +41,11 @@ pub struct Suspension {
     /// Where a save goes if the buffer has no room for its record: a trap
     /// that was being propagated goes on, anything else traps as an overflow.
     pub short_block: Option<Block>,
+    /// Loop headers the restore paths pass through, over all points (the
+    /// sum of `Point::loops` lengths): the hop code is proportional to it,
+    /// and it grows with the square of loop nesting, so the translator
+    /// refuses functions where it exceeds [`crate::limits::MAX_RESUME_HOPS`].
+    pub hops: usize,
 }
 
 pub struct LoopResume {
@@ -92,6 +97,7 @@ impl Translation<'_, '_> {
         let zeroed = self.stack.types()[saved..].to_vec();
         let suspension = self.suspension();
         let loops = suspension.open_loops.clone();
+        suspension.hops += loops.len();
         let points = &mut suspension.points;
         let layout = ResumePoint { kind, slots: slots.into() };
         points.push(Point { layout, locals, target, loops, zeroed, callee: None });
