@@ -5,10 +5,12 @@ use wasmbeam_jit::limits::MAX_RECORD_SLOTS;
 use wasmbeam_jit::{parse, CompileError, CompileOptions, Compiler};
 
 /// A function with `locals` i32 locals (besides its parameter) that calls
-/// another function, so each of its resume points saves them all.
+/// another function and reads them all afterwards, so the call's resume
+/// point saves them all (records hold only the locals live there).
 fn many_locals(locals: usize) -> Vec<u8> {
+    let reads: String = (0..=locals).map(|i| format!("(drop (local.get {i}))")).collect();
     wat::parse_str(format!(
-        "(module (func (export \"f\") (param i32) (local {}) call 1) (func))",
+        "(module (func (export \"f\") (param i32) (local {}) call 1 {reads}) (func))",
         "i32 ".repeat(locals)
     ))
     .expect("valid text")
@@ -35,6 +37,13 @@ fn records_larger_than_the_limit_are_refused_before_code_generation() {
     compile(&wasm, false).expect("compiles without reductions");
     // At the limit: compiles.
     compile(&many_locals(MAX_RECORD_SLOTS - 1), true).expect("compiles at the limit");
+    // Locals that are dead at every resume point are not saved.
+    let dead = wat::parse_str(format!(
+        "(module (func (export \"f\") (param i32) (local {}) call 1) (func))",
+        "i32 ".repeat(MAX_RECORD_SLOTS * 2)
+    ))
+    .expect("valid text");
+    compile(&dead, true).expect("dead locals are not saved");
 }
 
 #[test]
