@@ -44,6 +44,16 @@ impl Liveness {
         self.at.as_ref().map(|at| at.get(&offset).map_or(&[][..], |live| &live[..]))
     }
 
+    /// The most locals any resume point saves, in a function of
+    /// `num_locals` locals (parameters included): all of them if the
+    /// function was not analyzed.
+    pub fn most_saved(&self, num_locals: usize) -> usize {
+        match &self.at {
+            None => num_locals,
+            Some(at) => at.values().map(|live| live.len()).chain([self.entry.len()]).max().unwrap_or(0),
+        }
+    }
+
     /// Locals to save at function entry, in increasing order; `None`: all
     /// parameters.
     pub fn entry(&self) -> Option<&[u32]> {

@@ -106,7 +106,22 @@ impl FuncTranslator {
             }
         }
 
-        let liveness = match cost {
+        let liveness = match &cost {
+            Some(cost) if !cost.is_leaf() => {
+                let liveness = liveness::scan(&body, ty.params.len(), local_types.len())?;
+                // A resume point saves at least its live locals: refuse now
+                // what the compiler would refuse after translating (see
+                // compile.rs), as translating it is already slow.
+                let saved = liveness.most_saved(local_types.len());
+                if saved > limits::MAX_RECORD_SLOTS {
+                    return Err(CompileError::LimitExceeded {
+                        what: "locals and operand stack values saved at one resume point",
+                        count: saved,
+                        max: limits::MAX_RECORD_SLOTS,
+                    });
+                }
+                Some(liveness)
+            }
             Some(_) => Some(liveness::scan(&body, ty.params.len(), local_types.len())?),
             None => None,
         };
