@@ -104,12 +104,25 @@ memory_test() ->
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, -1, 1)),
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:write_memory(I, 0, not_a_binary)).
 
+%% Copies over 1 MiB, and modules over 256 KiB, go to a dirty scheduler.
 large_memory_copies_run_on_a_dirty_scheduler_test() ->
-    I = arith(),
-    Data = crypto:strong_rand_bytes(2 * 65536),
-    ?assertEqual({ok, 1}, wasmbeam:grow_memory(I, 2)),
+    {ok, M} = wasmbeam:compile(<<"(module (memory (export \"memory\") 40))">>),
+    {ok, I} = wasmbeam:instantiate(M, #{}),
+    Data = crypto:strong_rand_bytes(2 * 1024 * 1024),
     ?assertEqual(ok, wasmbeam:write_memory(I, 7, Data)),
-    ?assertEqual({ok, Data}, wasmbeam:read_memory(I, 7, byte_size(Data))).
+    ?assertEqual({ok, Data}, wasmbeam:read_memory(I, 7, byte_size(Data))),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 40 * 65536 - 10, 2 * 1024 * 1024)).
+
+large_modules_instantiate_on_a_dirty_scheduler_test() ->
+    Segment = binary:copy(<<"ab">>, 150000),
+    Wat = iolist_to_binary([<<"(module (memory (export \"memory\") 5) (data (i32.const 100) \"">>, Segment,
+                            <<"\") (func (export \"at\") (param i32) (result i32) (i32.load8_u (local.get 0))))">>]),
+    {ok, M} = wasmbeam:compile(Wat),
+    {ok, I} = wasmbeam:instantiate(M, #{}),
+    ?assertEqual({ok, [$b]}, wasmbeam:call(I, at, [101 + 2 * 149999])),
+    ?assertEqual({ok, <<"abab">>}, wasmbeam:read_memory(I, 100, 4)),
+    %% A bad imports argument is still refused on that path.
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:instantiate(M, #{}, #{color => blue})).
 
 globals_test() ->
     I = arith(),

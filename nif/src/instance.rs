@@ -11,7 +11,6 @@ use crate::error::{bad_argument, Failure};
 use crate::module::ModuleRes;
 use crate::raw;
 use crate::stats::{self, Live};
-use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, OwnedEnv, Resource, ResourceArc, SchedulerFlags, Term, TermType};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -131,18 +130,12 @@ fn instantiate<'a>(env: Env<'a>, module: Term<'a>, imports: Term<'a>, options: T
     instantiate_now(env, &res, imports, options)
 }
 
-unsafe extern "C" fn instantiate_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
-    // SAFETY: the VM calls this as a NIF (scheduled by `instantiate`).
-    unsafe {
-        raw::run(env, argc, argv, |env, args| match args {
-            [module, imports, options] => match module.decode::<ResourceArc<ModuleRes>>() {
-                Ok(res) => instantiate_now(env, &res, *imports, *options),
-                Err(_) => bad_argument("not a module").to_term(env),
-            },
-            _ => Failure::Internal("instantiate_dirty: wrong argument count".into()).to_term(env),
-        })
+raw::continuation!(instantiate_dirty, "instantiate", |env, [module, imports, options]| {
+    match module.decode::<ResourceArc<ModuleRes>>() {
+        Ok(res) => instantiate_now(env, &res, imports, options),
+        Err(_) => bad_argument("not a module").to_term(env),
     }
-}
+});
 
 fn instantiate_now<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<'a>) -> Term<'a> {
     match build(env, module, imports, options) {

@@ -10,7 +10,6 @@ use crate::error::{bad_argument, ok_or_error, Failure};
 use crate::instance::{name_of, InstanceRes, InstanceState};
 use crate::raw;
 use crate::values::{decode_list, encode};
-use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::{Binary, Encoder, Env, NewBinary, ResourceArc, SchedulerFlags, Term};
 use wasmbeam_runtime::{Global, Memory};
 
@@ -47,15 +46,7 @@ fn read_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term
     read_now(env, instance, offset, len)
 }
 
-unsafe extern "C" fn read_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
-    // SAFETY: the VM calls this as a NIF (scheduled by `read_memory`).
-    unsafe {
-        raw::run(env, argc, argv, |env, args| match args {
-            [instance, offset, len] => read_now(env, *instance, *offset, *len),
-            _ => Failure::Internal("read_memory: wrong argument count".into()).to_term(env),
-        })
-    }
-}
+raw::continuation!(read_dirty, "read_memory", |env, [instance, offset, len]| read_now(env, instance, offset, len));
 
 fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
     let result = (|| {
@@ -91,15 +82,9 @@ fn write_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: T
     write_now(env, instance, offset, bytes)
 }
 
-unsafe extern "C" fn write_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
-    // SAFETY: the VM calls this as a NIF (scheduled by `write_memory`).
-    unsafe {
-        raw::run(env, argc, argv, |env, args| match args {
-            [instance, offset, bytes] => write_now(env, *instance, *offset, *bytes),
-            _ => Failure::Internal("write_memory: wrong argument count".into()).to_term(env),
-        })
-    }
-}
+raw::continuation!(write_dirty, "write_memory", |env, [instance, offset, bytes]| {
+    write_now(env, instance, offset, bytes)
+});
 
 fn write_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
     let result: Result<(), Failure> = (|| {

@@ -5,7 +5,6 @@ use crate::error::{bad_argument, ok_or_error, Failure};
 use crate::raw;
 use crate::stats::{self, Live};
 use crate::types::extern_type;
-use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::{Binary, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
 use wasmbeam_runtime::Module;
 
@@ -44,16 +43,11 @@ fn compile<'a>(env: Env<'a>, source: Term<'a>) -> Term<'a> {
     raw::schedule(env, c"wasmbeam_compile", SchedulerFlags::DirtyCpu, compile_dirty, &[source])
 }
 
-/// The rest of `compile/1`, on a dirty CPU scheduler.
-unsafe extern "C" fn compile_dirty(env: *mut ErlNifEnv, argc: c_int, argv: *const ERL_NIF_TERM) -> ERL_NIF_TERM {
-    // SAFETY: the VM calls this as a NIF (scheduled by `compile`).
-    unsafe {
-        raw::run(env, argc, argv, |env, args| match args.first().and_then(|t| t.decode::<Binary>().ok()) {
-            Some(bytes) => compile_now(env, bytes.as_slice()),
-            None => bad_argument("the module must be a binary").to_term(env),
-        })
-    }
-}
+// The rest of `compile/1`, on a dirty CPU scheduler.
+raw::continuation!(compile_dirty, "compile", |env, [source]| match source.decode::<Binary>() {
+    Ok(bytes) => compile_now(env, bytes.as_slice()),
+    Err(_) => bad_argument("the module must be a binary").to_term(env),
+});
 
 fn compile_now<'a>(env: Env<'a>, source: &[u8]) -> Term<'a> {
     ok_or_error(env, compile_bytes(source).map(|res| ResourceArc::new(res).encode(env)))

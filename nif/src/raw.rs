@@ -68,3 +68,31 @@ pub fn schedule<'a>(env: Env<'a>, name: &CStr, flags: SchedulerFlags, next: RawN
         Term::new(env, term)
     }
 }
+
+/// Defines `$name`, a NIF function for [`schedule`] to continue with: it
+/// binds the scheduled arguments to the names listed and evaluates `$body`
+/// (a term) inside [`run`]. A different argument count (which only a bug
+/// could cause) is `{error, {internal_error, _}}`.
+macro_rules! continuation {
+    ($name:ident, $what:literal, |$env:ident, [$($arg:ident),+]| $body:expr) => {
+        unsafe extern "C" fn $name(
+            env: *mut rustler::sys::ErlNifEnv,
+            argc: rustler::sys::c_int,
+            argv: *const rustler::sys::ErlNifTerm,
+        ) -> rustler::sys::ErlNifTerm {
+            // SAFETY: the VM calls this only as the NIF `raw::schedule`
+            // continued with, with the arguments it passed.
+            unsafe {
+                $crate::raw::run(env, argc, argv, |$env, args| match args {
+                    [$($arg),+] => {
+                        $(let $arg = *$arg;)+
+                        $body
+                    }
+                    _ => $crate::error::Failure::Internal(concat!($what, ": wrong argument count").into())
+                        .to_term($env),
+                })
+            }
+        }
+    };
+}
+pub(crate) use continuation;
