@@ -7,7 +7,7 @@ use crate::error::CompileError;
 use crate::limits;
 use crate::module_info::{FuncType, ModuleInfo};
 use crate::resume::ResumePoint;
-use crate::translate::FuncTranslator;
+use crate::translate::{EntryChecks, FuncTranslator};
 use crate::vm::EntryTrampoline;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
@@ -133,11 +133,19 @@ impl Compiler {
         let mut offsets = Vec::with_capacity(info.bodies.len());
         let mut resume_points = Vec::with_capacity(info.bodies.len());
         let mut relocs = Vec::new();
+        let entry_checks = if self.reductions { Some(EntryChecks::scan(info, wasm)?) } else { None };
         for defined in 0..info.num_defined_functions() {
             let func_index = info.num_imported_functions + defined;
             ctx.clear();
-            let points =
-                translator.translate(self.isa(), info, type_ids, wasm, func_index, self.reductions, &mut ctx.func)?;
+            let points = translator.translate(
+                self.isa(),
+                info,
+                type_ids,
+                wasm,
+                func_index,
+                entry_checks.as_ref(),
+                &mut ctx.func,
+            )?;
             if let Some(largest) = points.iter().map(|p| p.slots.len()).max() {
                 if largest > limits::MAX_RECORD_SLOTS {
                     return Err(CompileError::LimitExceeded {

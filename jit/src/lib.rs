@@ -34,5 +34,6 @@ pub fn translate_function(
     reductions: bool,
     func: &mut cranelift_codegen::ir::Function,
 ) -> Result<Vec<ResumePoint>, CompileError> {
-    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, reductions, func)
+    let entry_checks = if reductions { Some(translate::EntryChecks::scan(info, wasm)?) } else { None };
+    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, entry_checks.as_ref(), func)
 }

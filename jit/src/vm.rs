@@ -37,6 +37,11 @@ pub type RawRef = u64;
 /// go through a hidden return-area pointer.
 pub const MAX_REGISTER_RESULTS: usize = 4;
 
+/// The most fuel the runtime puts in `ExecCtx::fuel`. Compiled code adds
+/// back a loop's cost (below 2^31) to a resumed frame's fuel, which must not
+/// overflow; 2^62 units still take a century to spend.
+pub const MAX_FUEL_GRANT: i64 = 1 << 62;
+
 /// [`ExecCtx::state`]: running normally.
 pub const STATE_RUNNING: u32 = 0;
 /// [`ExecCtx::state`]: a trap is propagating to the entry trampoline.
@@ -98,7 +103,7 @@ impl ExecCtx {
             stack_limit,
             embedder,
             trap_detail: 0,
-            fuel: i64::MAX,
+            fuel: MAX_FUEL_GRANT,
             saved_stack_limit: stack_limit,
             cont_ptr: std::ptr::null_mut(),
             cont_end: std::ptr::null_mut(),

@@ -217,3 +217,60 @@ fn traps_after_suspension_match() {
         &[Val::I32(20)],
     );
 }
+
+#[test]
+fn loops_that_leave_the_check_to_an_inner_loop_or_a_call() {
+    // The outer loops charge without checking (an inner loop always runs,
+    // or a call to a function that checks on entry); frames suspended
+    // inside are restored through their headers.
+    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param i32) (result i32)))
+            (global $g (export "g") (mut i32) (i32.const 0))
+            (func $step (param $x i32) (result i32)
+              (if (result i32) (i32.eqz (i32.and (local.get $x) (i32.const 7)))
+                (then (call $ask (local.get $x)))
+                (else (i32.add (local.get $x) (i32.const 1)))))
+            (func (export "run") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $acc i32)
+              (loop $outer
+                (local.set $j (i32.const 0))
+                (loop $middle
+                  (loop $inner
+                    (local.set $acc (i32.add (local.get $acc) (i32.mul (local.get $i) (local.get $j))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br_if $inner (i32.and (local.get $j) (i32.const 3))))
+                  (br_if $middle (i32.lt_u (local.get $j) (i32.const 12))))
+                (loop $calls
+                  (local.set $acc (call $step (local.get $acc)))
+                  (global.set $g (i32.add (global.get $g) (i32.const 1)))
+                  (br_if $calls (i32.and (global.get $g) (i32.const 1))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+              (local.get $acc)))"#,
+        ty,
+        "run",
+        &[Val::I32(9)],
+    );
+}
+
+#[test]
+fn a_loop_around_an_inner_loop_it_may_skip_still_yields() {
+    // The inner loop never runs, so the outer loop must check on its own:
+    // an endless call yields in every slice.
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let i = instantiate(
+        &mut store,
+        &Linker::new(),
+        r#"(module (func (export "spin") (param $n i32)
+             (loop $outer
+               (block $skip
+                 (br_if $skip (i32.eqz (local.get $n)))
+                 (loop $inner (br_if $inner (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+               (br $outer))))"#,
+    );
+    let mut call = func(&store, i, "spin").start(&mut store, &[Val::I32(0)]).unwrap();
+    for _ in 0..100 {
+        assert!(matches!(call.step(&mut store, 50), Ok(Step::Yielded)));
+    }
+}

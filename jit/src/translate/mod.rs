@@ -10,6 +10,7 @@
 
 mod control;
 mod cost;
+pub use cost::EntryChecks;
 mod env;
 mod liveness;
 mod numeric;
@@ -50,7 +51,7 @@ impl FuncTranslator {
 
     /// Translates defined function `func_index` (module-wide index) of `info`
     /// into `func`, with reduction counting and resume points if
-    /// `reductions`; returns the resume points. The body must have passed
+    /// `reductions` (which functions of the module check on entry); returns the resume points. The body must have passed
     /// validation.
     #[allow(clippy::too_many_arguments)]
     pub fn translate(
@@ -60,7 +61,7 @@ impl FuncTranslator {
         type_ids: &[u32],
         wasm: &[u8],
         func_index: u32,
-        reductions: bool,
+        reductions: Option<&EntryChecks>,
         func: &mut ir::Function,
     ) -> Result<Vec<ResumePoint>, CompileError> {
         let ty = info.func_type(func_index).clone();
@@ -68,9 +69,11 @@ impl FuncTranslator {
         func.name = ir::UserFuncName::user(0, func_index);
         let defined = (func_index - info.num_imported_functions) as usize;
         let range = info.bodies[defined].clone();
-        let body =
-            wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64));
-        let cost = if reductions { Some(cost::scan(&body)?) } else { None };
+        let body = cost::body_at(wasm, range);
+        let cost = match reductions {
+            Some(entry_checks) => Some(cost::scan(&body, entry_checks)?),
+            None => None,
+        };
 
         let mut b = FunctionBuilder::new(func, &mut self.fctx);
         let entry = b.create_block();

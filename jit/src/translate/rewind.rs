@@ -221,6 +221,11 @@ impl Translation<'_, '_> {
         }
         if let Some(fuel) = fuel {
             let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
+            // The runtime grants at most `MAX_FUEL_GRANT`: no overflow.
+            let value = match point.fuel_credit {
+                0 => value,
+                credit => self.b.ins().iadd_imm_s(value, credit.min(i32::MAX as u64) as i64),
+            };
             self.b.def_var(fuel, value);
         }
         self.b.ins().jump(point.target, &[]);

@@ -73,6 +73,9 @@ pub struct Point {
     /// For `call_indirect`: the variable holding the resolved callee, saved
     /// as the record's last slot and called again on resume.
     pub callee: Option<Variable>,
+    /// Fuel the restored frame gets back before it continues at `target`:
+    /// a loop header charges the loop's cost again, which it already paid.
+    pub fuel_credit: u64,
 }
 
 impl Translation<'_, '_> {
@@ -100,7 +103,7 @@ impl Translation<'_, '_> {
         suspension.hops += loops.len();
         let points = &mut suspension.points;
         let layout = ResumePoint { kind, slots: slots.into() };
-        points.push(Point { layout, locals, target, loops, zeroed, callee: None });
+        points.push(Point { layout, locals, target, loops, zeroed, callee: None, fuel_credit: 0 });
         (points.len() - 1) as u32
     }
 
@@ -125,20 +128,30 @@ impl Translation<'_, '_> {
     }
 
     /// On function entry (after the stack check): load fuel and charge the
-    /// entry cost. Leaf functions do nothing.
+    /// entry cost, checking it only if the function makes calls (see
+    /// `cost.rs`). Leaf functions do nothing.
     pub fn entry_fuel_check(&mut self) {
         let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) else { return };
         let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
         self.b.def_var(fuel, value);
-        let cost = self.suspension().cost.entry;
+        let cost = &self.suspension().cost;
+        let (charge, check) = (cost.entry, cost.entry_check);
+        if !check {
+            self.charge(charge);
+            return;
+        }
         let body = self.b.create_block();
-        self.fuel_check(cost, ResumeKind::FunctionEntry, body);
+        self.fuel_check(charge, ResumeKind::FunctionEntry, body, body);
         self.b.switch_to_block(body);
     }
 
-    /// At a loop header (the current block): charge the loop's cost.
+    /// At a loop header (the current block, for the `loop` operator being
+    /// translated): charge the loop's cost. A header that checks is a
+    /// resume point; one that does not still lets restored frames through
+    /// to the resume points inside the loop.
     pub fn loop_fuel_check(&mut self, header: Block) {
         let hop = self.cold_block();
+        let offset = self.op_offset;
         let suspension = self.suspension();
         let index = suspension.loops.len();
         suspension.loops.push(LoopResume { header, hop });
@@ -146,10 +159,39 @@ impl Translation<'_, '_> {
         if suspension.fuel.is_none() {
             return;
         }
-        let cost = suspension.cost.loops.get(index).copied().unwrap_or(0);
-        let body = self.b.create_block();
-        self.fuel_check(cost, ResumeKind::LoopHeader, body);
-        self.b.switch_to_block(body);
+        let lp = suspension.cost.loop_at(offset);
+        if lp.check {
+            let body = self.b.create_block();
+            self.fuel_check(lp.cost, ResumeKind::LoopHeader, body, header);
+            self.b.switch_to_block(body);
+        } else if lp.encloses_points {
+            let after = self.charge(lp.cost);
+            let body = self.b.create_block();
+            let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, after, 0);
+            let out_of_fuel = self.cold_block();
+            self.b.ins().brif(spent, out_of_fuel, &[], body, &[]);
+            self.b.seal_block(out_of_fuel);
+            // Out of fuel here, the check inside the loop suspends; only a
+            // frame being restored stops here (see `rewind.rs`).
+            self.b.switch_to_block(out_of_fuel);
+            let state = self.env.exec_load(&mut self.b, ExecField::State);
+            let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
+            self.b.ins().brif(rewinding, hop, &[], body, &[]);
+            self.b.seal_block(body);
+            self.b.switch_to_block(body);
+        } else {
+            self.charge(lp.cost);
+        }
+    }
+
+    /// Subtracts `cost` from the fuel variable without checking it; returns
+    /// the new value.
+    fn charge(&mut self, cost: u64) -> Value {
+        let fuel = self.suspension().fuel.expect("checked by callers");
+        let before = self.b.use_var(fuel);
+        let after = self.b.ins().iadd_imm_s(before, -(cost.min(i64::MAX as u64) as i64));
+        self.b.def_var(fuel, after);
+        after
     }
 
     /// At a loop's `end`.
@@ -159,15 +201,16 @@ impl Translation<'_, '_> {
         }
     }
 
-    /// Charges `cost`; if fuel goes negative, asks the runtime (refill, yield
-    /// or trap). Continues at `body`, which is also where a frame restored at
-    /// this point continues: after the charge, since a resumed frame that
-    /// paid again before doing any work could yield forever.
-    fn fuel_check(&mut self, cost: u64, kind: ResumeKind, body: Block) {
-        let fuel = self.suspension().fuel.expect("checked by callers");
-        let before = self.b.use_var(fuel);
-        let after = self.b.ins().iadd_imm_s(before, -(cost.min(i64::MAX as u64) as i64));
-        self.b.def_var(fuel, after);
+    /// Charges `cost`; if fuel goes negative, suspends (the runtime then
+    /// refills, yields or traps). Continues at `body`. A frame restored at
+    /// this point continues at `resume`: `body` itself, or the loop header
+    /// that charges again, with the cost given back first (a frame that paid
+    /// twice before doing any work could yield forever). Going round the
+    /// header keeps `body` a block with one predecessor: no restored values
+    /// merge into the loop's hot path there, where the header already
+    /// merges them.
+    fn fuel_check(&mut self, cost: u64, kind: ResumeKind, body: Block, resume: Block) {
+        let after = self.charge(cost);
         let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, after, 0);
         let out_of_fuel = self.b.create_block();
         self.b.set_cold_block(out_of_fuel);
@@ -190,7 +233,10 @@ impl Translation<'_, '_> {
         // nothing is called here, and no value has to live across a call on
         // this path: loop-carried values stay in whatever registers suit the
         // loop.
-        let point = self.new_point(kind, body, 0);
+        let point = self.new_point(kind, resume, 0);
+        if resume != body {
+            self.suspension().points[point as usize].fuel_credit = cost;
+        }
         self.env.exec_store(&mut self.b, ExecField::Fuel, after);
         self.save_record(point);
     }

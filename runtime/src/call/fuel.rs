@@ -16,6 +16,8 @@
 //! (the call yields) or the total is (`Call::step` traps with
 //! `TrapCode::OutOfFuel`).
 
+use wasmbeam_jit::vm::MAX_FUEL_GRANT;
+
 /// Fuel accounting of one activation (one `Call::step`).
 ///
 /// Invariant: `granted` is the value the runtime (or compiled code, since)
@@ -42,7 +44,7 @@ impl FuelMeter {
         FuelMeter { slice, limit, used_before, used: 0, granted: 0 }
     }
 
-    /// Unlimited fuel (`i64::MAX` is never spent in practice): nested and
+    /// Unlimited fuel (`MAX_FUEL_GRANT` is never spent in practice): nested and
     /// plain calls, which cannot suspend.
     pub(crate) fn unlimited() -> FuelMeter {
         FuelMeter::new(u64::MAX, None, 0)
@@ -56,8 +58,8 @@ impl FuelMeter {
             Some(limit) => limit.saturating_sub(self.used_before.saturating_add(self.used)),
             None => u64::MAX,
         };
-        // At most i64::MAX, so the conversion is exact.
-        slice_left.min(total_left).min(i64::MAX as u64) as i64
+        // At most MAX_FUEL_GRANT, so the conversion is exact.
+        slice_left.min(total_left).min(MAX_FUEL_GRANT as u64) as i64
     }
 
     /// Spent since the last grant, given the counter's value now. A counter
@@ -126,8 +128,8 @@ mod tests {
     #[test]
     fn unlimited_grants_the_counters_range() {
         let mut m = FuelMeter::unlimited();
-        assert_eq!(m.begin(), i64::MAX);
-        m.end(i64::MAX - 10);
+        assert_eq!(m.begin(), MAX_FUEL_GRANT);
+        m.end(MAX_FUEL_GRANT - 10);
         assert_eq!(m.total(), 10);
     }
 

@@ -36,7 +36,7 @@ use activation::{enter, Activation, Exit, HostAnswer, SuspendReason};
 use continuation::ContBuffer;
 use fuel::FuelMeter;
 use std::sync::Arc;
-use wasmbeam_jit::vm::{TrapCode, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
+use wasmbeam_jit::vm::{TrapCode, MAX_FUEL_GRANT, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
 use wasmbeam_jit::FuncType;
 
 /// The largest continuation buffer a store keeps for reuse.
@@ -302,10 +302,10 @@ impl Call {
                 None => {
                     self.check_saved_frames(store)?;
                     self.phase = Phase::Yielded;
-                    if spent >= i64::MAX as u64 && (slice == u64::MAX || spent < slice) {
-                        // Only the counter's range (`i64::MAX` per grant) ran
+                    if spent >= MAX_FUEL_GRANT as u64 && (slice == u64::MAX || spent < slice) {
+                        // Only the largest grant (`MAX_FUEL_GRANT`) ran
                         // out, not the slice: go on. Each level of this
-                        // recursion takes 2^63 units of fuel first.
+                        // recursion takes 2^62 units of fuel first.
                         let rest = if slice == u64::MAX { u64::MAX } else { slice - spent };
                         self.phase = Phase::Done;
                         return self.run(store, rest, None, None);
