@@ -91,6 +91,17 @@ pub struct ExecCtx {
     pub cont_ptr: *mut u8,
     /// End of the continuation buffer's allocation.
     pub cont_end: *mut u8,
+    /// Compiled code may write a record at `cont_ptr` only if `cont_ptr` is
+    /// below this address. The runtime keeps it at `cont_end` minus the
+    /// largest record of any code that can run in the activation, plus one
+    /// (null without a buffer, so that nothing fits): every record is at
+    /// most that large, so this one comparison keeps each save inside the
+    /// buffer.
+    pub cont_limit: *mut u8,
+    /// While rewinding: the resume point of the frame being restored, which
+    /// its entry publishes for the loop headers the frame passes on its way
+    /// there (its record is popped only at the point).
+    pub resume_point: u32,
 }
 
 impl ExecCtx {
@@ -107,6 +118,8 @@ impl ExecCtx {
             saved_stack_limit: stack_limit,
             cont_ptr: std::ptr::null_mut(),
             cont_end: std::ptr::null_mut(),
+            cont_limit: std::ptr::null_mut(),
+            resume_point: 0,
         }
     }
 
@@ -114,6 +127,8 @@ impl ExecCtx {
     pub const OFFSET_SAVED_STACK_LIMIT: i32 = std::mem::offset_of!(ExecCtx, saved_stack_limit) as i32;
     pub const OFFSET_CONT_PTR: i32 = std::mem::offset_of!(ExecCtx, cont_ptr) as i32;
     pub const OFFSET_CONT_END: i32 = std::mem::offset_of!(ExecCtx, cont_end) as i32;
+    pub const OFFSET_CONT_LIMIT: i32 = std::mem::offset_of!(ExecCtx, cont_limit) as i32;
+    pub const OFFSET_RESUME_POINT: i32 = std::mem::offset_of!(ExecCtx, resume_point) as i32;
 
     pub const OFFSET_TRAP_DETAIL: i32 = std::mem::offset_of!(ExecCtx, trap_detail) as i32;
     pub const OFFSET_STATE: i32 = std::mem::offset_of!(ExecCtx, state) as i32;
@@ -323,16 +338,51 @@ pub struct VMBuiltins {
     pub table_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
     /// `(elem_index)`.
     pub elem_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
-    /// `((point << 32) | bytes, func)`: compiled code has just written the
-    /// slots of a record of `bytes` bytes (header included) at
-    /// `exec.cont_ptr`, for resume point `point` of function `func`. If the
-    /// state is trapping (a trap is being propagated), does nothing.
-    /// Otherwise sets the state to unwinding, writes the record's header,
-    /// advances `cont_ptr` past the record and makes sure the buffer again
-    /// has room for the largest record of any code that can run in this
-    /// activation (moving the buffer and updating `cont_ptr`/`cont_end`), or
-    /// traps.
+    /// `(word, func)`: compiled code has just written the slots of a record
+    /// at `exec.cont_ptr`, for the resume point and size `word` encodes (see
+    /// [`commit_word`]), of function `func`; or, with `word == 0`, it found
+    /// no room for the record (`cont_ptr` not below `cont_limit`) and wrote
+    /// nothing. If the state is trapping (a trap is being propagated), does
+    /// nothing. Otherwise, with no room, traps with
+    /// [`TrapCode::ContinuationOverflow`] (the runtime broke its promise, or
+    /// the activation cannot suspend); else sets the state to unwinding,
+    /// writes the record's header, advances `cont_ptr` past the record and
+    /// makes sure the buffer again has room for the largest record of any
+    /// code that can run in this activation (moving the buffer and updating
+    /// `cont_ptr`, `cont_end` and `cont_limit`), or traps.
     pub commit_record: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u64, u32),
+    /// `(func, points)`: function `func` (module-wide index), which has
+    /// `points` resume points, took the cold path of its entry stack check
+    /// and found it could not go on: traps with [`TrapCode::StackOverflow`]
+    /// if the state is not rewinding or the stack is below the real limit
+    /// (`saved_stack_limit`), else with [`TrapCode::ContinuationMismatch`]
+    /// (the last record is not one of `func`'s points).
+    pub rewind_trap: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32),
+}
+
+/// Bits of a [`VMBuiltins::commit_record`] word that hold the record's size
+/// in words (slots and header); larger records are refused by
+/// [`crate::limits::MAX_RECORD_SLOTS`]. The point index is above them.
+pub const COMMIT_SIZE_BITS: u32 = 13;
+const _: () = assert!(crate::limits::MAX_RECORD_SLOTS + 1 < 1 << COMMIT_SIZE_BITS);
+
+/// The [`VMBuiltins::commit_record`] word for a record of `bytes` bytes
+/// (header included, a multiple of 8) at resume point `point`. Never 0 (a
+/// record has a header), which means "no room". Below 2^32, so a 32-bit
+/// immediate, for the first 524,288 points of a function. (A record too
+/// large for the size bits gets a wrong size here, but the compiler
+/// refuses its function.)
+pub fn commit_word(point: u32, bytes: usize) -> u64 {
+    debug_assert!(bytes % 8 == 0 && bytes >= 8);
+    let words = ((bytes / 8) as u64).min((1 << COMMIT_SIZE_BITS) - 1);
+    (u64::from(point) << COMMIT_SIZE_BITS) | words
+}
+
+/// The resume point and the record's size in bytes of a
+/// [`VMBuiltins::commit_record`] word (see [`commit_word`]).
+pub fn decode_commit_word(word: u64) -> (u32, usize) {
+    let words = (word & ((1 << COMMIT_SIZE_BITS) - 1)) as usize;
+    ((word >> COMMIT_SIZE_BITS) as u32, words * 8)
 }
 
 /// Which builtin, for the translator: its index in [`VMBuiltins`] (each entry
@@ -350,6 +400,7 @@ pub enum Builtin {
     TableInit,
     ElemDrop,
     CommitRecord,
+    RewindTrap,
 }
 
 /// The layout of an instance's `vmctx`: a block of pointer-sized words.

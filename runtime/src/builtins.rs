@@ -5,15 +5,15 @@
 //! `memmove`, a dropped segment behaves like an empty one, and growth past
 //! the maximum or failing allocation returns `u32::MAX` (-1).
 //!
-//! `commit_record` serves suspension: it acts on the running activation's
-//! continuation buffer (see `call/`).
+//! `commit_record` and `rewind_trap` serve suspension: they act on the
+//! running activation's continuation buffer (see `call/`).
 //!
 //! Memory, table and segment indices are relative to the calling instance,
 //! found through vmctx word 1. The store is reached through the
 //! activation's `ExecCtx` (see `call/activation.rs` for why that is sound).
 
 use crate::call::activation::current;
-use crate::call::records::header_word;
+use crate::call::records::{header, header_word};
 use crate::call::{raise, raise_code, store_of};
 use crate::error::Trap;
 use crate::host::panic_trap;
@@ -22,7 +22,9 @@ use crate::memory::MemoryData;
 use crate::store::{pair_mut, Store};
 use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
-use wasmbeam_jit::vm::{ExecCtx, RawRef, TrapCode, VMBuiltins, STATE_TRAPPING, STATE_UNWINDING};
+use wasmbeam_jit::vm::{
+    decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, STATE_REWINDING, STATE_TRAPPING, STATE_UNWINDING,
+};
 
 /// The builtins every vmctx points at (word 0).
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -37,6 +39,7 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     table_init,
     elem_drop,
     commit_record,
+    rewind_trap,
 };
 
 enum Failure {
@@ -300,18 +303,22 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
     }
 }
 
-/// `commit_record`: compiled code wrote the slots of a record of `bytes`
-/// bytes at `exec.cont_ptr` (`word` is `(point << 32) | bytes`; `func` the
-/// module-wide function index). While a trap is propagated, nothing (the
-/// record is dropped). Otherwise the state becomes unwinding; write the
-/// record's header, move past it and keep room for the largest record of
-/// the store's code after it, up to `Config::max_continuation_bytes`
-/// (beyond it: trap "call stack exhausted").
+/// `commit_record`: compiled code wrote the slots of a record at
+/// `exec.cont_ptr` (`word` gives its resume point and size, see
+/// `wasmbeam_jit::vm::commit_word`; `func` is the module-wide function
+/// index), or found no room for it (`word == 0`). While a trap is
+/// propagated, nothing (the record is dropped). With no room, trap: the
+/// room promised below was not kept, or the activation cannot suspend.
+/// Otherwise the state becomes unwinding; write the record's header, move
+/// past it and keep room for the largest record of the store's code after
+/// it, up to `Config::max_continuation_bytes` (beyond it: trap "call stack
+/// exhausted").
 ///
 /// # Safety
 /// Called by compiled code only (see [`run`]).
 unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
-    let (bytes, point) = (word as u32, (word >> 32) as u32);
+    let (point, bytes) = decode_commit_word(word);
+    let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
     let header = header_word(func, point);
     // Every saved frame comes here: first the fast path, which cannot
     // panic (see `commit_in_place`), so it needs no `catch_unwind`.
@@ -321,6 +328,11 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
         // two references are to different objects and die in this block.
         let (store, exec) = unsafe { (store_of(exec), &mut *exec) };
         if exec.state == STATE_TRAPPING {
+            return;
+        }
+        if word == 0 {
+            // SAFETY: `exec` is live; nothing of the store is used after.
+            unsafe { raise_code(exec, TrapCode::ContinuationOverflow) };
             return;
         }
         exec.state = STATE_UNWINDING;
@@ -348,5 +360,49 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
             })?;
             suspension.buffer.commit(exec, bytes, header, room, limit).map_err(Failure::Trap)
         })
+    }
+}
+
+/// `rewind_trap`: function `func` (module-wide index), which has `points`
+/// resume points, took the cold path of its entry stack check and could
+/// not go on (see [`VMBuiltins::rewind_trap`]): raise the trap that says
+/// why.
+///
+/// # Safety
+/// Called by compiled code only (see [`run`]).
+unsafe extern "C" fn rewind_trap(_vmctx: *mut u8, exec: *mut ExecCtx, func: u32, points: u32) {
+    // Below the caller's frame: if the caller's stack was too deep, so is
+    // this one's.
+    let marker = 0u8;
+    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    let mismatch = {
+        // SAFETY: our caller is compiled code, so `exec` is its activation's
+        // live context, which nobody else uses while we run; the reference
+        // dies in this block, before `raise` uses the pointer.
+        let exec = unsafe { &*exec };
+        if exec.state != STATE_REWINDING || sp < exec.saved_stack_limit {
+            None
+        } else {
+            // SAFETY: while rewinding, `cont_ptr` is the end of the last
+            // record not yet popped, in the activation's buffer: the
+            // runtime enters compiled code rewinding only with records
+            // saved by compiled code (or read back from bytes and checked
+            // record by record), and each frame pops exactly its own, the
+            // innermost ending the rewind. Records are whole words.
+            let word = unsafe { exec.cont_ptr.sub(8).cast::<u64>().read() };
+            Some(header(word))
+        }
+    };
+    match mismatch {
+        // SAFETY: `exec` is live (see above) and no reference to it is held.
+        None => unsafe { raise_code(exec, TrapCode::StackOverflow) },
+        Some((saved, point)) => {
+            let message = format!(
+                "internal error: function {func} (with {points} resume points) found the saved frame of \
+                 function {saved} at resume point {point}"
+            );
+            // SAFETY: as above; our caller is compiled code (`raise`'s contract).
+            unsafe { raise(exec, Trap { code: TrapCode::ContinuationMismatch, message }) };
+        }
     }
 }

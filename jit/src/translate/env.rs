@@ -37,7 +37,8 @@ pub enum ExecField {
     StackLimit,
     SavedStackLimit,
     ContPtr,
-    ContEnd,
+    ContLimit,
+    ResumePoint,
 }
 
 impl ExecField {
@@ -48,7 +49,8 @@ impl ExecField {
             ExecField::StackLimit => (ExecCtx::OFFSET_STACK_LIMIT, POINTER),
             ExecField::SavedStackLimit => (ExecCtx::OFFSET_SAVED_STACK_LIMIT, POINTER),
             ExecField::ContPtr => (ExecCtx::OFFSET_CONT_PTR, POINTER),
-            ExecField::ContEnd => (ExecCtx::OFFSET_CONT_END, POINTER),
+            ExecField::ContLimit => (ExecCtx::OFFSET_CONT_LIMIT, POINTER),
+            ExecField::ResumePoint => (ExecCtx::OFFSET_RESUME_POINT, types::I32),
         }
     }
 }

@@ -141,7 +141,7 @@ impl FuncTranslator {
                 points: Vec::new(),
                 entry_cold,
                 commit_block: None,
-                short_block: None,
+                no_room_block: None,
                 hops: 0,
             }
         });

@@ -27,7 +27,7 @@ use super::env::ExecField;
 use super::suspend::Point;
 use super::Translation;
 use crate::resume::{ResumeKind, RECORD_HEADER_SIZE};
-use crate::vm::{TrapCode, STATE_REWINDING, STATE_RUNNING};
+use crate::vm::{Builtin, STATE_REWINDING, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
 use cranelift_frontend::Variable;
 use std::collections::HashMap;
@@ -48,36 +48,36 @@ impl Translation<'_, '_> {
         }
         self.fill_save_blocks();
         let Some(suspension) = self.suspension.take() else { return };
+        // Checks inline; anything wrong goes to `fail`, which asks the
+        // builtin to raise the right trap and returns (nothing is live
+        // across that call).
         self.b.switch_to_block(suspension.entry_cold);
-        let state = self.env.exec_load(&mut self.b, ExecField::State);
-        let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
-        let overflow = self.env.trap_block(&mut self.b, TrapCode::StackOverflow);
-        let mismatch = self.env.trap_block(&mut self.b, TrapCode::ContinuationMismatch);
+        let fail = self.cold_block();
         if suspension.points.is_empty() {
             // Nothing here can have been suspended.
-            self.b.ins().brif(rewinding, mismatch, &[], overflow, &[]);
+            self.b.ins().jump(fail, &[]);
+            self.fill_rewind_failure(fail, 0);
             self.suspension = Some(suspension);
             return;
         }
-        let check = self.cold_block();
-        self.b.ins().brif(rewinding, check, &[], overflow, &[]);
-
-        // Resuming must not overflow either: check against the real limit.
-        self.b.switch_to_block(check);
+        // Resuming must not overflow either: check against the real limit
+        // (which it also is while running).
         let sp = self.b.ins().get_stack_pointer(types::I64);
         let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
         let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        let dispatch = self.cold_block();
-        self.b.ins().brif(below, overflow, &[], dispatch, &[]);
-
-        self.b.switch_to_block(dispatch);
-        let header = self.saved_header();
+        self.fail_if(below, fail);
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let running = self.b.ins().icmp_imm_u(IntCC::NotEqual, state, STATE_REWINDING as i64);
+        self.fail_if(running, fail);
+        // Rewinding: the last record must be this frame's.
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let header = self.b.ins().load(types::I64, self.env.record_flags(), ptr, -(RECORD_HEADER_SIZE as i32));
         let func = self.b.ins().ireduce(types::I32, header);
-        let not_mine = self.b.ins().icmp_imm_s(IntCC::NotEqual, func, self.func_index as i64);
-        let select = self.cold_block();
-        self.b.ins().brif(not_mine, mismatch, &[], select, &[]);
-
-        self.b.switch_to_block(select);
+        let not_mine = self.b.ins().icmp_imm_u(IntCC::NotEqual, func, self.func_index as i64);
+        self.fail_if(not_mine, fail);
+        let point = self.b.ins().ushr_imm_u(header, 32);
+        let point = self.b.ins().ireduce(types::I32, point);
+        self.env.exec_store(&mut self.b, ExecField::ResumePoint, point);
         self.env.reload_memory_cache(&mut self.b);
         let arrivals: Vec<Block> = suspension.points.iter().map(|_| self.cold_block()).collect();
         // A point in loops enters its outermost loop; the points of a loop
@@ -92,7 +92,8 @@ impl Translation<'_, '_> {
                 None => *arrival,
             })
             .collect();
-        self.switch_on_point(header, &entries, mismatch);
+        self.switch_on_point(point, &entries, fail);
+        self.fill_rewind_failure(fail, suspension.points.len());
         for (outer, enter) in enters {
             self.b.switch_to_block(enter);
             if let Some(fuel) = suspension.fuel {
@@ -142,9 +143,7 @@ impl Translation<'_, '_> {
             self.b.ins().jump(common, &[]);
             return;
         }
-        let header = self.saved_header();
-        let point = self.b.ins().ushr_imm_u(header, 32);
-        let point = self.b.ins().ireduce(types::I32, point);
+        let point = self.env.exec_load(&mut self.b, ExecField::ResumePoint);
         let single = |t: Block| routes.iter().filter(|r| r.1 == t).count() == 1;
         if targets.len() == 2 && (single(targets[0]) || single(targets[1])) {
             let (odd, other) = if single(targets[0]) { (targets[0], targets[1]) } else { (targets[1], targets[0]) };
@@ -172,22 +171,32 @@ impl Translation<'_, '_> {
         self.b.ins().br_table(relative, table);
     }
 
-    /// The header word of the last record in the buffer.
-    fn saved_header(&mut self) -> Value {
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let flags = self.env.record_flags();
-        self.b.ins().load(types::I64, flags, ptr, -(RECORD_HEADER_SIZE as i32))
-    }
-
-    /// Ends the current block with a jump to `entries[point]`, the point of
-    /// record header `header`, or to `mismatch` for a point out of range.
-    fn switch_on_point(&mut self, header: Value, entries: &[Block], mismatch: Block) {
-        let point = self.b.ins().ushr_imm_u(header, 32);
-        let point = self.b.ins().ireduce(types::I32, point);
-        let default = self.b.func.dfg.block_call(mismatch, &[]);
+    /// Ends the current block with a jump to `entries[point]`, or to `fail`
+    /// for a point out of range.
+    fn switch_on_point(&mut self, point: Value, entries: &[Block], fail: Block) {
+        let default = self.b.func.dfg.block_call(fail, &[]);
         let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
         let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
         self.b.ins().br_table(point, table);
+    }
+
+    /// Ends the current block: to `fail` if `failed`, else on in a new block.
+    fn fail_if(&mut self, failed: Value, fail: Block) {
+        let next = self.cold_block();
+        self.b.ins().brif(failed, fail, &[], next, &[]);
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
+    }
+
+    /// Fills the block where a failed entry check goes: the builtin traps
+    /// (a stack overflow, or a record that is not this function's), then
+    /// the frame returns.
+    fn fill_rewind_failure(&mut self, fail: Block, points: usize) {
+        self.b.switch_to_block(fail);
+        let func = self.b.ins().iconst(types::I32, self.func_index as i64);
+        let count = self.b.ins().iconst(types::I32, points as i64);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::RewindTrap, &[func, count], false);
+        self.b.ins().jump(self.env.propagate_block, &[]);
     }
 
     /// Pops `point`'s record, redefines every local and slot it saved,

@@ -17,7 +17,7 @@ use super::liveness::Liveness;
 use super::Translation;
 use crate::module_info::ValType;
 use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
-use crate::vm::{Builtin, TrapCode, STATE_REWINDING, STATE_TRAPPING};
+use crate::vm::{commit_word, Builtin, STATE_REWINDING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, Value};
 use cranelift_frontend::Variable;
 
@@ -38,9 +38,8 @@ pub struct Suspension {
     /// The shared tail of every save (see [`Translation::save_record`]);
     /// created on first use.
     pub commit_block: Option<Block>,
-    /// Where a save goes if the buffer has no room for its record: a trap
-    /// that was being propagated goes on, anything else traps as an overflow.
-    pub short_block: Option<Block>,
+    /// Where a save without room goes: to the commit block with the word 0.
+    pub no_room_block: Option<Block>,
     /// Loop headers the restore paths pass through, over all points (the
     /// sum of `Point::loops` lengths): the hop code is proportional to it,
     /// and it grows with the square of loop nesting, so the translator
@@ -301,37 +300,34 @@ impl Translation<'_, '_> {
 
     /// Writes this frame's slots for `point` at `exec.cont_ptr` and jumps to
     /// the commit block. The runtime keeps room for the largest record of
-    /// any code in the store free in the buffer; the check here only guards
-    /// that promise (a trap, never an overrun), except when a callee
-    /// trapped because the buffer could not grow (the trap goes on).
+    /// any code in the store free in the buffer and publishes where that
+    /// room ends as `exec.cont_limit`: a record fits if `cont_ptr` is below
+    /// it. The check only guards that promise (never an overrun); when it
+    /// fails, nothing is written and the commit block gets the word 0, so
+    /// that the runtime traps, or lets a trap that a callee returned with
+    /// go on (a non-suspendable activation has no buffer at all).
     ///
     /// The commit block, shared by every save of the function, receives
-    /// `(point << 32) | size` and calls `commit_record` with it and the
-    /// function index, which writes the header (or, if a call returned with
-    /// a trap, drops the record: it lies in room that was free anyway) and
-    /// sets the state to unwinding (for a fuel check's save). The call
-    /// comes after the last store, so no value is live across it.
+    /// the point and size as one word (see [`commit_word`]) and calls
+    /// `commit_record` with it and the function index, which writes the
+    /// header (or, if a call returned with a trap, drops the record: it
+    /// lies in room that was free anyway) and sets the state to unwinding
+    /// (for a fuel check's save). The call comes after the last store, so
+    /// no value is live across it.
     fn save_record(&mut self, point: u32) {
         let (slots, locals, callee) = {
             let p = &self.suspension().points[point as usize];
             (p.layout.slots.clone(), p.locals.clone(), p.callee)
         };
         let num_locals = locals.len();
-        let size = (slots.len() * 8 + RECORD_HEADER_SIZE) as u64;
+        let size = slots.len() * 8 + RECORD_HEADER_SIZE;
+        let commit = self.commit_block();
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let end = self.env.exec_load(&mut self.b, ExecField::ContEnd);
-        let room = self.b.ins().isub(end, ptr);
-        let short = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, room, size as i64);
-        let short_block = match self.suspension().short_block {
-            Some(block) => block,
-            None => {
-                let block = self.cold_block();
-                self.suspension().short_block = Some(block);
-                block
-            }
-        };
+        let limit = self.env.exec_load(&mut self.b, ExecField::ContLimit);
+        let no_room = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, ptr, limit);
+        let no_room_block = self.no_room_block();
         let write = self.cold_block();
-        self.b.ins().brif(short, short_block, &[], write, &[]);
+        self.b.ins().brif(no_room, no_room_block, &[], write, &[]);
         self.b.seal_block(write);
 
         self.b.switch_to_block(write);
@@ -344,43 +340,48 @@ impl Translation<'_, '_> {
             };
             self.b.ins().store(flags, value, ptr, (i * 8) as i32);
         }
-        let word = self.b.ins().iconst(types::I64, ((point as u64) << 32 | size) as i64);
-        let commit = match self.suspension().commit_block {
-            Some(block) => block,
-            None => {
-                let block = self.cold_block();
-                self.b.append_block_param(block, types::I64);
-                self.suspension().commit_block = Some(block);
-                block
-            }
-        };
+        let word = commit_word(point, size);
+        let word = self.b.ins().iconst(types::I64, word as i64);
         self.b.ins().jump(commit, &[word.into()]);
     }
 
-    /// Fills the blocks shared by every save: the commit block and the
-    /// short-room block (see [`Translation::save_record`]).
-    pub(super) fn fill_save_blocks(&mut self) {
-        let (commit, short) = (self.suspension().commit_block, self.suspension().short_block);
-        if let Some(short) = short {
-            self.b.switch_to_block(short);
-            let overflow = self.env.trap_block(&mut self.b, TrapCode::ContinuationOverflow);
-            self.unless_trapping(overflow);
+    /// The block shared by every save (see [`Translation::save_record`]),
+    /// created on first use and filled by [`Translation::fill_save_blocks`].
+    fn commit_block(&mut self) -> Block {
+        if let Some(block) = self.suspension().commit_block {
+            return block;
         }
-        let Some(commit) = commit else { return };
+        let block = self.cold_block();
+        self.b.append_block_param(block, types::I64);
+        self.suspension().commit_block = Some(block);
+        block
+    }
+
+    /// The block where a save without room goes (shared, like the commit
+    /// block, and filled with it).
+    fn no_room_block(&mut self) -> Block {
+        if let Some(block) = self.suspension().no_room_block {
+            return block;
+        }
+        let block = self.cold_block();
+        self.suspension().no_room_block = Some(block);
+        block
+    }
+
+    /// Fills the blocks shared by every save: the call to `commit_record`,
+    /// then the return (see [`Translation::save_record`]).
+    pub(super) fn fill_save_blocks(&mut self) {
+        let Some(commit) = self.suspension().commit_block else { return };
+        if let Some(no_room) = self.suspension().no_room_block {
+            self.b.switch_to_block(no_room);
+            let zero = self.b.ins().iconst(types::I64, 0);
+            self.b.ins().jump(commit, &[zero.into()]);
+        }
         self.b.switch_to_block(commit);
         let word = self.b.block_params(commit)[0];
         let func = self.b.ins().iconst(types::I32, self.func_index as i64);
         self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func], false);
         self.b.ins().jump(self.env.propagate_block, &[]);
-    }
-
-    /// Ends the current block: returns if the state is trapping, else goes
-    /// to `next`.
-    fn unless_trapping(&mut self, next: Block) {
-        let state = self.env.exec_load(&mut self.b, ExecField::State);
-        let trapping = self.b.ins().icmp_imm_u(IntCC::Equal, state, STATE_TRAPPING as i64);
-        self.b.ins().brif(trapping, self.env.propagate_block, &[], next, &[]);
-        self.b.seal_block(next);
     }
 
     pub(super) fn cold_block(&mut self) -> Block {

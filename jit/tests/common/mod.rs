@@ -9,7 +9,8 @@
 
 use std::collections::HashMap;
 use wasmbeam_jit::vm::{
-    ExecCtx, TrapCode, VMBuiltins, VMFuncRef, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING,
+    decode_commit_word, ExecCtx, TrapCode, VMBuiltins, VMFuncRef, MAX_FUEL_GRANT, STATE_REWINDING, STATE_RUNNING,
+    STATE_TRAPPING, STATE_UNWINDING,
 };
 use wasmbeam_jit::{CompileOptions, Compiler, FuncType, ValType};
 
@@ -84,7 +85,7 @@ unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _
 const RECORD_ROOM: usize = 4096;
 
 unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
-    let (bytes, point) = (word as u32 as usize, word >> 32);
+    let (point, bytes) = decode_commit_word(word);
     // SAFETY: the harness sets `embedder` to its live `Buffer` and keeps
     // `cont_ptr` within `bytes`'s length, with room for any record after
     // it (so the header's word is inside too).
@@ -92,8 +93,13 @@ unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, fu
         if (*exec).state == STATE_TRAPPING {
             return;
         }
+        if word == 0 {
+            (*exec).state = STATE_TRAPPING;
+            (*exec).trap_code = TrapCode::ContinuationOverflow as u32;
+            return;
+        }
         (*exec).state = STATE_UNWINDING;
-        let header = u64::from(func) | point << 32;
+        let header = u64::from(func) | u64::from(point) << 32;
         (*exec).cont_ptr.add(bytes - 8).cast::<u64>().write_unaligned(header);
         let buffer = &mut *((*exec).embedder as *mut Buffer);
         let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize + bytes;
@@ -101,7 +107,28 @@ unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, fu
             buffer.bytes.resize((used + RECORD_ROOM) * 2, 0);
         }
         (*exec).cont_ptr = buffer.bytes.as_mut_ptr().add(used);
-        (*exec).cont_end = buffer.bytes.as_mut_ptr().add(buffer.bytes.len());
+        buffer.install(&mut *exec);
+    }
+}
+
+unsafe extern "C" fn rewind_trap(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32) {
+    // SAFETY: compiled code passes its live ExecCtx.
+    unsafe {
+        (*exec).trap_code = if (*exec).state == STATE_REWINDING {
+            TrapCode::ContinuationMismatch
+        } else {
+            TrapCode::StackOverflow
+        } as u32;
+        (*exec).state = STATE_TRAPPING;
+    }
+}
+
+impl Buffer {
+    /// Points `exec`'s end and limit at the buffer as it is now.
+    fn install(&mut self, exec: &mut ExecCtx) {
+        let range = self.bytes.as_mut_ptr_range();
+        exec.cont_end = range.end;
+        exec.cont_limit = range.end.wrapping_sub(RECORD_ROOM - 1);
     }
 }
 
@@ -117,6 +144,7 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     table_init: unused5,
     elem_drop: unused1,
     commit_record,
+    rewind_trap,
 };
 
 impl Harness {
@@ -186,12 +214,11 @@ impl Harness {
         let mut buffer = Buffer { bytes: vec![0; RECORD_ROOM] };
         let mut exec = ExecCtx::new(limit, &mut buffer as *mut Buffer as *mut _);
         exec.cont_ptr = buffer.bytes.as_mut_ptr();
-        // SAFETY: one past the end of the buffer's bytes.
-        exec.cont_end = unsafe { exec.cont_ptr.add(buffer.bytes.len()) };
+        buffer.install(&mut exec);
         let funcref = module.vmctx[(module.info.vm_offsets().funcref(export) / 8) as usize] as *const VMFuncRef;
         let mut stats = SliceStats::default();
         loop {
-            exec.fuel = slice.unwrap_or(i64::MAX);
+            exec.fuel = slice.unwrap_or(MAX_FUEL_GRANT);
             // SAFETY: `funcref` points at a live VMFuncRef of this module
             // whose code and vmctx outlive the call; `values` has a slot for
             // every parameter and result of the trampoline's type.

@@ -91,7 +91,8 @@ impl ContBuffer {
 
     /// Points `exec` at the buffer: `cont_ptr` after the records (where the
     /// next record goes while unwinding, or where the last one ends while
-    /// rewinding), `cont_end` at the end of the allocation.
+    /// rewinding), `cont_end` at the end of the allocation. `cont_limit`
+    /// becomes null (no record fits) until [`ContBuffer::reserve`] sets it.
     pub(crate) fn install(&self, exec: &mut ExecCtx) {
         let base = self.base();
         // SAFETY: `used` and the capacity are within the allocation (or both
@@ -100,6 +101,21 @@ impl ContBuffer {
             exec.cont_ptr = base.add(self.used);
             exec.cont_end = base.add(self.capacity());
         }
+        exec.cont_limit = std::ptr::null_mut();
+    }
+
+    /// Publishes the room kept after `cont_ptr` to compiled code: a record
+    /// of up to `room` bytes fits at any `cont_ptr` below `cont_limit` (see
+    /// `ExecCtx::cont_limit`). Compiled code checks only that, so `room`
+    /// must be at least the largest record of any code that can run in the
+    /// activation (the store's `max_record_size`).
+    fn publish_limit(&self, exec: &mut ExecCtx, room: usize) {
+        // `capacity - room` is the last offset where `room` bytes fit; the
+        // address one past it is only compared, never dereferenced.
+        exec.cont_limit = match self.capacity().checked_sub(room) {
+            Some(last) => self.base().wrapping_add(last + 1),
+            None => std::ptr::null_mut(),
+        };
     }
 
     /// Where `exec.cont_ptr` is, in bytes from the start, if it lies in the
@@ -212,8 +228,10 @@ impl ContBuffer {
             .offset_in(exec)
             .map_err(|m| Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {m}") })?;
         self.used = offset;
-        let needed = (bytes as usize).div_ceil(8).saturating_mul(8).saturating_add(offset);
+        let room = (bytes as usize).div_ceil(8).saturating_mul(8);
+        let needed = room.saturating_add(offset);
         if needed <= self.capacity() {
+            self.publish_limit(exec, room);
             return Ok(());
         }
         let too_deep = || Trap {
@@ -234,6 +252,7 @@ impl ContBuffer {
             });
         }
         self.install(exec);
+        self.publish_limit(exec, room);
         Ok(())
     }
 }
@@ -256,6 +275,24 @@ mod tests {
                 exec.cont_ptr = exec.cont_ptr.add(8);
             }
         }
+    }
+
+    #[test]
+    fn the_published_limit_keeps_the_room() {
+        let mut buffer = ContBuffer::new();
+        let mut e = exec();
+        buffer.install(&mut e);
+        assert!(e.cont_limit.is_null(), "no record fits before the room is reserved");
+        buffer.reserve(&mut e, 20, 1 << 20).unwrap();
+        // A record of up to 24 bytes fits at any `cont_ptr` below the limit.
+        assert_eq!(e.cont_limit as usize, e.cont_end as usize - 24 + 1);
+        assert!((e.cont_ptr as usize) < e.cont_limit as usize);
+        // Moved to a larger allocation, the limit follows.
+        buffer.reserve(&mut e, 8 * 1000, 1 << 20).unwrap();
+        assert_eq!(e.cont_limit as usize, e.cont_end as usize - 8000 + 1);
+        // Installing again (after the activation) withdraws it.
+        buffer.install(&mut e);
+        assert!(e.cont_limit.is_null());
     }
 
     #[test]
