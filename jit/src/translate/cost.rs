@@ -11,7 +11,8 @@
 //! otherwise go on without bound: around every cycle of the control flow
 //! and of the call graph. So:
 //! - a function checks on entry only if it makes calls (which is what
-//!   recursion needs);
+//!   recursion needs), and not even then if every function it calls
+//!   checks on entry (see [`EntryChecks`]);
 //! - a loop checks at its header only if some way around it, from the
 //!   header back to it, passes no other check: no checking loop header
 //!   nested in it and no call to a function that checks on entry. A loop
@@ -66,6 +67,13 @@ impl FunctionCost {
 
 /// Which functions of a module check their fuel on entry: a call to one of
 /// them is a check in its caller.
+///
+/// Recursion needs a check somewhere on every cycle of calls, so a function
+/// that makes calls checks on entry, unless all it calls (directly, no
+/// `call_indirect`) are functions that do: then each of its calls checks
+/// instead, and so does every way round a cycle through it. Such functions
+/// never call one another (the callee would not check), so a chain of calls
+/// passes a check at least every second call.
 #[derive(Debug, Default, Clone)]
 pub struct EntryChecks {
     /// By module-wide function index; imported functions are `false`.
@@ -75,24 +83,61 @@ pub struct EntryChecks {
 impl EntryChecks {
     /// Reads every function body of `info` (parsed from `wasm`).
     pub fn scan(info: &ModuleInfo, wasm: &[u8]) -> Result<EntryChecks, CompileError> {
-        let mut checks = vec![false; info.num_imported_functions as usize];
+        let imported = info.num_imported_functions as usize;
+        let mut calls: Vec<Calls> = Vec::with_capacity(info.bodies.len());
         for range in &info.bodies {
             let body = body_at(wasm, range.clone());
             let mut reader = body.get_operators_reader()?;
-            let mut calls = false;
+            let mut found = Calls::default();
             while !reader.eof() {
-                if matches!(reader.read()?, Operator::Call { .. } | Operator::CallIndirect { .. }) {
-                    calls = true;
-                    break;
+                match reader.read()? {
+                    Operator::Call { function_index } => found.direct.push(function_index),
+                    Operator::CallIndirect { .. } => found.indirect = true,
+                    _ => {}
                 }
             }
-            checks.push(calls);
+            found.direct.sort_unstable();
+            found.direct.dedup();
+            calls.push(found);
+        }
+        let makes_calls = |f: u32| {
+            (f as usize).checked_sub(imported).and_then(|d| calls.get(d)).is_some_and(Calls::any)
+        };
+        let mut checks: Vec<bool> = (0..imported as u32 + calls.len() as u32).map(makes_calls).collect();
+        // Callees of functions that stopped checking: they must go on.
+        let mut kept = vec![false; checks.len()];
+        for (defined, found) in calls.iter().enumerate() {
+            let f = imported + defined;
+            let all_check = found.any()
+                && !found.indirect
+                && found.direct.iter().all(|c| *c as usize != f && checks[*c as usize]);
+            if all_check && !kept[f] {
+                checks[f] = false;
+                for c in &found.direct {
+                    kept[*c as usize] = true;
+                }
+            }
         }
         Ok(EntryChecks { checks })
     }
 
-    fn checks(&self, func_index: u32) -> bool {
+    /// Whether function `func_index` checks on entry.
+    pub fn checks(&self, func_index: u32) -> bool {
         self.checks.get(func_index as usize).copied().unwrap_or(false)
+    }
+}
+
+/// The calls a function body makes.
+#[derive(Debug, Default)]
+struct Calls {
+    /// Functions called directly, each once.
+    direct: Vec<u32>,
+    indirect: bool,
+}
+
+impl Calls {
+    fn any(&self) -> bool {
+        self.indirect || !self.direct.is_empty()
     }
 }
 
@@ -107,7 +152,7 @@ pub fn body_at(wasm: &[u8], range: std::ops::Range<usize>) -> FunctionBody<'_> {
 const PENDING_BUDGET: usize = 1 << 20;
 
 /// Scans one function body (validated).
-pub fn scan(body: &FunctionBody<'_>, entry_checks: &EntryChecks) -> Result<FunctionCost, CompileError> {
+pub fn scan(body: &FunctionBody<'_>, func_index: u32, entry_checks: &EntryChecks) -> Result<FunctionCost, CompileError> {
     let mut scan = Scan { state: Some(0), ..Scan::default() };
     scan.frames.push(Frame { kind: Kind::Function, depth: 0, merged: None });
     let mut reader = body.get_operators_reader()?;
@@ -118,7 +163,8 @@ pub fn scan(body: &FunctionBody<'_>, entry_checks: &EntryChecks) -> Result<Funct
     }
     let entry = scan.entry;
     let has_calls = scan.has_calls;
-    Ok(FunctionCost { entry, entry_check: has_calls, loops: scan.loops, has_calls })
+    let entry_check = entry_checks.checks(func_index);
+    Ok(FunctionCost { entry, entry_check, loops: scan.loops, has_calls })
 }
 
 /// What is known at a position, if it is reachable: `Some(k)` when every

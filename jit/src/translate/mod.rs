@@ -71,7 +71,7 @@ impl FuncTranslator {
         let range = info.bodies[defined].clone();
         let body = cost::body_at(wasm, range);
         let cost = match reductions {
-            Some(entry_checks) => Some(cost::scan(&body, entry_checks)?),
+            Some(entry_checks) => Some(cost::scan(&body, func_index, entry_checks)?),
             None => None,
         };
 

@@ -7,7 +7,10 @@ fn costs(wat: &str) -> Vec<FunctionCost> {
     let wasm = wat::parse_str(wat).expect("valid wat");
     let info = crate::parse(&wasm).expect("valid module");
     let checks = EntryChecks::scan(&info, &wasm).expect("scans");
-    info.bodies.iter().map(|range| scan(&body_at(&wasm, range.clone()), &checks).expect("scans")).collect()
+    let imported = info.num_imported_functions;
+    (info.bodies.iter().enumerate())
+        .map(|(i, range)| scan(&body_at(&wasm, range.clone()), imported + i as u32, &checks).expect("scans"))
+        .collect()
 }
 
 /// Whether each loop of the only function checks, in code order.
@@ -82,6 +85,38 @@ fn only_functions_that_call_check_on_entry() {
     );
     let entry: Vec<(bool, bool)> = costs.iter().map(|c| (c.entry_check, c.is_leaf())).collect();
     assert_eq!(entry, [(false, true), (false, false), (true, false)]);
+}
+
+#[test]
+fn a_function_that_only_calls_checking_functions_does_not_check() {
+    let entry = |wat: &str| costs(wat).iter().map(|c| c.entry_check).collect::<Vec<bool>>();
+    // `run` calls the recursive `fib`, which checks.
+    assert_eq!(
+        entry("(module (func $run (call $fib)) (func $fib (call $fib)))"),
+        [false, true]
+    );
+    // Mutual recursion: one of the two checks, and the cycle passes it.
+    assert_eq!(entry("(module (func $a (call $b)) (func $b (call $a)))"), [false, true]);
+    // A chain down to a leaf: the leaf's caller checks (the leaf does
+    // not); so does the callee of a function that stopped checking, and
+    // in module order, $a stops first.
+    assert_eq!(
+        entry("(module (func $a (call $b)) (func $b (call $c)) (func $c (call $d)) (func $d))"),
+        [false, true, true, false]
+    );
+    // Never two functions in a row without a check.
+    assert_eq!(
+        entry("(module (func $d) (func $c (call $d)) (func $b (call $c)) (func $a (call $b)))"),
+        [false, true, false, true]
+    );
+    // An indirect call or an import could be anything: check.
+    assert_eq!(
+        entry(
+            "(module (import \"m\" \"f\" (func $imp)) (type $t (func)) (table 1 funcref)
+               (func $i (call_indirect (type $t) (i32.const 0))) (func $j (call $imp)) (func $k (call $i)))"
+        ),
+        [true, true, false]
+    );
 }
 
 #[test]
