@@ -281,16 +281,20 @@ fn frames_across_modules_are_saved_when_unambiguous() {
 
     // Here function 1 of the calling module has a frame of the same size
     // as `inner`'s at the same point, but no funcref in it: the callee's
-    // record reads either way.
+    // record reads either way. (The call to `$leaf`, which does not check
+    // its fuel, makes `clash` check on entry, so that its call to `$mid`
+    // is its resume point 1, like `inner`'s call to `ask`.)
     let clash = instantiate(
         &mut store,
         &linker,
         r#"(module (import "inner" "inner" (func $inner (param i32) (param funcref) (result i32)))
             (func (export "clash") (param i32) (param i64) (result i32)
-              (i32.mul (call $mid (local.get 0)) (i32.wrap_i64 (local.get 1))))
+              (i32.mul (call $mid (local.get 0)) (i32.wrap_i64 (local.get 1)))
+              (call $leaf))
             (func $twenty (result i32) (i32.const 20))
             (elem declare func $twenty)
-            (func $mid (param i32) (result i32) (call $inner (local.get 0) (ref.func $twenty))))"#,
+            (func $mid (param i32) (result i32) (call $inner (local.get 0) (ref.func $twenty)))
+            (func $leaf))"#,
     );
     let mut call = func(&store, clash, "clash").start(&mut store, &[Val::I32(4), Val::I64(3)]).unwrap();
     host_call(call.step(&mut store, u64::MAX));
