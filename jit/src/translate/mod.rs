@@ -209,7 +209,7 @@ impl FuncTranslator {
             }
         }
 
-        t.finish_suspension();
+        t.finish_suspension()?;
         t.env.finish_trap_blocks(&mut t.b);
         // A trap or an unwind: return at once with placeholder results,
         // through the same epilogue.

@@ -1,9 +1,11 @@
 //! Rebuilding a suspended frame: the other half of `suspend.rs`.
 //!
 //! On resume, the function is entered with `stack_limit = usize::MAX`, so
-//! the entry stack check fails into the *dispatch*, which reads the header
-//! of the last record in the buffer (this frame's), checks that it names
-//! this function, reloads the memory cache and heads for the saved point.
+//! the entry stack check fails into the *dispatch*, which checks the real
+//! stack limit, that the state is rewinding and that the last record in the
+//! buffer is this function's, publishes its point in `exec.resume_point`,
+//! reloads the memory cache and heads for the point. Any failed check goes
+//! to one block that asks the `rewind_trap` builtin for the right trap.
 //!
 //! A point inside loops is reached through the header of every enclosing
 //! loop, outermost first, never by a jump into a loop's body: that keeps
@@ -11,21 +13,28 @@
 //! optimizations and register allocation rely on. The dispatch sets the
 //! fuel variable to a large negative value, so each header's fuel check
 //! takes its cold path, which sees the state is still rewinding and *hops*
-//! on: it reads the point from the record header again and jumps to the
-//! next loop header inward, or, in the point's innermost loop, arrives.
+//! on: to the next loop header inward, or, in the point's innermost loop,
+//! to the *arrival*.
 //!
-//! The *arrival* pops the record, redefines the locals and operand stack
+//! A loop header's own point is the exception: its frame arrives before
+//! entering that loop, then enters it through the header like any
+//! iteration, with the loop's cost given back. So a loop hops only for the
+//! points strictly inside it, and an innermost loop (the hot one) has no
+//! hop at all: no path from its header leads through restore code back
+//! into it, which would cost the loop registers and moves.
+//!
+//! The arrival pops the record, redefines the locals and operand stack
 //! slots it holds (the locals not saved are dead at the point: nothing reads
 //! them before writing them) and continues at the point's target: the call
-//! (re-issued so that the callee rewinds in turn), or, for the innermost
-//! frame, the code after the fuel check. Defining the values only there
-//! means the way through the loop headers carries nothing of the frame:
-//! it is shared by every point of the loop nest, and the hot path merges
-//! restored values at the targets only, not at every enclosing header.
+//! (re-issued so that the callee rewinds in turn), the code after the entry
+//! check, or the loop header. Defining the values only there means the way
+//! through the loop headers carries nothing of the frame: it is shared by
+//! every point of the loop nest.
 
 use super::env::ExecField;
 use super::suspend::Point;
 use super::Translation;
+use crate::error::CompileError;
 use crate::resume::{ResumeKind, RECORD_HEADER_SIZE};
 use crate::vm::{Builtin, STATE_REWINDING, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
@@ -42,12 +51,12 @@ const HOPPING_FUEL: i64 = i32::MIN as i64;
 impl Translation<'_, '_> {
     /// Emits the blocks shared by every save, and the entry's cold path: a
     /// stack overflow, or (while rewinding) the dispatch to the saved point.
-    pub fn finish_suspension(&mut self) {
+    pub fn finish_suspension(&mut self) -> Result<(), CompileError> {
         if self.suspension.is_none() {
-            return;
+            return Ok(());
         }
         self.fill_save_blocks();
-        let Some(suspension) = self.suspension.take() else { return };
+        let Some(suspension) = self.suspension.take() else { return Ok(()) };
         // Checks inline; anything wrong goes to `fail`, which asks the
         // builtin to raise the right trap and returns (nothing is live
         // across that call).
@@ -58,7 +67,7 @@ impl Translation<'_, '_> {
             self.b.ins().jump(fail, &[]);
             self.fill_rewind_failure(fail, 0);
             self.suspension = Some(suspension);
-            return;
+            return Ok(());
         }
         // Resuming must not overflow either: check against the real limit
         // (which it also is while running).
@@ -116,14 +125,28 @@ impl Translation<'_, '_> {
                     Some((i as u32, next))
                 })
                 .collect();
-            self.b.switch_to_block(lp.hop);
-            self.hop(&routes);
+            match lp.hop {
+                Some(hop) => {
+                    self.b.switch_to_block(hop);
+                    self.hop(&routes);
+                }
+                // The cost scan found no point inside this loop.
+                None if routes.is_empty() => {}
+                None => {
+                    self.suspension = Some(suspension);
+                    return Err(CompileError::Codegen {
+                        func_index: self.func_index,
+                        message: format!("loop {index} has resume points inside but its header cannot hop"),
+                    });
+                }
+            }
         }
         for (point, arrival) in suspension.points.iter().zip(arrivals) {
             self.b.switch_to_block(arrival);
             self.arrive(point, suspension.fuel);
         }
         self.suspension = Some(suspension);
+        Ok(())
     }
 
     /// Ends a loop's hop block: on to the block `routes` gives for the

@@ -50,8 +50,9 @@ pub struct Suspension {
 pub struct LoopResume {
     pub header: Block,
     /// Cold block the header's fuel check reaches while rewinding: it hops
-    /// on towards the point being resumed.
-    pub hop: Block,
+    /// on towards the point being resumed. Only loops with resume points
+    /// inside (their header's own excluded) have one.
+    pub hop: Option<Block>,
 }
 
 pub struct Point {
@@ -63,8 +64,11 @@ pub struct Point {
     pub locals: Box<[u32]>,
     /// Where the restored frame continues.
     pub target: Block,
-    /// The loops around the point, outermost first: a restored frame enters
-    /// each through its header.
+    /// The loops a restored frame enters on its way to the point,
+    /// outermost first, each through its header: those around the point,
+    /// but for a loop header's own point, that loop (the frame enters it
+    /// from outside, restored, so the loop's hot path never leads into
+    /// restore code: a loop with no other point inside needs no hop).
     pub loops: Vec<usize>,
     /// Operand stack slots above the saved ones, restored as zeros: the
     /// arguments of a direct call, which a rewinding callee ignores.
@@ -98,7 +102,10 @@ impl Translation<'_, '_> {
         slots.extend_from_slice(&self.stack.types()[..saved]);
         let zeroed = self.stack.types()[saved..].to_vec();
         let suspension = self.suspension();
-        let loops = suspension.open_loops.clone();
+        let mut loops = suspension.open_loops.clone();
+        if kind == ResumeKind::LoopHeader {
+            loops.pop();
+        }
         suspension.hops += loops.len();
         let points = &mut suspension.points;
         let layout = ResumePoint { kind, slots: slots.into() };
@@ -149,8 +156,9 @@ impl Translation<'_, '_> {
     /// resume point; one that does not still lets restored frames through
     /// to the resume points inside the loop.
     pub fn loop_fuel_check(&mut self, header: Block) {
-        let hop = self.cold_block();
         let offset = self.op_offset;
+        let lp = self.suspension().cost.loop_at(offset);
+        let hop = lp.encloses_points.then(|| self.cold_block());
         let suspension = self.suspension();
         let index = suspension.loops.len();
         suspension.loops.push(LoopResume { header, hop });
@@ -158,12 +166,11 @@ impl Translation<'_, '_> {
         if suspension.fuel.is_none() {
             return;
         }
-        let lp = suspension.cost.loop_at(offset);
         if lp.check {
             let body = self.b.create_block();
             self.fuel_check(lp.cost, ResumeKind::LoopHeader, body, header);
             self.b.switch_to_block(body);
-        } else if lp.encloses_points {
+        } else if let Some(hop) = hop {
             let after = self.charge(lp.cost);
             let body = self.b.create_block();
             let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, after, 0);
@@ -217,11 +224,14 @@ impl Translation<'_, '_> {
         self.b.seal_block(out_of_fuel);
 
         self.b.switch_to_block(out_of_fuel);
-        if kind == ResumeKind::LoopHeader {
+        let hop = match kind {
+            ResumeKind::LoopHeader => self.suspension().loops.last().and_then(|l| l.hop),
+            _ => None,
+        };
+        if let Some(hop) = hop {
             // While rewinding, the check fails on purpose: hop on.
             let state = self.env.exec_load(&mut self.b, ExecField::State);
             let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
-            let hop = self.suspension().loops.last().expect("pushed by loop_fuel_check").hop;
             let really_out = self.cold_block();
             self.b.ins().brif(rewinding, hop, &[], really_out, &[]);
             self.b.seal_block(really_out);
