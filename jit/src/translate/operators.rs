@@ -33,13 +33,14 @@ impl Translation<'_, '_> {
             }
             Loop { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
+                let entry = self.loop_entry();
                 let header = self.b.create_block();
                 self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(header);
                 let next = self.b.create_block();
                 self.push_frame(FrameKind::Loop { header }, next, params, results);
-                if self.suspension.is_some() {
-                    self.loop_fuel_check(header);
+                if let Some(entry) = entry {
+                    self.loop_fuel_check(entry);
                 }
             }
             If { blockty } => {

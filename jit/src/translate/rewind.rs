@@ -109,7 +109,7 @@ impl Translation<'_, '_> {
                 let hopping = self.b.ins().iconst(types::I64, HOPPING_FUEL);
                 self.b.def_var(fuel, hopping);
             }
-            self.b.ins().jump(suspension.loops[outer].header, &[]);
+            self.b.ins().jump(suspension.loops[outer].entry, &[]);
         }
         for (index, lp) in suspension.loops.iter().enumerate() {
             // Only the points inside the loop can be resumed through it:
@@ -121,7 +121,7 @@ impl Translation<'_, '_> {
                 .enumerate()
                 .filter_map(|(i, (p, arrival))| {
                     let depth = p.loops.iter().position(|l| *l == index)?;
-                    let next = p.loops.get(depth + 1).map_or(*arrival, |inner| suspension.loops[*inner].header);
+                    let next = p.loops.get(depth + 1).map_or(*arrival, |inner| suspension.loops[*inner].entry);
                     Some((i as u32, next))
                 })
                 .collect();

@@ -48,7 +48,9 @@ pub struct Suspension {
 }
 
 pub struct LoopResume {
-    pub header: Block,
+    /// The block before the header through which both the code before the
+    /// loop and restored frames enter it (see [`Translation::loop_entry`]).
+    pub entry: Block,
     /// Cold block the header's fuel check reaches while rewinding: it hops
     /// on towards the point being resumed. Only loops with resume points
     /// inside (their header's own excluded) have one.
@@ -151,24 +153,38 @@ impl Translation<'_, '_> {
         self.b.switch_to_block(body);
     }
 
+    /// With reductions, before a loop's header: a block of its own through
+    /// which both the code before the loop and restored frames enter the
+    /// loop. Its phis take the merge of the two ways in, so the header's
+    /// immediate dominator is this block, in the code before the loop, and
+    /// not the function's entry block, where Cranelift would otherwise
+    /// hoist the loop's invariant values (to be kept live throughout).
+    pub fn loop_entry(&mut self) -> Option<Block> {
+        self.suspension.as_ref()?;
+        let entry = self.b.create_block();
+        self.b.ins().jump(entry, &[]);
+        self.b.switch_to_block(entry);
+        Some(entry)
+    }
+
     /// At a loop header (the current block, for the `loop` operator being
-    /// translated): charge the loop's cost. A header that checks is a
-    /// resume point; one that does not still lets restored frames through
-    /// to the resume points inside the loop.
-    pub fn loop_fuel_check(&mut self, header: Block) {
+    /// translated, entered from `entry`): charge the loop's cost. A header
+    /// that checks is a resume point; one that does not still lets restored
+    /// frames through to the resume points inside the loop.
+    pub fn loop_fuel_check(&mut self, entry: Block) {
         let offset = self.op_offset;
         let lp = self.suspension().cost.loop_at(offset);
         let hop = lp.encloses_points.then(|| self.cold_block());
         let suspension = self.suspension();
         let index = suspension.loops.len();
-        suspension.loops.push(LoopResume { header, hop });
+        suspension.loops.push(LoopResume { entry, hop });
         suspension.open_loops.push(index);
         if suspension.fuel.is_none() {
             return;
         }
         if lp.check {
             let body = self.b.create_block();
-            self.fuel_check(lp.cost, ResumeKind::LoopHeader, body, header);
+            self.fuel_check(lp.cost, ResumeKind::LoopHeader, body, entry);
             self.b.switch_to_block(body);
         } else if let Some(hop) = hop {
             let after = self.charge(lp.cost);
