@@ -100,17 +100,15 @@ impl EntryChecks {
             found.direct.dedup();
             calls.push(found);
         }
-        let makes_calls = |f: u32| {
-            (f as usize).checked_sub(imported).and_then(|d| calls.get(d)).is_some_and(Calls::any)
-        };
+        let makes_calls =
+            |f: u32| (f as usize).checked_sub(imported).and_then(|d| calls.get(d)).is_some_and(Calls::any);
         let mut checks: Vec<bool> = (0..imported as u32 + calls.len() as u32).map(makes_calls).collect();
         // Callees of functions that stopped checking: they must go on.
         let mut kept = vec![false; checks.len()];
         for (defined, found) in calls.iter().enumerate() {
             let f = imported + defined;
-            let all_check = found.any()
-                && !found.indirect
-                && found.direct.iter().all(|c| *c as usize != f && checks[*c as usize]);
+            let all_check =
+                found.any() && !found.indirect && found.direct.iter().all(|c| *c as usize != f && checks[*c as usize]);
             if all_check && !kept[f] {
                 checks[f] = false;
                 for c in &found.direct {
@@ -152,7 +150,11 @@ pub fn body_at(wasm: &[u8], range: std::ops::Range<usize>) -> FunctionBody<'_> {
 const PENDING_BUDGET: usize = 1 << 20;
 
 /// Scans one function body (validated).
-pub fn scan(body: &FunctionBody<'_>, func_index: u32, entry_checks: &EntryChecks) -> Result<FunctionCost, CompileError> {
+pub fn scan(
+    body: &FunctionBody<'_>,
+    func_index: u32,
+    entry_checks: &EntryChecks,
+) -> Result<FunctionCost, CompileError> {
     let mut scan = Scan { state: Some(0), ..Scan::default() };
     scan.frames.push(Frame { kind: Kind::Function, depth: 0, merged: None });
     let mut reader = body.get_operators_reader()?;
@@ -351,10 +353,7 @@ impl Scan {
         if let Some(parent) = self.open.last_mut() {
             parent.encloses_points |= check || open.encloses_points;
         }
-        self.loops.insert(
-            open.offset,
-            LoopCost { cost: open.cost, check, encloses_points: open.encloses_points },
-        );
+        self.loops.insert(open.offset, LoopCost { cost: open.cost, check, encloses_points: open.encloses_points });
     }
 }
 

@@ -52,9 +52,7 @@ fn branches_out_of_a_checking_loop_carry_its_check() {
     // The inner loop always checks; the way out of it to the outer loop's
     // back edge, through a block, passed that check.
     assert_eq!(
-        checks(
-            "(loop (block (loop (br_if 1 (local.get 0)) (br_if 0 (local.get 0)))) (br_if 0 (local.get 0)))"
-        ),
+        checks("(loop (block (loop (br_if 1 (local.get 0)) (br_if 0 (local.get 0)))) (br_if 0 (local.get 0)))"),
         [false, true]
     );
     // A branch from inside a loop that does not check (it runs once) does
@@ -91,10 +89,7 @@ fn only_functions_that_call_check_on_entry() {
 fn a_function_that_only_calls_checking_functions_does_not_check() {
     let entry = |wat: &str| costs(wat).iter().map(|c| c.entry_check).collect::<Vec<bool>>();
     // `run` calls the recursive `fib`, which checks.
-    assert_eq!(
-        entry("(module (func $run (call $fib)) (func $fib (call $fib)))"),
-        [false, true]
-    );
+    assert_eq!(entry("(module (func $run (call $fib)) (func $fib (call $fib)))"), [false, true]);
     // Mutual recursion: one of the two checks, and the cycle passes it.
     assert_eq!(entry("(module (func $a (call $b)) (func $b (call $a)))"), [false, true]);
     // A chain down to a leaf: the leaf's caller checks (the leaf does
