@@ -342,8 +342,14 @@ pub struct VMBuiltins {
     /// at `exec.cont_ptr`, for the resume point and size `word` encodes (see
     /// [`commit_word`]), of function `func`; or, with `word == 0`, it found
     /// no room for the record (`cont_ptr` not below `cont_limit`) and wrote
-    /// nothing. If the state is trapping (a trap is being propagated), does
-    /// nothing. Otherwise, with no room, traps with
+    /// nothing; or, with `word ==` [`REWIND_FAILED`], function `func` took
+    /// the cold path of its entry stack check and could not go on. If the
+    /// state is trapping (a trap is being propagated), does nothing. For
+    /// [`REWIND_FAILED`], traps: [`TrapCode::StackOverflow`] if the state is
+    /// not rewinding or the stack is below the real limit
+    /// (`saved_stack_limit`), else [`TrapCode::ContinuationMismatch`] (the
+    /// last record is not one of `func`'s points). Otherwise, with no room,
+    /// traps with
     /// [`TrapCode::ContinuationOverflow`] (the runtime broke its promise, or
     /// the activation cannot suspend); else sets the state to unwinding,
     /// writes the record's header, advances `cont_ptr` past the record and
@@ -351,13 +357,6 @@ pub struct VMBuiltins {
     /// code that can run in this activation (moving the buffer and updating
     /// `cont_ptr`, `cont_end` and `cont_limit`), or traps.
     pub commit_record: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u64, u32),
-    /// `(func, points)`: function `func` (module-wide index), which has
-    /// `points` resume points, took the cold path of its entry stack check
-    /// and found it could not go on: traps with [`TrapCode::StackOverflow`]
-    /// if the state is not rewinding or the stack is below the real limit
-    /// (`saved_stack_limit`), else with [`TrapCode::ContinuationMismatch`]
-    /// (the last record is not one of `func`'s points).
-    pub rewind_trap: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32),
 }
 
 /// Bits of a [`VMBuiltins::commit_record`] word that hold the record's size
@@ -365,6 +364,11 @@ pub struct VMBuiltins {
 /// [`crate::limits::MAX_RECORD_SLOTS`]. The point index is above them.
 pub const COMMIT_SIZE_BITS: u32 = 13;
 const _: () = assert!(crate::limits::MAX_RECORD_SLOTS + 1 < 1 << COMMIT_SIZE_BITS);
+
+/// The [`VMBuiltins::commit_record`] word of a function whose entry stack
+/// check failed and could not go on rewinding: not a record's word (those
+/// are below 2^45).
+pub const REWIND_FAILED: u64 = u64::MAX;
 
 /// The [`VMBuiltins::commit_record`] word for a record of `bytes` bytes
 /// (header included, a multiple of 8) at resume point `point`. Never 0 (a
@@ -400,7 +404,6 @@ pub enum Builtin {
     TableInit,
     ElemDrop,
     CommitRecord,
-    RewindTrap,
 }
 
 /// The layout of an instance's `vmctx`: a block of pointer-sized words.

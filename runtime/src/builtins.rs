@@ -5,8 +5,8 @@
 //! `memmove`, a dropped segment behaves like an empty one, and growth past
 //! the maximum or failing allocation returns `u32::MAX` (-1).
 //!
-//! `commit_record` and `rewind_trap` serve suspension: they act on the
-//! running activation's continuation buffer (see `call/`).
+//! `commit_record` serves suspension: it acts on the running activation's
+//! continuation buffer (see `call/`).
 //!
 //! Memory, table and segment indices are relative to the calling instance,
 //! found through vmctx word 1. The store is reached through the
@@ -23,7 +23,8 @@ use crate::store::{pair_mut, Store};
 use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
 use wasmbeam_jit::vm::{
-    decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, STATE_REWINDING, STATE_TRAPPING, STATE_UNWINDING,
+    decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, REWIND_FAILED, STATE_REWINDING, STATE_TRAPPING,
+    STATE_UNWINDING,
 };
 
 /// The builtins every vmctx points at (word 0).
@@ -39,7 +40,6 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     table_init,
     elem_drop,
     commit_record,
-    rewind_trap,
 };
 
 enum Failure {
@@ -317,6 +317,11 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
 /// # Safety
 /// Called by compiled code only (see [`run`]).
 unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
+    if word == REWIND_FAILED {
+        // SAFETY: our caller is compiled code (our contract).
+        unsafe { rewind_failed(exec, func) };
+        return;
+    }
     let (point, bytes) = decode_commit_word(word);
     let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
     let header = header_word(func, point);
@@ -363,14 +368,13 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
     }
 }
 
-/// `rewind_trap`: function `func` (module-wide index), which has `points`
-/// resume points, took the cold path of its entry stack check and could
-/// not go on (see [`VMBuiltins::rewind_trap`]): raise the trap that says
-/// why.
+/// For `commit_record` with [`REWIND_FAILED`]: function `func` (module-wide
+/// index) took the cold path of its entry stack check and could not go on;
+/// raise the trap that says why (see [`VMBuiltins::commit_record`]).
 ///
 /// # Safety
-/// Called by compiled code only (see [`run`]).
-unsafe extern "C" fn rewind_trap(_vmctx: *mut u8, exec: *mut ExecCtx, func: u32, points: u32) {
+/// Called by compiled code only, through a builtin (see [`run`]).
+unsafe fn rewind_failed(exec: *mut ExecCtx, func: u32) {
     // Below the caller's frame: if the caller's stack was too deep, so is
     // this one's.
     let marker = 0u8;
@@ -398,8 +402,7 @@ unsafe extern "C" fn rewind_trap(_vmctx: *mut u8, exec: *mut ExecCtx, func: u32,
         None => unsafe { raise_code(exec, TrapCode::StackOverflow) },
         Some((saved, point)) => {
             let message = format!(
-                "internal error: function {func} (with {points} resume points) found the saved frame of \
-                 function {saved} at resume point {point}"
+                "internal error: function {func} found the saved frame of function {saved} at resume point {point}"
             );
             // SAFETY: as above; our caller is compiled code (`raise`'s contract).
             unsafe { raise(exec, Trap { code: TrapCode::ContinuationMismatch, message }) };

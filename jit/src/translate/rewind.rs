@@ -5,7 +5,7 @@
 //! stack limit, that the state is rewinding and that the last record in the
 //! buffer is this function's, publishes its point in `exec.resume_point`,
 //! reloads the memory cache and heads for the point. Any failed check goes
-//! to one block that asks the `rewind_trap` builtin for the right trap.
+//! to one block that has `commit_record` raise the right trap.
 //!
 //! A point inside loops is reached through the header of every enclosing
 //! loop, outermost first, never by a jump into a loop's body: that keeps
@@ -36,7 +36,7 @@ use super::suspend::Point;
 use super::Translation;
 use crate::error::CompileError;
 use crate::resume::{ResumeKind, RECORD_HEADER_SIZE};
-use crate::vm::{Builtin, STATE_REWINDING, STATE_RUNNING};
+use crate::vm::{REWIND_FAILED, STATE_REWINDING, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
 use cranelift_frontend::Variable;
 use std::collections::HashMap;
@@ -55,17 +55,19 @@ impl Translation<'_, '_> {
         if self.suspension.is_none() {
             return Ok(());
         }
+        let commit = self.commit_block();
         self.fill_save_blocks();
         let Some(suspension) = self.suspension.take() else { return Ok(()) };
         // Checks inline; anything wrong goes to `fail`, which asks the
-        // builtin to raise the right trap and returns (nothing is live
-        // across that call).
+        // runtime to raise the right trap (through the commit block, with
+        // the word `REWIND_FAILED`) and returns: nothing is live across
+        // that call.
         self.b.switch_to_block(suspension.entry_cold);
         let fail = self.cold_block();
         if suspension.points.is_empty() {
             // Nothing here can have been suspended.
             self.b.ins().jump(fail, &[]);
-            self.fill_rewind_failure(fail, 0);
+            self.fill_rewind_failure(fail, commit);
             self.suspension = Some(suspension);
             return Ok(());
         }
@@ -102,7 +104,7 @@ impl Translation<'_, '_> {
             })
             .collect();
         self.switch_on_point(point, &entries, fail);
-        self.fill_rewind_failure(fail, suspension.points.len());
+        self.fill_rewind_failure(fail, commit);
         for (outer, enter) in enters {
             self.b.switch_to_block(enter);
             if let Some(fuel) = suspension.fuel {
@@ -195,8 +197,21 @@ impl Translation<'_, '_> {
     }
 
     /// Ends the current block with a jump to `entries[point]`, or to `fail`
-    /// for a point out of range.
+    /// for a point out of range: a comparison per point for up to three
+    /// points, a jump table beyond.
     fn switch_on_point(&mut self, point: Value, entries: &[Block], fail: Block) {
+        if entries.len() <= 3 {
+            for (i, entry) in entries.iter().enumerate() {
+                let is = self.b.ins().icmp_imm_u(IntCC::Equal, point, i as i64);
+                let next = if i + 1 == entries.len() { fail } else { self.cold_block() };
+                self.b.ins().brif(is, *entry, &[], next, &[]);
+                if next != fail {
+                    self.b.seal_block(next);
+                    self.b.switch_to_block(next);
+                }
+            }
+            return;
+        }
         let default = self.b.func.dfg.block_call(fail, &[]);
         let calls: Vec<_> = entries.iter().map(|e| self.b.func.dfg.block_call(*e, &[])).collect();
         let table = self.b.create_jump_table(JumpTableData::new(default, &calls));
@@ -211,15 +226,14 @@ impl Translation<'_, '_> {
         self.b.switch_to_block(next);
     }
 
-    /// Fills the block where a failed entry check goes: the builtin traps
-    /// (a stack overflow, or a record that is not this function's), then
-    /// the frame returns.
-    fn fill_rewind_failure(&mut self, fail: Block, points: usize) {
+    /// Fills the block where a failed entry check goes: to the commit block
+    /// with the word [`REWIND_FAILED`], for which `commit_record` traps (a
+    /// stack overflow, or a record that is not this function's); then the
+    /// frame returns.
+    fn fill_rewind_failure(&mut self, fail: Block, commit: Block) {
         self.b.switch_to_block(fail);
-        let func = self.b.ins().iconst(types::I32, self.func_index as i64);
-        let count = self.b.ins().iconst(types::I32, points as i64);
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::RewindTrap, &[func, count], false);
-        self.b.ins().jump(self.env.propagate_block, &[]);
+        let word = self.b.ins().iconst(types::I64, REWIND_FAILED as i64);
+        self.b.ins().jump(commit, &[word.into()]);
     }
 
     /// Pops `point`'s record, redefines every local and slot it saved,

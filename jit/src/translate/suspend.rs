@@ -373,7 +373,7 @@ impl Translation<'_, '_> {
 
     /// The block shared by every save (see [`Translation::save_record`]),
     /// created on first use and filled by [`Translation::fill_save_blocks`].
-    fn commit_block(&mut self) -> Block {
+    pub(super) fn commit_block(&mut self) -> Block {
         if let Some(block) = self.suspension().commit_block {
             return block;
         }

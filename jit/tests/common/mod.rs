@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 use wasmbeam_jit::vm::{
-    decode_commit_word, ExecCtx, TrapCode, VMBuiltins, VMFuncRef, MAX_FUEL_GRANT, STATE_REWINDING, STATE_RUNNING,
-    STATE_TRAPPING, STATE_UNWINDING,
+    decode_commit_word, ExecCtx, TrapCode, VMBuiltins, VMFuncRef, MAX_FUEL_GRANT, REWIND_FAILED, STATE_REWINDING,
+    STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING,
 };
 use wasmbeam_jit::{CompileOptions, Compiler, FuncType, ValType};
 
@@ -90,6 +90,10 @@ unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, fu
     // `cont_ptr` within `bytes`'s length, with room for any record after
     // it (so the header's word is inside too).
     unsafe {
+        if word == REWIND_FAILED {
+            rewind_failed(exec);
+            return;
+        }
         if (*exec).state == STATE_TRAPPING {
             return;
         }
@@ -111,7 +115,7 @@ unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, fu
     }
 }
 
-unsafe extern "C" fn rewind_trap(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32) {
+unsafe fn rewind_failed(exec: *mut ExecCtx) {
     // SAFETY: compiled code passes its live ExecCtx.
     unsafe {
         (*exec).trap_code = if (*exec).state == STATE_REWINDING {
@@ -144,7 +148,6 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     table_init: unused5,
     elem_drop: unused1,
     commit_record,
-    rewind_trap,
 };
 
 impl Harness {
