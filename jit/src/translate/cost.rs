@@ -289,7 +289,8 @@ impl Scan {
 
     fn call(&mut self) {
         self.has_calls = true;
-        if let Some(open) = self.open.last_mut() {
+        // The translator skips unreachable code: no resume point there.
+        if let Some(open) = self.open.last_mut().filter(|_| self.state.is_some()) {
             open.encloses_points = true;
         }
     }

@@ -65,9 +65,14 @@ impl Translation<'_, '_> {
         self.b.switch_to_block(suspension.entry_cold);
         let fail = self.cold_block();
         if suspension.points.is_empty() {
-            // Nothing here can have been suspended.
+            // Nothing here can have been suspended. (A loop may still have
+            // a hop, when the scan counted a call in unreachable code.)
             self.b.ins().jump(fail, &[]);
             self.fill_rewind_failure(fail, commit);
+            for hop in suspension.loops.iter().filter_map(|lp| lp.hop) {
+                self.b.switch_to_block(hop);
+                self.hop(&[]);
+            }
             self.suspension = Some(suspension);
             return Ok(());
         }

@@ -2,7 +2,8 @@
 //! itself (`rewind.rs` rebuilds it).
 //!
 //! A *resume point* is a place where this frame can be suspended: the fuel
-//! check on entry, the fuel check at each loop header, and every call. When
+//! checks (on entry and at loop headers, where `cost.rs` finds them needed)
+//! and every call. When
 //! the frame must stop there (its fuel ran out, or a callee returned while
 //! unwinding), a cold *save* block appends a record to the continuation
 //! buffer: the locals live at the point (see `liveness.rs`) and the operand

@@ -128,6 +128,14 @@ fn loops_know_whether_they_enclose_resume_points() {
 }
 
 #[test]
+fn unreachable_calls_are_no_resume_points() {
+    // The translator skips code after `br`: the call there is no point, so
+    // the loop has none inside and needs no hop.
+    let costs = costs("(module (func $f (loop (br 1) (call $f))))");
+    assert_eq!(costs[0].loops_in_order().iter().map(|l| l.encloses_points).collect::<Vec<_>>(), [false]);
+}
+
+#[test]
 fn costs_are_charged_where_the_code_is() {
     let costs = costs(
         "(module (func (param i32) (result i32)
