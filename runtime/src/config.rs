@@ -28,6 +28,10 @@ pub struct Config {
     /// so deeply that suspending it would need more traps with "call stack
     /// exhausted" instead of suspending.
     pub max_continuation_bytes: usize,
+    /// Bytes left free before each compiled function (default 0; see
+    /// `wasmbeam_jit::CompileOptions::code_offset`). For benchmarks that
+    /// average over where code lands.
+    pub code_offset: usize,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
             max_continuation_bytes: 64 << 20,
+            code_offset: 0,
         }
     }
 }

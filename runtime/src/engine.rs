@@ -34,6 +34,7 @@ impl Engine {
             opt_level: config.opt_level,
             verify: config.verify,
             reductions: config.reductions,
+            code_offset: config.code_offset,
         })?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
