@@ -377,7 +377,7 @@ pub const REWIND_FAILED: u64 = u64::MAX;
 /// large for the size bits gets a wrong size here, but the compiler
 /// refuses its function.)
 pub fn commit_word(point: u32, bytes: usize) -> u64 {
-    debug_assert!(bytes % 8 == 0 && bytes >= 8);
+    debug_assert!(bytes.is_multiple_of(8) && bytes >= 8);
     let words = ((bytes / 8) as u64).min((1 << COMMIT_SIZE_BITS) - 1);
     (u64::from(point) << COMMIT_SIZE_BITS) | words
 }

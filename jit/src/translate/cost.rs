@@ -159,7 +159,7 @@ pub fn scan(
     scan.frames.push(Frame { kind: Kind::Function, depth: 0, merged: None });
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
-        let offset = reader.original_position() as u64;
+        let offset = reader.original_position();
         let op = reader.read()?;
         scan.operator(op, offset, entry_checks)?;
     }
