@@ -188,18 +188,11 @@ impl Translation<'_, '_> {
             self.fuel_check(lp.cost, ResumeKind::LoopHeader, body, entry);
             self.b.switch_to_block(body);
         } else if let Some(hop) = hop {
-            let after = self.charge(lp.cost);
-            let body = self.b.create_block();
-            let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, after, 0);
-            let out_of_fuel = self.cold_block();
-            self.b.ins().brif(spent, out_of_fuel, &[], body, &[]);
-            self.b.seal_block(out_of_fuel);
             // Out of fuel here, the check inside the loop suspends; only a
             // frame being restored stops here (see `rewind.rs`).
-            self.b.switch_to_block(out_of_fuel);
-            let state = self.env.exec_load(&mut self.b, ExecField::State);
-            let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
-            self.b.ins().brif(rewinding, hop, &[], body, &[]);
+            let body = self.b.create_block();
+            self.charge_or_run_out(lp.cost, body);
+            self.hop_if_rewinding(hop, body);
             self.b.seal_block(body);
             self.b.switch_to_block(body);
         } else {
@@ -217,6 +210,28 @@ impl Translation<'_, '_> {
         after
     }
 
+    /// Charges `cost` and goes on at `body`, or, if the fuel went negative,
+    /// to a new cold block, where it leaves the builder. Returns the fuel
+    /// after the charge.
+    fn charge_or_run_out(&mut self, cost: u64, body: Block) -> Value {
+        let after = self.charge(cost);
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, after, 0);
+        let out_of_fuel = self.cold_block();
+        self.b.ins().brif(spent, out_of_fuel, &[], body, &[]);
+        self.b.seal_block(out_of_fuel);
+        self.b.switch_to_block(out_of_fuel);
+        after
+    }
+
+    /// Ends the current block (a loop header's out-of-fuel path): while
+    /// rewinding, the check failed on purpose, so on to `hop`; otherwise to
+    /// `otherwise`.
+    fn hop_if_rewinding(&mut self, hop: Block, otherwise: Block) {
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
+        self.b.ins().brif(rewinding, hop, &[], otherwise, &[]);
+    }
+
     /// At a loop's `end`.
     pub fn leave_loop(&mut self) {
         if let Some(suspension) = self.suspension.as_mut() {
@@ -226,31 +241,20 @@ impl Translation<'_, '_> {
 
     /// Charges `cost`; if fuel goes negative, suspends (the runtime then
     /// refills, yields or traps). Continues at `body`. A frame restored at
-    /// this point continues at `resume`: `body` itself, or the loop header
-    /// that charges again, with the cost given back first (a frame that paid
-    /// twice before doing any work could yield forever). Going round the
-    /// header keeps `body` a block with one predecessor: no restored values
-    /// merge into the loop's hot path there, where the header already
-    /// merges them.
+    /// this point continues at `resume`: `body` itself, or the loop's entry
+    /// block, from where the header charges again, with the cost given back
+    /// first (a frame that paid twice before doing any work could yield
+    /// forever). Entering the loop from outside keeps restore code off the
+    /// loop's own paths (see `rewind.rs`).
     fn fuel_check(&mut self, cost: u64, kind: ResumeKind, body: Block, resume: Block) {
-        let after = self.charge(cost);
-        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, after, 0);
-        let out_of_fuel = self.b.create_block();
-        self.b.set_cold_block(out_of_fuel);
-        self.b.ins().brif(spent, out_of_fuel, &[], body, &[]);
-        self.b.seal_block(out_of_fuel);
-
-        self.b.switch_to_block(out_of_fuel);
+        let after = self.charge_or_run_out(cost, body);
         let hop = match kind {
             ResumeKind::LoopHeader => self.suspension().loops.last().and_then(|l| l.hop),
             _ => None,
         };
         if let Some(hop) = hop {
-            // While rewinding, the check fails on purpose: hop on.
-            let state = self.env.exec_load(&mut self.b, ExecField::State);
-            let rewinding = self.b.ins().icmp_imm_s(IntCC::Equal, state, STATE_REWINDING as i64);
             let really_out = self.cold_block();
-            self.b.ins().brif(rewinding, hop, &[], really_out, &[]);
+            self.hop_if_rewinding(hop, really_out);
             self.b.seal_block(really_out);
             self.b.switch_to_block(really_out);
         }
