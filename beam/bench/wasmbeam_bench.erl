@@ -138,7 +138,7 @@ suspended_call_memory(Module) ->
     [begin
          {ok, I} = wasmbeam:instantiate(Module, Imports),
          {host_call, Call, _, _, _} = wasmbeam_nif:call(I, deep, [Depth], #{}),
-         Bytes = wasmbeam_nif:call_memory(Call),
+         {ok, Bytes} = wasmbeam_nif:call_memory(Call),
          io:format("one suspended call at depth ~b: ~b bytes in the NIF (resource, call, saved frames)~n",
                    [Depth, Bytes]),
          wasmbeam_nif:abort(Call)

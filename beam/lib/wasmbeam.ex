@@ -129,7 +129,7 @@ defmodule Wasmbeam do
   """
   @type call_option :: {:fuel_limit, pos_integer() | :infinity} | {:timeout, timeout()}
 
-  @typedoc "Why WebAssembly code trapped."
+  @typedoc "Why WebAssembly code trapped; `trap_codes/0` lists them with their messages."
   @type trap_code ::
           :unreachable
           | :out_of_bounds_memory_access
@@ -147,20 +147,26 @@ defmodule Wasmbeam do
   Why a function failed (the same terms as the Erlang API's):
 
     * `{:trap, code}` - the WebAssembly code trapped; `:call_stack_exhausted`
-      is the stack limit, `:out_of_fuel` the fuel limit.
+      is the stack limit, `:out_of_fuel` the fuel limit (see `t:trap_code/0`).
     * `{:host_error, kind, reason, stacktrace}` - a host function raised
       (`:error`), exited (`:exit`) or threw (`:throw`), or returned values
       that are not of the import's result types
       (`{:host_error, :error, {:bad_results, description}, []}`).
     * `:busy` - another process is in a call on the instance.
     * `:timeout` - the call's `:timeout` passed.
-    * `{:invalid_module, message}` - not valid WebAssembly or WAT.
+    * `{:invalid_module, message}` - not valid WebAssembly or WAT, or a
+      feature wasmbeam does not support.
     * `{:link_error, message}` - an import is missing, or is not a function.
     * `{:limit, message}` - a resource limit refused it (a memory larger than
       `:memory_limit`, a read of more than 1 GiB).
     * `{:bad_argument, description}` - an argument of the wrong type, count
-      or range, an unknown export, an access outside the memory.
-    * `{:internal_error, message}` - a bug in wasmbeam.
+      or range (something that is not a module or instance included), an
+      unknown export, an access outside the memory.
+    * `{:internal_error, message}` - a bug in wasmbeam, never a bad input;
+      please report it.
+
+  `format_error/1` describes a reason in words (the message of
+  `Wasmbeam.Error`).
   """
   @type reason ::
           {:trap, trap_code()}
@@ -179,7 +185,10 @@ defmodule Wasmbeam do
           instances: integer(),
           calls: integer(),
           reschedules: non_neg_integer(),
-          longest_slice_us: non_neg_integer()
+          longest_slice_us: non_neg_integer(),
+          longest_slice_cpu_us: non_neg_integer(),
+          internal_errors: non_neg_integer(),
+          injected_faults: non_neg_integer()
         }
 
   ## Modules
@@ -411,13 +420,38 @@ defmodule Wasmbeam do
   @spec set_global!(Instance.t(), name(), value()) :: :ok
   def set_global!(instance, name, value), do: unwrap!(set_global(instance, name, value))
 
+  ## Errors
+
+  @doc """
+  Describes an error reason in words: the message `Wasmbeam.Error` carries,
+  the same as the Erlang API's `:wasmbeam.format_error/1`.
+
+      iex> Wasmbeam.format_error({:trap, :integer_divide_by_zero})
+      "WebAssembly trap: integer divide by zero"
+  """
+  @spec format_error(reason() | term()) :: String.t()
+  def format_error(reason), do: :wasmbeam.format_error(reason)
+
+  @doc """
+  Every trap code `{:trap, code}` can carry, with its message, from the
+  engine's own table.
+
+      iex> {:call_stack_exhausted, "call stack exhausted"} in Wasmbeam.trap_codes()
+      true
+  """
+  @spec trap_codes() :: [{trap_code(), String.t()}]
+  def trap_codes, do: :wasmbeam.trap_codes()
+
   ## Diagnostics
 
   @doc """
   Counters for diagnostics and tests: live `:modules`, `:instances` and
   suspended `:calls` (resources not yet freed), how many times calls gave
-  their scheduler back (`:reschedules`), and the longest time one slice ran
-  WebAssembly (`:longest_slice_us`).
+  their scheduler back (`:reschedules`), the longest time one slice ran
+  WebAssembly (`:longest_slice_us`, and `:longest_slice_cpu_us` in CPU
+  time), and how many `{:internal_error, _}` reasons were returned
+  (`:internal_errors`: 0 unless wasmbeam has a bug, or a test injected
+  faults, `:injected_faults`).
 
   It cannot fail, so it has no `!` variant.
   """

@@ -24,7 +24,8 @@
 %% abandoned and returns `{error, {host_error, Class, Reason, Stacktrace}}'.
 %%
 %% == Errors ==
-%% Every function returns `{error, Reason}' rather than raising:
+%% Every function returns `{error, Reason}' rather than raising, whatever
+%% its arguments; `format_error/1' describes a reason in words:
 %% <ul>
 %% <li>`{trap, Code}': the WebAssembly code trapped, with `Code' one of
 %%   `unreachable', `out_of_bounds_memory_access',
@@ -32,20 +33,25 @@
 %%   `undefined_element', `indirect_call_type_mismatch',
 %%   `integer_overflow', `integer_divide_by_zero',
 %%   `invalid_conversion_to_integer', `call_stack_exhausted' (the stack
-%%   limit), `out_of_fuel' (the fuel limit).</li>
+%%   limit), `out_of_fuel' (the fuel limit). `trap_codes/0' lists them
+%%   with their messages.</li>
 %% <li>`{host_error, Class, Reason, Stacktrace}': a host fun raised, or
 %%   returned values that are not of the import's result types
 %%   (`error', `{bad_results, Description}').</li>
 %% <li>`busy': another process is in a call on the instance.</li>
 %% <li>`timeout': the call's `timeout' passed.</li>
-%% <li>`{invalid_module, Message}': not valid WebAssembly or WAT.</li>
+%% <li>`{invalid_module, Message}': not valid WebAssembly or WAT, or a
+%%   feature wasmbeam does not support.</li>
 %% <li>`{link_error, Message}': an import is missing from `Imports', or
 %%   is not a function.</li>
 %% <li>`{limit, Message}': a resource limit refused it (a memory larger
 %%   than `memory_limit', a read of more than 1 GiB).</li>
 %% <li>`{bad_argument, Description}': an argument of the wrong type,
-%%   count or range, an unknown export, an access outside the memory.</li>
-%% <li>`{internal_error, Message}': a bug in wasmbeam; please report it.</li>
+%%   count or range (a term that is not a module or instance included), an
+%%   unknown export, an access outside the memory.</li>
+%% <li>`{internal_error, Message}': a bug in wasmbeam, never a bad input;
+%%   please report it. The instance involved may be unusable afterwards;
+%%   nothing else is affected.</li>
 %% </ul>
 -module(wasmbeam).
 
@@ -54,10 +60,12 @@
          call/3, call/4,
          read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
          get_global/2, set_global/3,
+         format_error/1, trap_codes/0,
          stats/0]).
 
 -export_type([wasm_module/0, instance/0, value/0, value_type/0, extern_type/0,
-              host_fun/0, imports/0, instance_options/0, call_options/0, error_reason/0]).
+              host_fun/0, imports/0, instance_options/0, call_options/0, error_reason/0,
+              trap_code/0]).
 
 -opaque wasm_module() :: reference().
 -opaque instance() :: reference().
@@ -107,12 +115,12 @@ compile(Source) ->
 %% @doc The module's exports, in order, with their types.
 -spec exports(wasm_module()) -> {ok, [{binary(), extern_type()}]} | {error, error_reason()}.
 exports(Module) ->
-    nif(fun() -> {ok, wasmbeam_nif:module_exports(Module)} end, <<"not a module">>).
+    wasmbeam_nif:module_exports(Module).
 
 %% @doc The module's imports, in order, with their types.
 -spec imports(wasm_module()) -> {ok, [{binary(), binary(), extern_type()}]} | {error, error_reason()}.
 imports(Module) ->
-    nif(fun() -> {ok, wasmbeam_nif:module_imports(Module)} end, <<"not a module">>).
+    wasmbeam_nif:module_imports(Module).
 
 %% @equiv instantiate(Module, Imports, #{})
 -spec instantiate(wasm_module(), imports()) -> {ok, instance()} | {error, error_reason()}.
@@ -216,44 +224,85 @@ write_memory(Instance, Offset, Bytes) ->
 %% @doc The size of the instance's memory in bytes.
 -spec memory_size(instance()) -> {ok, non_neg_integer()} | {error, error_reason()}.
 memory_size(Instance) ->
-    nif(fun() -> wasmbeam_nif:memory_size(Instance) end, <<"not an instance">>).
+    wasmbeam_nif:memory_size(Instance).
 
 %% @doc Grows the instance's memory by `Pages' pages of 64 KiB; returns the
 %% previous size in pages. Growing past the memory's maximum or the
 %% instance's `memory_limit' is `{error, {limit, Message}}'.
 -spec grow_memory(instance(), non_neg_integer()) -> {ok, non_neg_integer()} | {error, error_reason()}.
 grow_memory(Instance, Pages) ->
-    nif(fun() -> wasmbeam_nif:grow_memory(Instance, Pages) end, <<"expected an instance and a page count">>).
+    wasmbeam_nif:grow_memory(Instance, Pages).
 
 %% @doc The value of the exported global `Name'.
 -spec get_global(instance(), binary() | atom()) -> {ok, value()} | {error, error_reason()}.
 get_global(Instance, Name) ->
-    nif(fun() -> wasmbeam_nif:get_global(Instance, Name) end, <<"not an instance">>).
+    wasmbeam_nif:get_global(Instance, Name).
 
 %% @doc Sets the exported mutable global `Name'.
 -spec set_global(instance(), binary() | atom(), value()) -> ok | {error, error_reason()}.
 set_global(Instance, Name, Value) ->
-    nif(fun() -> wasmbeam_nif:set_global(Instance, Name, Value) end, <<"not an instance">>).
+    wasmbeam_nif:set_global(Instance, Name, Value).
+
+%% @doc Every trap code `{trap, Code}' can carry, with its message, in
+%% order: the runtime's own table, which `format_error/1' (and the Elixir
+%% API's `Wasmbeam.Error') describe traps with.
+-spec trap_codes() -> [{trap_code(), binary()}].
+trap_codes() ->
+    wasmbeam_nif:trap_codes().
+
+%% @doc Describes an error reason in words, as `Reason' of `{error, Reason}'
+%% from any function here. Unknown terms are described as they are.
+-spec format_error(error_reason() | term()) -> binary().
+format_error({trap, Code}) when is_atom(Code) ->
+    case lists:keyfind(Code, 1, trap_codes()) of
+        {Code, Message} -> <<"WebAssembly trap: ", Message/binary>>;
+        false -> text("WebAssembly trap: ~0p", [Code])
+    end;
+format_error({host_error, error, {bad_results, Description}, _Stacktrace}) when is_binary(Description) ->
+    <<"a host function returned bad results: ", Description/binary>>;
+format_error({host_error, Class, Reason, Stacktrace})
+  when (Class =:= error orelse Class =:= exit orelse Class =:= throw), is_list(Stacktrace) ->
+    Formatted = erl_error:format_exception(Class, Reason, Stacktrace),
+    string:trim(unicode:characters_to_binary(["a host function failed: ", Formatted]), trailing);
+format_error(busy) ->
+    <<"another process is in a call on the instance">>;
+format_error(timeout) ->
+    <<"the call timed out">>;
+format_error({invalid_module, Message}) ->
+    described(<<"invalid module: ">>, Message);
+format_error({link_error, Message}) ->
+    described(<<"link error: ">>, Message);
+format_error({limit, Message}) ->
+    described(<<"limit exceeded: ">>, Message);
+format_error({bad_argument, Description}) ->
+    described(<<"bad argument: ">>, Description);
+format_error({internal_error, Message}) ->
+    described(<<"internal error in wasmbeam (please report it): ">>, Message);
+format_error(Other) ->
+    text("wasmbeam error: ~0p", [Other]).
+
+described(Prefix, Message) when is_binary(Message) ->
+    <<Prefix/binary, Message/binary>>;
+described(Prefix, Other) ->
+    text("~ts~0p", [Prefix, Other]).
+
+text(Format, Args) ->
+    unicode:characters_to_binary(io_lib:format(Format, Args)).
 
 %% @doc Counters for diagnostics and tests: live `modules', `instances'
 %% and suspended `calls' (resources not yet freed), how many times calls
 %% gave their scheduler back (`reschedules'), and the longest time one
 %% slice ran WebAssembly, in wall-clock time (`longest_slice_us', which
 %% includes time the OS took the scheduler thread away) and in the
-%% thread's CPU time (`longest_slice_cpu_us').
+%% thread's CPU time (`longest_slice_cpu_us'), and how many
+%% `{internal_error, _}' reasons were returned (`internal_errors': 0 unless
+%% wasmbeam has a bug, or a test injected faults, `injected_faults').
 -spec stats() -> #{modules := integer(), instances := integer(), calls := integer(),
                    reschedules := non_neg_integer(), longest_slice_us := non_neg_integer(),
-                   longest_slice_cpu_us := non_neg_integer()}.
+                   longest_slice_cpu_us := non_neg_integer(),
+                   internal_errors := non_neg_integer(), injected_faults := non_neg_integer()}.
 stats() ->
     wasmbeam_nif:stats().
-
-%% A NIF whose typed arguments the NIF layer rejects with badarg.
-nif(Fun, Description) ->
-    try
-        Fun()
-    catch
-        error:badarg -> bad_argument(Description)
-    end.
 
 bad_argument(Description) ->
     {error, {bad_argument, Description}}.

@@ -2,7 +2,9 @@
 %% @doc The NIF library of wasmbeam (`priv/libwasmbeam_nif.so', built from
 %% `nif/' with cargo). Internal: use the API in `wasmbeam'. Every function
 %% here is replaced when the library loads; the bodies only run if it did
-%% not, and raise `nif_not_loaded'.
+%% not, and raise `nif_not_loaded'. Once loaded, no function here raises:
+%% every failure, a bad argument or a bug (a panic in the library), is
+%% `{error, Reason}'. `fault/1' fails on purpose, for the tests of that.
 -module(wasmbeam_nif).
 
 -export([compile/1, module_exports/1, module_imports/1,
@@ -10,14 +12,16 @@
          call/4, resume/2, abort/1,
          read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
          get_global/2, set_global/3,
-         stats/0, reset_longest_slice/0, call_memory/1, noop/0]).
+         stats/0, reset_longest_slice/0, call_memory/1, noop/0,
+         trap_codes/0, fault/1]).
 
 -nifs([compile/1, module_exports/1, module_imports/1,
        instantiate/3, run_start/1,
        call/4, resume/2, abort/1,
        read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
        get_global/2, set_global/3,
-       stats/0, reset_longest_slice/0, call_memory/1, noop/0]).
+       stats/0, reset_longest_slice/0, call_memory/1, noop/0,
+       trap_codes/0, fault/1]).
 
 -on_load(load/0).
 
@@ -53,6 +57,8 @@ stats() -> not_loaded().
 reset_longest_slice() -> not_loaded().
 call_memory(_Call) -> not_loaded().
 noop() -> not_loaded().
+trap_codes() -> not_loaded().
+fault(_Where) -> not_loaded().
 
 not_loaded() ->
     erlang:nif_error(nif_not_loaded).

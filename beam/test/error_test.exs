@@ -3,10 +3,20 @@ defmodule Wasmbeam.ErrorTest do
 
   defp message(reason), do: Exception.message(%Wasmbeam.Error{reason: reason})
 
+  test "every trap is described with the engine's message" do
+    codes = Wasmbeam.trap_codes()
+    assert length(codes) == 11
+    assert {:out_of_fuel, "all fuel consumed"} in codes
+    assert {:call_stack_exhausted, "call stack exhausted"} in codes
+
+    for {code, text} <- codes do
+      assert message({:trap, code}) == "WebAssembly trap: " <> text
+      assert message({:trap, code}) == :wasmbeam.format_error({:trap, code})
+    end
+  end
+
   test "a readable message for every reason" do
-    assert message({:trap, :out_of_fuel}) == "WebAssembly trap: out of fuel (the fuel limit)"
-    assert message({:trap, :call_stack_exhausted}) =~ "call stack exhausted"
-    assert message({:trap, :some_new_code}) == "WebAssembly trap: :some_new_code"
+    assert message({:trap, :some_new_code}) == "WebAssembly trap: some_new_code"
     assert message(:busy) == "another process is in a call on the instance"
     assert message(:timeout) == "the call timed out"
     assert message({:invalid_module, "bad magic"}) == "invalid module: bad magic"
@@ -14,7 +24,7 @@ defmodule Wasmbeam.ErrorTest do
     assert message({:limit, "too big"}) == "limit exceeded: too big"
     assert message({:bad_argument, "not an instance"}) == "bad argument: not an instance"
     assert message({:internal_error, "oops"}) =~ ~r/^internal error in wasmbeam .*: oops$/
-    assert message(:something_else) == "wasmbeam error: :something_else"
+    assert message(:something_else) == "wasmbeam error: something_else"
   end
 
   test "host errors show the kind, the reason and the stacktrace" do
@@ -28,6 +38,11 @@ defmodule Wasmbeam.ErrorTest do
 
     assert message({:host_error, :error, {:bad_results, "expected 1 results, got 0"}, []}) ==
              "a host function returned bad results: expected 1 results, got 0"
+  end
+
+  test "a fault injected in the library is an internal error, with a message that says so" do
+    assert {:error, {:internal_error, _} = reason} = :wasmbeam_nif.fault(:nif)
+    assert message(reason) =~ ~r/^internal error in wasmbeam \(please report it\): panic: a fault injected/
   end
 
   test "raise with a reason" do

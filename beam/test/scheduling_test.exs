@@ -104,7 +104,7 @@ defmodule Wasmbeam.SchedulingTest do
 
       assert Wasmbeam.call(instance, "count", [1000], fuel_limit: 1_000_000) == {:ok, [1000]}
 
-      assert_raise Wasmbeam.Error, "WebAssembly trap: out of fuel (the fuel limit)", fn ->
+      assert_raise Wasmbeam.Error, "WebAssembly trap: all fuel consumed", fn ->
         Wasmbeam.call!(instance, "count", [1_000_000], fuel_limit: 1000)
       end
     end

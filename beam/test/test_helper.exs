@@ -1,5 +1,18 @@
 # Logger captures the crash reports of servers that fail on purpose.
 {:ok, _} = Application.ensure_all_started(:logger)
+
+# No test may meet an {:internal_error, _} reason other than the faults the
+# tests inject on purpose (the NIF counts both): checked once all have run.
+ExUnit.after_suite(fn _results ->
+  %{internal_errors: errors, injected_faults: faults} = Wasmbeam.stats()
+  IO.puts("internal errors: #{errors}, injected faults: #{faults}")
+
+  if errors > faults do
+    IO.puts(:stderr, "FAILED: #{errors - faults} internal error(s) that no test injected")
+    System.halt(1)
+  end
+end)
+
 ExUnit.start()
 
 defmodule WasmbeamTest.Wat do

@@ -219,7 +219,7 @@ impl Compiler {
         let names = ctx.func.params.user_named_funcs().clone();
         let compiled = ctx
             .compile(self.isa(), &mut ControlPlane::default())
-            .map_err(|e| CompileError::Codegen { func_index, message: format!("{:?}", e.inner) })?;
+            .map_err(|e| CompileError::Internal { func_index: Some(func_index), message: e.inner.to_string() })?;
         code.extend_from_slice(compiled.code_buffer());
         for reloc in compiled.buffer.relocs() {
             let target = match &reloc.target {
@@ -229,14 +229,14 @@ impl Compiler {
                     RelocTarget::Function(name.index)
                 }
                 FinalizedRelocTarget::ExternalName(ExternalName::LibCall(libcall)) => {
-                    RelocTarget::Address(libcall_address(*libcall).ok_or_else(|| CompileError::Codegen {
-                        func_index,
+                    RelocTarget::Address(libcall_address(*libcall).ok_or_else(|| CompileError::Internal {
+                        func_index: Some(func_index),
                         message: format!("unsupported libcall {libcall:?}"),
                     })?)
                 }
                 other => {
-                    return Err(CompileError::Codegen {
-                        func_index,
+                    return Err(CompileError::Internal {
+                        func_index: Some(func_index),
                         message: format!("unexpected relocation {other:?}"),
                     })
                 }
@@ -372,7 +372,7 @@ fn link(code: &[u8], relocs: &[PendingReloc], offsets: &[usize]) -> Result<CodeM
         }
     })?;
     match error {
-        Some(message) => Err(CompileError::Codegen { func_index: u32::MAX, message }),
+        Some(message) => Err(CompileError::Internal { func_index: None, message }),
         None => Ok(memory),
     }
 }

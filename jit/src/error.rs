@@ -1,7 +1,8 @@
 //! Why a module could not be compiled.
 
 /// Everything that can go wrong between bytes and machine code. Each variant
-/// names what is wrong; none of them is a bug in wasmbeam except `Codegen`.
+/// names what is wrong; none of them is a bug in wasmbeam except
+/// [`CompileError::Internal`].
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     /// Malformed or invalid WebAssembly, as reported by the validator
@@ -17,9 +18,12 @@ pub enum CompileError {
     /// The target is not supported or could not be configured.
     #[error("target: {0}")]
     Target(String),
-    /// Cranelift rejected the code we produced: a bug in wasmbeam.
-    #[error("code generation failed in function {func_index}: {message}")]
-    Codegen { func_index: u32, message: String },
+    /// A bug in wasmbeam: Cranelift rejected the code we produced, or the
+    /// translator broke one of its own invariants. `func_index` is the
+    /// module-wide index of the function being compiled, if it was one
+    /// (not a trampoline or the code loader).
+    #[error("internal compiler error{}: {message}", in_function(*func_index))]
+    Internal { func_index: Option<u32>, message: String },
     /// Executable memory could not be allocated.
     #[error("out of executable memory: {0}")]
     CodeMemory(String),
@@ -29,4 +33,9 @@ impl From<wasmparser::BinaryReaderError> for CompileError {
     fn from(e: wasmparser::BinaryReaderError) -> Self {
         CompileError::Invalid { message: e.message().to_string(), offset: e.offset() as usize }
     }
+}
+
+/// " in function N", or nothing, for [`CompileError::Internal`]'s message.
+fn in_function(func_index: Option<u32>) -> String {
+    func_index.map(|i| format!(" in function {i}")).unwrap_or_default()
 }

@@ -22,7 +22,7 @@ pub use compile::{CompileOptions, CompiledModule, CompiledTrampolines, Compiler,
 pub use error::CompileError;
 pub use module_info::*;
 pub use parse::{features, parse};
-pub use resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
+pub use resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
 
 /// Translates one function to Cranelift IR (for tools that inspect the IR).
 pub fn translate_function(

@@ -28,6 +28,11 @@ pub struct ResumePoint {
     /// last the resolved callee (a `funcref`), which a resumed frame calls
     /// again without reading the table.
     pub slots: Box<[ValType]>,
+    /// For `call_indirect`: the type (module type index) the saved callee
+    /// in the last slot was checked against. Whoever reads a record from
+    /// outside must check that slot against it too: the frame calls it
+    /// with that signature, unchecked.
+    pub callee_type: Option<u32>,
 }
 
 impl ResumePoint {
@@ -37,5 +42,13 @@ impl ResumePoint {
     }
 }
 
-/// Bytes of a record's header: function index and resume point index.
-pub const RECORD_HEADER_SIZE: usize = 8;
+/// Bytes of a record's header: the frame's vmctx, then the header word
+/// (function index and resume point index; see "Continuation records" in
+/// [`crate::vm`]).
+pub const RECORD_HEADER_SIZE: usize = 16;
+
+/// Where a record's header word is, in bytes before the record's end.
+pub const RECORD_HEADER_WORD: i32 = -8;
+
+/// Where a record's vmctx word is, in bytes before the record's end.
+pub const RECORD_VMCTX_WORD: i32 = -16;

@@ -211,11 +211,16 @@ pub struct VMHostContext {
 ///
 /// While unwinding, each suspended frame appends one record at
 /// `exec.cont_ptr`: its slots (8 bytes each, in the order its
-/// [`ResumePoint::slots`](crate::ResumePoint) lists), then the header: the
-/// module-wide function index (`u32`) and the resume point's index in that
-/// function (`u32`). The innermost frame's record comes first. While
-/// rewinding, each frame pops its record from the end. Slot encoding is as
-/// in the slot arrays above, so a `funcref` slot holds a pointer: whoever
+/// [`ResumePoint::slots`](crate::ResumePoint) lists), then a two-word
+/// header ([`RECORD_HEADER_SIZE`](crate::RECORD_HEADER_SIZE)): the frame's
+/// own `vmctx` (which instance it belongs to), then the header word, the
+/// module-wide function index (`u32`, first in memory) and the resume
+/// point's index in that function (`u32`). The innermost frame's record
+/// comes first. While rewinding, each frame pops its record from the end,
+/// after checking that both header words are its own: a record is only ever
+/// read by the code of the instance and function that wrote it, so its
+/// layout is known exactly. Slot encoding is as in the slot arrays above,
+/// so a `funcref` slot holds a pointer and the header a vmctx: whoever
 /// moves a continuation to another store must translate those.
 ///
 /// # Suspending host functions
@@ -231,133 +236,17 @@ pub struct VMHostContext {
 pub type EntryTrampoline =
     unsafe extern "C" fn(vmctx: *mut u8, exec: *mut ExecCtx, func_ptr: *const u8, values: *mut u64);
 
-/// Why compiled code stopped with [`STATE_TRAPPING`]. The `Display` text is
-/// the message the WebAssembly specification's tests expect.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrapCode {
-    StackOverflow = 1,
-    MemoryOutOfBounds = 2,
-    TableOutOfBounds = 3,
-    IndirectCallToNull = 4,
-    UndefinedElement = 5,
-    BadSignature = 6,
-    IntegerOverflow = 7,
-    IntegerDivisionByZero = 8,
-    BadConversionToInteger = 9,
-    Unreachable = 10,
-    /// A host function failed; the embedder keeps the details.
-    HostError = 11,
-    /// The call's total fuel is used up.
-    OutOfFuel = 12,
-    /// While resuming, a frame found a record that is not its own: the
-    /// continuation does not belong to this code, or was corrupted.
-    ContinuationMismatch = 13,
-    /// A suspending frame found no room for its record: the runtime broke
-    /// its promise to keep room (see [`VMBuiltins::commit_record`]).
-    ContinuationOverflow = 14,
-}
+mod builtins;
+mod trap_code;
 
-impl TrapCode {
-    pub fn from_u32(code: u32) -> Option<TrapCode> {
-        use TrapCode::*;
-        Some(match code {
-            1 => StackOverflow,
-            2 => MemoryOutOfBounds,
-            3 => TableOutOfBounds,
-            4 => IndirectCallToNull,
-            5 => UndefinedElement,
-            6 => BadSignature,
-            7 => IntegerOverflow,
-            8 => IntegerDivisionByZero,
-            9 => BadConversionToInteger,
-            10 => Unreachable,
-            11 => HostError,
-            12 => OutOfFuel,
-            13 => ContinuationMismatch,
-            14 => ContinuationOverflow,
-            _ => return None,
-        })
-    }
+pub use builtins::{Builtin, BuiltinType, BuiltinValue, VMBuiltins};
+pub use trap_code::TrapCode;
 
-    /// Whether [`ExecCtx::trap_detail`] holds a table index for this code.
-    pub fn has_detail(self) -> bool {
-        matches!(self, TrapCode::UndefinedElement | TrapCode::IndirectCallToNull)
-    }
-
-    pub fn message(self) -> &'static str {
-        use TrapCode::*;
-        match self {
-            StackOverflow => "call stack exhausted",
-            MemoryOutOfBounds => "out of bounds memory access",
-            TableOutOfBounds => "out of bounds table access",
-            IndirectCallToNull => "uninitialized element",
-            UndefinedElement => "undefined element",
-            BadSignature => "indirect call type mismatch",
-            IntegerOverflow => "integer overflow",
-            IntegerDivisionByZero => "integer divide by zero",
-            BadConversionToInteger => "invalid conversion to integer",
-            Unreachable => "unreachable",
-            HostError => "host function error",
-            OutOfFuel => "all fuel consumed",
-            ContinuationMismatch => "continuation does not match the code",
-            ContinuationOverflow => "continuation buffer overflow",
-        }
-    }
-}
-
-impl std::fmt::Display for TrapCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.message())
-    }
-}
-
-/// Runtime functions compiled code calls for instructions too large to
-/// inline. All are `system_v`, take `(vmctx, exec, ...)` and, where they can
-/// fail, trap by setting `exec.state` and `exec.trap_code`. Indices and
-/// numbers are `u32`, references [`RawRef`].
-#[repr(C)]
-pub struct VMBuiltins {
-    /// `(mem, delta_pages) -> old_pages`, or `u32::MAX` when it cannot grow.
-    pub memory_grow: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32) -> u32,
-    /// `(mem, dst, byte, len)`; traps out of bounds.
-    pub memory_fill: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32),
-    /// `(dst_mem, src_mem, dst, src, len)`; traps out of bounds.
-    pub memory_copy: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
-    /// `(mem, data_index, dst, src, len)`; traps out of bounds.
-    pub memory_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
-    /// `(data_index)`.
-    pub data_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
-    /// `(table, init, delta) -> old_length`, or `u32::MAX` when it cannot grow.
-    pub table_grow: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, RawRef, u32) -> u32,
-    /// `(table, dst, value, len)`; traps out of bounds.
-    pub table_fill: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, RawRef, u32),
-    /// `(dst_table, src_table, dst, src, len)`; traps out of bounds.
-    pub table_copy: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
-    /// `(table, elem_index, dst, src, len)`; traps out of bounds.
-    pub table_init: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32, u32, u32, u32, u32),
-    /// `(elem_index)`.
-    pub elem_drop: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u32),
-    /// `(word, func)`: compiled code has just written the slots of a record
-    /// at `exec.cont_ptr`, for the resume point and size `word` encodes (see
-    /// [`commit_word`]), of function `func`; or, with `word == 0`, it found
-    /// no room for the record (`cont_ptr` not below `cont_limit`) and wrote
-    /// nothing; or, with `word ==` [`REWIND_FAILED`], function `func` took
-    /// the cold path of its entry stack check and could not go on. If the
-    /// state is trapping (a trap is being propagated), does nothing. For
-    /// [`REWIND_FAILED`], traps: [`TrapCode::StackOverflow`] if the state is
-    /// not rewinding or the stack is below the real limit
-    /// (`saved_stack_limit`), else [`TrapCode::ContinuationMismatch`] (the
-    /// last record is not one of `func`'s points). Otherwise, with no room,
-    /// traps with
-    /// [`TrapCode::ContinuationOverflow`] (the runtime broke its promise, or
-    /// the activation cannot suspend); else sets the state to unwinding,
-    /// writes the record's header, advances `cont_ptr` past the record and
-    /// makes sure the buffer again has room for the largest record of any
-    /// code that can run in this activation (moving the buffer and updating
-    /// `cont_ptr`, `cont_end` and `cont_limit`), or traps.
-    pub commit_record: unsafe extern "C" fn(*mut u8, *mut ExecCtx, u64, u32),
-}
+/// [`ExecCtx::trap_code`] when the embedder stopped the activation for a
+/// reason of its own, which it keeps (an error of the runtime, not a
+/// WebAssembly trap): no [`TrapCode`] has this number. Compiled code never
+/// stores it; it only propagates the trapping state.
+pub const EMBEDDER_STOP: u32 = 0;
 
 /// Bits of a [`VMBuiltins::commit_record`] word that hold the record's size
 /// in words (slots and header); larger records are refused by
@@ -387,23 +276,6 @@ pub fn commit_word(point: u32, bytes: usize) -> u64 {
 pub fn decode_commit_word(word: u64) -> (u32, usize) {
     let words = (word & ((1 << COMMIT_SIZE_BITS) - 1)) as usize;
     ((word >> COMMIT_SIZE_BITS) as u32, words * 8)
-}
-
-/// Which builtin, for the translator: its index in [`VMBuiltins`] (each entry
-/// is one pointer wide).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Builtin {
-    MemoryGrow = 0,
-    MemoryFill,
-    MemoryCopy,
-    MemoryInit,
-    DataDrop,
-    TableGrow,
-    TableFill,
-    TableCopy,
-    TableInit,
-    ElemDrop,
-    CommitRecord,
 }
 
 /// The layout of an instance's `vmctx`: a block of pointer-sized words.

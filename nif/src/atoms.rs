@@ -20,21 +20,9 @@ rustler::atoms! {
     limit,
     internal_error,
     bad_results,
-    // Trap codes.
-    call_stack_exhausted,
-    out_of_bounds_memory_access,
-    out_of_bounds_table_access,
-    uninitialized_element,
-    undefined_element,
-    indirect_call_type_mismatch,
-    integer_overflow,
-    integer_divide_by_zero,
-    invalid_conversion_to_integer,
-    unreachable,
+    // The fallback trap code (see `error::trap_atom`); the others are made
+    // from the runtime's table of trap codes.
     host_error,
-    out_of_fuel,
-    continuation_mismatch,
-    continuation_overflow,
     // Types and descriptions.
     i32,
     i64,
@@ -53,6 +41,9 @@ rustler::atoms! {
     memory_limit,
     fuel_limit,
     stack_limit,
+    // Fault injection (tests).
+    nif,
+    dirty,
     // Statistics.
     modules,
     instances,
@@ -60,4 +51,6 @@ rustler::atoms! {
     reschedules,
     longest_slice_us,
     longest_slice_cpu_us,
+    internal_errors,
+    injected_faults,
 }

@@ -16,8 +16,9 @@
 //! process; if the process dies, the VM drops it and the call is abandoned.
 
 use crate::atoms;
-use crate::error::{bad_argument, Failure};
-use crate::instance::{fuel_limit, with_name, InstanceRes};
+use crate::error::{bad_argument, guard, ok_or_error, ok_or_error_unit, Failure};
+use crate::instance::{fuel_limit, instance_arg, with_name, InstanceRes};
+use crate::pacer::Pacer;
 use crate::pacing::timeslice_percent;
 use crate::raw;
 use crate::stats::{self, Live};
@@ -27,7 +28,7 @@ use rustler::types::map::MapIterator;
 use rustler::{Atom, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wasmbeam_runtime::{Call, Pacer, Step, Val, ValType};
+use wasmbeam_runtime::{Call, Step, Val, ValType};
 
 /// A call that stopped: suspended in a host fun, or between slices.
 pub struct CallRes {
@@ -76,21 +77,30 @@ enum Outcome<'a> {
 /// `call(Instance, Name, Args, Options)`.
 #[rustler::nif]
 fn call<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>, arguments: Term<'a>, options: Term<'a>) -> Term<'a> {
-    let Ok(res) = instance.decode::<ResourceArc<InstanceRes>>() else {
-        return bad_argument("not an instance").to_term(env);
-    };
-    let started = match start(env, &res, name, arguments, options) {
-        Ok(state) => state,
-        Err(failure) => return failure.to_term(env),
-    };
-    let mut state = started;
-    let outcome = drive(env, &res, &mut state);
-    respond(env, outcome, Holder::Fresh(res, state))
+    guard(env, || {
+        let res = match instance_arg(instance) {
+            Ok(res) => res,
+            Err(failure) => return failure.to_term(env),
+        };
+        let mut state = match start(env, &res, name, arguments, options) {
+            Ok(state) => state,
+            Err(failure) => return failure.to_term(env),
+        };
+        let outcome = drive(env, &res, &mut state);
+        respond(env, outcome, Holder::Fresh(res, state))
+    })
 }
 
 /// `run_start(Instance)`: runs the start function, if it has not run yet.
 #[rustler::nif]
-fn run_start<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>) -> Term<'a> {
+fn run_start<'a>(env: Env<'a>, instance: Term<'a>) -> Term<'a> {
+    guard(env, || match instance_arg(instance) {
+        Ok(instance) => run_start_of(env, instance),
+        Err(failure) => failure.to_term(env),
+    })
+}
+
+fn run_start_of(env: Env<'_>, instance: ResourceArc<InstanceRes>) -> Term<'_> {
     let start = {
         let mut st = match instance.lock_state() {
             Ok(st) => st,
@@ -130,9 +140,9 @@ fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> 
         let func = with_name(name, |name| {
             st.instance
                 .get_func(&st.store, name)
-                .ok_or_else(|| bad_argument(format!("no exported function named {name:?}")))
+                .ok_or_else(|| bad_argument(format!("no exported function named `{name}`")))
         })?;
-        let ty = func.ty(&st.store);
+        let ty = func.ty(&st.store)?;
         let args = decode_list(args, &ty.params, "argument")?;
         let mut call = func.start(&mut st.store, &args)?;
         call.set_fuel_limit(options.fuel_limit.unwrap_or(st.fuel_limit));
@@ -152,9 +162,21 @@ fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> 
     }
 }
 
+/// The call a NIF was given.
+fn call_arg(term: Term) -> Result<ResourceArc<CallRes>, Failure> {
+    term.decode().map_err(|_| bad_argument("not a call"))
+}
+
 /// `resume(Call, Results)`: the host fun returned `Results`.
 #[rustler::nif]
-fn resume<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Term<'a> {
+fn resume<'a>(env: Env<'a>, call: Term<'a>, results: Term<'a>) -> Term<'a> {
+    guard(env, || match call_arg(call) {
+        Ok(call) => resume_with(env, call, results),
+        Err(failure) => failure.to_term(env),
+    })
+}
+
+fn resume_with<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Term<'a> {
     let outcome = {
         let mut state = match call.state.lock() {
             Ok(state) => state,
@@ -163,10 +185,19 @@ fn resume<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Te
         let Some(types) = state.pending.take() else {
             return bad_argument("the call is not waiting for a host fun").to_term(env);
         };
-        let answered = decode_list(results, &types, "result").and_then(|values| {
-            let running = state.call.as_mut().ok_or_else(|| bad_argument("the call is over"))?;
-            running.resume_with(Ok(values)).map_err(Failure::from)
-        });
+        let Some(running) = state.call.as_mut() else {
+            return bad_argument("the call is over").to_term(env);
+        };
+        // Values of the wrong types (or count) are the host fun's fault:
+        // `bad_results`, which the wrapper reports as its error.
+        let answered = match decode_list(results, &types, "result") {
+            Ok(values) => running.resume_with(Ok(values)).map_err(|e| match Failure::from(e) {
+                Failure::BadArgument(message) => Failure::BadResults(message),
+                other => other,
+            }),
+            Err(Failure::BadArgument(message)) => Err(Failure::BadResults(message)),
+            Err(other) => Err(other),
+        };
         match answered {
             Ok(()) if state.deadline.is_some_and(|d| Instant::now() >= d) => {
                 finish(&call.instance, &mut state);
@@ -175,11 +206,7 @@ fn resume<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Te
             Ok(()) => drive(env, &call.instance, &mut state),
             Err(failure) => {
                 finish(&call.instance, &mut state);
-                let message = match failure {
-                    Failure::BadArgument(m) => m,
-                    other => format!("{other:?}"),
-                };
-                Outcome::Failed(Failure::BadResults(message))
+                Outcome::Failed(failure)
             }
         }
     };
@@ -188,19 +215,30 @@ fn resume<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Te
 
 /// `abort(Call)`: abandons a call waiting for a host fun (the fun raised).
 #[rustler::nif]
-fn abort<'a>(env: Env<'a>, call: ResourceArc<CallRes>) -> Term<'a> {
-    if let Ok(mut state) = call.state.lock() {
-        finish(&call.instance, &mut state);
-    }
-    atoms::ok().encode(env)
+fn abort<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let result = call_arg(call).map(|call| {
+            if let Ok(mut state) = call.state.lock() {
+                finish(&call.instance, &mut state);
+            }
+        });
+        ok_or_error_unit(env, result)
+    })
 }
 
-/// `call_memory(Call)`: bytes a stopped call holds outside the process
-/// heap (the resource and the runtime's call with its saved frames).
+/// `call_memory(Call)` → `{ok, Bytes}`: what a stopped call holds outside
+/// the process heap (the resource and the runtime's call with its saved
+/// frames).
 #[rustler::nif]
-fn call_memory<'a>(env: Env<'a>, call: ResourceArc<CallRes>) -> Term<'a> {
-    let runtime = call.state.lock().ok().and_then(|state| state.call.as_ref().map(Call::memory_size)).unwrap_or(0);
-    (std::mem::size_of::<CallRes>() + runtime).encode(env)
+fn call_memory<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let result = call_arg(call).map(|call| {
+            let runtime =
+                call.state.lock().ok().and_then(|state| state.call.as_ref().map(Call::memory_size)).unwrap_or(0);
+            (std::mem::size_of::<CallRes>() + runtime).encode(env)
+        });
+        ok_or_error(env, result)
+    })
 }
 
 /// The next slice of a call, after a reschedule.
@@ -368,8 +406,8 @@ impl CallOptions {
             return Ok(options);
         }
         let iter = MapIterator::new(term).ok_or_else(|| bad_argument("the options must be a map"))?;
-        for (key, value) in iter {
-            let key: Atom = key.decode().map_err(|_| bad_argument("option names are atoms"))?;
+        for (key_term, value) in iter {
+            let key: Atom = key_term.decode().map_err(|_| bad_argument("option names are atoms"))?;
             if key == atoms::fuel_limit() {
                 options.fuel_limit = Some(fuel_limit(value)?);
             } else if key == atoms::timeout() {
@@ -381,7 +419,10 @@ impl CallOptions {
                     options.timeout = Some(Duration::from_millis(ms));
                 }
             } else {
-                return Err(bad_argument(format!("unknown call option {key:?}")));
+                return Err(bad_argument(format!(
+                    "unknown call option `{}`",
+                    key_term.atom_to_string().unwrap_or_default()
+                )));
             }
         }
         Ok(options)

@@ -7,8 +7,8 @@
 
 use crate::atoms;
 use crate::engine::{engine, DEFAULT_MEMORY_LIMIT_BYTES, MAX_WASM_STACK};
-use crate::error::{bad_argument, Failure};
-use crate::module::ModuleRes;
+use crate::error::{bad_argument, guard, Failure};
+use crate::module::{module_arg, ModuleRes};
 use crate::raw;
 use crate::stats::{self, Live};
 use rustler::types::map::MapIterator;
@@ -57,6 +57,11 @@ pub struct InstanceState {
     pub memory: Option<Memory>,
     /// Total fuel of each call, unless the call's options say otherwise.
     pub fuel_limit: Option<u64>,
+}
+
+/// The instance a NIF was given.
+pub fn instance_arg(term: Term) -> Result<ResourceArc<InstanceRes>, Failure> {
+    term.decode().map_err(|_| bad_argument("not an instance"))
 }
 
 impl InstanceRes {
@@ -115,25 +120,28 @@ const INLINE_INSTANTIATE_BYTES: usize = 256 * 1024;
 /// (so it is sliced and may call host funs).
 #[rustler::nif]
 fn instantiate<'a>(env: Env<'a>, module: Term<'a>, imports: Term<'a>, options: Term<'a>) -> Term<'a> {
-    let Ok(res) = module.decode::<ResourceArc<ModuleRes>>() else {
-        return bad_argument("not a module").to_term(env);
-    };
-    if res.wasm_len > INLINE_INSTANTIATE_BYTES {
-        return raw::schedule(
-            env,
-            c"wasmbeam_instantiate",
-            SchedulerFlags::DirtyCpu,
-            instantiate_dirty,
-            &[module, imports, options],
-        );
-    }
-    instantiate_now(env, &res, imports, options)
+    guard(env, || {
+        let res = match module_arg(module) {
+            Ok(res) => res,
+            Err(failure) => return failure.to_term(env),
+        };
+        if res.wasm_len > INLINE_INSTANTIATE_BYTES {
+            return raw::schedule(
+                env,
+                c"wasmbeam_instantiate",
+                SchedulerFlags::DirtyCpu,
+                instantiate_dirty,
+                &[module, imports, options],
+            );
+        }
+        instantiate_now(env, &res, imports, options)
+    })
 }
 
 raw::continuation!(instantiate_dirty, "instantiate", |env, [module, imports, options]| {
-    match module.decode::<ResourceArc<ModuleRes>>() {
+    match module_arg(module) {
         Ok(res) => instantiate_now(env, &res, imports, options),
-        Err(_) => bad_argument("not a module").to_term(env),
+        Err(failure) => failure.to_term(env),
     }
 });
 
@@ -221,8 +229,8 @@ impl Options {
     fn decode(term: Term) -> Result<Options, Failure> {
         let iter = MapIterator::new(term).ok_or_else(|| bad_argument("the options must be a map"))?;
         let mut options = Options::default();
-        for (key, value) in iter {
-            let key: Atom = key.decode().map_err(|_| bad_argument("option names are atoms"))?;
+        for (key_term, value) in iter {
+            let key: Atom = key_term.decode().map_err(|_| bad_argument("option names are atoms"))?;
             if key == atoms::memory_limit() {
                 options.memory_limit = Some(non_negative(value, "memory_limit")?);
             } else if key == atoms::fuel_limit() {
@@ -230,7 +238,10 @@ impl Options {
             } else if key == atoms::stack_limit() {
                 options.stack_limit = Some(non_negative(value, "stack_limit")?);
             } else {
-                return Err(bad_argument(format!("unknown instance option {key:?}")));
+                return Err(bad_argument(format!(
+                    "unknown instance option `{}`",
+                    key_term.atom_to_string().unwrap_or_default()
+                )));
             }
         }
         Ok(options)

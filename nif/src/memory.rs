@@ -5,12 +5,11 @@
 //! wait at most for the step in progress. Copies larger than
 //! [`INLINE_COPY_BYTES`] run on a dirty CPU scheduler.
 
-use crate::atoms;
-use crate::error::{bad_argument, ok_or_error, Failure};
-use crate::instance::{name_of, InstanceRes, InstanceState};
+use crate::error::{bad_argument, guard, ok_or_error, ok_or_error_unit, Failure};
+use crate::instance::{instance_arg, name_of, InstanceState};
 use crate::raw;
-use crate::values::{decode_list, encode};
-use rustler::{Binary, Encoder, Env, NewBinary, ResourceArc, SchedulerFlags, Term};
+use crate::values::{decode, encode};
+use rustler::{Binary, Encoder, Env, NewBinary, SchedulerFlags, Term};
 use wasmbeam_runtime::{Global, Memory};
 
 /// Copies up to this size run on the caller's scheduler (well under 1 ms).
@@ -34,23 +33,25 @@ fn range(offset: u64, len: u64, size: usize) -> Result<std::ops::Range<usize>, F
 /// `read_memory(Instance, Offset, Length)` → `{ok, Binary}`.
 #[rustler::nif]
 fn read_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
-    if len.decode::<u64>().is_ok_and(|n| n > INLINE_COPY_BYTES) {
-        return raw::schedule(
-            env,
-            c"wasmbeam_read_memory",
-            SchedulerFlags::DirtyCpu,
-            read_dirty,
-            &[instance, offset, len],
-        );
-    }
-    read_now(env, instance, offset, len)
+    guard(env, || {
+        if len.decode::<u64>().is_ok_and(|n| n > INLINE_COPY_BYTES) {
+            return raw::schedule(
+                env,
+                c"wasmbeam_read_memory",
+                SchedulerFlags::DirtyCpu,
+                read_dirty,
+                &[instance, offset, len],
+            );
+        }
+        read_now(env, instance, offset, len)
+    })
 }
 
 raw::continuation!(read_dirty, "read_memory", |env, [instance, offset, len]| read_now(env, instance, offset, len));
 
 fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
     let result = (|| {
-        let instance = decode_instance(instance)?;
+        let instance = instance_arg(instance)?;
         let offset = offset_of(offset)?;
         let len: u64 = len.decode().map_err(|_| bad_argument("the length must be a non-negative integer"))?;
         if len > MAX_READ_BYTES {
@@ -58,7 +59,7 @@ fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a
         }
         let st = instance.lock_state()?;
         let memory = memory_of(&st)?;
-        let data = memory.data(&st.store);
+        let data = memory.data(&st.store)?;
         let range = range(offset, len, data.len())?;
         let mut binary = NewBinary::new(env, range.len());
         binary.as_mut_slice().copy_from_slice(&data[range]);
@@ -70,16 +71,18 @@ fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a
 /// `write_memory(Instance, Offset, Binary)` → `ok`.
 #[rustler::nif]
 fn write_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
-    if bytes.decode::<Binary>().is_ok_and(|b| b.len() as u64 > INLINE_COPY_BYTES) {
-        return raw::schedule(
-            env,
-            c"wasmbeam_write_memory",
-            SchedulerFlags::DirtyCpu,
-            write_dirty,
-            &[instance, offset, bytes],
-        );
-    }
-    write_now(env, instance, offset, bytes)
+    guard(env, || {
+        if bytes.decode::<Binary>().is_ok_and(|b| b.len() as u64 > INLINE_COPY_BYTES) {
+            return raw::schedule(
+                env,
+                c"wasmbeam_write_memory",
+                SchedulerFlags::DirtyCpu,
+                write_dirty,
+                &[instance, offset, bytes],
+            );
+        }
+        write_now(env, instance, offset, bytes)
+    })
 }
 
 raw::continuation!(write_dirty, "write_memory", |env, [instance, offset, bytes]| {
@@ -88,24 +91,17 @@ raw::continuation!(write_dirty, "write_memory", |env, [instance, offset, bytes]|
 
 fn write_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
     let result: Result<(), Failure> = (|| {
-        let instance = decode_instance(instance)?;
+        let instance = instance_arg(instance)?;
         let offset = offset_of(offset)?;
         let bytes: Binary = bytes.decode().map_err(|_| bad_argument("the data must be a binary"))?;
         let mut st = instance.lock_state()?;
         let memory = memory_of(&st)?;
-        let data = memory.data_mut(&mut st.store);
+        let data = memory.data_mut(&mut st.store)?;
         let range = range(offset, bytes.len() as u64, data.len())?;
         data[range].copy_from_slice(bytes.as_slice());
         Ok(())
     })();
-    match result {
-        Ok(()) => atoms::ok().encode(env),
-        Err(failure) => failure.to_term(env),
-    }
-}
-
-fn decode_instance(term: Term) -> Result<ResourceArc<InstanceRes>, Failure> {
-    term.decode().map_err(|_| bad_argument("not an instance"))
+    ok_or_error_unit(env, result)
 }
 
 fn offset_of(term: Term) -> Result<u64, Failure> {
@@ -114,57 +110,65 @@ fn offset_of(term: Term) -> Result<u64, Failure> {
 
 /// `memory_size(Instance)` → `{ok, Bytes}`.
 #[rustler::nif]
-fn memory_size<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>) -> Term<'a> {
-    let result = instance.lock_state().and_then(|st| {
-        let memory = memory_of(&st)?;
-        Ok((memory.size(&st.store) * 65536).encode(env))
-    });
-    ok_or_error(env, result)
+fn memory_size<'a>(env: Env<'a>, instance: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let result = instance_arg(instance).and_then(|instance| {
+            let st = instance.lock_state()?;
+            let memory = memory_of(&st)?;
+            Ok((memory.size(&st.store)? * 65536).encode(env))
+        });
+        ok_or_error(env, result)
+    })
 }
 
 /// `grow_memory(Instance, Pages)` → `{ok, OldPages}`.
 #[rustler::nif]
-fn grow_memory<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>, pages: u64) -> Term<'a> {
-    let result = instance.lock_state().and_then(|mut st| {
-        let memory = memory_of(&st)?;
-        Ok(memory.grow(&mut st.store, pages)?.encode(env))
-    });
-    ok_or_error(env, result)
+fn grow_memory<'a>(env: Env<'a>, instance: Term<'a>, pages: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let result = instance_arg(instance).and_then(|instance| {
+            let pages: u64 =
+                pages.decode().map_err(|_| bad_argument("the page count must be a non-negative integer"))?;
+            let mut st = instance.lock_state()?;
+            let memory = memory_of(&st)?;
+            Ok(memory.grow(&mut st.store, pages)?.encode(env))
+        });
+        ok_or_error(env, result)
+    })
 }
 
 fn global_of(st: &InstanceState, name: Term) -> Result<Global, Failure> {
     let name = name_of(name)?;
-    st.instance.get_global(&st.store, &name).ok_or_else(|| bad_argument(format!("no exported global named {name:?}")))
+    st.instance.get_global(&st.store, &name).ok_or_else(|| bad_argument(format!("no exported global named `{name}`")))
 }
 
 /// `get_global(Instance, Name)` → `{ok, Value}`.
 #[rustler::nif]
-fn get_global<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>, name: Term<'a>) -> Term<'a> {
-    let result = instance.lock_state().and_then(|st| {
-        let global = global_of(&st, name)?;
-        Ok(encode(env, &global.get(&st.store)))
-    });
-    ok_or_error(env, result)
+fn get_global<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let result = instance_arg(instance).and_then(|instance| {
+            let st = instance.lock_state()?;
+            let global = global_of(&st, name)?;
+            Ok(encode(env, &global.get(&st.store)?))
+        });
+        ok_or_error(env, result)
+    })
 }
 
 /// `set_global(Instance, Name, Value)` → `ok`.
 #[rustler::nif]
-fn set_global<'a>(env: Env<'a>, instance: ResourceArc<InstanceRes>, name: Term<'a>, value: Term<'a>) -> Term<'a> {
-    let result = instance.lock_state().and_then(|mut st| {
-        let global = global_of(&st, name)?;
-        let ty = global.ty(&st.store);
-        if !ty.mutable {
-            return Err(bad_argument("the global is immutable"));
-        }
-        let list = vec![value].encode(env);
-        let mut values = decode_list(list, &[ty.content], "value")?;
-        // `decode_list` checked that there is exactly one value.
-        let value = values.pop().ok_or_else(|| Failure::Internal("no value".into()))?;
-        global.set(&mut st.store, value)?;
-        Ok(())
-    });
-    match result {
-        Ok(()) => atoms::ok().encode(env),
-        Err(failure) => failure.to_term(env),
-    }
+fn set_global<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>, value: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let result = instance_arg(instance).and_then(|instance| {
+            let mut st = instance.lock_state()?;
+            let global = global_of(&st, name)?;
+            let ty = global.ty(&st.store)?;
+            if !ty.mutable {
+                return Err(bad_argument("the global is immutable"));
+            }
+            let value = decode(value, ty.content, "value", 0)?;
+            global.set(&mut st.store, value)?;
+            Ok(())
+        });
+        ok_or_error_unit(env, result)
+    })
 }

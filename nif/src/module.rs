@@ -1,7 +1,7 @@
 //! Compiled modules: `compile/1`, and their imports and exports.
 
 use crate::engine::engine;
-use crate::error::{bad_argument, ok_or_error, Failure};
+use crate::error::{bad_argument, guard, ok_or_error, Failure};
 use crate::raw;
 use crate::stats::{self, Live};
 use crate::types::extern_type;
@@ -31,16 +31,18 @@ const INLINE_COMPILE_BYTES: usize = 256;
 /// `compile(Bytes)`: a binary module (starting with `\0asm`) or WAT text.
 #[rustler::nif]
 fn compile<'a>(env: Env<'a>, source: Term<'a>) -> Term<'a> {
-    let Ok(bytes) = source.decode::<Binary>() else {
-        return bad_argument("the module must be a binary (Wasm bytes or WAT text)").to_term(env);
-    };
-    if bytes.len() <= INLINE_COMPILE_BYTES {
-        let began = std::time::Instant::now();
-        let result = compile_now(env, bytes.as_slice());
-        rustler::schedule::consume_timeslice(env, crate::pacing::timeslice_percent(began.elapsed()));
-        return result;
-    }
-    raw::schedule(env, c"wasmbeam_compile", SchedulerFlags::DirtyCpu, compile_dirty, &[source])
+    guard(env, || {
+        let Ok(bytes) = source.decode::<Binary>() else {
+            return bad_argument("the module must be a binary (Wasm bytes or WAT text)").to_term(env);
+        };
+        if bytes.len() <= INLINE_COMPILE_BYTES {
+            let began = std::time::Instant::now();
+            let result = compile_now(env, bytes.as_slice());
+            rustler::schedule::consume_timeslice(env, crate::pacing::timeslice_percent(began.elapsed()));
+            return result;
+        }
+        raw::schedule(env, c"wasmbeam_compile", SchedulerFlags::DirtyCpu, compile_dirty, &[source])
+    })
 }
 
 // The rest of `compile/1`, on a dirty CPU scheduler.
@@ -64,18 +66,33 @@ fn compile_bytes(source: &[u8]) -> Result<ModuleRes, Failure> {
     Ok(ModuleRes { module, wasm_len: wasm.len(), _live: Live::new(&stats::MODULES) })
 }
 
-/// `module_exports(Module)`: `[{Name, Type}]` in export order.
-#[rustler::nif]
-fn module_exports<'a>(env: Env<'a>, module: ResourceArc<ModuleRes>) -> Term<'a> {
-    let list: Vec<Term<'a>> =
-        module.module.exports().map(|(name, ty)| (name, extern_type(env, &ty)).encode(env)).collect();
-    list.encode(env)
+/// The module a NIF was given.
+pub fn module_arg(term: Term) -> Result<ResourceArc<ModuleRes>, Failure> {
+    term.decode().map_err(|_| bad_argument("not a module"))
 }
 
-/// `module_imports(Module)`: `[{Module, Name, Type}]` in import order.
+/// `module_exports(Module)` → `{ok, [{Name, Type}]}` in export order.
 #[rustler::nif]
-fn module_imports<'a>(env: Env<'a>, module: ResourceArc<ModuleRes>) -> Term<'a> {
-    let list: Vec<Term<'a>> =
-        module.module.imports().map(|(m, name, ty)| (m, name, extern_type(env, &ty)).encode(env)).collect();
-    list.encode(env)
+fn module_exports<'a>(env: Env<'a>, module: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let exports = module_arg(module).map(|module| {
+            let list: Vec<Term<'a>> =
+                module.module.exports().map(|(name, ty)| (name, extern_type(env, &ty)).encode(env)).collect();
+            list.encode(env)
+        });
+        ok_or_error(env, exports)
+    })
+}
+
+/// `module_imports(Module)` → `{ok, [{Module, Name, Type}]}` in import order.
+#[rustler::nif]
+fn module_imports<'a>(env: Env<'a>, module: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let imports = module_arg(module).map(|module| {
+            let list: Vec<Term<'a>> =
+                module.module.imports().map(|(m, name, ty)| (m, name, extern_type(env, &ty)).encode(env)).collect();
+            list.encode(env)
+        });
+        ok_or_error(env, imports)
+    })
 }

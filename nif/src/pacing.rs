@@ -1,6 +1,6 @@
 //! How much of the process's timeslice a step used.
 //!
-//! Each step of a call gets the fuel a [`wasmbeam_runtime::Pacer`] grants
+//! Each step of a call gets the fuel a [`crate::pacer::Pacer`] grants
 //! (about 200 us of work); the NIF reports the time it took to the VM as a
 //! percentage of a 1 ms timeslice (`enif_consume_timeslice`), and
 //! reschedules the call once the VM says the slice is used up.

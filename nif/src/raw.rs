@@ -4,7 +4,7 @@
 //! enters [`run`], which builds the `Env` and argument terms and catches
 //! panics, so none ever unwinds into the VM.
 
-use crate::error::Failure;
+use crate::error::guard;
 use rustler::sys::{c_int, enif_schedule_nif, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::{Env, SchedulerFlags, Term};
 use std::ffi::CStr;
@@ -33,22 +33,7 @@ pub unsafe fn run(
         // SAFETY: `argv` holds `argc` terms of `env`, valid for this call.
         .map(|i| unsafe { Term::new(env, *argv.add(i)) })
         .collect();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(env, &args)));
-    match result {
-        Ok(term) => term.as_c_arg(),
-        Err(panic) => Failure::Internal(panic_message(&*panic)).to_term(env).as_c_arg(),
-    }
-}
-
-/// The message of a caught panic.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        format!("panic: {s}")
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        format!("panic: {s}")
-    } else {
-        "panic".to_string()
-    }
+    guard(env, || body(env, &args)).as_c_arg()
 }
 
 /// Makes the calling process continue with `next(args)` instead of

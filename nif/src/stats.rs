@@ -19,6 +19,12 @@ pub static LONGEST_SLICE_US: AtomicU64 = AtomicU64::new(0);
 /// The same in CPU time of the scheduler thread, which does not.
 pub static LONGEST_SLICE_CPU_US: AtomicU64 = AtomicU64::new(0);
 
+/// How many `{internal_error, _}` terms the NIF has returned, and how many
+/// faults `fault/1` injected on purpose: the test suites check that the
+/// first never exceeds the second (no test meets a real bug's error).
+pub static INTERNAL_ERRORS: AtomicU64 = AtomicU64::new(0);
+pub static INJECTED_FAULTS: AtomicU64 = AtomicU64::new(0);
+
 /// Counts one live object in `counter` until the guard is dropped.
 #[derive(Debug)]
 pub struct Live(&'static AtomicI64);

@@ -43,8 +43,9 @@ pub fn decode_list(list: Term, types: &[ValType], what: &str) -> Result<Vec<Val>
     Ok(values)
 }
 
-/// Decodes one value of type `ty`.
-fn decode(term: Term, ty: ValType, what: &str, index: usize) -> Result<Val, Failure> {
+/// Decodes one value of type `ty`, the `index`-th (from 0) `what` (for the
+/// message).
+pub fn decode(term: Term, ty: ValType, what: &str, index: usize) -> Result<Val, Failure> {
     let wrong = || bad_argument(format!("{what} {} must be {}", index + 1, expected(ty)));
     match ty {
         ValType::I32 => {

@@ -9,23 +9,24 @@
 //! continuation buffer (see `call/`).
 //!
 //! Memory, table and segment indices are relative to the calling instance,
-//! found through vmctx word 1. The store is reached through the
+//! found through the vmctx's embedder word (`VMOffsets::EMBEDDER`). The store is reached through the
 //! activation's `ExecCtx` (see `call/activation.rs` for why that is sound).
 
-use crate::call::activation::current;
+use crate::call::activation::{current, Stop};
 use crate::call::records::{header, header_word};
 use crate::call::{raise, raise_code, store_of};
-use crate::error::Trap;
-use crate::host::panic_trap;
+use crate::error::Error;
+use crate::host::panic_message;
 use crate::instance::InstanceData;
 use crate::memory::MemoryData;
 use crate::store::{pair_mut, Store};
 use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
 use wasmbeam_jit::vm::{
-    decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, REWIND_FAILED, STATE_REWINDING, STATE_TRAPPING,
-    STATE_UNWINDING,
+    decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, VMOffsets, REWIND_FAILED, STATE_REWINDING,
+    STATE_TRAPPING, STATE_UNWINDING,
 };
+use wasmbeam_jit::{RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
 
 /// The builtins every vmctx points at (word 0).
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -42,14 +43,22 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     commit_record,
 };
 
+/// Why a builtin failed: a WebAssembly trap (only its code: the message is
+/// the code's), or a [`Stop`] with more to say.
 enum Failure {
     Code(TrapCode),
-    Trap(Trap),
+    Stop(Stop),
 }
 
 impl From<TrapCode> for Failure {
     fn from(code: TrapCode) -> Failure {
         Failure::Code(code)
+    }
+}
+
+impl From<Stop> for Failure {
+    fn from(stop: Stop) -> Failure {
+        Failure::Stop(stop)
     }
 }
 
@@ -69,60 +78,73 @@ unsafe fn run<R>(
     body: impl FnOnce(&mut Store, usize) -> Result<R, Failure>,
 ) -> R {
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: word 1 of a vmctx is the address of its `InstanceData`, a
-        // live `Owned` allocation of the store (written at instantiation).
-        // Only the immutable `index` and `store` fields are read, through
-        // the raw pointer, before any reference into the store exists.
+        // SAFETY: the embedder word of a vmctx is the address of its
+        // `InstanceData`, a live `Owned` allocation of the store (written at
+        // instantiation, see `instantiate.rs`). Only the immutable `index`
+        // and `store` fields are read, through the raw pointer, before any
+        // reference into the store exists.
         let (index, store_id) = unsafe {
-            let instance = vmctx.cast::<*const InstanceData>().add(1).read();
+            let instance = vmctx.add(VMOffsets::EMBEDDER as usize).cast::<*const InstanceData>().read();
             (std::ptr::addr_of!((*instance).index).read(), std::ptr::addr_of!((*instance).store).read())
         };
         // SAFETY: our contract is `store_of`'s; the reference lives only
         // while `body` runs.
         let store = unsafe { store_of(exec) };
         if store.id() != store_id {
-            return Err(Failure::Trap(Trap::host("the store was replaced while a call was active")));
+            return Err(Failure::Stop(
+                Error::BadArgument("the store was replaced while a call was active".into()).into(),
+            ));
         }
         body(store, index as usize)
     }));
     let failure = match outcome {
         Ok(Ok(value)) => return value,
         Ok(Err(failure)) => failure,
-        Err(payload) => Failure::Trap(panic_trap(payload)),
+        Err(payload) => Failure::Stop(Stop::internal(format!("a builtin panicked: {}", panic_message(payload)))),
     };
     match failure {
         // SAFETY: `exec` is live (contract).
         Failure::Code(code) => unsafe { raise_code(exec, code) },
         // SAFETY: `exec` is live, and the store reference of `body` is gone.
-        Failure::Trap(trap) => unsafe { raise(exec, trap) },
+        Failure::Stop(stop) => unsafe { raise(exec, stop) },
     }
     on_trap
 }
 
-fn instance(store: &Store, instance: usize) -> Result<&InstanceData, TrapCode> {
-    store.instances.get(instance).map(|i| &**i).ok_or(TrapCode::HostError)
+/// The calling instance, `instance` being the index its vmctx names.
+fn instance(store: &Store, instance: usize) -> Result<&InstanceData, Failure> {
+    store.instances.get(instance).map(|i| &**i).ok_or_else(|| missing_instance(instance))
+}
+
+/// The calling instance, writable.
+fn instance_mut(store: &mut Store, instance: usize) -> Result<&mut InstanceData, Failure> {
+    store.instances.get_mut(instance).map(|i| &mut **i).ok_or_else(|| missing_instance(instance))
+}
+
+fn missing_instance(instance: usize) -> Failure {
+    Failure::Stop(Stop::internal(format!("a builtin was called by instance {instance}, which the store lacks")))
 }
 
 /// Store index of the instance's memory `index`.
-fn memory_index(store: &Store, inst: usize, index: u32) -> Result<usize, TrapCode> {
+fn memory_index(store: &Store, inst: usize, index: u32) -> Result<usize, Failure> {
     let handle = instance(store, inst)?.memories.get(index as usize).ok_or(TrapCode::MemoryOutOfBounds)?;
     Ok(handle.0.index as usize)
 }
 
-fn memory_mut(store: &mut Store, inst: usize, index: u32) -> Result<&mut MemoryData, TrapCode> {
+fn memory_mut(store: &mut Store, inst: usize, index: u32) -> Result<&mut MemoryData, Failure> {
     let i = memory_index(store, inst, index)?;
-    store.memories.get_mut(i).map(|m| &mut **m).ok_or(TrapCode::MemoryOutOfBounds)
+    Ok(store.memories.get_mut(i).map(|m| &mut **m).ok_or(TrapCode::MemoryOutOfBounds)?)
 }
 
 /// Store index of the instance's table `index`.
-fn table_index(store: &Store, inst: usize, index: u32) -> Result<usize, TrapCode> {
+fn table_index(store: &Store, inst: usize, index: u32) -> Result<usize, Failure> {
     let handle = instance(store, inst)?.tables.get(index as usize).ok_or(TrapCode::TableOutOfBounds)?;
     Ok(handle.0.index as usize)
 }
 
-fn table_mut(store: &mut Store, inst: usize, index: u32) -> Result<&mut TableData, TrapCode> {
+fn table_mut(store: &mut Store, inst: usize, index: u32) -> Result<&mut TableData, Failure> {
     let i = table_index(store, inst, index)?;
-    store.tables.get_mut(i).map(|t| &mut **t).ok_or(TrapCode::TableOutOfBounds)
+    Ok(store.tables.get_mut(i).map(|t| &mut **t).ok_or(TrapCode::TableOutOfBounds)?)
 }
 
 /// # Safety
@@ -190,7 +212,9 @@ unsafe extern "C" fn memory_init(
     unsafe {
         run(vmctx, exec, (), |store, inst| {
             let m = memory_index(store, inst, mem)?;
-            let instance = store.instances.get(inst).ok_or(TrapCode::HostError)?;
+            // The field, not `instance()`: the memories or tables are
+            // borrowed mutably below.
+            let instance = store.instances.get(inst).ok_or_else(|| missing_instance(inst))?;
             let d = data_index as usize;
             let dropped = *instance.data_dropped.get(d).ok_or(TrapCode::MemoryOutOfBounds)?;
             let segment = instance.module.info().data.get(d).ok_or(TrapCode::MemoryOutOfBounds)?;
@@ -207,7 +231,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, exec: *mut ExecCtx, data_index: u
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
         run(vmctx, exec, (), |store, inst| {
-            let instance = store.instances.get_mut(inst).ok_or(TrapCode::HostError)?;
+            let instance = instance_mut(store, inst)?;
             if let Some(dropped) = instance.data_dropped.get_mut(data_index as usize) {
                 *dropped = true;
             }
@@ -279,7 +303,9 @@ unsafe extern "C" fn table_init(
     unsafe {
         run(vmctx, exec, (), |store, inst| {
             let t = table_index(store, inst, table)?;
-            let instance = store.instances.get(inst).ok_or(TrapCode::HostError)?;
+            // The field, not `instance()`: the memories or tables are
+            // borrowed mutably below.
+            let instance = store.instances.get(inst).ok_or_else(|| missing_instance(inst))?;
             let segment = instance.elements.get(elem_index as usize).ok_or(TrapCode::TableOutOfBounds)?;
             let items: &[RawRef] = segment.as_deref().unwrap_or(&[]);
             let table = store.tables.get_mut(t).ok_or(TrapCode::TableOutOfBounds)?;
@@ -294,7 +320,7 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
         run(vmctx, exec, (), |store, inst| {
-            let instance = store.instances.get_mut(inst).ok_or(TrapCode::HostError)?;
+            let instance = instance_mut(store, inst)?;
             if let Some(segment) = instance.elements.get_mut(elem_index as usize) {
                 *segment = None;
             }
@@ -306,20 +332,22 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
 /// `commit_record`: compiled code wrote the slots of a record at
 /// `exec.cont_ptr` (`word` gives its resume point and size, see
 /// `wasmbeam_jit::vm::commit_word`; `func` is the module-wide function
-/// index), or found no room for it (`word == 0`). While a trap is
-/// propagated, nothing (the record is dropped). With no room, trap: the
-/// room promised below was not kept, or the activation cannot suspend.
-/// Otherwise the state becomes unwinding; write the record's header, move
-/// past it and keep room for the largest record of the store's code after
-/// it, up to `Config::max_continuation_bytes` (beyond it: trap "call stack
-/// exhausted").
+/// index, `vmctx` the frame's instance), or found no room for it
+/// (`word == 0`). While a trap is propagated, nothing (the record is
+/// dropped). With no room, an internal error: the room promised below was
+/// not kept (a non-suspendable activation never runs out of fuel, and its
+/// host calls trap before unwinding). Otherwise the state becomes
+/// unwinding; write the record's header (`vmctx`, then function and
+/// point), move past it and keep room for the largest record of the
+/// store's code after it, up to `Config::max_continuation_bytes` (beyond
+/// it: trap "call stack exhausted").
 ///
 /// # Safety
 /// Called by compiled code only (see [`run`]).
 unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
     if word == REWIND_FAILED {
         // SAFETY: our caller is compiled code (our contract).
-        unsafe { rewind_failed(exec, func) };
+        unsafe { rewind_failed(vmctx, exec, func) };
         return;
     }
     let (point, bytes) = decode_commit_word(word);
@@ -335,17 +363,12 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
         if exec.state == STATE_TRAPPING {
             return;
         }
-        if word == 0 {
-            // SAFETY: `exec` is live; nothing of the store is used after.
-            unsafe { raise_code(exec, TrapCode::ContinuationOverflow) };
-            return;
-        }
         exec.state = STATE_UNWINDING;
         let room = store.max_record_size;
         if let Some(Some(suspension)) =
             store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref())
         {
-            if suspension.buffer.commit_in_place(exec, bytes, header, room) {
+            if word != 0 && suspension.buffer.commit_in_place(exec, bytes, vmctx, header, room) {
                 return;
             }
         }
@@ -353,28 +376,33 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
         run(vmctx, exec, (), |store, _| {
+            if word == 0 {
+                return Err(Stop::internal("a frame found no room for its record in the continuation buffer").into());
+            }
             let limit = store.limits().max_continuation_bytes;
             let room = store.max_record_size;
             // SAFETY: `exec` is live and, while this builtin runs, used by
             // nobody else (compiled code waits for us); `store` is another
             // object.
             let exec = &mut *exec;
-            let activation = current(store, exec).map_err(Failure::Trap)?;
-            let suspension = activation.suspension.as_mut().ok_or_else(|| {
-                Failure::Trap(Trap::host("internal error: saving frames in an activation that cannot suspend"))
-            })?;
-            suspension.buffer.commit(exec, bytes, header, room, limit).map_err(Failure::Trap)
+            let activation = current(store, exec)?;
+            let suspension = activation
+                .suspension
+                .as_mut()
+                .ok_or_else(|| Stop::internal("a frame saved its record in an activation that cannot suspend"))?;
+            Ok(suspension.buffer.commit(exec, bytes, vmctx, header, room, limit)?)
         })
     }
 }
 
 /// For `commit_record` with [`REWIND_FAILED`]: function `func` (module-wide
-/// index) took the cold path of its entry stack check and could not go on;
-/// raise the trap that says why (see [`VMBuiltins::commit_record`]).
+/// index) of the instance `vmctx` took the cold path of its entry stack
+/// check and could not go on; raise the trap that says why (see
+/// `VMBuiltins::commit_record`).
 ///
 /// # Safety
 /// Called by compiled code only, through a builtin (see [`run`]).
-unsafe fn rewind_failed(exec: *mut ExecCtx, func: u32) {
+unsafe fn rewind_failed(vmctx: *mut u8, exec: *mut ExecCtx, func: u32) {
     // Below the caller's frame: if the caller's stack was too deep, so is
     // this one's.
     let marker = 0u8;
@@ -392,20 +420,27 @@ unsafe fn rewind_failed(exec: *mut ExecCtx, func: u32) {
             // runtime enters compiled code rewinding only with records
             // saved by compiled code (or read back from bytes and checked
             // record by record), and each frame pops exactly its own, the
-            // innermost ending the rewind. Records are whole words.
-            let word = unsafe { exec.cont_ptr.sub(8).cast::<u64>().read() };
-            Some(header(word))
+            // innermost ending the rewind. Records are whole words, with
+            // two header words at their end.
+            let (saved_vmctx, word) = unsafe {
+                let end = exec.cont_ptr;
+                (
+                    end.offset(RECORD_VMCTX_WORD as isize).cast::<u64>().read(),
+                    end.offset(RECORD_HEADER_WORD as isize).cast::<u64>().read(),
+                )
+            };
+            Some((saved_vmctx, header(word)))
         }
     };
     match mismatch {
         // SAFETY: `exec` is live (see above) and no reference to it is held.
         None => unsafe { raise_code(exec, TrapCode::StackOverflow) },
-        Some((saved, point)) => {
-            let message = format!(
-                "internal error: function {func} found the saved frame of function {saved} at resume point {point}"
-            );
+        Some((saved_vmctx, (saved, point))) => {
+            let whose = if saved_vmctx == vmctx as usize as u64 { "its own instance" } else { "another instance" };
+            let message =
+                format!("function {func} found the saved frame of function {saved} of {whose} at resume point {point}");
             // SAFETY: as above; our caller is compiled code (`raise`'s contract).
-            unsafe { raise(exec, Trap { code: TrapCode::ContinuationMismatch, message }) };
+            unsafe { raise(exec, Stop::Mismatch(message)) };
         }
     }
 }

@@ -83,7 +83,7 @@ impl Engine {
             .inner
             .types
             .get(type_id)
-            .ok_or_else(|| Error::BadArgument(format!("unknown function type id {type_id}")))?;
+            .ok_or_else(|| Error::internal(format!("unknown function type id {type_id}")))?;
         let compiled = Arc::new(self.inner.compiler.compile_trampolines(&ty)?);
         cache.insert(type_id, compiled.clone());
         Ok(compiled)

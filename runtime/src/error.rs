@@ -37,11 +37,18 @@ impl Trap {
 pub type HostResult = Result<(), Trap>;
 
 /// Everything that can go wrong in the embedding API.
+///
+/// Every variant but [`Error::Internal`] is caused by the input or the
+/// environment (the module, the arguments, the limits, the code's own
+/// traps); `Internal` is for what only a bug in wasmbeam can cause, and
+/// says so, so that embedders can report it apart (the BEAM binding maps it
+/// to `{internal_error, Message}` and nothing else to that).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The module could not be validated or compiled.
+    /// The module could not be validated or compiled. Never
+    /// [`CompileError::Internal`]: that becomes [`Error::Internal`].
     #[error(transparent)]
-    Compile(#[from] CompileError),
+    Compile(CompileError),
     /// An import could not be resolved: "unknown import: `m` `n`" or
     /// "incompatible import type for `m` `n`: expected .., found ..".
     #[error("{0}")]
@@ -50,11 +57,33 @@ pub enum Error {
     #[error("{0}")]
     Trap(#[from] Trap),
     /// A misuse of the API: wrong argument count or types, a handle from
-    /// another store, setting an immutable global, and the like.
+    /// another store, setting an immutable global, continuation bytes that
+    /// cannot be read or do not match the code, and the like.
     #[error("{0}")]
     BadArgument(String),
     /// A resource limit: a memory or table larger than the configured or
     /// declared maximum, or an allocation that failed.
     #[error("{0}")]
     Limit(String),
+    /// A bug in wasmbeam: an invariant of its own did not hold. The message
+    /// says which; the object involved (the call, the store) may be
+    /// unusable afterwards, but nothing else is affected.
+    #[error("internal error in wasmbeam: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::Internal`] with `message`.
+    pub(crate) fn internal(message: impl Into<String>) -> Error {
+        Error::Internal(message.into())
+    }
+}
+
+impl From<CompileError> for Error {
+    fn from(error: CompileError) -> Error {
+        match error {
+            CompileError::Internal { .. } => Error::Internal(error.to_string()),
+            other => Error::Compile(other),
+        }
+    }
 }

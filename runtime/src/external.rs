@@ -1,5 +1,6 @@
 //! [`Extern`]: any external value (what imports and exports are).
 
+use crate::error::Error;
 use crate::extern_type::ExternType;
 use crate::func::Func;
 use crate::global::Global;
@@ -17,14 +18,14 @@ pub enum Extern {
 }
 
 impl Extern {
-    /// The item's type, with current sizes for tables and memories; `None`
-    /// for a handle of another store.
-    pub fn ty(&self, store: &Store) -> Option<ExternType> {
-        Some(match *self {
-            Extern::Func(f) => ExternType::Func((*store.func(f).ok()?.ty).clone()),
-            Extern::Table(t) => ExternType::Table(store.table(t).ok()?.ty()),
-            Extern::Memory(m) => ExternType::Memory(store.memory(m).ok()?.ty()),
-            Extern::Global(g) => ExternType::Global(store.global(g).ok()?.ty),
+    /// The item's type, with current sizes for tables and memories. Errors
+    /// ([`Error::BadArgument`]): a handle of another store.
+    pub fn ty(&self, store: &Store) -> Result<ExternType, Error> {
+        Ok(match *self {
+            Extern::Func(f) => ExternType::Func(f.ty(store)?),
+            Extern::Table(t) => ExternType::Table(t.ty(store)?),
+            Extern::Memory(m) => ExternType::Memory(m.ty(store)?),
+            Extern::Global(g) => ExternType::Global(g.ty(store)?),
         })
     }
 

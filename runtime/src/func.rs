@@ -45,6 +45,21 @@ pub(crate) struct DefinedIn {
     pub(crate) index: u32,
 }
 
+impl FuncData {
+    /// The address funcref values of the function hold: its `vm` field, in
+    /// its `Owned` allocation in the store.
+    pub(crate) fn funcref_ptr(owned: &Owned<FuncData>) -> *mut VMFuncRef {
+        // SAFETY: `as_ptr` is a live allocation; `addr_of_mut!` projects to
+        // a field without creating a reference.
+        unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) }
+    }
+
+    /// [`FuncData::funcref_ptr`] as a funcref value's bits.
+    pub(crate) fn funcref_word(owned: &Owned<FuncData>) -> u64 {
+        Self::funcref_ptr(owned) as usize as u64
+    }
+}
+
 impl Func {
     /// A host function of type `ty`. `f(caller, params, results)` gets
     /// arguments of the parameter types and a `results` slice pre-filled
@@ -73,8 +88,13 @@ impl Func {
         let engine = store.engine().clone();
         let type_id = engine.type_id(&ty);
         // Without a stub the function can still be called from Rust;
-        // `Store::funcref_raw` keeps it away from compiled code.
-        let trampolines = if engine.is_executable() { engine.trampolines(type_id).ok() } else { None };
+        // `Store::funcref_raw` keeps it away from compiled code, and reports
+        // why it has none (a compile failure is a bug).
+        let (trampolines, stub_error) = match engine.is_executable().then(|| engine.trampolines(type_id)) {
+            Some(Ok(t)) => (Some(t), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+            None => (None, None),
+        };
         let ty = Arc::new(ty);
         let host = Arc::new(HostFunc::new(ty.clone(), behaviour));
         let pushed = store.push_func(|func| {
@@ -87,7 +107,7 @@ impl Func {
                     embedder_index: func.0.index,
                 },
                 ty,
-                host: Some(HostFuncData { func: host, _ctx: ctx }),
+                host: Some(HostFuncData { func: host, _ctx: ctx, stub_error }),
                 defined_in: None,
                 trampolines,
             }
@@ -97,12 +117,10 @@ impl Func {
         pushed.expect("fewer than 2^32 functions in a store")
     }
 
-    /// The function's type (`(func)` for a handle of another store).
-    pub fn ty(&self, store: &Store) -> FuncType {
-        match store.func(*self) {
-            Ok(f) => (*f.ty).clone(),
-            Err(_) => FuncType::new([], []),
-        }
+    /// The function's type. Errors ([`Error::BadArgument`]): a handle of
+    /// another store.
+    pub fn ty(&self, store: &Store) -> Result<FuncType, Error> {
+        Ok((*store.func(*self)?.ty).clone())
     }
 
     /// Calls the function and runs it to completion, with unlimited fuel.

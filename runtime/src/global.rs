@@ -34,22 +34,19 @@ impl Global {
         store.push_global(|_| GlobalData::new(ty, raw))
     }
 
-    /// The global's type (an immutable `i32` for a handle of another store).
-    pub fn ty(&self, store: &Store) -> GlobalType {
-        match store.global(*self) {
-            Ok(g) => g.ty,
-            Err(_) => GlobalType { content: ValType::I32, mutable: false },
-        }
+    /// The global's type. Errors ([`Error::BadArgument`]): a handle of
+    /// another store.
+    pub fn ty(&self, store: &Store) -> Result<GlobalType, Error> {
+        Ok(store.global(*self)?.ty)
     }
 
-    /// The current value (`I32(0)` for a handle of another store).
-    pub fn get(&self, store: &Store) -> Val {
-        match store.global(*self) {
-            // SAFETY: the global holds a raw value of its content type made
-            // for this store (type invariant of `GlobalData`).
-            Ok(g) => unsafe { Val::from_raw(g.vm.bits, g.ty.content, store.id()) },
-            Err(_) => Val::I32(0),
-        }
+    /// The current value. Errors ([`Error::BadArgument`]): a handle of
+    /// another store.
+    pub fn get(&self, store: &Store) -> Result<Val, Error> {
+        let g = store.global(*self)?;
+        // SAFETY: the global holds a raw value of its content type made for
+        // this store (type invariant of `GlobalData`).
+        Ok(unsafe { Val::from_raw(g.vm.bits, g.ty.content, store.id()) })
     }
 
     /// Sets the value. Errors ([`Error::BadArgument`]): immutable global,

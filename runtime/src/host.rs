@@ -6,9 +6,10 @@
 //! the arguments to the embedder; see `call/host_call.rs` for that side of
 //! the protocol).
 
+use crate::call::activation::Stop;
 use crate::call::{host_call, raise, store_of};
 use crate::caller::Caller;
-use crate::error::{HostResult, Trap};
+use crate::error::{Error, HostResult, Trap};
 use crate::func::Func;
 use crate::instance::Instance;
 use crate::owned::Owned;
@@ -43,6 +44,9 @@ pub(crate) struct HostFuncData {
     /// The `vmctx` of the function's own `VMFuncRef`: owned here only to
     /// keep its address valid.
     pub(crate) _ctx: Owned<HostContext>,
+    /// Why the function has no native stub, on an engine that runs code:
+    /// the stub of its type failed to compile.
+    pub(crate) stub_error: Option<String>,
 }
 
 /// What a host stub receives as `vmctx`. `repr(C)` with the
@@ -164,8 +168,9 @@ pub(crate) fn check_results(ty: &FuncType, results: &[Val]) -> Result<(), String
     Ok(())
 }
 
-/// The trap for a caught panic, with the panic's message when it has one.
-pub(crate) fn panic_trap(payload: Box<dyn Any + Send>) -> Trap {
+/// The message of a caught panic (`(no message)` when it has none); drops
+/// the payload.
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
     let message = if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -175,12 +180,19 @@ pub(crate) fn panic_trap(payload: Box<dyn Any + Send>) -> Trap {
     };
     // A payload's destructor could itself panic; keep that contained too.
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-    Trap::host(format!("host function panicked: {message}"))
+    message
+}
+
+/// The trap for a panic caught in a host function's closure: the
+/// embedder's code failed, so the calling WebAssembly code traps.
+pub(crate) fn panic_trap(payload: Box<dyn Any + Send>) -> Trap {
+    Trap::host(format!("host function panicked: {}", panic_message(payload)))
 }
 
 /// The [`VMHostContext::dispatch`] of every host function: called by a host
 /// stub with the arguments in `values`, leaves the results there, or traps
-/// with `TrapCode::HostError` after stashing the [`Trap`] in the store.
+/// (a host function's failure: `TrapCode::HostError`, its [`Trap`] stashed
+/// in the activation; or an error of the runtime's own).
 /// For a suspending host function it instead suspends the call (state
 /// RUNNING) or delivers the embedder's answer (state REWINDING), see
 /// `call/host_call.rs`. Never unwinds.
@@ -195,19 +207,21 @@ unsafe extern "C" fn dispatch(host: *mut VMHostContext, exec: *mut ExecCtx, valu
         // SAFETY: this function's own contract.
         unsafe { dispatch_inner(host.cast(), exec, values) }
     }));
-    let trap = match outcome {
+    let stop = match outcome {
         Ok(Ok(())) => return,
-        Ok(Err(trap)) => trap,
-        Err(payload) => panic_trap(payload),
+        Ok(Err(stop)) => stop,
+        // Closures run under their own `catch_unwind` (`invoke`): this is
+        // the dispatcher's own.
+        Err(payload) => Stop::internal(format!("the host dispatcher panicked: {}", panic_message(payload))),
     };
     // SAFETY: `exec` is live (contract), and no reference into the store
     // survives `dispatch_inner`.
-    unsafe { raise(exec, trap) };
+    unsafe { raise(exec, stop) };
 }
 
 /// # Safety
 /// As [`dispatch`].
-unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *mut u64) -> Result<(), Trap> {
+unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *mut u64) -> Result<(), Stop> {
     // SAFETY: `ctx` is a live `HostContext` (contract), immutable after
     // creation; plain reads through the raw pointer.
     let (func, instance) = unsafe { ((*ctx).func, (*ctx).instance) };
@@ -215,14 +229,11 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
     // only reference to the store on this path.
     let store = unsafe { store_of(exec) };
     if func.0.store != store.id() {
-        return Err(Trap::host("the store was replaced while a call was active"));
+        return Err(Error::BadArgument("the store was replaced while a call was active".into()).into());
     }
-    let host = match store.func(func) {
-        Ok(data) => match &data.host {
-            Some(host) => host.func.clone(),
-            None => return Err(Trap::host("internal error: host stub for a WebAssembly function")),
-        },
-        Err(e) => return Err(Trap::host(format!("internal error: {e}"))),
+    let host = match &store.func(func)?.host {
+        Some(host) => host.func.clone(),
+        None => return Err(Stop::internal("a host stub was called for a WebAssembly function")),
     };
     let ty = host.ty.clone();
     let slots = ty.params.len().max(ty.results.len()).max(1);
@@ -237,7 +248,7 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
         return host_call::deliver(store, unsafe { &mut *exec }, func, values);
     }
     if state != STATE_RUNNING {
-        return Err(Trap::host(format!("internal error: host function called in execution state {state}")));
+        return Err(Stop::internal(format!("a host function was called in execution state {state}")));
     }
     let id = store.id();
     // SAFETY: arguments come from compiled code of this store, so funcrefs

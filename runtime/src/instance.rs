@@ -18,11 +18,13 @@ pub struct Instance(pub(crate) Stored);
 /// An instance's state.
 ///
 /// Invariants once instantiation has filled it: `vmctx` is laid out by the
-/// module's `VMOffsets`, word 1 being the address of this `InstanceData`;
+/// module's `VMOffsets`, its embedder word being the address of this
+/// `InstanceData`;
 /// the handle lists follow the module's index spaces (imports first) and
 /// name objects of the same store; `elements` and `data_dropped` have one
 /// entry per segment of the module. Builtins reach this struct through
-/// vmctx word 1 but only read `index` and `store` through that pointer.
+/// the embedder word but only read `index` and `store` through that
+/// pointer.
 pub(crate) struct InstanceData {
     /// This instance's index in its store.
     pub(crate) index: u32,
@@ -45,6 +47,14 @@ pub(crate) struct InstanceData {
     pub(crate) elements: Vec<Option<Box<[RawRef]>>>,
     /// Whether each data segment has been dropped.
     pub(crate) data_dropped: Vec<bool>,
+}
+
+impl InstanceData {
+    /// The address of the instance's vmctx, as continuation records hold it
+    /// (see `call/records.rs`).
+    pub(crate) fn vmctx_word(&self) -> u64 {
+        self.vmctx.as_ptr().cast::<u8>() as usize as u64
+    }
 }
 
 impl Instance {

@@ -45,7 +45,7 @@ pub(crate) fn instantiate_without_start(
 ) -> Result<(Instance, Option<Func>), Error> {
     if module.compiled().max_record_size() > store.max_record_size {
         store.max_record_size = module.compiled().max_record_size();
-        crate::call::activation::ensure_record_room(store)?;
+        crate::call::activation::ensure_record_room(store).map_err(|stop| stop.into_error(false))?;
     }
     check_module(store, module)?;
     check_imports(store, module, imports)?;
@@ -104,8 +104,7 @@ fn check_imports(store: &Store, module: &Module, imports: &[Extern]) -> Result<(
         if actual.store_id() != store.id() {
             return Err(Error::BadArgument(format!("import `{m}` `{n}` belongs to another store")));
         }
-        let actual_ty =
-            actual.ty(store).ok_or_else(|| Error::BadArgument(format!("import `{m}` `{n}`: dangling handle")))?;
+        let actual_ty = actual.ty(store)?;
         if !expected.accepts(&actual_ty) {
             return Err(Error::Link(format!(
                 "incompatible import type for `{m}` `{n}`: expected {expected}, found {actual_ty}"
@@ -115,9 +114,10 @@ fn check_imports(store: &Store, module: &Module, imports: &[Extern]) -> Result<(
     Ok(())
 }
 
-/// An error for what validation rules out; reported rather than panicking.
+/// An error for what validation rules out (a bug if it happens): reported
+/// rather than panicking.
 fn inconsistent(what: &str) -> Error {
-    Error::BadArgument(format!("inconsistent module: {what}"))
+    Error::internal(format!("the validated module is inconsistent: {what}"))
 }
 
 struct Builder<'a> {

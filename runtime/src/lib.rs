@@ -50,7 +50,7 @@ mod table;
 mod type_registry;
 mod values;
 
-pub use call::{Call, Pacer, Step, STEP_TARGET};
+pub use call::{Call, Step};
 pub use caller::Caller;
 pub use config::Config;
 pub use engine::Engine;

@@ -132,31 +132,26 @@ impl Memory {
         store.push_memory(|_| data)
     }
 
-    /// The declared type with the current size as minimum (all zero for a
-    /// handle of another store).
-    pub fn ty(&self, store: &Store) -> MemoryType {
-        match store.memory(*self) {
-            Ok(m) => m.ty(),
-            Err(_) => MemoryType { limits: Limits { min: 0, max: Some(0) } },
-        }
+    /// The declared type with the current size as minimum. Errors
+    /// ([`Error::BadArgument`]): a handle of another store (as for every
+    /// accessor below).
+    pub fn ty(&self, store: &Store) -> Result<MemoryType, Error> {
+        Ok(store.memory(*self)?.ty())
     }
 
-    /// Current size in pages (0 for a handle of another store).
-    pub fn size(&self, store: &Store) -> u64 {
-        store.memory(*self).map(|m| m.pages()).unwrap_or(0)
+    /// Current size in pages.
+    pub fn size(&self, store: &Store) -> Result<u64, Error> {
+        Ok(store.memory(*self)?.pages())
     }
 
-    /// The memory's bytes (empty for a handle of another store).
-    pub fn data<'a>(&self, store: &'a Store) -> &'a [u8] {
-        store.memory(*self).map(|m| m.bytes()).unwrap_or(&[])
+    /// The memory's bytes.
+    pub fn data<'a>(&self, store: &'a Store) -> Result<&'a [u8], Error> {
+        Ok(store.memory(*self)?.bytes())
     }
 
-    /// The memory's bytes, writable (empty for a handle of another store).
-    pub fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut [u8] {
-        match store.memory_mut(*self) {
-            Ok(m) => m.bytes_mut(),
-            Err(_) => &mut [],
-        }
+    /// The memory's bytes, writable.
+    pub fn data_mut<'a>(&self, store: &'a mut Store) -> Result<&'a mut [u8], Error> {
+        Ok(store.memory_mut(*self)?.bytes_mut())
     }
 
     /// Grows by `delta_pages`, returning the old size in pages. Past the

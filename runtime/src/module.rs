@@ -108,11 +108,6 @@ impl Module {
         self.inner.fingerprint
     }
 
-    /// Whether `a` and `b` are the same module (clones of one another).
-    pub(crate) fn same(a: &Module, b: &Module) -> bool {
-        Arc::ptr_eq(&a.inner, &b.inner)
-    }
-
     /// Index into `info().exports` of the export called `name`.
     pub(crate) fn export_index(&self, name: &str) -> Option<usize> {
         self.inner.export_index.get(name).map(|&i| i as usize)

@@ -115,6 +115,12 @@ impl Store {
     }
 }
 
+/// A handle of this store whose object is missing: objects are never
+/// removed, so only a bug makes one.
+fn dangling() -> Error {
+    Error::internal("a handle of the store names no object of the store")
+}
+
 /// Accessors for one kind of object: `kind(h)`, `kind_mut(h)` (checking
 /// the handle's store) and `push_kind(data)`.
 macro_rules! accessors {
@@ -122,12 +128,12 @@ macro_rules! accessors {
         impl Store {
             pub(crate) fn $get(&self, h: $handle) -> Result<&$data, Error> {
                 let i = self.resolve(h.0)?;
-                self.$field.get(i).map(|o| &**o).ok_or_else(|| Error::BadArgument("dangling handle".into()))
+                self.$field.get(i).map(|o| &**o).ok_or_else(dangling)
             }
 
             pub(crate) fn $get_mut(&mut self, h: $handle) -> Result<&mut $data, Error> {
                 let i = self.resolve(h.0)?;
-                self.$field.get_mut(i).map(|o| &mut **o).ok_or_else(|| Error::BadArgument("dangling handle".into()))
+                self.$field.get_mut(i).map(|o| &mut **o).ok_or_else(dangling)
             }
 
             /// Adds an object, built by `make` from its future handle.
@@ -153,30 +159,28 @@ accessors!(instances, Instance, InstanceData, instance, instance_mut, push_insta
 impl Store {
     pub(crate) fn funcref_ptr(&self, f: Func) -> Result<*mut VMFuncRef, Error> {
         let i = self.resolve(f.0)?;
-        let owned = self.funcs.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
-        // SAFETY: `as_ptr` is a live allocation; `addr_of_mut!` projects to a
-        // field without creating a reference.
-        Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
+        Ok(FuncData::funcref_ptr(self.funcs.get(i).ok_or_else(dangling)?))
     }
 
     pub(crate) fn vm_memory_ptr(&self, m: Memory) -> Result<*mut VMMemory, Error> {
         let i = self.resolve(m.0)?;
-        let owned = self.memories.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
-        // SAFETY: as in `funcref_ptr`.
+        let owned = self.memories.get(i).ok_or_else(dangling)?;
+        // SAFETY: `as_ptr` is a live allocation; `addr_of_mut!` projects to
+        // a field without creating a reference.
         Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
     }
 
     pub(crate) fn vm_table_ptr(&self, t: Table) -> Result<*mut VMTable, Error> {
         let i = self.resolve(t.0)?;
-        let owned = self.tables.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
-        // SAFETY: as in `funcref_ptr`.
+        let owned = self.tables.get(i).ok_or_else(dangling)?;
+        // SAFETY: as in `vm_memory_ptr`.
         Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
     }
 
     pub(crate) fn vm_global_ptr(&self, g: Global) -> Result<*mut VMGlobal, Error> {
         let i = self.resolve(g.0)?;
-        let owned = self.globals.get(i).ok_or_else(|| Error::BadArgument("dangling handle".into()))?;
-        // SAFETY: as in `funcref_ptr`.
+        let owned = self.globals.get(i).ok_or_else(dangling)?;
+        // SAFETY: as in `vm_memory_ptr`.
         Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
     }
 }

@@ -150,28 +150,26 @@ impl Table {
         store.push_table(|_| data)
     }
 
-    /// The declared type with the current size as minimum (size 0, max
-    /// `Some(0)` for a handle of another store).
-    pub fn ty(&self, store: &Store) -> TableType {
-        match store.table(*self) {
-            Ok(t) => t.ty(),
-            Err(_) => TableType { element: wasmbeam_jit::ValType::FuncRef, limits: Limits { min: 0, max: Some(0) } },
-        }
+    /// The declared type with the current size as minimum. Errors
+    /// ([`Error::BadArgument`]): a handle of another store.
+    pub fn ty(&self, store: &Store) -> Result<TableType, Error> {
+        Ok(store.table(*self)?.ty())
     }
 
-    /// Current number of elements (0 for a handle of another store).
-    pub fn size(&self, store: &Store) -> u64 {
-        store.table(*self).map(|t| t.size()).unwrap_or(0)
+    /// Current number of elements. Errors ([`Error::BadArgument`]): a
+    /// handle of another store.
+    pub fn size(&self, store: &Store) -> Result<u64, Error> {
+        Ok(store.table(*self)?.size())
     }
 
-    /// The element at `index`; `None` out of bounds or for a handle of
-    /// another store.
-    pub fn get(&self, store: &Store, index: u64) -> Option<Val> {
-        let table = store.table(*self).ok()?;
-        let raw = table.get(index)?;
+    /// The element at `index`. Errors ([`Error::BadArgument`]): out of
+    /// bounds, a handle of another store.
+    pub fn get(&self, store: &Store, index: u64) -> Result<Val, Error> {
+        let table = store.table(*self)?;
+        let raw = table.get(index).ok_or_else(|| Error::BadArgument(format!("table index {index} out of bounds")))?;
         // SAFETY: table elements are raw references of the table's element
         // type made for this store (type invariant of `TableData`).
-        Some(unsafe { Val::from_raw(raw, table.declared.element, store.id()) })
+        Ok(unsafe { Val::from_raw(raw, table.declared.element, store.id()) })
     }
 
     /// Sets the element at `index`. Errors ([`Error::BadArgument`]): out of

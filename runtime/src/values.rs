@@ -201,9 +201,8 @@ impl Store {
     pub(crate) fn funcref_raw(&self, f: Func) -> Result<u64, Error> {
         let data = self.func(f)?;
         if data.vm.func_ptr.is_null() && self.engine().is_executable() {
-            return Err(Error::BadArgument(
-                "this host function has no native stub (its trampolines failed to compile)".into(),
-            ));
+            let why = data.host.as_ref().and_then(|h| h.stub_error.as_deref()).unwrap_or("no error recorded");
+            return Err(Error::internal(format!("this host function has no native stub: {why}")));
         }
         Ok(self.funcref_ptr(f)? as usize as u64)
     }

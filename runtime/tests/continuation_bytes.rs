@@ -207,9 +207,9 @@ fn bad_bytes_are_rejected_without_a_panic() {
         bad_argument(Call::from_bytes(&store, &good[..len]));
     }
     let mut newer = good.clone();
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
     reseal(&mut newer);
-    assert!(bad_argument(Call::from_bytes(&store, &newer)).contains("version 2"));
+    assert!(bad_argument(Call::from_bytes(&store, &newer)).contains("version 3"));
     for at in 0..good.len() {
         let mut flipped = good.clone();
         flipped[at] ^= 0x10;
@@ -229,11 +229,18 @@ fn bad_bytes_are_rejected_without_a_panic() {
             if let Ok(mut call) = Call::from_bytes(&store, &damaged) {
                 call.set_fuel_limit(Some(1_000_000));
                 let mut steps = 0;
-                while let Ok(Step::Yielded | Step::HostCall { .. }) = call.step(&mut store, 10_000) {
-                    let _ = call.resume_with(Ok(vec![Val::I32(0)]));
-                    steps += 1;
-                    assert!(steps < 1_000, "no progress");
-                }
+                let end = loop {
+                    match call.step(&mut store, 10_000) {
+                        Ok(Step::Yielded | Step::HostCall { .. }) => {
+                            let _ = call.resume_with(Ok(vec![Val::I32(0)]));
+                            steps += 1;
+                            assert!(steps < 1_000, "no progress");
+                        }
+                        other => break other,
+                    }
+                };
+                // Frames that do not match the code are the bytes' fault.
+                assert!(!matches!(end, Err(Error::Internal(_))), "byte {at} = {value:#x}: {end:?}");
             }
         }
     }
@@ -243,7 +250,17 @@ fn bad_bytes_are_rejected_without_a_panic() {
 }
 
 #[test]
-fn frames_across_modules_are_saved_when_unambiguous() {
+fn bytes_of_the_first_format_are_refused() {
+    // Saved by the build before records named their instance (format
+    // version 1), from `pick(3, externref 5)` suspended in `ask`.
+    let old = include_bytes!("data/continuation-v1.bin");
+    let (store, _, _) = setup(&Engine::default());
+    let message = bad_argument(Call::from_bytes(&store, old));
+    assert!(message.contains("format version 1, this build reads version 2"), "{message}");
+}
+
+#[test]
+fn frames_across_modules_round_trip() {
     let mut store = Store::new(&Engine::default());
     let ask = Func::new_suspending(&mut store, FuncType::new([ValType::I32], [ValType::I32]));
     let mut linker = Linker::new();
@@ -263,7 +280,7 @@ fn frames_across_modules_are_saved_when_unambiguous() {
     );
     linker.define_instance(&store, "inner", inner);
     // `outer` is function 1 of its module too, with a smaller frame at the
-    // same point: only `inner`'s reading accounts for all the saved words.
+    // same point.
     let outer = instantiate(
         &mut store,
         &linker,
@@ -279,11 +296,13 @@ fn frames_across_modules_are_saved_when_unambiguous() {
     restored.resume_with(Ok(vec![Val::I32(1)])).unwrap();
     assert_eq!(restored.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(22)]));
 
-    // Here function 1 of the calling module has a frame of the same size
-    // as `inner`'s at the same point, but no funcref in it: the callee's
-    // record reads either way. (The call to `$leaf`, which does not check
-    // its fuel, makes `clash` check on entry, so that its call to `$mid`
-    // is its resume point 1, like `inner`'s call to `ask`.)
+    // Function 1 of the calling module has a frame of the same size as
+    // `inner`'s at the same point, but no funcref in it: read by function
+    // index and point alone, the callee's record reads either way, which
+    // once made this call impossible to save ("ambiguous"). Records name
+    // their instance now. (The call to `$leaf`, which does not check its
+    // fuel, makes `clash` check on entry, so that its call to `$mid` is its
+    // resume point 1, like `inner`'s call to `ask`.)
     let clash = instantiate(
         &mut store,
         &linker,
@@ -298,8 +317,127 @@ fn frames_across_modules_are_saved_when_unambiguous() {
     );
     let mut call = func(&store, clash, "clash").start(&mut store, &[Val::I32(4), Val::I64(3)]).unwrap();
     host_call(call.step(&mut store, u64::MAX));
-    assert!(bad_argument(call.to_bytes(&store)).contains("ambiguous"));
-    // It still resumes in memory.
-    call.resume_with(Ok(vec![Val::I32(1)])).unwrap();
-    assert_eq!(call.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(63)]));
+    let bytes = call.to_bytes(&store).unwrap();
+    drop(call);
+    let mut restored = Call::from_bytes(&store, &bytes).unwrap();
+    restored.resume_with(Ok(vec![Val::I32(1)])).unwrap();
+    assert_eq!(restored.step(&mut store, u64::MAX).unwrap(), Step::Finished(vec![Val::I32(63)]));
+}
+
+/// A module whose `f(n)` calls `f(n - 1)` of the *other* instance (through
+/// a shared table: instance `self` calls element `self ^ 1`) until `n` is
+/// 0, where it asks the host; each frame adds its `n` times its instance's
+/// weight to the answer on the way back.
+const PING_PONG: &str = r#"(module
+  (import "host" "ask" (func $ask (param i32) (result i32)))
+  (import "env" "table" (table 2 funcref))
+  (import "env" "self" (global $self i32))
+  (type $f (func (param i32) (result i32)))
+  (func $f (export "f") (type $f) (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (call $ask (global.get $self)))
+      (else
+        (i32.add
+          (call_indirect (type $f) (i32.sub (local.get $n) (i32.const 1)) (i32.xor (global.get $self) (i32.const 1)))
+          (i32.mul (local.get $n) (i32.add (i32.const 1) (i32.mul (global.get $self) (i32.const 100))))))))
+  (elem (table 0) (global.get $self) func $f))"#;
+
+/// A store with two instances of `PING_PONG` (`self` 0 and 1) sharing a
+/// table and the suspending `ask`.
+fn ping_pong() -> (Store, Vec<Instance>) {
+    let mut store = Store::new(&Engine::default());
+    let ask = Func::new_suspending(&mut store, FuncType::new([ValType::I32], [ValType::I32]));
+    let table = Table::new(
+        &mut store,
+        TableType { element: ValType::FuncRef, limits: Limits { min: 2, max: None } },
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let module = Module::new(store.engine(), &wat::parse_str(PING_PONG).unwrap()).unwrap();
+    let mut instances = Vec::new();
+    for id in 0..2 {
+        let me = Global::new(&mut store, GlobalType { content: ValType::I32, mutable: false }, Val::I32(id)).unwrap();
+        let mut linker = Linker::new();
+        linker.define("host", "ask", ask);
+        linker.define("env", "table", table);
+        linker.define("env", "self", me);
+        instances.push(linker.instantiate(&mut store, &module).unwrap());
+    }
+    (store, instances)
+}
+
+#[test]
+fn frames_of_two_instances_of_one_module_interleave_and_round_trip() {
+    let (mut store, instances) = ping_pong();
+    // f(n) from instance 0 adds n*1, (n-1)*101, (n-2)*1, ... and the answer.
+    let expected = |n: i32, from: i32, answer: i32| {
+        answer + (1..=n).map(|k| k * if (n - k + from) % 2 == 0 { 1 } else { 101 }).sum::<i32>()
+    };
+
+    // The outer call: 7 frames alternating between the instances, then
+    // `ask` from instance 1 (7 is odd).
+    let mut outer = func(&store, instances[0], "f").start(&mut store, &[Val::I32(7)]).unwrap();
+    assert_eq!(host_call(outer.step(&mut store, u64::MAX)).1, [Val::I32(1)]);
+    let outer_bytes = outer.to_bytes(&store).unwrap();
+    drop(outer);
+
+    // While it waits, the host calls into the other instance: another call
+    // whose frames interleave the other way round, suspended in `ask` too.
+    let mut nested = func(&store, instances[1], "f").start(&mut store, &[Val::I32(4)]).unwrap();
+    assert_eq!(host_call(nested.step(&mut store, u64::MAX)).1, [Val::I32(1)]);
+    let nested_bytes = nested.to_bytes(&store).unwrap();
+    drop(nested);
+    let mut nested = Call::from_bytes(&store, &nested_bytes).unwrap();
+    nested.resume_with(Ok(vec![Val::I32(1000)])).unwrap();
+    let Step::Finished(nested_result) = nested.step(&mut store, u64::MAX).unwrap() else { panic!("finished") };
+    assert_eq!(nested_result, [Val::I32(expected(4, 1, 1000))]);
+
+    // The outer call resumes from its bytes, answered with the nested
+    // call's result, and sliced: it yields, and is saved and read back
+    // again at every stop.
+    let mut outer = Call::from_bytes(&store, &outer_bytes).unwrap();
+    outer.resume_with(Ok(nested_result)).unwrap();
+    let result = loop {
+        match outer.step(&mut store, 3).unwrap() {
+            Step::Finished(values) => break values,
+            Step::Yielded => {
+                let bytes = outer.to_bytes(&store).unwrap();
+                outer = Call::from_bytes(&store, &bytes).unwrap();
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(result, [Val::I32(expected(7, 0, expected(4, 1, 1000)))]);
+}
+
+#[test]
+fn restored_frames_that_name_the_wrong_instance_are_refused_on_resume() {
+    let (mut store, instances) = ping_pong();
+    let mut call = func(&store, instances[0], "f").start(&mut store, &[Val::I32(3)]).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    let good = call.to_bytes(&store).unwrap();
+    // Every `u32` field holding 1 is set to 0 in turn (with the checksum
+    // made valid again). Some of them are the instance fields of records
+    // of instance 1: the frame shapes of both instances are the same, so
+    // such bytes read, but when the call reaches a frame of instance 1,
+    // it finds a record that is not its own, and the call is refused.
+    let mut refusals = 0;
+    for at in 12..good.len() - 12 {
+        if good[at..at + 4] != 1u32.to_le_bytes() {
+            continue;
+        }
+        let mut bytes = good.clone();
+        bytes[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+        reseal(&mut bytes);
+        let Ok(mut call) = Call::from_bytes(&store, &bytes) else { continue };
+        call.resume_with(Ok(vec![Val::I32(0)])).unwrap();
+        match call.step(&mut store, u64::MAX) {
+            Ok(Step::Finished(_)) => {}
+            Err(Error::BadArgument(message)) if message.contains("the continuation does not match the code") => {
+                refusals += 1
+            }
+            other => panic!("byte {at}: {other:?}"),
+        }
+    }
+    assert!(refusals > 0, "a record was made to name the wrong instance");
 }

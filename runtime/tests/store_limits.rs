@@ -62,12 +62,12 @@ fn instantiating_without_start_hands_the_start_function_to_the_embedder() {
     let mut store = Store::new(&engine);
     let (instance, start) = Linker::new().instantiate_without_start(&mut store, &module(&engine, wat)).unwrap();
     let g = instance.get_global(&store, "g").unwrap();
-    assert_eq!(g.get(&store), Val::I32(0), "the start function has not run");
+    assert_eq!(g.get(&store).unwrap(), Val::I32(0), "the start function has not run");
     let start = start.expect("the module has a start function");
     let mut call = start.start(&mut store, &[]).unwrap();
     let (result, _) = run_sliced(&mut call, &mut store, 1, 1000);
     assert_eq!(result.unwrap(), vec![]);
-    assert_eq!(g.get(&store), Val::I32(42));
+    assert_eq!(g.get(&store).unwrap(), Val::I32(42));
 
     let none = module(&engine, r#"(module)"#);
     assert!(Linker::new().instantiate_without_start(&mut store, &none).unwrap().1.is_none());

@@ -88,7 +88,8 @@ fn check(wat: &str, ask: FuncType, export: &str, args: &[Val]) {
 
 /// Every exported global's value, in export order.
 fn globals(store: &Store, instance: Instance) -> Vec<String> {
-    let values: Vec<Val> = instance.exports(store).filter_map(|(_, e)| e.into_global()).map(|g| g.get(store)).collect();
+    let values: Vec<Val> =
+        instance.exports(store).filter_map(|(_, e)| e.into_global()).map(|g| g.get(store).unwrap()).collect();
     comparable(store, instance, &values)
 }
 

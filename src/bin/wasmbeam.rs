@@ -143,7 +143,7 @@ fn run_in_slices(store: &mut Store, func: Func, args: &[Val], slice: u64) -> (Re
             }
             // The instance has no imports, so no host function can be called.
             Ok(Step::HostCall { .. }) => {
-                return (Err(Error::BadArgument("internal error: a host call without imports".into())), stats)
+                return (Err(Error::Internal("a host call from an instance without imports".into())), stats)
             }
             Err(e) => return (Err(e), stats),
         }
@@ -165,7 +165,7 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
     let func = instance
         .get_func(&store, name)
         .ok_or_else(|| CliError::Other(format!("{file} exports no function `{name}`")))?;
-    let ty = func.ty(&store);
+    let ty = func.ty(&store)?;
     if raw_args.len() != ty.params.len() {
         return Err(CliError::Other(format!(
             "`{name}` has type {ty}: expected {} argument(s), got {}",

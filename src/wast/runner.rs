@@ -303,7 +303,7 @@ impl Runner {
                 let global = instance
                     .get_global(&self.store, global)
                     .ok_or_else(|| ExecError::Script(format!("no exported global `{global}`")))?;
-                let value = global.get(&self.store);
+                let value = global.get(&self.store)?;
                 self.transcript.record(self.line, list_values(std::slice::from_ref(&value)));
                 Ok(vec![value])
             }
@@ -384,6 +384,7 @@ fn describe_error(e: &Error) -> String {
         Error::Compile(e) => format!("compile error: {e}"),
         Error::BadArgument(message) => format!("bad argument: {message}"),
         Error::Limit(message) => format!("limit: {message}"),
+        Error::Internal(message) => format!("internal error: {message}"),
     }
 }
 

@@ -14,10 +14,16 @@ pub enum FrameKind {
     Function,
     Block,
     /// `header` is where `br` goes (with the loop's parameters).
-    Loop { header: Block },
+    Loop {
+        header: Block,
+    },
     /// `else_block` starts the else arm (or the implicit one); `params` are
     /// the values the `if` received, which both arms start from.
-    If { else_block: Block, params: Vec<Value>, has_else: bool },
+    If {
+        else_block: Block,
+        params: Vec<Value>,
+        has_else: bool,
+    },
 }
 
 #[derive(Debug)]

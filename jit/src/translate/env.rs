@@ -4,7 +4,7 @@
 
 use crate::abi::{self, POINTER};
 use crate::module_info::{FuncType, ModuleInfo};
-use crate::vm::{Builtin, ExecCtx, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING};
+use crate::vm::{Builtin, BuiltinType, ExecCtx, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING};
 use cranelift_codegen::ir::{
     self, condcodes::IntCC, types, AbiParam, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData, Signature,
     Value,
@@ -69,7 +69,7 @@ pub struct FuncEnv<'a> {
     /// Cold block that returns at once (a callee trapped).
     pub propagate_block: Block,
     signatures: HashMap<u32, ir::SigRef>,
-    builtin_signatures: HashMap<usize, ir::SigRef>,
+    builtin_signatures: HashMap<Builtin, ir::SigRef>,
     direct_funcs: HashMap<u32, ir::FuncRef>,
     /// Base and length of memory 0 in variables, so they stay in registers
     /// across loops. Reloaded after every call and builtin, the only points
@@ -445,17 +445,12 @@ impl<'a> FuncEnv<'a> {
 
     // ----- builtins ----------------------------------------------------------
 
-    /// Calls a runtime builtin with `(vmctx, exec, args...)`; `returns_u32`
-    /// says whether it returns a value. Builtins that can trap are followed by
-    /// a state check.
-    pub fn call_builtin(
-        &mut self,
-        b: &mut FunctionBuilder<'_>,
-        builtin: Builtin,
-        args: &[Value],
-        returns_u32: bool,
-    ) -> Option<Value> {
-        let result = self.call_builtin_unchecked(b, builtin, args, returns_u32);
+    /// Calls a runtime builtin with `(vmctx, exec, args...)`, then checks
+    /// the state (builtins without a result) or reloads the memory cache
+    /// (the growth builtins, whose result the caller examines). Returns the
+    /// builtin's result, if it has one.
+    pub fn call_builtin(&mut self, b: &mut FunctionBuilder<'_>, builtin: Builtin, args: &[Value]) -> Option<Value> {
+        let result = self.call_builtin_unchecked(b, builtin, args);
         match result {
             Some(_) => self.reload_memory_cache(b),
             None => self.check_state(b),
@@ -465,40 +460,48 @@ impl<'a> FuncEnv<'a> {
 
     /// [`FuncEnv::call_builtin`] without the state check or cache reload: for
     /// builtins whose effect on `exec.state` the caller examines itself.
+    /// `args` must have the types the builtin is declared with
+    /// ([`Builtin::params`]).
     pub fn call_builtin_unchecked(
         &mut self,
         b: &mut FunctionBuilder<'_>,
         builtin: Builtin,
         args: &[Value],
-        returns_u32: bool,
     ) -> Option<Value> {
+        debug_assert!(
+            args.len() == builtin.params().len()
+                && args.iter().zip(builtin.params()).all(|(a, t)| b.func.dfg.value_type(*a) == builtin_ir_type(*t)),
+            "arguments of {builtin:?} do not match its declaration"
+        );
         // Builtins are called off the hot path, so these loads are not
         // `can_move`: hoisting them would put them on every entry.
         let flags = MemFlagsData::trusted().with_readonly();
         let table = b.ins().load(POINTER, flags, self.vmctx, VMOffsets::BUILTINS as i32);
-        let function = b.ins().load(POINTER, flags, table, (builtin as usize * 8) as i32);
-        // Each builtin has one fixed signature.
-        let key = builtin as usize;
-        let signature = match self.builtin_signatures.get(&key) {
+        let function = b.ins().load(POINTER, flags, table, builtin.offset());
+        let signature = match self.builtin_signatures.get(&builtin) {
             Some(sig) => *sig,
             None => {
                 let mut sig = Signature::new(self.call_conv);
                 sig.params.push(AbiParam::new(POINTER));
                 sig.params.push(AbiParam::new(POINTER));
-                for arg in args {
-                    sig.params.push(AbiParam::new(b.func.dfg.value_type(*arg)));
-                }
-                if returns_u32 {
-                    sig.returns.push(AbiParam::new(types::I32));
-                }
+                sig.params.extend(builtin.params().iter().map(|t| AbiParam::new(builtin_ir_type(*t))));
+                sig.returns.extend(builtin.result().map(|t| AbiParam::new(builtin_ir_type(t))));
                 let sig = b.import_signature(sig);
-                self.builtin_signatures.insert(key, sig);
+                self.builtin_signatures.insert(builtin, sig);
                 sig
             }
         };
         let mut full_args = vec![self.vmctx, self.exec];
         full_args.extend_from_slice(args);
         let call = b.ins().call_indirect(signature, function, &full_args);
-        returns_u32.then(|| b.inst_results(call)[0])
+        b.inst_results(call).first().copied()
+    }
+}
+
+/// The IR type a builtin's argument or result of type `ty` is passed as.
+fn builtin_ir_type(ty: BuiltinType) -> ir::Type {
+    match ty {
+        BuiltinType::I32 => types::I32,
+        BuiltinType::I64 => types::I64,
     }
 }

@@ -4,8 +4,8 @@ use super::control::{ControlFrame, FrameKind};
 use super::numeric::{self, DivKind};
 use super::Translation;
 use crate::abi::{self, POINTER};
-use crate::module_info::ValType;
 use crate::error::CompileError;
+use crate::module_info::ValType;
 use crate::vm::{Builtin, TrapCode};
 use cranelift_codegen::ir::{
     self, condcodes::FloatCC, condcodes::IntCC, types, InstBuilder, JumpTableData, MemFlagsData, Type, Value,
@@ -97,7 +97,7 @@ impl Translation<'_, '_> {
                 let point = self.begin_call(0);
                 let index = self.pop();
                 let callee = self.env.indirect_callee(&mut self.b, type_index, table_index, index);
-                let callee = self.resolved_callee(point, callee);
+                let callee = self.resolved_callee(point, type_index, callee);
                 let (args, area) = self.call_args(type_index);
                 let call = self.env.call_funcref(&mut self.b, type_index, callee, &args);
                 self.end_call(point);
@@ -590,11 +590,13 @@ impl Translation<'_, '_> {
     }
 
     fn builtin(&mut self, builtin: Builtin, args: &[Value]) {
-        self.env.call_builtin(&mut self.b, builtin, args, false);
+        self.env.call_builtin(&mut self.b, builtin, args);
     }
 
     fn builtin_value(&mut self, builtin: Builtin, args: &[Value]) -> Value {
-        self.env.call_builtin(&mut self.b, builtin, args, true).expect("builtin declared to return a value")
+        // Only called for the growth builtins, which are declared with a
+        // result (see `vm/builtins.rs`).
+        self.env.call_builtin(&mut self.b, builtin, args).expect("builtin declared to return a value")
     }
 
     // ----- arithmetic helpers ------------------------------------------------
@@ -705,4 +707,3 @@ fn memory_index(memarg: &MemArg) -> u32 {
         wasmparser::MemArgTarget::Memory(index) | wasmparser::MemArgTarget::Array(index) => index,
     }
 }
-

@@ -3,9 +3,10 @@
 //! On resume, the function is entered with `stack_limit = usize::MAX`, so
 //! the entry stack check fails into the *dispatch*, which checks the real
 //! stack limit, that the state is rewinding and that the last record in the
-//! buffer is this function's, publishes its point in `exec.resume_point`,
-//! reloads the memory cache and heads for the point. Any failed check goes
-//! to one block that has `commit_record` raise the right trap.
+//! buffer is this function's and this instance's (both header words),
+//! publishes its point in `exec.resume_point`, reloads the memory cache and
+//! heads for the point. Any failed check goes to one block that has
+//! `commit_record` raise the right trap.
 //!
 //! A point inside loops is reached through the header of every enclosing
 //! loop, outermost first, never by a jump into a loop's body: that keeps
@@ -35,7 +36,7 @@ use super::env::ExecField;
 use super::suspend::Point;
 use super::Translation;
 use crate::error::CompileError;
-use crate::resume::{ResumeKind, RECORD_HEADER_SIZE};
+use crate::resume::{ResumeKind, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
 use crate::vm::{REWIND_FAILED, STATE_REWINDING, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
 use cranelift_frontend::Variable;
@@ -85,12 +86,17 @@ impl Translation<'_, '_> {
         let state = self.env.exec_load(&mut self.b, ExecField::State);
         let running = self.b.ins().icmp_imm_u(IntCC::NotEqual, state, STATE_REWINDING as i64);
         self.fail_if(running, fail);
-        // Rewinding: the last record must be this frame's.
+        // Rewinding: the last record must be this frame's, of this
+        // function in this instance.
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let header = self.b.ins().load(types::I64, self.env.record_flags(), ptr, -(RECORD_HEADER_SIZE as i32));
+        let flags = self.env.record_flags();
+        let header = self.b.ins().load(types::I64, flags, ptr, RECORD_HEADER_WORD);
         let func = self.b.ins().ireduce(types::I32, header);
         let not_mine = self.b.ins().icmp_imm_u(IntCC::NotEqual, func, self.func_index as i64);
         self.fail_if(not_mine, fail);
+        let vmctx = self.b.ins().load(crate::abi::POINTER, flags, ptr, RECORD_VMCTX_WORD);
+        let other_instance = self.b.ins().icmp(IntCC::NotEqual, vmctx, self.env.vmctx);
+        self.fail_if(other_instance, fail);
         let point = self.b.ins().ushr_imm_u(header, 32);
         let point = self.b.ins().ireduce(types::I32, point);
         self.env.exec_store(&mut self.b, ExecField::ResumePoint, point);
@@ -141,8 +147,8 @@ impl Translation<'_, '_> {
                 None if routes.is_empty() => {}
                 None => {
                     self.suspension = Some(suspension);
-                    return Err(CompileError::Codegen {
-                        func_index: self.func_index,
+                    return Err(CompileError::Internal {
+                        func_index: Some(self.func_index),
                         message: format!("loop {index} has resume points inside but its header cannot hop"),
                     });
                 }

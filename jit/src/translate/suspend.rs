@@ -111,7 +111,7 @@ impl Translation<'_, '_> {
         }
         suspension.hops += loops.len();
         let points = &mut suspension.points;
-        let layout = ResumePoint { kind, slots: slots.into() };
+        let layout = ResumePoint { kind, slots: slots.into(), callee_type: None };
         points.push(Point { layout, locals, target, loops, zeroed, callee: None, fuel_credit: 0 });
         (points.len() - 1) as u32
     }
@@ -286,12 +286,13 @@ impl Translation<'_, '_> {
         Some(point)
     }
 
-    /// For a `call_indirect` at `point`: keeps the resolved callee in a
-    /// variable saved with the frame, and moves the point's target to a new
-    /// block after the table lookup, where a resumed frame calls the saved
-    /// callee. (Reading the table again could find another function, or the
-    /// same function of another instance.) Returns the callee to call.
-    pub fn resolved_callee(&mut self, point: Option<u32>, callee: Value) -> Value {
+    /// For a `call_indirect` at `point`: keeps the resolved callee (checked
+    /// to be of type `type_index`) in a variable saved with the frame, and
+    /// moves the point's target to a new block after the table lookup,
+    /// where a resumed frame calls the saved callee. (Reading the table
+    /// again could find another function, or the same function of another
+    /// instance.) Returns the callee to call.
+    pub fn resolved_callee(&mut self, point: Option<u32>, type_index: u32, callee: Value) -> Value {
         let Some(point) = point else { return callee };
         let var = self.b.declare_var(crate::abi::POINTER);
         self.b.def_var(var, callee);
@@ -301,6 +302,7 @@ impl Translation<'_, '_> {
         let p = &mut self.suspension().points[point as usize];
         p.target = call_block;
         p.callee = Some(var);
+        p.layout.callee_type = Some(type_index);
         let mut slots = p.layout.slots.to_vec();
         slots.push(ValType::FuncRef);
         p.layout.slots = slots.into();
@@ -411,7 +413,7 @@ impl Translation<'_, '_> {
         self.b.switch_to_block(commit);
         let word = self.b.block_params(commit)[0];
         let func = self.b.ins().iconst(types::I32, self.func_index as i64);
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func], false);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func]);
         self.b.ins().jump(self.env.propagate_block, &[]);
     }
 

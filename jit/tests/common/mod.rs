@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 use wasmbeam_jit::vm::{
-    decode_commit_word, ExecCtx, TrapCode, VMBuiltins, VMFuncRef, MAX_FUEL_GRANT, REWIND_FAILED, STATE_REWINDING,
-    STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING,
+    decode_commit_word, ExecCtx, TrapCode, VMBuiltins, VMFuncRef, EMBEDDER_STOP, MAX_FUEL_GRANT, REWIND_FAILED,
+    STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING,
 };
 use wasmbeam_jit::{CompileOptions, Compiler, FuncType, ValType};
 
@@ -84,7 +84,7 @@ unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _
 /// Room the harness keeps free in the buffer (more than any test's record).
 const RECORD_ROOM: usize = 4096;
 
-unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
+unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
     let (point, bytes) = decode_commit_word(word);
     // SAFETY: the harness sets `embedder` to its live `Buffer` and keeps
     // `cont_ptr` within `bytes`'s length, with room for any record after
@@ -98,12 +98,14 @@ unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, fu
             return;
         }
         if word == 0 {
+            // No room: the harness broke its promise.
             (*exec).state = STATE_TRAPPING;
-            (*exec).trap_code = TrapCode::ContinuationOverflow as u32;
+            (*exec).trap_code = EMBEDDER_STOP;
             return;
         }
         (*exec).state = STATE_UNWINDING;
         let header = u64::from(func) | u64::from(point) << 32;
+        (*exec).cont_ptr.add(bytes - 16).cast::<u64>().write_unaligned(vmctx as u64);
         (*exec).cont_ptr.add(bytes - 8).cast::<u64>().write_unaligned(header);
         let buffer = &mut *((*exec).embedder as *mut Buffer);
         let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize + bytes;
@@ -118,11 +120,10 @@ unsafe extern "C" fn commit_record(_: *mut u8, exec: *mut ExecCtx, word: u64, fu
 unsafe fn rewind_failed(exec: *mut ExecCtx) {
     // SAFETY: compiled code passes its live ExecCtx.
     unsafe {
-        (*exec).trap_code = if (*exec).state == STATE_REWINDING {
-            TrapCode::ContinuationMismatch
-        } else {
-            TrapCode::StackOverflow
-        } as u32;
+        // Rewinding, the record was not the function's (a bug): stop the
+        // call as the harness's own failure.
+        (*exec).trap_code =
+            if (*exec).state == STATE_REWINDING { EMBEDDER_STOP } else { TrapCode::StackOverflow as u32 };
         (*exec).state = STATE_TRAPPING;
     }
 }
@@ -229,7 +230,10 @@ impl Harness {
                 (trampolines.entry)((*funcref).vmctx, &mut exec, (*funcref).func_ptr, values.as_mut_ptr());
             }
             match exec.state {
-                STATE_TRAPPING => return Err(TrapCode::from_u32(exec.trap_code).expect("known trap code")),
+                STATE_TRAPPING => match TrapCode::from_u32(exec.trap_code) {
+                    Some(code) => return Err(code),
+                    None => panic!("the harness stopped the call: a record was not its function's, or had no room"),
+                },
                 STATE_UNWINDING => {
                     stats.suspensions += 1;
                     let used = exec.cont_ptr as usize - buffer.bytes.as_ptr() as usize;

@@ -2,7 +2,8 @@
 //! trampoline's call until it returns. Sets up the [`ExecCtx`] (stack
 //! limit, fuel, continuation buffer), keeps the runtime's per-activation
 //! state where builtins and the host dispatcher can find it, and turns a
-//! trapping activation into a [`Trap`].
+//! trapping activation into a [`Stop`]: a [`Trap`], or an error of the
+//! runtime's own.
 //!
 //! # Aliasing
 //! While compiled code runs, the store is reachable only through the raw
@@ -31,7 +32,9 @@ use crate::func::Func;
 use crate::store::Store;
 use crate::values::Val;
 use std::cell::Cell;
-use wasmbeam_jit::vm::{ExecCtx, TrapCode, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
+use wasmbeam_jit::vm::{
+    ExecCtx, TrapCode, EMBEDDER_STOP, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING,
+};
 
 thread_local! {
     /// The stack limit of the outermost active call on this thread, if any.
@@ -66,9 +69,10 @@ pub(crate) struct Activation {
     /// Compared by [`current`] and dereferenced only by
     /// [`ensure_record_room`], while compiled code waits in a host call.
     exec: *mut ExecCtx,
-    /// The trap of a host function (or builtin) on its way to the entry
-    /// trampoline, which sees only its code.
-    pending_trap: Option<Trap>,
+    /// Why the activation is trapping, when a host function or builtin
+    /// made it trap: on its way to the entry trampoline, which sees only a
+    /// code.
+    pending: Option<Stop>,
     /// Fuel accounting.
     pub(crate) fuel: FuelMeter,
     /// `None` when the activation cannot suspend (a plain `Func::call`, a
@@ -91,6 +95,60 @@ pub(crate) struct Suspension {
     pub(crate) answer: Option<HostAnswer>,
 }
 
+/// Why the runtime made an activation trap: compiled code carries only a
+/// [`TrapCode`] (or [`EMBEDDER_STOP`]) down to the entry; the activation
+/// keeps the whole story.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// An error to report as it is: a trap with its message (a host
+    /// function's, say), a misuse, or an internal error.
+    Error(Error),
+    /// A frame being restored found a saved record that is not its own.
+    /// A bug, unless the records were read from bytes: the caller knows
+    /// which ([`Stop::into_error`]).
+    Mismatch(String),
+}
+
+impl Stop {
+    /// An internal error.
+    pub(crate) fn internal(message: impl Into<String>) -> Stop {
+        Stop::Error(Error::internal(message))
+    }
+
+    /// The error to report; `restored` says whether the records came from
+    /// bytes ([`crate::Call::from_bytes`]), which then take the blame for a
+    /// mismatch.
+    pub(crate) fn into_error(self, restored: bool) -> Error {
+        match self {
+            Stop::Error(error) => error,
+            Stop::Mismatch(message) if restored => {
+                Error::BadArgument(format!("the continuation does not match the code: {message}"))
+            }
+            Stop::Mismatch(message) => Error::internal(format!("a saved frame does not match its code: {message}")),
+        }
+    }
+
+    /// The code to put in `ExecCtx::trap_code` for this stop.
+    fn trap_code(&self) -> u32 {
+        match self {
+            Stop::Error(Error::Trap(trap)) => trap.code as u32,
+            _ => EMBEDDER_STOP,
+        }
+    }
+}
+
+impl From<Trap> for Stop {
+    fn from(trap: Trap) -> Stop {
+        Stop::Error(Error::Trap(trap))
+    }
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Stop {
+        Stop::Error(error)
+    }
+}
+
 /// Why a suspendable activation unwound, besides running out of fuel.
 pub(crate) enum SuspendReason {
     /// It called a suspending host function.
@@ -107,7 +165,7 @@ pub(crate) struct HostAnswer {
 
 impl Activation {
     pub(crate) fn new(fuel: FuelMeter, suspension: Option<Box<Suspension>>) -> Activation {
-        Activation { exec: std::ptr::null_mut(), pending_trap: None, fuel, suspension }
+        Activation { exec: std::ptr::null_mut(), pending: None, fuel, suspension }
     }
 }
 
@@ -118,11 +176,11 @@ pub(crate) struct Exit {
     /// The activation's suspension state, given back.
     pub(crate) suspension: Option<Box<Suspension>>,
     /// The final `ExecCtx::state`: RUNNING (returned), UNWINDING
-    /// (suspended) or TRAPPING (with `trap`). REWINDING means the
+    /// (suspended) or TRAPPING (with `failure`). REWINDING means the
     /// continuation was not fully resumed (an internal error).
     pub(crate) state: u32,
-    /// The trap, when `state` is TRAPPING.
-    pub(crate) trap: Option<Trap>,
+    /// Why, when `state` is TRAPPING.
+    pub(crate) failure: Option<Stop>,
 }
 
 /// Runs `run` (which calls an entry trampoline) as one activation of
@@ -148,7 +206,7 @@ pub(crate) fn enter(
         // Compiled code writes a record without asking for room first.
         let limit = store.limits().max_continuation_bytes;
         let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
-        suspension.buffer.reserve(&mut exec, room, limit).map_err(Error::Trap)?;
+        suspension.buffer.reserve(&mut exec, room, limit).map_err(|stop| stop.into_error(false))?;
     }
     if rewind {
         exec.state = STATE_REWINDING;
@@ -171,35 +229,36 @@ pub(crate) fn enter(
     }
     let mut activation = match store.activations.stack.pop() {
         Some(a) if std::ptr::eq(a.exec, exec_ptr) => a,
-        _ => return Err(Error::BadArgument("internal error: the activation stack is out of order".into())),
+        _ => return Err(Error::internal("the activation stack is out of order")),
     };
     activation.fuel.end(exec.fuel);
     let mut state = exec.state;
-    let mut trap = None;
+    let mut failure = None;
     if let Some(suspension) = &mut activation.suspension {
         if let Err(message) = suspension.buffer.collect(&exec) {
             state = STATE_TRAPPING;
-            trap = Some(Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {message}") });
+            failure = Some(Stop::internal(message));
         }
     }
-    if state == STATE_TRAPPING && trap.is_none() {
-        let pending = activation.pending_trap.take();
-        trap = Some(match (TrapCode::from_u32(exec.trap_code), pending) {
-            (Some(code), Some(trap)) if trap.code == code => trap,
-            (Some(code), _) if code.has_detail() => Trap::with_detail(code, exec.trap_detail),
-            (Some(code), _) => Trap::new(code),
-            (None, _) => Trap::host(format!("unknown trap code {} (state {})", exec.trap_code, exec.state)),
+    if state == STATE_TRAPPING && failure.is_none() {
+        let pending = activation.pending.take();
+        failure = Some(match (TrapCode::from_u32(exec.trap_code), pending) {
+            (Some(code), Some(Stop::Error(Error::Trap(trap)))) if trap.code == code => trap.into(),
+            (Some(code), _) if code.has_detail() => Trap::with_detail(code, exec.trap_detail).into(),
+            (Some(code), _) => Trap::new(code).into(),
+            (None, Some(stop)) if exec.trap_code == EMBEDDER_STOP => stop,
+            (None, _) => Stop::internal(format!("compiled code stopped with trap code {}", exec.trap_code)),
         });
     }
     debug_assert!(matches!(state, STATE_RUNNING | STATE_TRAPPING | STATE_UNWINDING | STATE_REWINDING));
-    Ok(Exit { fuel_total: activation.fuel.total(), suspension: activation.suspension, state, trap })
+    Ok(Exit { fuel_total: activation.fuel.total(), suspension: activation.suspension, state, failure })
 }
 
 /// Makes every active suspendable activation of `store` keep room for
 /// `store.max_record_size` again: a host function instantiated a module
 /// whose records are larger than any before, while compiled code that may
 /// call into it is waiting below it.
-pub(crate) fn ensure_record_room(store: &mut Store) -> Result<(), Trap> {
+pub(crate) fn ensure_record_room(store: &mut Store) -> Result<(), Stop> {
     let limit = store.limits().max_continuation_bytes;
     let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
     for activation in &mut store.activations.stack {
@@ -232,33 +291,32 @@ pub(crate) unsafe fn store_of<'a>(exec: *mut ExecCtx) -> &'a mut Store {
 }
 
 /// The state of the activation `exec` belongs to: the innermost of
-/// `store` (module docs). An error (for a trap) if it is not there, which
-/// would be a bug.
-pub(crate) fn current(store: &mut Store, exec: *const ExecCtx) -> Result<&mut Activation, Trap> {
+/// `store` (module docs). An internal error if it is not there.
+pub(crate) fn current(store: &mut Store, exec: *const ExecCtx) -> Result<&mut Activation, Stop> {
     match store.activations.stack.last_mut() {
         Some(activation) if std::ptr::eq(activation.exec, exec) => Ok(activation),
-        _ => Err(Trap::host("internal error: compiled code ran outside its activation")),
+        _ => Err(Stop::internal("compiled code ran outside its activation")),
     }
 }
 
-/// Makes the activation trap with `trap`: its code goes into `exec`, the
-/// whole trap (with its message) is stashed in the activation for
-/// [`enter`].
+/// Makes the activation trap for `stop`: its code (or [`EMBEDDER_STOP`])
+/// goes into `exec`, the whole story into the activation for [`enter`].
 ///
 /// # Safety
 /// As [`store_of`], and no reference into the store may be live.
-pub(crate) unsafe fn raise(exec: *mut ExecCtx, trap: Trap) {
+pub(crate) unsafe fn raise(exec: *mut ExecCtx, stop: impl Into<Stop>) {
+    let stop = stop.into();
     // SAFETY: `exec` is live (contract); plain field writes.
     unsafe {
         (*exec).state = STATE_TRAPPING;
-        (*exec).trap_code = trap.code as u32;
+        (*exec).trap_code = stop.trap_code();
     }
     // SAFETY: our contract.
     let store = unsafe { store_of(exec) };
     // Without its activation (a bug reported elsewhere) the trap keeps
-    // only its code.
+    // only its code, and `enter` reports the missing story.
     if let Ok(activation) = current(store, exec) {
-        activation.pending_trap = Some(trap);
+        activation.pending = Some(stop);
     }
 }
 

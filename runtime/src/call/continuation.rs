@@ -14,8 +14,10 @@
 //! can suspend, at the size of that room (it grows by doubling).
 
 use crate::buffer::GrowBuf;
+use crate::call::activation::Stop;
 use crate::error::Trap;
 use wasmbeam_jit::vm::{ExecCtx, TrapCode};
+use wasmbeam_jit::{RECORD_HEADER_SIZE, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
 
 /// The smallest allocation, in bytes: calls that never suspend only ever
 /// need the room for one record, usually less.
@@ -26,7 +28,7 @@ const MIN_BYTES: usize = 256;
 /// Invariants: `used` is a multiple of 8 and at most the allocation's size;
 /// the allocation (`words.len()` words, all initialized) only moves in
 /// [`ContBuffer::reserve`], which updates the `ExecCtx` it is installed in.
-/// Records are 8-byte slots and an 8-byte header, so words are their unit.
+/// Records are 8-byte slots and a two-word header, so words are their unit.
 pub(crate) struct ContBuffer {
     words: GrowBuf<u64>,
     used: usize,
@@ -163,27 +165,37 @@ impl ContBuffer {
     /// The common case of [`ContBuffer::commit`], with no allocation, no
     /// error to build and nothing that can panic: if `exec` points into this
     /// buffer, the record (its header included) fits and `room` bytes remain
-    /// free after it, writes `header` as the record's last word, moves
-    /// `cont_ptr` past it and returns true. Otherwise changes nothing and
-    /// returns false (then `commit` handles it, or reports what is wrong).
-    pub(crate) fn commit_in_place(&self, exec: &mut ExecCtx, bytes: u32, header: u64, room: usize) -> bool {
+    /// free after it, writes the header (`vmctx`, then `header`) as the
+    /// record's last two words, moves `cont_ptr` past it and returns true.
+    /// Otherwise changes nothing and returns false (then `commit` handles
+    /// it, or reports what is wrong).
+    pub(crate) fn commit_in_place(
+        &self,
+        exec: &mut ExecCtx,
+        bytes: u32,
+        vmctx: *mut u8,
+        header: u64,
+        room: usize,
+    ) -> bool {
         let base = self.base() as usize;
         let (ptr, end) = (exec.cont_ptr as usize, exec.cont_end as usize);
         let fits = end == base.wrapping_add(self.capacity())
             && ptr >= base
             && (ptr - base).is_multiple_of(8)
             && bytes.is_multiple_of(8)
-            && bytes >= 8
+            && bytes as usize >= RECORD_HEADER_SIZE
             && (bytes as usize).checked_add(room).is_some_and(|needed| needed <= end - ptr.min(end));
         if fits && ptr <= end {
             // SAFETY: `ptr + bytes <= end`, the end of the allocation
-            // `cont_ptr` points into (checked above), so both the header's
-            // word (`bytes >= 8`, word-aligned: `ptr` and `bytes` are
-            // multiples of 8 from the word-aligned base) and the result stay
-            // in bounds of the same allocation.
+            // `cont_ptr` points into (checked above), so both header words
+            // (`bytes >= RECORD_HEADER_SIZE`, word-aligned: `ptr` and `bytes`
+            // are multiples of 8 from the word-aligned base) and the result
+            // stay in bounds of the same allocation.
             unsafe {
-                exec.cont_ptr.add(bytes as usize - 8).cast::<u64>().write(header);
-                exec.cont_ptr = exec.cont_ptr.add(bytes as usize);
+                let record_end = exec.cont_ptr.add(bytes as usize);
+                record_end.offset(RECORD_VMCTX_WORD as isize).cast::<u64>().write(vmctx as usize as u64);
+                record_end.offset(RECORD_HEADER_WORD as isize).cast::<u64>().write(header);
+                exec.cont_ptr = record_end;
             }
             return true;
         }
@@ -191,29 +203,27 @@ impl ContBuffer {
     }
 
     /// Compiled code wrote the slots of a record of `bytes` bytes at
-    /// `exec.cont_ptr`: write its `header` (the last word), move past it,
-    /// then make room for `room` more bytes (the store's largest record), as
-    /// `commit_record` promises compiled code.
+    /// `exec.cont_ptr`: write its header (`vmctx`, then `header`: the last
+    /// two words), move past it, then make room for `room` more bytes (the
+    /// store's largest record), as `commit_record` promises compiled code.
     pub(crate) fn commit(
         &mut self,
         exec: &mut ExecCtx,
         bytes: u32,
+        vmctx: *mut u8,
         header: u64,
         room: usize,
         limit: usize,
-    ) -> Result<(), Trap> {
-        let offset = self
-            .offset_in(exec)
-            .map_err(|m| Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {m}") })?;
+    ) -> Result<(), Stop> {
+        let offset = self.offset_in(exec).map_err(Stop::internal)?;
         let end = offset.saturating_add(bytes as usize);
-        if end > self.capacity() || !end.is_multiple_of(8) || bytes < 8 {
-            return Err(Trap {
-                code: TrapCode::ContinuationMismatch,
-                message: format!("internal error: a record of {bytes} bytes does not fit at offset {offset}"),
-            });
+        if end > self.capacity() || !end.is_multiple_of(8) || (bytes as usize) < RECORD_HEADER_SIZE {
+            return Err(Stop::internal(format!("a record of {bytes} bytes does not fit at offset {offset}")));
         }
-        // `8 <= end <= capacity`, a multiple of 8 (checked above).
-        self.words.as_mut_slice()[end / 8 - 1] = header;
+        // `16 <= end <= capacity`, a multiple of 8 (checked above).
+        let words = self.words.as_mut_slice();
+        words[end / 8 - 2] = vmctx as usize as u64;
+        words[end / 8 - 1] = header;
         self.used = end;
         self.install(exec);
         self.reserve(exec, u32::try_from(room).unwrap_or(u32::MAX), limit)
@@ -223,10 +233,8 @@ impl ContBuffer {
     /// records to a larger allocation and updating `exec` if needed. Traps
     /// with "call stack exhausted" when the records would exceed `limit`
     /// bytes (or memory runs out).
-    pub(crate) fn reserve(&mut self, exec: &mut ExecCtx, bytes: u32, limit: usize) -> Result<(), Trap> {
-        let offset = self
-            .offset_in(exec)
-            .map_err(|m| Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {m}") })?;
+    pub(crate) fn reserve(&mut self, exec: &mut ExecCtx, bytes: u32, limit: usize) -> Result<(), Stop> {
+        let offset = self.offset_in(exec).map_err(Stop::internal)?;
         self.used = offset;
         let room = (bytes as usize).div_ceil(8).saturating_mul(8);
         let needed = room.saturating_add(offset);
@@ -242,14 +250,15 @@ impl ContBuffer {
             ),
         };
         if needed > limit {
-            return Err(too_deep());
+            return Err(too_deep().into());
         }
         let grown = needed.max(self.capacity().saturating_mul(2)).max(MIN_BYTES).min(limit).max(needed);
         if !self.words.try_grow(grown.div_ceil(8), None, 0) {
             return Err(Trap {
                 code: TrapCode::StackOverflow,
                 message: format!("call stack exhausted: no memory for {grown} bytes of saved frames"),
-            });
+            }
+            .into());
         }
         self.install(exec);
         self.publish_limit(exec, room);
@@ -325,7 +334,9 @@ mod tests {
         buffer.install(&mut e);
         buffer.reserve(&mut e, 64, 100).unwrap();
         push(&mut e, &[0; 8]);
-        let trap = buffer.reserve(&mut e, 64, 100).unwrap_err();
+        let Stop::Error(crate::Error::Trap(trap)) = buffer.reserve(&mut e, 64, 100).unwrap_err() else {
+            panic!("a trap")
+        };
         assert_eq!(trap.code, TrapCode::StackOverflow);
         assert!(trap.message.starts_with("call stack exhausted"), "{}", trap.message);
         buffer.collect(&e).unwrap();
@@ -351,22 +362,27 @@ mod tests {
     fn commit_in_place_only_moves_when_room_is_left() {
         let mut buffer = ContBuffer::new();
         let mut e = exec();
+        let vmctx = 0x1000 as *mut u8;
         buffer.install(&mut e);
-        assert!(!buffer.commit_in_place(&mut e, 8, 7, 0), "no allocation yet");
+        assert!(!buffer.commit_in_place(&mut e, 16, vmctx, 7, 0), "no allocation yet");
         buffer.reserve(&mut e, 64, 1 << 20).unwrap();
         let cap = buffer.capacity();
         let start = e.cont_ptr;
-        assert!(buffer.commit_in_place(&mut e, 16, 7, cap - 16));
-        assert_eq!(e.cont_ptr as usize - start as usize, 16);
-        assert!(!buffer.commit_in_place(&mut e, 16, 8, cap - 16), "the room would be short");
-        assert!(!buffer.commit_in_place(&mut e, 12, 8, 0), "not a whole record");
-        assert_eq!(e.cont_ptr as usize - start as usize, 16, "refusals change nothing");
+        assert!(buffer.commit_in_place(&mut e, 24, vmctx, 7, cap - 24));
+        assert_eq!(e.cont_ptr as usize - start as usize, 24);
+        assert!(!buffer.commit_in_place(&mut e, 24, vmctx, 8, cap - 24), "the room would be short");
+        assert!(!buffer.commit_in_place(&mut e, 12, vmctx, 8, 0), "not a whole record");
+        assert!(!buffer.commit_in_place(&mut e, 8, vmctx, 8, 0), "no room for the header");
+        assert_eq!(e.cont_ptr as usize - start as usize, 24, "refusals change nothing");
         // `commit` handles what the fast path refuses: it grows the buffer.
-        buffer.commit(&mut e, 16, 8, cap, 1 << 20).unwrap();
-        assert!(buffer.capacity() >= 32 + cap);
+        buffer.commit(&mut e, 16, vmctx, 8, cap, 1 << 20).unwrap();
+        assert!(buffer.capacity() >= 40 + cap);
         buffer.collect(&e).unwrap();
-        assert_eq!(buffer.used(), 32);
-        assert_eq!((buffer.records()[1], buffer.records()[3]), (7, 8), "each record ends with its header");
+        assert_eq!(buffer.used(), 40);
+        let words = buffer.records();
+        assert_eq!((words[1], words[2]), (0x1000, 7), "each record ends with its vmctx and header word");
+        assert_eq!((words[3], words[4]), (0x1000, 8));
+        assert!(buffer.commit(&mut e, 8, vmctx, 9, cap, 1 << 20).is_err(), "no room for the header");
     }
 
     #[test]

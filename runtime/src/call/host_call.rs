@@ -9,32 +9,28 @@
 //!   it on resume. Write the embedder's results (or raise its trap), set
 //!   RUNNING and restore the real stack limit: the rewind ends here.
 
-use crate::call::activation::{current, HostAnswer, SuspendReason};
-use crate::error::Trap;
+use crate::call::activation::{current, HostAnswer, Stop, SuspendReason};
 use crate::func::Func;
 use crate::host::cannot_suspend;
 use crate::store::Store;
 use crate::values::Val;
-use wasmbeam_jit::vm::{ExecCtx, TrapCode, STATE_RUNNING, STATE_UNWINDING};
-
-fn mismatch(message: impl Into<String>) -> Trap {
-    Trap { code: TrapCode::ContinuationMismatch, message: message.into() }
-}
+use wasmbeam_jit::vm::{ExecCtx, STATE_RUNNING, STATE_UNWINDING};
 
 /// A suspending host function `func` was called with `args` in state
 /// RUNNING.
-pub(crate) fn suspend(store: &mut Store, exec: &mut ExecCtx, func: Func, args: Vec<Val>) -> Result<(), Trap> {
+pub(crate) fn suspend(store: &mut Store, exec: &mut ExecCtx, func: Func, args: Vec<Val>) -> Result<(), Stop> {
     if !store.engine().config().reductions {
-        return Err(cannot_suspend("the engine was built with Config::reductions = false"));
+        return Err(cannot_suspend("the engine was built with Config::reductions = false").into());
     }
     let activation = current(store, exec)?;
     let Some(suspension) = activation.suspension.as_mut() else {
         return Err(cannot_suspend(
             "Func::call, a start function, or a call from a native host function; use Func::start and Call::step",
-        ));
+        )
+        .into());
     };
     if !suspension.buffer.is_empty_in(exec) || suspension.reason.is_some() {
-        return Err(mismatch("internal error: suspending with saved frames still pending"));
+        return Err(Stop::internal("a host call suspended with saved frames still pending"));
     }
     suspension.reason = Some(SuspendReason::HostCall { func, args });
     exec.state = STATE_UNWINDING;
@@ -43,25 +39,25 @@ pub(crate) fn suspend(store: &mut Store, exec: &mut ExecCtx, func: Func, args: V
 
 /// The suspending host function `func` was re-entered while rewinding:
 /// deliver the answer into its slot array `values`.
-pub(crate) fn deliver(store: &mut Store, exec: &mut ExecCtx, func: Func, values: &mut [u64]) -> Result<(), Trap> {
+pub(crate) fn deliver(store: &mut Store, exec: &mut ExecCtx, func: Func, values: &mut [u64]) -> Result<(), Stop> {
     let activation = current(store, exec)?;
     let answer = activation.suspension.as_mut().and_then(|s| s.answer.take());
     let Some(HostAnswer { func: expected, results }) = answer else {
-        return Err(mismatch("continuation does not match the code: resumed into a host function with no answer"));
+        return Err(Stop::Mismatch("resumed into a host function, with no answer to give it".into()));
     };
     if expected != func {
-        return Err(mismatch("continuation does not match the code: resumed into another host function"));
+        return Err(Stop::Mismatch("resumed into another host function than the one that was called".into()));
     }
     let stack_limit = exec.saved_stack_limit;
     exec.stack_limit = stack_limit;
     let results = results?;
     if let Some(suspension) = &activation.suspension {
         if !suspension.buffer.is_empty_in(exec) {
-            return Err(mismatch("continuation does not match the code: saved frames left after resuming"));
+            return Err(Stop::Mismatch("saved frames were left when the rewind reached the host function".into()));
         }
     }
     if results.len() > values.len() {
-        return Err(mismatch("internal error: more results than the host stub has slots"));
+        return Err(Stop::internal("more results than the host stub has slots"));
     }
     values[..results.len()].copy_from_slice(&results);
     exec.state = STATE_RUNNING;

@@ -19,13 +19,11 @@ pub(crate) mod activation;
 pub(crate) mod continuation;
 pub(crate) mod fuel;
 pub(crate) mod host_call;
-mod pacer;
 pub(crate) mod records;
 mod serialize;
 mod thread_stack;
 
 pub(crate) use activation::{raise, raise_code, store_of};
-pub use pacer::{Pacer, STEP_TARGET};
 
 use crate::error::{Error, Trap};
 use crate::func::Func;
@@ -74,6 +72,9 @@ pub struct Call {
     /// False for plain [`Func::call`]s: suspending host functions trap, and
     /// fuel is unlimited.
     suspendable: bool,
+    /// Read from bytes ([`Call::from_bytes`]): saved frames that turn out
+    /// not to match the code are the bytes' fault, not a bug.
+    restored: bool,
 }
 
 /// Where a call is.
@@ -116,6 +117,7 @@ impl Call {
             fuel_limit: None,
             fuel_consumed: 0,
             suspendable,
+            restored: false,
         })
     }
 
@@ -182,6 +184,9 @@ impl Call {
         }
         if let Ok(values) = &results {
             check_results(&pending.ty, values).map_err(Error::BadArgument)?;
+            if values.iter().any(|v| matches!(v, Val::FuncRef(Some(f)) if f.0.store != self.store_id)) {
+                return Err(Error::BadArgument("a result is a function of another store".into()));
+            }
         }
         pending.answer = Some(results);
         Ok(())
@@ -270,7 +275,7 @@ impl Call {
             Activation::new(FuelMeter::unlimited(), None)
         };
         let consumed_before = self.fuel_consumed;
-        let Exit { fuel_total, suspension, state, trap } =
+        let Exit { fuel_total, suspension, state, failure } =
             run_activation(store, self.func, &mut values, activation, rewind)?;
         if can_suspend {
             self.fuel_consumed = fuel_total;
@@ -290,7 +295,10 @@ impl Call {
             }
             STATE_TRAPPING => {
                 self.recycle_buffer(store);
-                Err(Error::Trap(trap.unwrap_or_else(|| Trap::host("internal error: a trap without its code"))))
+                Err(match failure {
+                    Some(stop) => stop.into_error(self.restored),
+                    None => Error::internal("an activation trapped without saying why"),
+                })
             }
             STATE_UNWINDING => match reason {
                 // The fuel ran out: the slice, or the call's total.
@@ -338,9 +346,10 @@ impl Call {
     /// After unwinding: the outermost record must be the called function's,
     /// else the code did not save its frames (it cannot suspend).
     fn check_saved_frames(&mut self, store: &Store) -> Result<(), Error> {
-        let expected = store.func(self.func)?.defined_in.map(|d| d.index);
-        match (records::outermost_func(self.buffer.records()), expected) {
-            (Some(found), Some(expected)) if found == expected => Ok(()),
+        let expected = store.func(self.func)?.defined_in;
+        let vmctx = expected.and_then(|d| store.instances.get(d.instance.0.index as usize)).map(|i| i.vmctx_word());
+        match (records::outermost(self.buffer.records()), expected, vmctx) {
+            (Some(found), Some(expected), Some(vmctx)) if found == (vmctx, expected.index) => Ok(()),
             _ => {
                 self.phase = Phase::Done;
                 Err(self.broken("the compiled code did not save its frames when the call suspended"))
@@ -348,10 +357,10 @@ impl Call {
         }
     }
 
-    /// Ends the call with an internal-error trap.
+    /// Ends the call with an internal error.
     fn broken(&mut self, what: &str) -> Error {
         self.buffer.clear();
-        Error::Trap(Trap { code: TrapCode::ContinuationMismatch, message: format!("internal error: {what}") })
+        Error::internal(what)
     }
 }
 
@@ -373,11 +382,11 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Va
     }
     let activation = Activation::new(FuelMeter::unlimited(), None);
     let exit = run_activation(store, func, &mut values, activation, false)?;
-    match (exit.state, exit.trap) {
+    match (exit.state, exit.failure) {
         (STATE_RUNNING, _) => Ok(results_of(store, &ty, &values)),
-        (_, Some(trap)) => Err(Error::Trap(trap)),
+        (_, Some(stop)) => Err(stop.into_error(false)),
         // A call that cannot suspend never stops otherwise.
-        (state, None) => Err(Error::Trap(Trap::host(format!("internal error: a plain call ended in state {state}")))),
+        (state, None) => Err(Error::internal(format!("a plain call ended in state {state}"))),
     }
 }
 
@@ -395,7 +404,7 @@ fn run_activation(
     let (func_ptr, vmctx, type_id) = (data.vm.func_ptr, data.vm.vmctx, data.vm.type_id);
     let needed = data.ty.params.len().max(data.ty.results.len()).max(1);
     if data.host.is_some() || values.len() < needed {
-        return Err(Error::BadArgument("internal error: not a WebAssembly function, or too few slots".into()));
+        return Err(Error::internal("an activation of a host function, or with too few slots"));
     }
     let trampolines = match &data.trampolines {
         Some(t) => t.clone(),

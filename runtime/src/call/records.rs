@@ -1,29 +1,28 @@
 //! Reading a suspended call's continuation records (see "Continuation
 //! records" in `wasmbeam_jit::vm`): each record is its slots, 8 bytes each,
-//! then an 8-byte header (module-wide function index, resume point index,
-//! both `u32` in native byte order); the innermost frame's record comes
+//! then two header words: the frame's vmctx, which names its instance, and
+//! the header word (module-wide function index, then resume point index,
+//! both `u32` in native byte order). The innermost frame's record comes
 //! first, the called function's own record last.
 //!
-//! A header names a function by its index in *its* module, but not the
-//! module: frames of a call may belong to several instances (imports,
-//! `call_indirect` through shared tables), and which instance a frame
-//! called is not recorded. To know each record's layout (its size, and
-//! which slots hold funcref pointers), [`walk`] goes from the outermost
-//! record, whose module is the called function's, towards the innermost,
-//! and looks every other record up in *all* modules instantiated in the
-//! store, keeping only candidates that leave a remainder which itself
-//! splits into records: the layouts of the candidates left must agree (in
-//! slot count and funcref positions, which is all that reading the record
-//! needs), or the continuation is ambiguous and cannot be read. Instances
-//! of one module never conflict; distinct modules conflict only where they
-//! have a resume point with the same function and point index, a shape of
-//! the same size but funcrefs elsewhere, or a shape that also splits the
-//! rest of the records.
+//! Because every record names its instance, reading is exact: [`walk`]
+//! starts at the last word, finds the record's instance, so its module,
+//! so the resume point and the record's size, and steps back over it to
+//! the next record, down to the first word. Nothing is searched and no
+//! reading can be ambiguous. The same walk checks continuations read back
+//! from bytes before any compiled code sees them, and compiled code checks
+//! both header words again when it pops its record (a frame only ever
+//! reads a record of its own function and instance, whose layout is the
+//! one checked here).
 
 use crate::func::DefinedIn;
 use crate::module::Module;
 use crate::store::Store;
-use wasmbeam_jit::{ResumeKind, ResumePoint, ValType};
+use std::collections::HashMap;
+use wasmbeam_jit::{ResumeKind, ResumePoint, ValType, RECORD_HEADER_SIZE};
+
+/// Words of a record's header: the vmctx word, then the header word.
+const HEADER_WORDS: usize = RECORD_HEADER_SIZE / 8;
 
 /// The function and resume point indices of a header word.
 pub(crate) fn header(word: u64) -> (u32, u32) {
@@ -44,13 +43,16 @@ pub(crate) struct Layout {
     pub(crate) slots: usize,
     /// Indices of the slots that hold funcref pointers.
     pub(crate) funcrefs: Vec<usize>,
+    /// For a `call_indirect`: the type (module type index) of the callee
+    /// saved in the last slot (see [`ResumePoint::callee_type`]).
+    pub(crate) callee_type: Option<u32>,
 }
 
 impl Layout {
     fn of(point: &ResumePoint) -> Layout {
         let funcrefs =
             point.slots.iter().enumerate().filter(|(_, t)| **t == ValType::FuncRef).map(|(i, _)| i).collect();
-        Layout { slots: point.slots.len(), funcrefs }
+        Layout { slots: point.slots.len(), funcrefs, callee_type: point.callee_type }
     }
 }
 
@@ -59,6 +61,9 @@ impl Layout {
 pub(crate) struct Record {
     /// Index of its first slot among the buffer's words.
     pub(crate) start: usize,
+    /// The frame's instance: its index in the store.
+    pub(crate) instance: u32,
+    /// The function, by its index in the instance's module.
     pub(crate) func: u32,
     pub(crate) point: u32,
     pub(crate) layout: Layout,
@@ -66,11 +71,17 @@ pub(crate) struct Record {
 
 /// Where the call stopped, which decides what the innermost record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stop {
+pub(crate) enum StoppedAt {
     /// At a fuel check: a function entry or loop header.
     Yield,
     /// In a call to a suspending host function.
     HostCall,
+}
+
+/// The instances a vmctx word can name: each of the store's first
+/// `instances` instances by its vmctx address.
+pub(crate) fn instances_by_vmctx(store: &Store, instances: usize) -> HashMap<u64, u32> {
+    store.instances.iter().take(instances).map(|i| (i.vmctx_word(), i.index)).collect()
 }
 
 /// Resume point `point` of the module's function `func` (module-wide
@@ -80,107 +91,80 @@ fn resume_point(module: &Module, func: u32, point: u32) -> Option<&ResumePoint> 
     module.compiled().resume_points(defined).get(point as usize)
 }
 
-/// The distinct modules of the store's first `instances` instances.
-fn modules(store: &Store, instances: usize) -> Vec<Module> {
-    let mut modules: Vec<Module> = Vec::new();
-    for instance in store.instances.iter().take(instances) {
-        if !modules.iter().any(|m| Module::same(m, &instance.module)) {
-            modules.push(instance.module.clone());
-        }
+/// The instance and function named by the outermost record's header, if
+/// the buffer holds a record: those of the called function when the code
+/// saved its frames.
+pub(crate) fn outermost(words: &[u64]) -> Option<(u64, u32)> {
+    match words {
+        [.., vmctx, word] => Some((*vmctx, header(*word).0)),
+        _ => None,
     }
-    modules
-}
-
-/// The function index the outermost record must name: the called
-/// function's, if the buffer has a last word.
-pub(crate) fn outermost_func(words: &[u64]) -> Option<u32> {
-    words.last().map(|w| header(*w).0)
-}
-
-/// The layout of the record whose header is `words[end - 1]`, if it is a
-/// record of the module's: the function and point exist, the record fits
-/// in `words[..end]`, and its kind fits its place (the innermost record,
-/// starting at 0, is where the call stopped; every other one is a call).
-fn candidate(module: &Module, words: &[u64], end: usize, stop: Stop) -> Option<Layout> {
-    let (func, point) = header(words[end - 1]);
-    let rp = resume_point(module, func, point)?;
-    let size = rp.slots.len() + 1;
-    if size > end {
-        return None;
-    }
-    let kind_fits = match (size == end, stop) {
-        (false, _) | (true, Stop::HostCall) => rp.kind == ResumeKind::Call,
-        (true, Stop::Yield) => rp.kind != ResumeKind::Call,
-    };
-    kind_fits.then(|| Layout::of(rp))
 }
 
 /// Splits `words` into records, innermost first, for a call of `entry`
-/// that stopped as `stop`, looking records up in the modules of the
-/// store's first `instances` instances (module docs).
+/// that stopped as `stop`; `instances` maps the vmctx words records may
+/// name to instances of the store (see [`instances_by_vmctx`]).
 ///
-/// A record is accepted only if the words before it split into records as
-/// well (computed first, from the innermost end), so a reading that would
-/// leave a remainder is never considered; only two complete readings that
-/// differ make the continuation ambiguous. Errors say what is wrong: an
-/// empty buffer, a header no module knows, records that do not add up, an
-/// ambiguous record.
+/// Checks everything reading the records relies on: the outermost record
+/// is `entry`'s, every record names an instance of the store, a function
+/// defined in its module and a resume point of it, fits in the words left,
+/// and has a kind that fits its place (the innermost one is where the call
+/// stopped, every other one a call). Errors say what is wrong.
 pub(crate) fn walk(
     store: &Store,
-    instances: usize,
+    instances: &HashMap<u64, u32>,
     entry: DefinedIn,
     words: &[u64],
-    stop: Stop,
+    stop: StoppedAt,
 ) -> Result<Vec<Record>, String> {
     if words.is_empty() {
         return Err("no saved frames".into());
     }
-    let entry_module = store
-        .instances
-        .get(entry.instance.0.index as usize)
-        .map(|i| i.module.clone())
-        .ok_or("the called function's instance is missing")?;
-    let all = modules(store, instances);
-    // splits[e]: whether words[..e] splits into records.
-    let mut splits = vec![false; words.len() + 1];
-    splits[0] = true;
-    for e in 1..words.len() {
-        splits[e] = all.iter().any(|m| candidate(m, words, e, stop).is_some_and(|l| splits[e - l.slots - 1]));
-    }
     let mut records = Vec::new();
     let mut end = words.len();
     while end > 0 {
+        if end < HEADER_WORDS {
+            return Err(format!("{end} words left before the innermost record, too few for a record"));
+        }
         let (func, point) = header(words[end - 1]);
-        let outermost = end == words.len();
-        if outermost && func != entry.index {
+        let instance = *instances
+            .get(&words[end - 2])
+            .ok_or_else(|| format!("the saved frame of function {func} names no instance of the store"))?;
+        if end == words.len() && (instance, func) != (entry.instance.0.index, entry.index) {
             return Err(format!(
-                "the outermost saved frame is of function {func}, not of the called function {}",
-                entry.index
+                "the outermost saved frame is of function {func} of instance {instance}, not of the called \
+                 function {} of instance {}",
+                entry.index, entry.instance.0.index
             ));
         }
-        let candidates = if outermost { std::slice::from_ref(&entry_module) } else { &all[..] };
-        let mut found: Option<Layout> = None;
-        for module in candidates {
-            let Some(layout) = candidate(module, words, end, stop) else { continue };
-            if !splits[end - layout.slots - 1] {
-                continue;
-            }
-            match &found {
-                None => found = Some(layout),
-                Some(seen) if *seen == layout => {}
-                Some(_) => {
-                    return Err(format!(
-                        "the saved frame of function {func} (resume point {point}) is ambiguous: modules in the \
-                         store have that function with frames of other shapes"
-                    ))
-                }
-            }
-        }
-        let layout = found.ok_or_else(|| {
-            format!("no module in the store has a saved frame of function {func} at resume point {point} here")
+        let module = &store
+            .instances
+            .get(instance as usize)
+            .ok_or_else(|| format!("instance {instance} is missing from the store"))?
+            .module;
+        let rp = resume_point(module, func, point).ok_or_else(|| {
+            format!("instance {instance} has no function {func} with a resume point {point} in its module")
         })?;
-        end -= layout.slots + 1;
-        records.push(Record { start: end, func, point, layout });
+        let size = rp.slots.len() + HEADER_WORDS;
+        if size > end {
+            return Err(format!(
+                "the saved frame of function {func} at resume point {point} needs {size} words, {end} are left"
+            ));
+        }
+        let innermost = size == end;
+        let kind_fits = match (innermost, stop) {
+            (false, _) | (true, StoppedAt::HostCall) => rp.kind == ResumeKind::Call,
+            (true, StoppedAt::Yield) => rp.kind != ResumeKind::Call,
+        };
+        if !kind_fits {
+            return Err(format!(
+                "the saved frame of function {func} at resume point {point} ({:?}) cannot be {}",
+                rp.kind,
+                if innermost { "where the call stopped" } else { "a frame that made a call" }
+            ));
+        }
+        end -= size;
+        records.push(Record { start: end, instance, func, point, layout: Layout::of(rp) });
     }
     records.reverse();
     Ok(records)
@@ -198,5 +182,12 @@ mod tests {
         // The function index comes first in memory.
         let bytes = header_word(0x0102_0304, 0x0a0b_0c0d).to_ne_bytes();
         assert_eq!(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]), 0x0102_0304);
+    }
+
+    #[test]
+    fn the_outermost_record_is_read_from_the_last_two_words() {
+        assert_eq!(outermost(&[]), None);
+        assert_eq!(outermost(&[header_word(1, 2)]), None);
+        assert_eq!(outermost(&[9, 0x1000, header_word(3, 4)]), Some((0x1000, 3)));
     }
 }

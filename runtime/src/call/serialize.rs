@@ -1,14 +1,14 @@
 //! [`Call::to_bytes`] and [`Call::from_bytes`]: a suspended call as plain,
 //! versioned data.
 //!
-//! # Format, version 1
+//! # Format, version 2
 //!
 //! All integers little-endian; `u32`s unless noted.
 //!
 //! | field | content |
 //! |---|---|
 //! | magic | the 8 bytes `WBMCONT\0` |
-//! | version | `1` |
+//! | version | `2` (version 1, whose records did not name their instance, is refused) |
 //! | instances, funcs | how many of the store's instances and functions the fingerprint covers (all of them when saved) |
 //! | fingerprint (`u64`) | FNV-1a 64 of the runtime's version, the engine's `reductions` setting, and the store's layout: each covered instance's module fingerprint (FNV-1a 64 of its bytes), then each covered function's kind, origin and type (see [`store_fingerprint`]) |
 //! | entry | the called function (store function index) |
@@ -16,7 +16,7 @@
 //! | fuel limit | one byte `0`, or `1` then the limit (`u64`) |
 //! | stop | one byte: `0` yielded, `1` in a host call |
 //! | host call (stop `1` only) | the host function (store function index); one byte `1` if it is the called function itself (no frames), else `0`; the arguments (count, values); the answer: one byte `0` none yet, `1` results (count, values), `2` a trap (code, message length, UTF-8 message) |
-//! | records | count, then each record, innermost first: function index (in its module), resume point index, slot count, slots (`u64` each) |
+//! | records | count, then each record, innermost first: its instance (store instance index), function index (in the instance's module), resume point index, slot count, slots (`u64` each) |
 //! | checksum (`u64`) | FNV-1a 64 of every byte before it |
 //!
 //! A value is a type byte (`0` i32, `1` i64, `2` f32, `3` f64, `4`
@@ -37,25 +37,31 @@
 //!   rebuilt identically in another process. The fingerprint checks that.
 //!   Memories, tables and globals are not part of a continuation: the
 //!   embedder saves and restores them.
-//! - Records are matched to modules as `records.rs` explains; a call whose
-//!   frames span several modules with conflicting frame shapes cannot be
-//!   saved (an error says so).
+//! - Every record names its instance, so reading is exact (see
+//!   `records.rs`), and saving cannot fail on a suspended call but for the
+//!   format's own bounds: at most 2^32 - 1 instances, functions, records,
+//!   slots in a record, values and message bytes, each far beyond what a
+//!   store or the continuation limit allows.
 //! - The format stores raw slot bits in the byte order given above, the
 //!   same on every supported machine, but the frames are only meaningful
 //!   to code compiled by the same build of wasmbeam: the fingerprint
 //!   covers the crate's version and the `reductions` setting, not
 //!   unreleased changes between builds of one version. Frames that
-//!   disagree with the code are refused when read (wrong sizes), or trap
-//!   with "continuation does not match the code" when resumed; reading
-//!   validates every funcref, so damaged bytes cannot make compiled code
-//!   use a pointer that is not a function of the store.
+//!   disagree with the code are refused when read (an instance, function
+//!   or resume point that does not exist, a wrong size, a callee of the
+//!   wrong type), or, if their chain of calls is not the code's, stop the
+//!   call with [`Error::BadArgument`] ("the continuation does not match the
+//!   code") when resumed: each frame checks that the record it pops is of
+//!   its own function and instance. Reading validates every funcref, so
+//!   damaged bytes cannot make compiled code use a pointer that is not a
+//!   function of the store, nor call one of another type.
 
-use super::records::{self, header_word, Stop};
+use super::records::{self, header_word, instances_by_vmctx, StoppedAt};
 use super::{Call, PendingHostCall, Phase};
 use crate::call::continuation::ContBuffer;
 use crate::error::{Error, Trap};
 use crate::fnv::Fnv64;
-use crate::func::Func;
+use crate::func::{Func, FuncData};
 use crate::host::HostImport;
 use crate::store::{Store, Stored};
 use crate::values::{ExternRef, Val};
@@ -64,7 +70,7 @@ use wasmbeam_jit::vm::TrapCode;
 use wasmbeam_jit::ValType;
 
 const MAGIC: &[u8; 8] = b"WBMCONT\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const NONE: u32 = u32::MAX;
 
 fn bad(message: impl std::fmt::Display) -> Error {
@@ -110,18 +116,17 @@ pub(crate) fn store_fingerprint(store: &Store, instances: usize, funcs: usize) -
 
 /// Every funcref value the store's compiled code can hold, by address:
 /// each function's own `VMFuncRef` and each per-instance host import.
-fn funcref_ids(store: &Store) -> Result<HashMap<u64, (u32, u32)>, Error> {
+fn funcref_ids(store: &Store) -> HashMap<u64, (u32, u32)> {
     let mut ids = HashMap::new();
-    for index in 0..store.funcs.len() {
-        let func = Func(Stored { store: store.id(), index: index as u32 });
-        ids.insert(store.funcref_ptr(func)? as usize as u64, (index as u32, NONE));
+    for (index, func) in store.funcs.iter().enumerate() {
+        ids.insert(FuncData::funcref_word(func), (index as u32, NONE));
     }
     for (i, instance) in store.instances.iter().enumerate() {
         for import in &instance.host_imports {
             ids.insert(HostImport::funcref_ptr(import) as usize as u64, (import.func().0.index, i as u32));
         }
     }
-    Ok(ids)
+    ids
 }
 
 /// The raw funcref of function id `(func, importer)` in `store`.
@@ -159,8 +164,11 @@ impl Writer {
     fn u64(&mut self, v: u64) {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
+    /// A count or length, refused past the format's `u32` bound.
     fn len(&mut self, n: usize) -> Result<(), Error> {
-        self.u32(u32::try_from(n).map_err(|_| Error::Limit("continuation too large to save".into()))?);
+        let n = u32::try_from(n)
+            .map_err(|_| Error::Limit(format!("the continuation has {n} of something, the format holds 2^32 - 1")))?;
+        self.u32(n);
         Ok(())
     }
     fn func_id(&mut self, (func, importer): (u32, u32)) {
@@ -178,9 +186,9 @@ impl Writer {
                 Val::F64(bits) => self.u64(bits),
                 Val::FuncRef(None) => self.func_id((NONE, NONE)),
                 Val::FuncRef(Some(f)) if f.0.store == self.store => self.func_id((f.0.index, NONE)),
-                Val::FuncRef(Some(_)) => {
-                    return Err(Error::BadArgument("a function of another store among the values".into()))
-                }
+                // `Call::resume_with` refuses those, and arguments come
+                // from the store's own code.
+                Val::FuncRef(Some(_)) => return Err(Error::internal("a function of another store among the values")),
                 Val::ExternRef(r) => self.u64(ExternRef::to_raw(r)),
             }
         }
@@ -262,10 +270,11 @@ impl Call {
     /// The call, suspended, as versioned plain data (format in the module
     /// docs of `serialize.rs`): a fingerprint of the store's layout, the
     /// called function, the pending host call, fuel accounting, and the
-    /// saved frames with funcrefs translated to function ids. Errors
-    /// ([`Error::BadArgument`]): the call is not suspended, belongs to
-    /// another store, or its frames cannot be matched to modules
-    /// unambiguously.
+    /// saved frames, each naming its instance, with funcrefs translated to
+    /// function ids. Errors: [`Error::BadArgument`] if the call is not
+    /// suspended or belongs to another store; [`Error::Limit`] past the
+    /// format's bounds (module docs). Any other failure is a bug
+    /// ([`Error::Internal`]).
     pub fn to_bytes(&self, store: &Store) -> Result<Vec<u8>, Error> {
         if store.id() != self.store_id {
             return Err(Error::BadArgument("the call belongs to another store".into()));
@@ -289,7 +298,7 @@ impl Call {
         let stop = match &self.phase {
             Phase::Yielded => {
                 w.u8(0);
-                Some(Stop::Yield)
+                Some(StoppedAt::Yield)
             }
             Phase::HostCall(p) => {
                 w.u8(1);
@@ -309,7 +318,7 @@ impl Call {
                         w.bytes.extend_from_slice(trap.message.as_bytes());
                     }
                 }
-                (!p.direct).then_some(Stop::HostCall)
+                (!p.direct).then_some(StoppedAt::HostCall)
             }
             Phase::Ready(_) | Phase::Done => {
                 return Err(Error::BadArgument("only a suspended call can be saved".into()));
@@ -322,15 +331,16 @@ impl Call {
                 let entry = store
                     .func(self.func)?
                     .defined_in
-                    .ok_or_else(|| Error::BadArgument("internal error: saved frames for a host function".into()))?;
-                records::walk(store, instances, entry, words, stop)
-                    .map_err(|m| Error::BadArgument(format!("cannot save the continuation: {m}")))?
+                    .ok_or_else(|| Error::internal("saved frames for a call of a host function"))?;
+                let by_vmctx = instances_by_vmctx(store, instances);
+                records::walk(store, &by_vmctx, entry, words, stop)
+                    .map_err(|m| Error::internal(format!("the saved frames do not read back: {m}")))?
             }
         };
-        let ids =
-            if found.iter().any(|r| !r.layout.funcrefs.is_empty()) { funcref_ids(store)? } else { HashMap::new() };
+        let ids = if found.iter().any(|r| !r.layout.funcrefs.is_empty()) { funcref_ids(store) } else { HashMap::new() };
         w.len(found.len())?;
         for record in &found {
+            w.u32(record.instance);
             w.u32(record.func);
             w.u32(record.point);
             w.len(record.layout.slots)?;
@@ -341,9 +351,10 @@ impl Call {
                 } else if *slot == 0 {
                     w.func_id((NONE, NONE));
                 } else {
-                    let id = ids.get(slot).copied().ok_or_else(|| {
-                        Error::BadArgument("cannot save the continuation: a saved funcref is not of this store".into())
-                    })?;
+                    let id = ids
+                        .get(slot)
+                        .copied()
+                        .ok_or_else(|| Error::internal("a saved funcref is not a function of the store"))?;
                     w.func_id(id);
                 }
             }
@@ -355,8 +366,9 @@ impl Call {
 
     /// Reads [`Call::to_bytes`] output back, for the same store or one
     /// rebuilt identically (see the module docs of `serialize.rs`). Rejects
-    /// other formats and versions, damaged bytes, and continuations of
-    /// another store layout with [`Error::BadArgument`]; never panics.
+    /// other formats and versions (version 1 included), damaged bytes, and
+    /// continuations of another store layout with [`Error::BadArgument`];
+    /// never panics.
     pub fn from_bytes(store: &Store, bytes: &[u8]) -> Result<Call, Error> {
         let mut r = Reader { bytes };
         if r.take(MAGIC.len()).map_err(|_| bad("not a wasmbeam continuation"))? != MAGIC {
@@ -364,7 +376,9 @@ impl Call {
         }
         let version = r.u32()?;
         if version != VERSION {
-            return Err(bad(format!("format version {version}, this build reads version {VERSION}")));
+            return Err(bad(format!(
+                "format version {version}, this build reads version {VERSION} (save the call again with this build)"
+            )));
         }
         let Some(body_len) = bytes.len().checked_sub(8) else { return Err(bad("truncated")) };
         if body_len < MAGIC.len() + 4 {
@@ -400,53 +414,29 @@ impl Call {
             _ => return Err(bad("bad fuel limit")),
         };
         let (phase, stop) = match r.u8()? {
-            0 => (Phase::Yielded, Some(Stop::Yield)),
+            0 => (Phase::Yielded, Some(StoppedAt::Yield)),
             1 => {
-                let host = func_at(r.u32()?)?;
-                let host_data = store.func(host)?;
-                if !host_data.host.as_ref().is_some_and(|h| h.func.is_suspending()) {
-                    return Err(bad("the pending host call is not of a suspending host function"));
-                }
-                let host_ty = host_data.ty.clone();
-                let direct = match r.u8()? {
-                    0 => false,
-                    1 if host == func => true,
-                    _ => return Err(bad("bad host call")),
-                };
-                let args = r.values(store, funcs)?;
-                check_types("arguments", &args, &host_ty.params)?;
-                let answer = match r.u8()? {
-                    0 => None,
-                    1 => {
-                        let results = r.values(store, funcs)?;
-                        check_types("results", &results, &host_ty.results)?;
-                        Some(Ok(results))
-                    }
-                    2 => {
-                        let code = TrapCode::from_u32(r.u32()?).ok_or_else(|| bad("unknown trap code"))?;
-                        let len = r.count(1)?;
-                        let message = std::str::from_utf8(r.take(len)?).map_err(|_| bad("trap message not UTF-8"))?;
-                        Some(Err(Trap { code, message: message.to_string() }))
-                    }
-                    _ => return Err(bad("bad host call answer")),
-                };
-                let pending = PendingHostCall { func: host, args, ty: host_ty, answer, direct };
-                (Phase::HostCall(pending), (!direct).then_some(Stop::HostCall))
+                let (pending, direct) = read_host_call(&mut r, store, funcs, func)?;
+                (Phase::HostCall(pending), (!direct).then_some(StoppedAt::HostCall))
             }
             _ => return Err(bad("bad stop kind")),
         };
-        let count = r.count(12)?;
+        let count = r.count(16)?;
+        let vmctx_of: Vec<u64> = store.instances.iter().take(instances).map(|i| i.vmctx_word()).collect();
         let mut words: Vec<u64> = Vec::new();
         let mut shapes = Vec::with_capacity(count);
         for _ in 0..count {
-            let (f, point) = (r.u32()?, r.u32()?);
+            let (instance, f, point) = (r.u32()?, r.u32()?, r.u32()?);
+            let vmctx =
+                *vmctx_of.get(instance as usize).ok_or_else(|| bad(format!("instance {instance} out of range")))?;
             let slots = r.count(8)?;
             let start = words.len();
             for _ in 0..slots {
                 words.push(r.u64()?);
             }
+            words.push(vmctx);
             words.push(header_word(f, point));
-            shapes.push((start, f, point, slots));
+            shapes.push((start, instance, f, point, slots));
         }
         if !r.bytes.is_empty() {
             return Err(bad("trailing bytes"));
@@ -456,13 +446,18 @@ impl Call {
             None => {}
             Some(stop) => {
                 let entry = store.func(func)?.defined_in.ok_or_else(|| bad("frames saved for a host function"))?;
-                let found = records::walk(store, instances, entry, &words, stop).map_err(bad)?;
+                let by_vmctx = instances_by_vmctx(store, instances);
+                let found = records::walk(store, &by_vmctx, entry, &words, stop).map_err(bad)?;
                 if found.len() != count {
                     return Err(bad("the frames do not add up"));
                 }
-                for (record, (start, f, point, slots)) in found.iter().zip(&shapes) {
-                    if (record.start, record.func, record.point, record.layout.slots) != (*start, *f, *point, *slots) {
+                for (record, shape) in found.iter().zip(&shapes) {
+                    let read = (record.start, record.instance, record.func, record.point, record.layout.slots);
+                    if read != *shape {
                         return Err(bad("the frames do not add up"));
+                    }
+                    if let Some(type_index) = record.layout.callee_type {
+                        check_callee(store, record, &words, type_index)?;
                     }
                     for &i in &record.layout.funcrefs {
                         let slot = &mut words[record.start + i];
@@ -472,6 +467,71 @@ impl Call {
             }
         }
         let buffer = ContBuffer::from_records(&words).ok_or_else(|| Error::Limit("no memory for the frames".into()))?;
-        Ok(Call { store_id: store.id(), func, ty, phase, buffer, fuel_limit, fuel_consumed, suspendable: true })
+        Ok(Call {
+            store_id: store.id(),
+            func,
+            ty,
+            phase,
+            buffer,
+            fuel_limit,
+            fuel_consumed,
+            suspendable: true,
+            restored: true,
+        })
+    }
+}
+
+/// Reads the pending host call of a call of `func` (stop kind `1`): the
+/// call, and whether it is of the host function itself, with no frames.
+fn read_host_call(r: &mut Reader, store: &Store, funcs: usize, func: Func) -> Result<(PendingHostCall, bool), Error> {
+    let index = r.u32()?;
+    if index as usize >= funcs {
+        return Err(bad(format!("function {index} out of range")));
+    }
+    let host = Func(Stored { store: store.id(), index });
+    let host_data = store.func(host)?;
+    if !host_data.host.as_ref().is_some_and(|h| h.func.is_suspending()) {
+        return Err(bad("the pending host call is not of a suspending host function"));
+    }
+    let host_ty = host_data.ty.clone();
+    let direct = match r.u8()? {
+        0 => false,
+        1 if host == func => true,
+        _ => return Err(bad("bad host call")),
+    };
+    let args = r.values(store, funcs)?;
+    check_types("arguments", &args, &host_ty.params)?;
+    let answer = match r.u8()? {
+        0 => None,
+        1 => {
+            let results = r.values(store, funcs)?;
+            check_types("results", &results, &host_ty.results)?;
+            Some(Ok(results))
+        }
+        2 => {
+            let code = TrapCode::from_u32(r.u32()?).ok_or_else(|| bad("unknown trap code"))?;
+            let len = r.count(1)?;
+            let message = std::str::from_utf8(r.take(len)?).map_err(|_| bad("trap message not UTF-8"))?;
+            Some(Err(Trap { code, message: message.to_string() }))
+        }
+        _ => return Err(bad("bad host call answer")),
+    };
+    Ok((PendingHostCall { func: host, args, ty: host_ty, answer, direct }, direct))
+}
+
+/// For a `call_indirect` record: the saved callee (its last slot, a
+/// function id not yet translated) must be a function of the type the call
+/// checked, `type_index` of the record's module, as the resumed frame calls
+/// it with that signature without checking again.
+fn check_callee(store: &Store, record: &records::Record, words: &[u64], type_index: u32) -> Result<(), Error> {
+    let id = record.layout.slots.checked_sub(1).map(|last| words[record.start + last] as u32);
+    let expected = store.instances.get(record.instance as usize).and_then(|i| i.module.type_id(type_index));
+    let actual = id.and_then(|index| store.funcs.get(index as usize)).map(|f| f.vm.type_id);
+    match (expected, actual) {
+        (Some(expected), Some(actual)) if expected == actual => Ok(()),
+        _ => Err(bad(format!(
+            "the callee saved by function {} at resume point {} is not of the type its call checked",
+            record.func, record.point
+        ))),
     }
 }

@@ -1,13 +1,13 @@
-//! [`Pacer`]: how much fuel one [`crate::Call::step`] gets so that it
-//! takes about a given time.
+//! [`Pacer`]: how much fuel one `Call::step` gets so that it takes about
+//! [`STEP_TARGET`], a fraction of a BEAM timeslice.
 //!
 //! Fuel counts WebAssembly work, not time, and how long a unit takes
-//! depends on the program. So an embedder that wants steps of a certain
-//! duration (the BEAM binding: a fraction of a 1 ms timeslice) measures:
-//! after every step it tells the pacer the fuel used and the time taken,
-//! and the pacer adjusts the next grant toward [`STEP_TARGET`]. The last
-//! good estimate is shared by all pacers, so a new call starts near the
-//! right size.
+//! depends on the program. So the NIF measures: after every step it tells
+//! the pacer the fuel used and the time taken, and the pacer adjusts the
+//! next grant toward [`STEP_TARGET`]. The last good estimate is shared by
+//! all pacers of the VM, so a new call starts near the right size. This is
+//! the BEAM's scheduling policy, so it lives here; the runtime only runs a
+//! step with the fuel it is given.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

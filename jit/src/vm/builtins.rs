@@ -1,0 +1,159 @@
+//! [`VMBuiltins`], the runtime functions compiled code calls, and
+//! [`Builtin`], which names them for the translator: both generated from one
+//! list, so a builtin's slot in the table, its index and its signature
+//! cannot disagree.
+//!
+//! Every builtin is `system_v` and takes `(vmctx, exec, args...)`: `vmctx`
+//! is the calling function's instance context, `exec` the activation's
+//! [`ExecCtx`]. One that can fail traps by setting `exec.state` and
+//! `exec.trap_code` and returns; compiled code checks the state after the
+//! call. Indices and numbers are `u32`, references [`RawRef`] (`u64`).
+
+use super::{ExecCtx, RawRef};
+
+/// The type of a builtin's argument or result as compiled code passes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltinType {
+    I32,
+    I64,
+}
+
+/// The Rust types builtins take, and the [`BuiltinType`] each is passed as.
+pub trait BuiltinValue {
+    const TYPE: BuiltinType;
+}
+
+impl BuiltinValue for u32 {
+    const TYPE: BuiltinType = BuiltinType::I32;
+}
+
+impl BuiltinValue for u64 {
+    const TYPE: BuiltinType = BuiltinType::I64;
+}
+
+/// Declares the builtins: for each, the [`VMBuiltins`] field, the
+/// [`Builtin`] variant, the argument types after `(vmctx, exec)` and the
+/// result type, if any.
+macro_rules! builtins {
+    ($(
+        $(#[$doc:meta])*
+        $field:ident / $variant:ident ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;
+    )+) => {
+        /// The table of runtime functions every vmctx points at (word
+        /// [`VMOffsets::BUILTINS`](super::VMOffsets::BUILTINS)). Field `i`
+        /// is the builtin [`Builtin`] `i` names.
+        #[repr(C)]
+        pub struct VMBuiltins {
+            $(
+                $(#[$doc])*
+                pub $field: unsafe extern "C" fn(vmctx: *mut u8, exec: *mut ExecCtx $(, $arg: $ty)*) $(-> $ret)?,
+            )+
+        }
+
+        /// Which builtin, for the translator: its index in [`VMBuiltins`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Builtin {
+            $($variant,)+
+        }
+
+        impl Builtin {
+            /// Every builtin, in table order.
+            pub const ALL: &'static [Builtin] = &[$(Builtin::$variant),+];
+
+            /// The types of the arguments after `(vmctx, exec)`.
+            pub fn params(self) -> &'static [BuiltinType] {
+                match self {
+                    $(Builtin::$variant => &[$(<$ty as BuiltinValue>::TYPE),*],)+
+                }
+            }
+
+            /// The type of the result, if the builtin returns one.
+            pub fn result(self) -> Option<BuiltinType> {
+                match self {
+                    $(Builtin::$variant => builtins!(@result $($ret)?),)+
+                }
+            }
+
+            /// The byte offset of the builtin's entry in [`VMBuiltins`].
+            pub fn offset(self) -> i32 {
+                (self as usize * std::mem::size_of::<usize>()) as i32
+            }
+        }
+
+        // Each field sits where its variant's index says, one pointer each.
+        const _: () = {
+            $(assert!(std::mem::offset_of!(VMBuiltins, $field) == Builtin::$variant as usize * std::mem::size_of::<usize>());)+
+            assert!(std::mem::size_of::<VMBuiltins>() == Builtin::ALL.len() * std::mem::size_of::<usize>());
+        };
+    };
+    (@result) => { None };
+    (@result $ret:ty) => { Some(<$ret as BuiltinValue>::TYPE) };
+}
+
+builtins! {
+    /// `-> old_pages`, or `u32::MAX` when it cannot grow.
+    memory_grow / MemoryGrow(mem: u32, delta_pages: u32) -> u32;
+    /// Traps out of bounds.
+    memory_fill / MemoryFill(mem: u32, dst: u32, byte: u32, len: u32);
+    /// Traps out of bounds.
+    memory_copy / MemoryCopy(dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32);
+    /// Traps out of bounds.
+    memory_init / MemoryInit(mem: u32, data_index: u32, dst: u32, src: u32, len: u32);
+    data_drop / DataDrop(data_index: u32);
+    /// `-> old_length`, or `u32::MAX` when it cannot grow.
+    table_grow / TableGrow(table: u32, init: RawRef, delta: u32) -> u32;
+    /// Traps out of bounds.
+    table_fill / TableFill(table: u32, dst: u32, value: RawRef, len: u32);
+    /// Traps out of bounds.
+    table_copy / TableCopy(dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32);
+    /// Traps out of bounds.
+    table_init / TableInit(table: u32, elem_index: u32, dst: u32, src: u32, len: u32);
+    elem_drop / ElemDrop(elem_index: u32);
+    /// Compiled code has just written the slots of a record at
+    /// `exec.cont_ptr`, for the resume point and size `word` encodes (see
+    /// [`commit_word`](super::commit_word)), of function `func` (its index
+    /// in its module) of the instance `vmctx`; or, with `word == 0`, it
+    /// found no room for the record (`cont_ptr` not below `cont_limit`) and
+    /// wrote nothing; or, with `word ==`
+    /// [`REWIND_FAILED`](super::REWIND_FAILED), function `func` took the
+    /// cold path of its entry stack check and could not go on.
+    ///
+    /// If the state is trapping (a trap is being propagated), does nothing.
+    /// For `REWIND_FAILED`, traps: [`TrapCode::StackOverflow`] if the state
+    /// is not rewinding or the stack is below the real limit
+    /// (`saved_stack_limit`), else the last record is not one of `func`'s
+    /// in this instance, and the runtime stops the activation with an error
+    /// of its own ([`EMBEDDER_STOP`](super::EMBEDDER_STOP)). With no room,
+    /// it stops it the same way (the runtime broke its promise of room).
+    /// Otherwise it sets the state to unwinding, writes the record's header
+    /// (see "Continuation records" in [`crate::vm`]), advances `cont_ptr`
+    /// past the record and makes sure the buffer again has room for the
+    /// largest record of any code that can run in this activation (moving
+    /// the buffer and updating `cont_ptr`, `cont_end` and `cont_limit`), or
+    /// traps.
+    ///
+    /// [`TrapCode::StackOverflow`]: super::TrapCode::StackOverflow
+    commit_record / CommitRecord(word: u64, func: u32);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_follow_the_declarations() {
+        assert_eq!(Builtin::ALL.len(), 11);
+        assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I32]);
+        assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I32));
+        assert_eq!(
+            Builtin::TableFill.params(),
+            [BuiltinType::I32, BuiltinType::I32, BuiltinType::I64, BuiltinType::I32]
+        );
+        assert_eq!(Builtin::CommitRecord.params(), [BuiltinType::I64, BuiltinType::I32]);
+        assert_eq!(Builtin::CommitRecord.result(), None);
+        for (i, builtin) in Builtin::ALL.iter().enumerate() {
+            assert_eq!(*builtin as usize, i);
+            assert_eq!(builtin.offset() as usize, i * std::mem::size_of::<usize>());
+        }
+    }
+}
