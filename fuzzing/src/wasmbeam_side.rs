@@ -8,9 +8,9 @@ use crate::subject::{Snapshot, Subject};
 use crate::value::{CallOutcome, TrapKind, Value, FUNC_UNKNOWN};
 use crate::Failure;
 use std::sync::OnceLock;
-use wasmbeam::wast::{LastStep, Workers};
 use wasmbeam::Val;
 use wasmbeam::{Engine, Error, Extern, ExternRef, ExternType, Func, Instance, Linker, Module, Step, Store, TrapCode};
+use wasmbeam_wast::{LastStep, Workers};
 
 /// The engine all oracles share: the default configuration (reductions on,
 /// 512 KiB of Wasm stack, Cranelift's verifier in debug builds).

@@ -6,10 +6,10 @@
 
 use std::process::ExitCode;
 use std::time::Instant;
-use wasmbeam::wast::{run_script, Counts};
 use wasmbeam::{
     read_wasm, Config, Engine, Error, ExternRef, Func, Linker, LoadError, Module, Step, Store, Target, Val, ValType,
 };
+use wasmbeam_wast::{run_script, Counts};
 
 const USAGE: &str = "\
 usage:

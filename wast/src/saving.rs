@@ -2,8 +2,8 @@
 //! modes do at every suspension.
 
 use super::mode::SuspensionStats;
-use crate::{Call, Error, Store};
 use std::time::Instant;
+use wasmbeam_runtime::{Call, Error, Store};
 
 /// An error of the harness itself (not of the engine): never what an
 /// assertion expects.

@@ -2,7 +2,7 @@
 //! whose machine code cannot execute on this machine.
 
 use super::{encode_module, is_quoted, Outcome};
-use crate::{Engine, Error, Module};
+use wasmbeam_runtime::{Engine, Error, Module};
 use wast::{QuoteWat, WastDirective, WastExecute};
 
 /// What a script says about a module it contains.

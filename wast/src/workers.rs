@@ -12,18 +12,18 @@
 //! with the store, which survives it (both only borrow it), so a worker
 //! never dies while it holds the store.
 //!
-//! Public (as `wasmbeam::wast::Workers`) so that other harnesses, such as
+//! Public (as `wasmbeam_wast::Workers`) so that other harnesses, such as
 //! the fuzzing oracles in `fuzzing/`, drive suspended calls exactly as the
 //! spec runner's suspending modes do.
 
 use super::catch_panic;
 use super::mode::SuspensionStats;
 use super::saving::{harness_error, save_and_read_back};
-use crate::{Call, Error, Step, Store};
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{channel, Receiver, SendError, Sender};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::Instant;
+use wasmbeam_runtime::{Call, Error, Step, Store};
 
 /// Native stack of each worker: room for the engine's Wasm stack budget
 /// (`Config::max_wasm_stack`) plus the runtime's own frames, with a wide
@@ -214,7 +214,7 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Engine, Linker, Module, Val};
+    use wasmbeam_runtime::{Engine, Linker, Module, Val};
 
     #[test]
     fn steps_alternate_between_two_other_threads_and_everything_comes_back() {

@@ -1,7 +1,15 @@
-//! Running WebAssembly spec scripts (`.wast`).
+//! Running WebAssembly spec scripts (`.wast`) against wasmbeam.
+//!
+//! This crate is test support, not part of wasmbeam's embedding API (the
+//! `wasmbeam` facade does not re-export it, and it is not published). It
+//! serves the spec suite (`tests/spec.rs` of the root package), the
+//! `wasmbeam wast` subcommand of the CLI, and the fuzzing oracles in
+//! `fuzzing/`, which drive suspended calls with its [`Workers`]. It only
+//! uses the embedding API of `wasmbeam-runtime`.
 //!
 //! [`run_script`] executes every directive of a script against one
-//! [`Store`](crate::Store) and reports each as passed, failed or skipped:
+//! [`Store`](wasmbeam_runtime::Store) and reports each as passed, failed or
+//! skipped:
 //! - every directive counts, including plain `module`, `register` and
 //!   `invoke` (they assert that the module instantiates, the instance
 //!   exists, the call does not trap);
@@ -44,11 +52,11 @@ pub use mode::{Mode, SuspensionStats};
 pub use transcript::Action;
 pub use workers::{LastStep, RunDone, Workers, WORKER_STACK_SIZE};
 
-use crate::Engine;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Once};
+use wasmbeam_runtime::Engine;
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastDirective, Wat};
 
@@ -199,8 +207,9 @@ pub fn run_script_in(
 /// Compiles every module of the script `text` with `engine` (whose target
 /// need not be the host) without instantiating anything: modules the script
 /// expects to be valid must compile, modules it expects to be invalid or
-/// malformed must be rejected with [`Error::Compile`](crate::Error::Compile).
-/// Each module is one check; directives without a module are not counted.
+/// malformed must be rejected with
+/// [`Error::Compile`](wasmbeam_runtime::Error::Compile). Each module is
+/// one check; directives without a module are not counted.
 pub fn compile_script(name: &str, text: &str, engine: &Engine) -> ScriptReport {
     on_script_thread(name, || {
         let mut report = ScriptReport::new(name);
@@ -352,7 +361,7 @@ mod tests {
         let caught = catch_panic(|| -> () { panic!("boom\nsecond line") });
         let message = caught.unwrap_err();
         assert!(message.contains("boom second line"), "{message}");
-        assert!(message.contains("src/wast.rs"), "{message}");
+        assert!(message.contains("wast/src/lib.rs"), "{message}");
         assert_eq!(catch_panic(|| 5), Ok(5));
     }
 

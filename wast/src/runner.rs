@@ -6,10 +6,10 @@ use super::suspending::{has_start_function, StandIns};
 use super::transcript::{Action, Transcript};
 use super::values::{arg_to_val, check_results, ValDisplay};
 use super::{encode_module, is_quoted, spectest, Outcome};
-use crate::{Engine, Error, Instance, Linker, Module, Store, Val};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use wasmbeam_runtime::{Engine, Error, Instance, Linker, Module, Store, Val};
 use wast::token::Id;
 use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, Wat};
 
@@ -241,7 +241,7 @@ impl Runner {
         let result = match &mut self.driver {
             Some(driver) if self.mode == Mode::SuspendingImports => {
                 if compiled.has_start {
-                    if module.imports().any(|(_, _, ty)| matches!(ty, crate::ExternType::Func(_))) {
+                    if module.imports().any(|(_, _, ty)| matches!(ty, wasmbeam_runtime::ExternType::Func(_))) {
                         driver.note_native_imports();
                     }
                     self.linker.instantiate(&mut self.store, module)

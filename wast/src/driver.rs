@@ -3,9 +3,11 @@
 //! A call is started with [`Func::start`] and stepped on the two
 //! [`Workers`], alternately, so that each step runs on another OS thread
 //! than the step before it (checked by thread id). At every suspension the
-//! call is saved with [`Call::to_bytes`](crate::Call::to_bytes), dropped, and read back with
-//! [`Call::from_bytes`](crate::Call::from_bytes) before it goes on: nothing but the bytes survives
-//! from one step to the next. After a yield the worker does that itself
+//! call is saved with
+//! [`Call::to_bytes`](wasmbeam_runtime::Call::to_bytes), dropped, and read
+//! back with [`Call::from_bytes`](wasmbeam_runtime::Call::from_bytes)
+//! before it goes on: nothing but the bytes survives from one step to the
+//! next. After a yield the worker does that itself
 //! and hands the call to the other worker; a host call comes back here and
 //! is answered by calling the real function the suspending stand-in
 //! replaces ([`StandIns`]) as a nested call driven the same way, while the
@@ -16,8 +18,8 @@ use super::mode::{Mode, SuspensionStats};
 use super::saving::{harness_error, save_and_read_back};
 use super::suspending::StandIns;
 use super::workers::Workers;
-use crate::{Error, Func, Step, Store, Trap, Val};
 use std::time::Instant;
+use wasmbeam_runtime::{Error, Func, Step, Store, Trap, Val};
 
 /// Host calls answered with nested calls deeper than this fail with a
 /// harness trap (not "call stack exhausted": nothing ran out of Wasm stack)

@@ -3,8 +3,8 @@
 //! functions of the same types, and the harness remembers which real
 //! function each one stands for.
 
-use crate::{Extern, ExternType, Func, Linker, Module, Store};
 use std::collections::HashMap;
+use wasmbeam_runtime::{Extern, ExternType, Func, Linker, Module, Store};
 
 /// The suspending stand-ins made so far, one per real function.
 ///
@@ -74,7 +74,7 @@ pub(crate) fn has_start_function(wasm: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Engine, FuncType, ValType};
+    use wasmbeam_runtime::{Engine, FuncType, ValType};
 
     #[test]
     fn start_sections_are_found() {

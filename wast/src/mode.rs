@@ -10,21 +10,25 @@ use std::time::Duration;
 /// instantiation, uninterrupted, in every mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
-    /// Each call runs to completion with [`Func::call`](crate::Func::call).
+    /// Each call runs to completion with
+    /// [`Func::call`](wasmbeam_runtime::Func::call).
     Direct,
     /// Forced suspension: each call is started with
-    /// [`Func::start`](crate::Func::start) and stepped with this much fuel
-    /// per step (at least 1). After every yield the call is saved with
-    /// [`Call::to_bytes`](crate::Call::to_bytes), the original dropped, read
-    /// back with [`Call::from_bytes`](crate::Call::from_bytes), and the next
+    /// [`Func::start`](wasmbeam_runtime::Func::start) and stepped with this
+    /// much fuel per step (at least 1). After every yield the call is saved
+    /// with [`Call::to_bytes`](wasmbeam_runtime::Call::to_bytes), the
+    /// original dropped, read back with
+    /// [`Call::from_bytes`](wasmbeam_runtime::Call::from_bytes), and the next
     /// step runs on the other of two worker threads.
     Sliced(u64),
     /// Suspending imports: every function a module imports from `spectest`
     /// or from another instance is replaced by a suspending host function
-    /// of the same type ([`Func::new_suspending`](crate::Func::new_suspending)).
+    /// of the same type
+    /// ([`Func::new_suspending`](wasmbeam_runtime::Func::new_suspending)).
     /// When a call stops in one, the harness makes the real call (the host
     /// function, or the exporting instance's function as a nested call of
-    /// its own) and answers with [`Call::resume_with`](crate::Call::resume_with).
+    /// its own) and answers with
+    /// [`Call::resume_with`](wasmbeam_runtime::Call::resume_with).
     /// Calls run with unlimited fuel; every suspension is saved, read back
     /// and moves to the other worker thread as in [`Mode::Sliced`].
     ///
@@ -74,10 +78,12 @@ pub struct SuspensionStats {
     pub suspensions: u64,
     /// Of those, the ones that stopped in a suspending host function.
     pub host_calls: u64,
-    /// The largest [`Call::continuation_size`](crate::Call::continuation_size)
+    /// The largest
+    /// [`Call::continuation_size`](wasmbeam_runtime::Call::continuation_size)
     /// seen at a suspension (bytes of saved frames).
     pub max_continuation: usize,
-    /// The largest [`Call::to_bytes`](crate::Call::to_bytes) output.
+    /// The largest [`Call::to_bytes`](wasmbeam_runtime::Call::to_bytes)
+    /// output.
     pub max_serialized: usize,
     /// The deepest nesting of calls the harness made to answer host calls
     /// (0: no host call answered with a nested call into WebAssembly).

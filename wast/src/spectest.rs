@@ -1,7 +1,7 @@
 //! The `spectest` module every spec script may import from, defined as the
 //! reference interpreter defines it (`interpreter/host/spectest.ml`).
 
-use crate::{
+use wasmbeam_runtime::{
     Extern, Func, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Store, Table, TableType, Val,
     ValType,
 };
@@ -15,7 +15,7 @@ use crate::{
 ///   `global_f32` = 666.6, `global_f64` = 666.6;
 /// - `table`: `(table 10 20 funcref)`, all null;
 /// - `memory`: `(memory 1 2)`, zeroed.
-pub(crate) fn define(store: &mut Store, linker: &mut Linker) -> Result<(), crate::Error> {
+pub(crate) fn define(store: &mut Store, linker: &mut Linker) -> Result<(), wasmbeam_runtime::Error> {
     use ValType::{F32, F64, I32, I64};
     let prints: [(&str, &[ValType]); 7] = [
         ("print", &[]),

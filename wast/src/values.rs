@@ -8,8 +8,8 @@
 //! - `nan:arithmetic`: the sign is free, the quiet bit is set, the rest of
 //!   the payload is free.
 
-use crate::{ExternRef, Val};
 use std::fmt;
+use wasmbeam_runtime::{ExternRef, Val};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
 
