@@ -22,6 +22,8 @@
 //! # }
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub use wasmbeam_runtime::*;
 
 mod load;

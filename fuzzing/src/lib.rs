@@ -19,6 +19,8 @@
 //! target; this crate's tests replay `fuzz/regressions/<target>/*` and run
 //! a seeded smoke pass of each ([`seeded`]).
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 mod compare;
 mod compile;
 pub mod generate;

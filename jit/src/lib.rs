@@ -6,6 +6,8 @@
 //! [`CodeMemory`]). This crate knows the layout of the data compiled code
 //! touches ([`vm`]) but nothing of instances: the runtime builds those.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod abi;
 mod code_memory;
 mod compile;

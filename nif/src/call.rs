@@ -258,7 +258,10 @@ unsafe extern "C" fn call_slice(env: *mut ErlNifEnv, argc: c_int, argv: *const E
     }
 }
 
-/// The call's state, in a resource already or not yet.
+/// The call's state, in a resource already or not yet. Lives on the stack
+/// for one NIF invocation; boxing the large variant would cost every call
+/// an allocation, which short calls otherwise avoid.
+#[allow(clippy::large_enum_variant)]
 enum Holder {
     Fresh(ResourceArc<InstanceRes>, CallState),
     Kept(ResourceArc<CallRes>),

@@ -8,6 +8,8 @@
 //! bad arguments and bugs included, is an `{error, Reason}` term
 //! (`error.rs`): no NIF raises.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 mod atoms;
 mod call;
 mod engine;

@@ -22,7 +22,7 @@
 //! while the store is exclusively borrowed by the call that entered it
 //! (see `call/activation.rs`), which is what makes those raw pointers sound.
 
-#![warn(unsafe_op_in_unsafe_fn)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod buffer;
 mod builtins;

@@ -36,6 +36,8 @@
 //! themselves run on two worker threads with
 //! [`WORKER_STACK_SIZE`] stacks.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 mod compile_check;
 mod driver;
 mod mode;
