@@ -78,6 +78,13 @@ impl ContBuffer {
         &self.words.as_slice()[..self.used / 8]
     }
 
+    /// The records as words, writable: for tests that damage them on
+    /// purpose.
+    #[cfg(test)]
+    pub(crate) fn words_mut(&mut self) -> &mut [u64] {
+        self.words.as_mut_slice()
+    }
+
     /// Forgets the records (the call finished or trapped).
     pub(crate) fn clear(&mut self) {
         self.used = 0;

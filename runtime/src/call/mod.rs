@@ -23,6 +23,9 @@ pub(crate) mod records;
 mod serialize;
 mod thread_stack;
 
+#[cfg(test)]
+mod fault_tests;
+
 pub(crate) use activation::{raise, raise_code, store_of};
 
 use crate::error::{Error, Trap};
