@@ -441,3 +441,50 @@ fn restored_frames_that_name_the_wrong_instance_are_refused_on_resume() {
     }
     assert!(refusals > 0, "a record was made to name the wrong instance");
 }
+
+/// Where the records start in `bytes`, the count first: after the fixed
+/// fields and a pending host call with no answer yet and no fuel limit.
+fn records_offset(bytes: &[u8]) -> usize {
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    // magic, version, instances, funcs, fingerprint, entry, fuel consumed
+    let mut at = 8 + 4 + 4 + 4 + 8 + 4 + 8;
+    assert_eq!(bytes[at], 0, "no fuel limit");
+    at += 1;
+    assert_eq!(bytes[at], 1, "stopped in a host call");
+    at += 1 + 4 + 1; // stop, host function, direct
+    at += 4 + 9 * u32_at(at); // arguments
+    assert_eq!(bytes[at], 0, "not answered yet");
+    at + 1
+}
+
+#[test]
+fn restored_frames_that_end_too_soon_are_refused_on_resume() {
+    let (mut store, instances) = ping_pong();
+    let mut call = func(&store, instances[0], "f").start(&mut store, &[Val::I32(3)]).unwrap();
+    host_call(call.step(&mut store, u64::MAX));
+    let good = call.to_bytes(&store).unwrap();
+    // Drop the innermost record (the frame that called `ask`): what is left
+    // reads (the new innermost frame stopped in a call too), but the
+    // function it calls finds no record of its own when resumed: it reads
+    // the header below the first record, which no frame has.
+    let at = records_offset(&good);
+    let count = u32::from_le_bytes(good[at..at + 4].try_into().unwrap());
+    let slots = u32::from_le_bytes(good[at + 16..at + 20].try_into().unwrap()) as usize;
+    let innermost = at + 4..at + 4 + 16 + 8 * slots;
+    let mut bytes = good[..at].to_vec();
+    bytes.extend_from_slice(&(count - 1).to_le_bytes());
+    bytes.extend_from_slice(&good[innermost.end..]);
+    reseal(&mut bytes);
+    let mut call = Call::from_bytes(&store, &bytes).unwrap();
+    call.resume_with(Ok(vec![Val::I32(0)])).unwrap();
+    match call.step(&mut store, u64::MAX) {
+        Err(Error::BadArgument(message)) => {
+            assert!(message.contains("the continuation does not match the code"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // The intact bytes still resume.
+    let mut call = Call::from_bytes(&store, &good).unwrap();
+    call.resume_with(Ok(vec![Val::I32(0)])).unwrap();
+    assert!(matches!(call.step(&mut store, u64::MAX), Ok(Step::Finished(_))));
+}

@@ -23,10 +23,21 @@ use wasmbeam_jit::{RECORD_HEADER_SIZE, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
 /// need the room for one record, usually less.
 const MIN_BYTES: usize = 256;
 
-/// Continuation records: `used` bytes at the start of `words`.
+/// What comes before the records in every allocated buffer: a record header
+/// that no frame has (no instance's vmctx is 0, no function has index
+/// `u32::MAX`). A frame that reads "the last record" where none is left, as
+/// only frames read from hostile bytes could make it do, reads this, finds
+/// it is not its own, and stops the call; it never reads outside the buffer.
+const GUARD: [u64; 2] = [0, u64::MAX];
+const GUARD_WORDS: usize = GUARD.len();
+const _: () = assert!(GUARD_WORDS * 8 == RECORD_HEADER_SIZE);
+
+/// Continuation records: `used` bytes after the guard at the start of
+/// `words`.
 ///
-/// Invariants: `used` is a multiple of 8 and at most the allocation's size;
-/// the allocation (`words.len()` words, all initialized) only moves in
+/// Invariants: `words` is empty or starts with [`GUARD`]; `used` is a
+/// multiple of 8 and at most the allocation's size after the guard; the
+/// allocation (`words.len()` words, all initialized) only moves in
 /// [`ContBuffer::reserve`], which updates the `ExecCtx` it is installed in.
 /// Records are 8-byte slots and a two-word header, so words are their unit.
 pub(crate) struct ContBuffer {
@@ -54,10 +65,12 @@ impl ContBuffer {
     /// bytes).
     pub(crate) fn from_records(records: &[u64]) -> Option<ContBuffer> {
         let mut buffer = ContBuffer::new();
-        if !buffer.words.try_grow(records.len(), None, 0) {
+        if !buffer.words.try_grow(GUARD_WORDS + records.len(), None, 0) {
             return None;
         }
-        buffer.words.as_mut_slice().copy_from_slice(records);
+        let words = buffer.words.as_mut_slice();
+        words[..GUARD_WORDS].copy_from_slice(&GUARD);
+        words[GUARD_WORDS..].copy_from_slice(records);
         buffer.used = records.len() * 8;
         Some(buffer)
     }
@@ -67,22 +80,23 @@ impl ContBuffer {
         self.used
     }
 
-    /// Bytes allocated for records (used or not).
+    /// Bytes allocated (used or not, the guard included).
     pub(crate) fn allocated(&self) -> usize {
         self.words.len() * 8
     }
 
     /// The records, innermost first, as words.
     pub(crate) fn records(&self) -> &[u64] {
-        // `used <= 8 * len` (invariant).
-        &self.words.as_slice()[..self.used / 8]
+        // After the guard, `used / 8` words (invariant); none before the
+        // first allocation.
+        self.words.as_slice().get(GUARD_WORDS..GUARD_WORDS + self.used / 8).unwrap_or(&[])
     }
 
     /// The records as words, writable: for tests that damage them on
     /// purpose.
     #[cfg(test)]
     pub(crate) fn words_mut(&mut self) -> &mut [u64] {
-        self.words.as_mut_slice()
+        self.words.as_mut_slice().get_mut(GUARD_WORDS..).unwrap_or(&mut [])
     }
 
     /// Forgets the records (the call finished or trapped).
@@ -90,12 +104,19 @@ impl ContBuffer {
         self.used = 0;
     }
 
+    /// Where the records start: after the guard (the dangling, aligned
+    /// empty pointer before the first allocation).
     fn base(&self) -> *mut u8 {
-        self.words.as_ptr().cast()
+        if self.words.len() < GUARD_WORDS {
+            return self.words.as_ptr().cast();
+        }
+        // SAFETY: the allocation holds at least the guard's words.
+        unsafe { self.words.as_ptr().add(GUARD_WORDS).cast() }
     }
 
+    /// Bytes of room for records after the guard.
     fn capacity(&self) -> usize {
-        self.words.len() * 8
+        self.words.len().saturating_sub(GUARD_WORDS) * 8
     }
 
     /// Points `exec` at the buffer: `cont_ptr` after the records (where the
@@ -227,10 +248,11 @@ impl ContBuffer {
         if end > self.capacity() || !end.is_multiple_of(8) || (bytes as usize) < RECORD_HEADER_SIZE {
             return Err(Stop::internal(format!("a record of {bytes} bytes does not fit at offset {offset}")));
         }
-        // `16 <= end <= capacity`, a multiple of 8 (checked above).
+        // `16 <= end <= capacity`, a multiple of 8 (checked above): both
+        // words lie after the guard.
         let words = self.words.as_mut_slice();
-        words[end / 8 - 2] = vmctx as usize as u64;
-        words[end / 8 - 1] = header;
+        words[GUARD_WORDS + end / 8 - 2] = vmctx as usize as u64;
+        words[GUARD_WORDS + end / 8 - 1] = header;
         self.used = end;
         self.install(exec);
         self.reserve(exec, u32::try_from(room).unwrap_or(u32::MAX), limit)
@@ -260,13 +282,14 @@ impl ContBuffer {
             return Err(too_deep().into());
         }
         let grown = needed.max(self.capacity().saturating_mul(2)).max(MIN_BYTES).min(limit).max(needed);
-        if !self.words.try_grow(grown.div_ceil(8), None, 0) {
+        if !self.words.try_grow(GUARD_WORDS + grown.div_ceil(8), None, 0) {
             return Err(Trap {
                 code: TrapCode::StackOverflow,
                 message: format!("call stack exhausted: no memory for {grown} bytes of saved frames"),
             }
             .into());
         }
+        self.words.as_mut_slice()[..GUARD_WORDS].copy_from_slice(&GUARD);
         self.install(exec);
         self.publish_limit(exec, room);
         Ok(())
@@ -399,5 +422,29 @@ mod tests {
         let mut e = exec();
         buffer.install(&mut e);
         assert_eq!(e.cont_ptr, e.cont_end);
+    }
+
+    #[test]
+    fn below_the_first_record_lies_a_header_no_frame_has() {
+        let check = |buffer: &ContBuffer| {
+            let mut e = exec();
+            buffer.install(&mut e);
+            // SAFETY: the two words before the records are the guard, in
+            // the allocation.
+            let (vmctx, word) = unsafe {
+                let start = e.cont_ptr.sub(buffer.used());
+                (start.sub(16).cast::<u64>().read(), start.sub(8).cast::<u64>().read())
+            };
+            assert_eq!((vmctx, word), (0, u64::MAX));
+        };
+        check(&ContBuffer::from_records(&[1, 2]).unwrap());
+        check(&ContBuffer::from_records(&[]).unwrap());
+        let mut buffer = ContBuffer::new();
+        let mut e = exec();
+        buffer.install(&mut e);
+        buffer.reserve(&mut e, 64, 1 << 20).unwrap();
+        check(&buffer);
+        buffer.reserve(&mut e, 8 * 1000, 1 << 20).unwrap();
+        check(&buffer);
     }
 }
