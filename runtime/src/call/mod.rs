@@ -75,8 +75,9 @@ pub struct Call {
     /// False for plain [`Func::call`]s: suspending host functions trap, and
     /// fuel is unlimited.
     suspendable: bool,
-    /// Read from bytes ([`Call::from_bytes`]): saved frames that turn out
-    /// not to match the code are the bytes' fault, not a bug.
+    /// Read from bytes ([`Call::from_bytes`]) and not resumed yet: saved
+    /// frames that turn out not to match the code are the bytes' fault, not
+    /// a bug.
     restored: bool,
 }
 
@@ -284,6 +285,11 @@ impl Call {
             self.fuel_consumed = fuel_total;
         }
         let spent = self.fuel_consumed.saturating_sub(consumed_before);
+        if state != STATE_TRAPPING {
+            // Every frame read from bytes was resumed: the frames saved from
+            // now on are the runtime's own.
+            self.restored = false;
+        }
         let reason = suspension.and_then(|mut s| {
             self.buffer = std::mem::take(&mut s.buffer);
             let reason = s.reason.take();
