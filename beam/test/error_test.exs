@@ -9,6 +9,14 @@ defmodule Wasmbeam.ErrorTest do
     assert {:out_of_fuel, "all fuel consumed"} in codes
     assert {:call_stack_exhausted, "call stack exhausted"} in codes
 
+    # The `t:Wasmbeam.trap_code/0` type lists the same atoms.
+    {:ok, types} = Code.Typespec.fetch_types(Wasmbeam)
+
+    [union] =
+      for {:type, {:trap_code, {:type, _, :union, atoms}, []}} <- types, do: atoms
+
+    assert Enum.sort(for {:atom, _, atom} <- union, do: atom) == Enum.sort(Keyword.keys(codes))
+
     for {code, text} <- codes do
       assert message({:trap, code}) == "WebAssembly trap: " <> text
       assert message({:trap, code}) == :wasmbeam.format_error({:trap, code})

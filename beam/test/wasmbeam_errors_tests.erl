@@ -34,6 +34,12 @@
 
 trap_codes_are_the_documented_ones_test() ->
     ?assertEqual(?TRAP_CODES, [Code || {Code, _} <- wasmbeam:trap_codes()]),
+    %% The `trap_code()' type of the API lists the same atoms.
+    {ok, {wasmbeam, [{abstract_code, {raw_abstract_v1, Forms}}]}} =
+        beam_lib:chunks(code:which(wasmbeam), [abstract_code]),
+    [Union] = [Type || {attribute, _, type, {trap_code, Type, []}} <- Forms],
+    {type, _, union, Atoms} = Union,
+    ?assertEqual(lists:sort(?TRAP_CODES), lists:sort([A || {atom, _, A} <- Atoms])),
     [?assert(is_binary(Message) andalso Message =/= <<>>) || {_, Message} <- wasmbeam:trap_codes()].
 
 every_trap_code_is_produced_and_described_test() ->
