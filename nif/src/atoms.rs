@@ -20,6 +20,7 @@ rustler::atoms! {
     limit,
     internal_error,
     bad_results,
+    exit,
     // The fallback trap code (see `error::trap_atom`); the others are made
     // from the runtime's table of trap codes.
     host_error,

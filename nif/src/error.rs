@@ -36,6 +36,9 @@ pub enum Failure {
     BadResults(String),
     /// `{internal_error, Message}`: a bug in wasmbeam, never a bad input.
     Internal(String),
+    /// `{exit, Status}`: the program ended the call with an exit status
+    /// (WASI's `proc_exit`), where a plain call was expected.
+    Exit(i32),
 }
 
 impl From<Error> for Failure {
@@ -47,6 +50,7 @@ impl From<Error> for Failure {
             Error::BadArgument(m) => Failure::BadArgument(m),
             Error::Limit(m) => Failure::Limit(m),
             Error::Internal(m) => Failure::Internal(m),
+            Error::Exit(status) => Failure::Exit(status),
         }
     }
 }
@@ -71,6 +75,7 @@ impl Failure {
             Failure::Busy => atoms::busy().encode(env),
             Failure::Timeout => atoms::timeout().encode(env),
             Failure::BadResults(m) => (atoms::bad_results(), m.as_str()).encode(env),
+            Failure::Exit(status) => (atoms::exit(), *status).encode(env),
             Failure::Internal(m) => {
                 crate::stats::INTERNAL_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 (atoms::internal_error(), m.as_str()).encode(env)

@@ -33,8 +33,11 @@ impl Trap {
     }
 }
 
-/// What a host function returns: `Err` traps the calling WebAssembly code.
-pub type HostResult = Result<(), Trap>;
+/// What a host function returns. `Err` stops the calling WebAssembly code:
+/// [`Error::Trap`] traps it, [`Error::Exit`] ends the whole call with an
+/// exit status (WASI's `proc_exit`), and any other error ends the call with
+/// that error. A [`Trap`] converts with `?` or `.into()`.
+pub type HostResult = Result<(), Error>;
 
 /// Everything that can go wrong in the embedding API.
 ///
@@ -65,6 +68,11 @@ pub enum Error {
     /// declared maximum, or an allocation that failed.
     #[error("{0}")]
     Limit(String),
+    /// The program ended the call with this exit status, through a host
+    /// function (WASI's `proc_exit`): not a trap, and not an error of the
+    /// program's making unless the status says so. The call is over.
+    #[error("exit status {0}")]
+    Exit(i32),
     /// A bug in wasmbeam: an invariant of its own did not hold. The message
     /// says which; the object involved (the call, the store) may be
     /// unusable afterwards, but nothing else is affected.

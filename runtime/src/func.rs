@@ -2,7 +2,7 @@
 
 use crate::caller::Caller;
 use crate::error::{Error, HostResult};
-use crate::host::{HostBehaviour, HostContext, HostFunc, HostFuncData};
+use crate::host::{HostBehaviour, HostContext, HostFlow, HostFunc, HostFuncData};
 use crate::instance::Instance;
 use crate::owned::Owned;
 use crate::store::{Store, Stored};
@@ -64,8 +64,9 @@ impl Func {
     /// A host function of type `ty`. `f(caller, params, results)` gets
     /// arguments of the parameter types and a `results` slice pre-filled
     /// with defaults of the result types; it must leave values of those
-    /// types there (anything else traps). Returning `Err` traps the caller;
-    /// a panic is caught and becomes a trap too.
+    /// types there (anything else traps). Returning `Err` stops the caller
+    /// (see [`HostResult`]: a trap, an exit, or another error); a panic is
+    /// caught and becomes a trap.
     pub fn new(
         store: &mut Store,
         ty: FuncType,
@@ -82,6 +83,24 @@ impl Func {
     /// native host function), it traps with a message saying so.
     pub fn new_suspending(store: &mut Store, ty: FuncType) -> Func {
         Func::new_host(store, ty, HostBehaviour::Suspending)
+    }
+
+    /// A host function like [`Func::new`] whose closure may also ask to
+    /// suspend the whole call ([`HostFlow::Suspend`]), for a call that
+    /// would otherwise wait (a read with no data yet, a sleep): the call
+    /// then stops with [`crate::Step::HostCall`] as for a suspending host
+    /// function, and the embedder answers with results
+    /// ([`crate::Call::resume_with`]) or has the closure run again when the
+    /// call resumes ([`crate::Call::resume_again`]), once what it waited for
+    /// is there. Where the call cannot suspend (a plain [`Func::call`], a
+    /// start function, ...), asking to suspend traps with a message saying
+    /// so.
+    pub fn new_may_suspend(
+        store: &mut Store,
+        ty: FuncType,
+        f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<HostFlow, Error> + Send + Sync + 'static,
+    ) -> Func {
+        Func::new_host(store, ty, HostBehaviour::MaySuspend(Box::new(f)))
     }
 
     fn new_host(store: &mut Store, ty: FuncType, behaviour: HostBehaviour) -> Func {

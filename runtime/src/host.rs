@@ -1,13 +1,16 @@
 //! Host functions: their closures, the context their stub receives, and
 //! the dispatcher that runs them on behalf of compiled code.
 //!
-//! A host function is either *native* (a Rust closure, run inline) or
-//! *suspending* (every call suspends the running [`crate::Call`] and hands
-//! the arguments to the embedder; see `call/host_call.rs` for that side of
-//! the protocol).
+//! A host function is *native* (a Rust closure, run inline), *suspending*
+//! (every call suspends the running [`crate::Call`] and hands the arguments
+//! to the embedder), or *may suspend* (a closure that either returns or
+//! asks to suspend, for calls that would otherwise wait: the embedder then
+//! answers, or has the closure run again). See `call/host_call.rs` for the
+//! suspending side of the protocol.
 
 use crate::call::activation::Stop;
-use crate::call::{host_call, raise, store_of};
+use crate::call::host_call::{self, Delivered};
+use crate::call::{raise, store_of};
 use crate::caller::Caller;
 use crate::error::{Error, HostResult, Trap};
 use crate::func::Func;
@@ -22,6 +25,21 @@ use wasmbeam_jit::vm::{ExecCtx, VMFuncRef, VMHostContext, STATE_REWINDING, STATE
 use wasmbeam_jit::FuncType;
 
 pub(crate) type HostCallback = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> HostResult + Send + Sync;
+pub(crate) type MaySuspendCallback =
+    dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<HostFlow, Error> + Send + Sync;
+
+/// What a host function made with [`crate::Func::new_may_suspend`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostFlow {
+    /// It ran: its results are in the results slice.
+    Return,
+    /// It cannot go on now (it would wait): the whole call suspends, as in
+    /// a suspending host function, and the embedder gets
+    /// [`crate::Step::HostCall`]. It answers with the results
+    /// ([`crate::Call::resume_with`]), or makes whatever the function waited
+    /// for happen and has it run again ([`crate::Call::resume_again`]).
+    Suspend,
+}
 
 /// A host function's behaviour. Shared (`Arc`) so a call can hold it while
 /// the store is lent to the closure.
@@ -36,6 +54,8 @@ pub(crate) enum HostBehaviour {
     Native(Box<HostCallback>),
     /// Suspends the whole call; the embedder supplies the results.
     Suspending,
+    /// Runs the closure inline, which may ask to suspend.
+    MaySuspend(Box<MaySuspendCallback>),
 }
 
 /// The host half of a host function's [`crate::func::FuncData`].
@@ -116,9 +136,24 @@ impl HostFunc {
         HostFunc { ty, behaviour }
     }
 
+    /// Whether every call suspends.
     pub(crate) fn is_suspending(&self) -> bool {
         matches!(self.behaviour, HostBehaviour::Suspending)
     }
+
+    /// Whether a call can suspend (a suspending host function, or one
+    /// that may suspend).
+    pub(crate) fn can_suspend(&self) -> bool {
+        !matches!(self.behaviour, HostBehaviour::Native(_))
+    }
+}
+
+/// What running a host function came to.
+pub(crate) enum Invoked {
+    /// It returned these results (of its result types).
+    Returned(Vec<Val>),
+    /// It asks to suspend the call.
+    Suspend,
 }
 
 /// The trap of a suspending host function called where nothing can suspend.
@@ -126,32 +161,34 @@ pub(crate) fn cannot_suspend(why: &str) -> Trap {
     Trap::host(format!("a suspending host function was called where the call cannot suspend ({why})"))
 }
 
-/// Runs a native host function: results start as defaults, the closure
-/// runs under `catch_unwind` (a panic becomes a trap), and the results it
-/// leaves must have the declared types. A suspending one traps: the caller
-/// handles those where they can suspend.
+/// Runs a host function: results start as defaults, a closure runs under
+/// `catch_unwind` (a panic becomes a trap), and the results it leaves must
+/// have the declared types. A suspending host function, or one that may
+/// suspend and asks to, gives [`Invoked::Suspend`]: the caller suspends the
+/// call where it can, and traps where it cannot.
 pub(crate) fn invoke(
     store: &mut Store,
     host: &HostFunc,
     instance: Option<Instance>,
     args: &[Val],
-) -> Result<Vec<Val>, Trap> {
-    let callback = match &host.behaviour {
-        HostBehaviour::Native(callback) => callback,
-        HostBehaviour::Suspending => return Err(cannot_suspend("Func::call; use Func::start and Call::step")),
-    };
+) -> Result<Invoked, Error> {
     let mut results: Vec<Val> = host.ty.results.iter().map(|t| Val::default_for(*t)).collect();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let mut caller = Caller { store: &mut *store, instance };
-        callback(&mut caller, args, &mut results)
+        match &host.behaviour {
+            HostBehaviour::Native(callback) => callback(&mut caller, args, &mut results).map(|()| HostFlow::Return),
+            HostBehaviour::MaySuspend(callback) => callback(&mut caller, args, &mut results),
+            HostBehaviour::Suspending => Ok(HostFlow::Suspend),
+        }
     }));
     match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(trap)) => return Err(trap),
-        Err(payload) => return Err(panic_trap(payload)),
+        Ok(Ok(HostFlow::Return)) => {}
+        Ok(Ok(HostFlow::Suspend)) => return Ok(Invoked::Suspend),
+        Ok(Err(error)) => return Err(error),
+        Err(payload) => return Err(panic_trap(payload).into()),
     }
     check_results(&host.ty, &results).map_err(Trap::host)?;
-    Ok(results)
+    Ok(Invoked::Returned(results))
 }
 
 /// Whether `results` are values of `ty`'s result types; the message says
@@ -242,26 +279,33 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
     // SAFETY: `exec` is live (contract); a plain field read.
     let state = unsafe { (*exec).state };
-    if state == STATE_REWINDING {
-        // SAFETY: `exec` is live and ours while we run (contract); the only
-        // other reference in use is `store`, a different object.
-        return host_call::deliver(store, unsafe { &mut *exec }, func, values);
-    }
-    if state != STATE_RUNNING {
-        return Err(Stop::internal(format!("a host function was called in execution state {state}")));
-    }
-    let id = store.id();
-    // SAFETY: arguments come from compiled code of this store, so funcrefs
-    // among them are live `VMFuncRef`s of this store.
-    let args: Vec<Val> =
-        ty.params.iter().zip(values.iter()).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect();
-    if host.is_suspending() {
+    let args = match state {
+        STATE_REWINDING => {
+            // SAFETY: `exec` is live and ours while we run (contract); the
+            // only other reference in use is `store`, a different object.
+            match host_call::deliver(store, unsafe { &mut *exec }, func, values)? {
+                Delivered::Results => return Ok(()),
+                // Run it again, with the arguments of the call that
+                // suspended (the slots hold none while rewinding).
+                Delivered::Again(args) => args,
+            }
+        }
+        STATE_RUNNING => {
+            let id = store.id();
+            // SAFETY: arguments come from compiled code of this store, so
+            // funcrefs among them are live `VMFuncRef`s of this store.
+            ty.params.iter().zip(values.iter()).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect()
+        }
+        _ => return Err(Stop::internal(format!("a host function was called in execution state {state}"))),
+    };
+    match invoke(store, &host, instance, &args)? {
+        Invoked::Returned(results) => {
+            for (slot, val) in values.iter_mut().zip(&results) {
+                *slot = val.to_raw(store).map_err(|e| Trap::host(format!("host function result: {e}")))?;
+            }
+            Ok(())
+        }
         // SAFETY: as for `deliver` above.
-        return host_call::suspend(store, unsafe { &mut *exec }, func, args);
+        Invoked::Suspend => host_call::suspend(store, unsafe { &mut *exec }, func, args),
     }
-    let results = invoke(store, &host, instance, &args)?;
-    for (slot, val) in values.iter_mut().zip(&results) {
-        *slot = val.to_raw(store).map_err(|e| Trap::host(format!("host function result: {e}")))?;
-    }
-    Ok(())
 }

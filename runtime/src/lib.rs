@@ -59,6 +59,7 @@ pub use extern_type::ExternType;
 pub use external::Extern;
 pub use func::Func;
 pub use global::Global;
+pub use host::HostFlow;
 pub use instance::Instance;
 pub use limits::StoreLimits;
 pub use linker::Linker;

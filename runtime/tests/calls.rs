@@ -77,7 +77,7 @@ fn host_functions_called_from_wasm() {
         Ok(())
     });
     let fails = Func::new(&mut store, FuncType::new([ValType::I32], []), |_, args, _| {
-        Err(Trap::host(format!("refused {}", args[0].i32().unwrap())))
+        Err(Trap::host(format!("refused {}", args[0].i32().unwrap())).into())
     });
     let panics = Func::new(&mut store, FuncType::new([], []), |_, _, _| panic!("host exploded"));
     let wrong = Func::new(&mut store, FuncType::new([], [ValType::I32]), |_, _, results| {
@@ -155,7 +155,7 @@ fn a_trap_inside_a_nested_call_reaches_the_host_and_can_be_handled_or_propagated
                 results[0] = Val::I32(99);
                 Ok(())
             }
-            Err(Error::Trap(trap)) => Err(trap),
+            Err(Error::Trap(trap)) => Err(trap.into()),
             other => panic!("inner call should trap, got {other:?}"),
         }
     });
@@ -181,7 +181,7 @@ fn caller_instance_is_the_importing_instance() {
     // Reads byte 0 of the calling instance's exported memory.
     let peek = Func::new(&mut store, FuncType::new([], [ValType::I32]), |caller, _, results| {
         let memory = caller.get_export("mem").and_then(Extern::into_memory).ok_or_else(|| Trap::host("no memory"))?;
-        results[0] = Val::I32(memory.data(caller.store()).map_err(|e| Trap::host(e.to_string()))?[0] as i32);
+        results[0] = Val::I32(memory.data(caller.store())?[0] as i32);
         Ok(())
     });
     let mut linker = Linker::new();
@@ -402,10 +402,8 @@ fn recursion_through_host_functions_exhausts_the_stack_cleanly() {
         let host = Func::new(&mut store, FuncType::new([], []), move |caller, _, _| {
             seen.fetch_add(1, Ordering::Relaxed);
             let again = caller.get_export("again").and_then(Extern::into_func).unwrap();
-            again.call(caller.store(), &[]).map(drop).map_err(|e| match e {
-                Error::Trap(trap) => trap,
-                other => Trap::host(other.to_string()),
-            })
+            // A nested call's error (its trap) stops this call too.
+            again.call(caller.store(), &[]).map(drop)
         });
         let mut linker = Linker::new();
         linker.define("env", "host", host);

@@ -510,13 +510,13 @@ fn a_call_stepped_inside_a_native_host_function_can_suspend_in_a_host_call() {
         let mut call = asks.start(caller.store(), args).map_err(fail)?;
         let (func, host_args) = match call.step(caller.store(), u64::MAX).map_err(fail)? {
             Step::HostCall { func, args } => (func, args),
-            other => return Err(Trap::host(format!("expected a host call, got {other:?}"))),
+            other => return Err(Trap::host(format!("expected a host call, got {other:?}")).into()),
         };
         assert_eq!(func, ask);
         call.resume_with(Ok(vec![Val::I32(host_args[0].i32().unwrap() * 2)])).map_err(fail)?;
         match call.step(caller.store(), u64::MAX).map_err(fail)? {
             Step::Finished(values) => results[0] = values[0],
-            other => return Err(Trap::host(format!("expected the end, got {other:?}"))),
+            other => return Err(Trap::host(format!("expected the end, got {other:?}")).into()),
         }
         Ok(())
     });
@@ -582,7 +582,7 @@ fn a_module_with_larger_frames_instantiated_during_a_step_can_suspend_in_it() {
         let instance = big_linker.instantiate(caller.store(), &big).map_err(|e| Trap::host(e.to_string()))?;
         let f = instance.get_func(caller.store(), "big").unwrap();
         let table = table_in_host.lock().unwrap().unwrap();
-        table.set(caller.store(), 0, Val::FuncRef(Some(f))).map_err(|e| Trap::host(e.to_string()))
+        table.set(caller.store(), 0, Val::FuncRef(Some(f)))
     });
     let mut linker = Linker::new();
     linker.define("host", "install", install);

@@ -385,6 +385,7 @@ fn describe_error(e: &Error) -> String {
         Error::BadArgument(message) => format!("bad argument: {message}"),
         Error::Limit(message) => format!("limit: {message}"),
         Error::Internal(message) => format!("internal error: {message}"),
+        Error::Exit(status) => format!("exit status {status}"),
     }
 }
 

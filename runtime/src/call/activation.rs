@@ -159,8 +159,17 @@ pub(crate) enum SuspendReason {
 pub(crate) struct HostAnswer {
     /// The suspending host function that must receive it.
     pub(crate) func: Func,
-    /// Raw result slots, or the trap to raise in its place.
-    pub(crate) results: Result<Vec<u64>, Trap>,
+    pub(crate) answer: RawAnswer,
+}
+
+/// What the embedder answered a host call with.
+pub(crate) enum RawAnswer {
+    /// Raw result slots.
+    Results(Vec<u64>),
+    /// A trap to raise in the caller.
+    Trap(Trap),
+    /// Run the host function again, with these arguments.
+    Again(Vec<Val>),
 }
 
 impl Activation {

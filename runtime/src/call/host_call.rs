@@ -6,18 +6,20 @@
 //!   Wasm frame then saves its record and returns, and `Call::step` reports
 //!   `Step::HostCall`.
 //! - State REWINDING ([`deliver`]): the frame that made the call re-issued
-//!   it on resume. Write the embedder's results (or raise its trap), set
-//!   RUNNING and restore the real stack limit: the rewind ends here.
+//!   it on resume. Write the embedder's results (or raise its trap), or, if
+//!   the embedder asked for it, have the dispatcher run the host function
+//!   again; set RUNNING and restore the real stack limit: the rewind ends
+//!   here.
 
-use crate::call::activation::{current, HostAnswer, Stop, SuspendReason};
+use crate::call::activation::{current, HostAnswer, RawAnswer, Stop, SuspendReason};
 use crate::func::Func;
 use crate::host::cannot_suspend;
 use crate::store::Store;
 use crate::values::Val;
 use wasmbeam_jit::vm::{ExecCtx, STATE_RUNNING, STATE_UNWINDING};
 
-/// A suspending host function `func` was called with `args` in state
-/// RUNNING.
+/// A host function `func` called with `args` in state RUNNING suspends
+/// the call (it is a suspending one, or one that may suspend and asked to).
 pub(crate) fn suspend(store: &mut Store, exec: &mut ExecCtx, func: Func, args: Vec<Val>) -> Result<(), Stop> {
     if !store.engine().config().reductions {
         return Err(cannot_suspend("the engine was built with Config::reductions = false").into());
@@ -37,12 +39,27 @@ pub(crate) fn suspend(store: &mut Store, exec: &mut ExecCtx, func: Func, args: V
     Ok(())
 }
 
+/// What [`deliver`] did.
+pub(crate) enum Delivered {
+    /// The embedder's results are in the slots: the host call returns.
+    Results,
+    /// The embedder asked for the host function to run again, with these
+    /// arguments (those of the call that suspended).
+    Again(Vec<Val>),
+}
+
 /// The suspending host function `func` was re-entered while rewinding:
-/// deliver the answer into its slot array `values`.
-pub(crate) fn deliver(store: &mut Store, exec: &mut ExecCtx, func: Func, values: &mut [u64]) -> Result<(), Stop> {
+/// deliver the answer into its slot array `values`, or say to run it
+/// again. Either way the rewind ends here: the state is RUNNING after.
+pub(crate) fn deliver(
+    store: &mut Store,
+    exec: &mut ExecCtx,
+    func: Func,
+    values: &mut [u64],
+) -> Result<Delivered, Stop> {
     let activation = current(store, exec)?;
     let answer = activation.suspension.as_mut().and_then(|s| s.answer.take());
-    let Some(HostAnswer { func: expected, results }) = answer else {
+    let Some(HostAnswer { func: expected, answer }) = answer else {
         return Err(Stop::Mismatch("resumed into a host function, with no answer to give it".into()));
     };
     if expected != func {
@@ -50,16 +67,23 @@ pub(crate) fn deliver(store: &mut Store, exec: &mut ExecCtx, func: Func, values:
     }
     let stack_limit = exec.saved_stack_limit;
     exec.stack_limit = stack_limit;
-    let results = results?;
     if let Some(suspension) = &activation.suspension {
         if !suspension.buffer.is_empty_in(exec) {
             return Err(Stop::Mismatch("saved frames were left when the rewind reached the host function".into()));
         }
     }
+    let results = match answer {
+        RawAnswer::Results(results) => results,
+        RawAnswer::Trap(trap) => return Err(trap.into()),
+        RawAnswer::Again(args) => {
+            exec.state = STATE_RUNNING;
+            return Ok(Delivered::Again(args));
+        }
+    };
     if results.len() > values.len() {
         return Err(Stop::internal("more results than the host stub has slots"));
     }
     values[..results.len()].copy_from_slice(&results);
     exec.state = STATE_RUNNING;
-    Ok(())
+    Ok(Delivered::Results)
 }

@@ -30,10 +30,10 @@ pub(crate) use activation::{raise, raise_code, store_of};
 
 use crate::error::{Error, Trap};
 use crate::func::Func;
-use crate::host::{cannot_suspend, check_results, invoke};
+use crate::host::{cannot_suspend, check_results, invoke, Invoked};
 use crate::store::Store;
 use crate::values::Val;
-use activation::{enter, Activation, Exit, HostAnswer, SuspendReason};
+use activation::{enter, Activation, Exit, HostAnswer, RawAnswer, SuspendReason};
 use continuation::ContBuffer;
 use fuel::FuelMeter;
 use std::sync::Arc;
@@ -81,6 +81,16 @@ pub struct Call {
     restored: bool,
 }
 
+/// How the embedder answered a pending host call.
+enum Answer {
+    /// With results of the function's result types.
+    Results(Vec<Val>),
+    /// With a trap to raise in the caller.
+    Trap(Trap),
+    /// By having the function run again ([`Call::resume_again`]).
+    Again,
+}
+
 /// Where a call is.
 enum Phase {
     /// Started; nothing has run. Holds the (checked) arguments.
@@ -98,7 +108,10 @@ struct PendingHostCall {
     args: Vec<Val>,
     /// The function's type, to check the answer.
     ty: Arc<FuncType>,
-    answer: Option<Result<Vec<Val>, Trap>>,
+    answer: Option<Answer>,
+    /// The function may suspend (rather than always): it can be asked to
+    /// run again ([`Call::resume_again`]).
+    may_run_again: bool,
     /// The called function is this host function itself: no frames saved.
     direct: bool,
 }
@@ -158,19 +171,27 @@ impl Call {
                     ));
                 };
                 if pending.direct {
-                    return answer.map(Step::Finished).map_err(Error::Trap);
+                    return match answer {
+                        Answer::Results(values) => Ok(Step::Finished(values)),
+                        Answer::Trap(trap) => Err(Error::Trap(trap)),
+                        Answer::Again => self.begin(store, fuel, pending.args),
+                    };
                 }
-                let results = match answer {
-                    Ok(values) => match values.iter().map(|v| v.to_raw(store)).collect::<Result<Vec<u64>, _>>() {
-                        Ok(raw) => Ok(raw),
-                        Err(e) => {
-                            self.phase = Phase::HostCall(pending);
-                            return Err(e);
+                let answer = match answer {
+                    Answer::Results(values) => {
+                        match values.iter().map(|v| v.to_raw(store)).collect::<Result<Vec<u64>, _>>() {
+                            Ok(raw) => RawAnswer::Results(raw),
+                            Err(e) => {
+                                pending.answer = Some(Answer::Results(values));
+                                self.phase = Phase::HostCall(pending);
+                                return Err(e);
+                            }
                         }
-                    },
-                    Err(trap) => Err(trap),
+                    }
+                    Answer::Trap(trap) => RawAnswer::Trap(trap),
+                    Answer::Again => RawAnswer::Again(pending.args),
                 };
-                self.run(store, fuel, None, Some(HostAnswer { func: pending.func, results }))
+                self.run(store, fuel, None, Some(HostAnswer { func: pending.func, answer }))
             }
         }
     }
@@ -192,7 +213,33 @@ impl Call {
                 return Err(Error::BadArgument("a result is a function of another store".into()));
             }
         }
-        pending.answer = Some(results);
+        pending.answer = Some(match results {
+            Ok(values) => Answer::Results(values),
+            Err(trap) => Answer::Trap(trap),
+        });
+        Ok(())
+    }
+
+    /// Answers the pending host call by having the host function run again
+    /// when the call resumes, with the same arguments: for a function made
+    /// with [`Func::new_may_suspend`] that suspended because it would have
+    /// waited, once the embedder has made what it waited for happen (data
+    /// to read, time passed). It may suspend again. Errors
+    /// ([`Error::BadArgument`]): no host call pending, already answered, or
+    /// the function always suspends ([`Func::new_suspending`]).
+    pub fn resume_again(&mut self) -> Result<(), Error> {
+        let Phase::HostCall(pending) = &mut self.phase else {
+            return Err(Error::BadArgument("no host call is pending".into()));
+        };
+        if pending.answer.is_some() {
+            return Err(Error::BadArgument("the pending host call was already answered".into()));
+        }
+        if !pending.may_run_again {
+            return Err(Error::BadArgument(
+                "the pending host call always suspends: answer it with Call::resume_with".into(),
+            ));
+        }
+        pending.answer = Some(Answer::Again);
         Ok(())
     }
 
@@ -237,16 +284,24 @@ impl Call {
             let values = args.iter().map(|a| a.to_raw(store)).collect::<Result<Vec<u64>, _>>()?;
             return self.run(store, fuel, Some(values), None);
         };
-        if !host.is_suspending() {
-            return invoke(store, &host, None, &args).map(Step::Finished).map_err(Error::Trap);
+        match invoke(store, &host, None, &args)? {
+            Invoked::Returned(results) => Ok(Step::Finished(results)),
+            Invoked::Suspend if !self.suspendable => {
+                Err(Error::Trap(cannot_suspend("Func::call; use Func::start and Call::step")))
+            }
+            Invoked::Suspend => {
+                let pending = PendingHostCall {
+                    func: self.func,
+                    args: args.clone(),
+                    ty: self.ty.clone(),
+                    answer: None,
+                    may_run_again: !host.is_suspending(),
+                    direct: true,
+                };
+                self.phase = Phase::HostCall(pending);
+                Ok(Step::HostCall { func: self.func, args })
+            }
         }
-        if !self.suspendable {
-            return Err(Error::Trap(cannot_suspend("Func::call; use Func::start and Call::step")));
-        }
-        let pending =
-            PendingHostCall { func: self.func, args: args.clone(), ty: self.ty.clone(), answer: None, direct: true };
-        self.phase = Phase::HostCall(pending);
-        Ok(Step::HostCall { func: self.func, args })
     }
 
     /// Runs one activation of the call's WebAssembly function: entered with
@@ -331,8 +386,12 @@ impl Call {
                 }
                 Some(SuspendReason::HostCall { func, args }) => {
                     self.check_saved_frames(store)?;
-                    let ty = store.func(func)?.ty.clone();
-                    let pending = PendingHostCall { func, args: args.clone(), ty, answer: None, direct: false };
+                    let data = store.func(func)?;
+                    let ty = data.ty.clone();
+                    let may_run_again =
+                        data.host.as_ref().is_some_and(|h| h.func.can_suspend() && !h.func.is_suspending());
+                    let pending =
+                        PendingHostCall { func, args: args.clone(), ty, answer: None, may_run_again, direct: false };
                     self.phase = Phase::HostCall(pending);
                     Ok(Step::HostCall { func, args })
                 }
@@ -382,7 +441,10 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Va
     check_args(&data.ty, args)?;
     if let Some(host) = &data.host {
         let host = host.func.clone();
-        return invoke(store, &host, None, args).map_err(Error::Trap);
+        return match invoke(store, &host, None, args)? {
+            Invoked::Returned(results) => Ok(results),
+            Invoked::Suspend => Err(Error::Trap(cannot_suspend("Func::call; use Func::start and Call::step"))),
+        };
     }
     let ty = data.ty.clone();
     let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];

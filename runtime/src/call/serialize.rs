@@ -15,7 +15,7 @@
 //! | fuel consumed (`u64`) | |
 //! | fuel limit | one byte `0`, or `1` then the limit (`u64`) |
 //! | stop | one byte: `0` yielded, `1` in a host call |
-//! | host call (stop `1` only) | the host function (store function index); one byte `1` if it is the called function itself (no frames), else `0`; the arguments (count, values); the answer: one byte `0` none yet, `1` results (count, values), `2` a trap (code, message length, UTF-8 message) |
+//! | host call (stop `1` only) | the host function (store function index); one byte `1` if it is the called function itself (no frames), else `0`; the arguments (count, values); the answer: one byte `0` none yet, `1` results (count, values), `2` a trap (code, message length, UTF-8 message), `3` run it again (a function that may suspend) |
 //! | records | count, then each record, innermost first: its instance (store instance index), function index (in the instance's module), resume point index, slot count, slots (`u64` each) |
 //! | checksum (`u64`) | FNV-1a 64 of every byte before it |
 //!
@@ -57,7 +57,7 @@
 //!   function of the store, nor call one of another type.
 
 use super::records::{self, header_word, instances_by_vmctx, StoppedAt};
-use super::{Call, PendingHostCall, Phase};
+use super::{Answer, Call, PendingHostCall, Phase};
 use crate::call::continuation::ContBuffer;
 use crate::error::{Error, Trap};
 use crate::fnv::Fnv64;
@@ -307,16 +307,17 @@ impl Call {
                 w.values(&p.args)?;
                 match &p.answer {
                     None => w.u8(0),
-                    Some(Ok(values)) => {
+                    Some(Answer::Results(values)) => {
                         w.u8(1);
                         w.values(values)?;
                     }
-                    Some(Err(trap)) => {
+                    Some(Answer::Trap(trap)) => {
                         w.u8(2);
                         w.u32(trap.code as u32);
                         w.len(trap.message.len())?;
                         w.bytes.extend_from_slice(trap.message.as_bytes());
                     }
+                    Some(Answer::Again) => w.u8(3),
                 }
                 (!p.direct).then_some(StoppedAt::HostCall)
             }
@@ -490,9 +491,10 @@ fn read_host_call(r: &mut Reader, store: &Store, funcs: usize, func: Func) -> Re
     }
     let host = Func(Stored { store: store.id(), index });
     let host_data = store.func(host)?;
-    if !host_data.host.as_ref().is_some_and(|h| h.func.is_suspending()) {
-        return Err(bad("the pending host call is not of a suspending host function"));
-    }
+    let Some(host_func) = host_data.host.as_ref().map(|h| h.func.clone()).filter(|h| h.can_suspend()) else {
+        return Err(bad("the pending host call is not of a host function that can suspend"));
+    };
+    let may_run_again = !host_func.is_suspending();
     let host_ty = host_data.ty.clone();
     let direct = match r.u8()? {
         0 => false,
@@ -506,17 +508,18 @@ fn read_host_call(r: &mut Reader, store: &Store, funcs: usize, func: Func) -> Re
         1 => {
             let results = r.values(store, funcs)?;
             check_types("results", &results, &host_ty.results)?;
-            Some(Ok(results))
+            Some(Answer::Results(results))
         }
         2 => {
             let code = TrapCode::from_u32(r.u32()?).ok_or_else(|| bad("unknown trap code"))?;
             let len = r.count(1)?;
             let message = std::str::from_utf8(r.take(len)?).map_err(|_| bad("trap message not UTF-8"))?;
-            Some(Err(Trap { code, message: message.to_string() }))
+            Some(Answer::Trap(Trap { code, message: message.to_string() }))
         }
+        3 if may_run_again => Some(Answer::Again),
         _ => return Err(bad("bad host call answer")),
     };
-    Ok((PendingHostCall { func: host, args, ty: host_ty, answer, direct }, direct))
+    Ok((PendingHostCall { func: host, args, ty: host_ty, answer, may_run_again, direct }, direct))
 }
 
 /// For a `call_indirect` record: the saved callee (its last slot, a
