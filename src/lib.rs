@@ -26,6 +26,10 @@
 
 pub use wasmbeam_runtime::*;
 
+/// WASI preview1: the host functions, file systems and stdio of
+/// `wasmbeam-wasi`.
+pub use wasmbeam_wasi as wasi;
+
 mod load;
 
 pub use load::{load_module, read_wasm, to_binary, LoadError};

@@ -1,8 +1,12 @@
-//! The `wasmbeam` command line: call an export, run spec scripts, compile.
+//! The `wasmbeam` command line: run a WASI program, call an export, run
+//! spec scripts, compile.
 //!
-//! Exit status: 0 success; 1 the Wasm code trapped (`invoke`) or a script
-//! assertion failed (`wast`); 2 any other error (usage, unreadable or
-//! invalid module, link error, ...).
+//! Exit status: for `run`, the program's exit status, or 134 if it trapped
+//! (as `wasmtime run`); otherwise 0 success; 1 the Wasm code trapped
+//! (`invoke`) or a script assertion failed (`wast`); 2 any other error
+//! (usage, unreadable or invalid module, link error, ...).
+
+mod run;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,6 +17,7 @@ use wasmbeam_wast::{run_script, Counts};
 
 const USAGE: &str = "\
 usage:
+  wasmbeam run [OPTIONS] FILE [ARG...]          run a WASI command (its _start) with the terminal's stdio
   wasmbeam invoke [OPTIONS] FILE FUNC [ARG...]  call an exported function and print its results
   wasmbeam wast FILE...                         run WebAssembly spec scripts (.wast)
   wasmbeam compile FILE [--target TARGET]       validate and compile; print time and code size
@@ -23,6 +28,12 @@ ARGs are parsed by the function's parameter types: integers in decimal
 references as null (or a number for externref).
 TARGET is host (default), x86_64 or aarch64.
 
+run OPTIONS (before FILE, as `wasmtime run`):
+  --dir HOST[::GUEST]  preopen host directory HOST for the program as GUEST
+                       (default: HOST); repeatable
+  --env NAME=VALUE     set an environment variable; repeatable
+The program gets FILE as its first argument, then the ARGs.
+
 invoke OPTIONS (before FILE):
   --fuel-slice N   run the call in slices of N fuel units (N >= 1): it
                    suspends after each slice and is resumed until it ends
@@ -31,7 +42,7 @@ invoke OPTIONS (before FILE):
 
 /// Everything that ends a command early.
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub(crate) enum CliError {
     #[error("{0}\n\n{USAGE}")]
     Usage(String),
     #[error("{0}")]
@@ -43,7 +54,7 @@ enum CliError {
 }
 
 impl CliError {
-    fn exit(self) -> ExitCode {
+    pub(crate) fn exit(self) -> ExitCode {
         match self {
             CliError::Engine(Error::Trap(trap)) | CliError::Load(LoadError::Module(Error::Trap(trap))) => {
                 eprintln!("trap: {trap}");
@@ -63,6 +74,7 @@ fn main() -> ExitCode {
         Err(bad) => return CliError::Other(format!("argument is not valid UTF-8: {bad:?}")).exit(),
     };
     let result = match args.first().map(String::as_str) {
+        Some("run") => return run::run(&args[1..]),
         Some("invoke") => invoke(&args[1..]),
         Some("wast") => return wast(&args[1..]),
         Some("compile") => compile(&args[1..]),

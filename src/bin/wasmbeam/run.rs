@@ -1,0 +1,109 @@
+//! `wasmbeam run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... FILE [ARG...]`:
+//! runs a WASI command's `_start` with the terminal's stdin, stdout and
+//! stderr, and exits with its exit status.
+
+use crate::CliError;
+use std::process::ExitCode;
+use wasmbeam::wasi::{self, Input, Output, WasiBuilder};
+use wasmbeam::{read_wasm, Engine, Error, Linker, Module, Store};
+
+/// The exit status of a program that trapped, as `wasmtime run` (128 +
+/// SIGABRT).
+const TRAP_STATUS: u8 = 134;
+
+/// `run`'s options, all before FILE.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct RunOptions {
+    /// `(host, guest)` directories.
+    dirs: Vec<(String, String)>,
+    /// `(name, value)`.
+    env: Vec<(String, String)>,
+}
+
+/// Splits `run`'s arguments into its options and the rest (FILE, ARGs);
+/// `--` ends the options.
+fn run_options(args: &[String]) -> Result<(RunOptions, &[String]), CliError> {
+    let mut options = RunOptions::default();
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        let value = |i: usize| args.get(i + 1).ok_or_else(|| CliError::Usage(format!("{arg} needs a value")));
+        match arg.as_str() {
+            "--" => return Ok((options, &args[i + 1..])),
+            "--dir" => {
+                let spec = value(i)?;
+                let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+                options.dirs.push((host.to_string(), guest.to_string()));
+                i += 2;
+            }
+            "--env" => {
+                let spec = value(i)?;
+                let (name, value) = spec
+                    .split_once('=')
+                    .ok_or_else(|| CliError::Usage(format!("--env wants NAME=VALUE, got `{spec}`")))?;
+                options.env.push((name.to_string(), value.to_string()));
+                i += 2;
+            }
+            other if other.starts_with("--") => {
+                return Err(CliError::Usage(format!("unknown option `{other}` for run")));
+            }
+            _ => return Ok((options, &args[i..])),
+        }
+    }
+    Ok((options, &args[i..]))
+}
+
+pub(crate) fn run(args: &[String]) -> ExitCode {
+    match run_program(args) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(CliError::Engine(Error::Trap(trap))) => {
+            eprintln!("trap: {trap}");
+            ExitCode::from(TRAP_STATUS)
+        }
+        Err(e) => e.exit(),
+    }
+}
+
+fn run_program(args: &[String]) -> Result<i32, CliError> {
+    let (options, rest) = run_options(args)?;
+    let Some(file) = rest.first() else {
+        return Err(CliError::Usage("run needs FILE".into()));
+    };
+    let engine = Engine::default();
+    let module = Module::new(&engine, &read_wasm(file)?)?;
+    let mut builder =
+        WasiBuilder::new().args(rest).stdin(Input::Inherit).stdout(Output::Inherit).stderr(Output::Inherit);
+    for (name, value) in &options.env {
+        builder = builder.env(name, value);
+    }
+    if let Some((host, _)) = options.dirs.first() {
+        // Host directories need the sandboxed host file system, which
+        // comes next (fs/host.rs).
+        return Err(CliError::Other(format!("--dir {host}: host directories are not supported yet")));
+    }
+    let wasi = builder.build();
+    let mut store = Store::new(&engine);
+    let mut linker = Linker::new();
+    wasi.add_to_linker(&mut linker, &mut store);
+    Ok(wasi::run(&mut store, &linker, &module, &wasi)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_come_before_the_file() {
+        let args = strings(&["--dir", "/tmp::/data", "--env", "A=b=c", "--dir", ".", "p.wasm", "--env", "x"]);
+        let (options, rest) = run_options(&args).unwrap();
+        assert_eq!(options.dirs, [("/tmp".into(), "/data".into()), (".".into(), ".".into())]);
+        assert_eq!(options.env, [("A".into(), "b=c".into())]);
+        assert_eq!(rest, strings(&["p.wasm", "--env", "x"]));
+        assert!(run_options(&strings(&["--env", "novalue", "p.wasm"])).is_err());
+        assert!(run_options(&strings(&["--dir"])).is_err());
+        assert!(run_options(&strings(&["--color", "p.wasm"])).is_err());
+    }
+}
