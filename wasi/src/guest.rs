@@ -189,6 +189,8 @@ mod tests {
         assert_eq!(g.bytes(2, 3).unwrap(), &[90, 91, 92]);
         assert_eq!(g.bytes(10, 2).unwrap(), &[93, 11]);
         assert_eq!(capacity(&spans, 4), 4);
+        assert_eq!(g.str(2, 1), Ok("Z"));
+        g.write_u8(2, 0xff).unwrap();
         assert_eq!(g.str(2, 1), Err(Errno::Ilseq));
     }
 }
