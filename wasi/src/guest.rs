@@ -37,6 +37,13 @@ impl<'a> Guest<'a> {
         Ok(start as usize..end as usize)
     }
 
+    /// Checks that `len` bytes at `ptr` lie in memory: for a function's
+    /// result pointers, before it does anything that could not be undone
+    /// (consume input, write output, create a file).
+    pub fn check(&self, ptr: u32, len: u32) -> WasiResult<()> {
+        self.range(ptr, len.into()).map(drop)
+    }
+
     /// `len` bytes at `ptr`.
     pub fn bytes(&self, ptr: u32, len: u32) -> WasiResult<&[u8]> {
         let range = self.range(ptr, len.into())?;

@@ -52,6 +52,7 @@ fn size_u32(n: u64) -> WasiResult<u32> {
 pub(crate) fn fd_read(ctx: &mut WasiCtx, mem: &mut Guest<'_>, a: &Args<'_>) -> Outcome {
     let (fd, iovs, count, nread_ptr) = (a.u32(0), a.u32(1), a.u32(2), a.u32(3));
     let spans = mem.iovecs(iovs, count)?;
+    mem.check(nread_ptr, 4)?;
     let WasiCtx { fds, stdin, .. } = ctx;
     let entry = fds.get_mut(fd)?;
     let nread = match &mut entry.kind {
@@ -81,6 +82,7 @@ pub(crate) fn fd_read(ctx: &mut WasiCtx, mem: &mut Guest<'_>, a: &Args<'_>) -> O
 pub(crate) fn fd_write(ctx: &mut WasiCtx, mem: &mut Guest<'_>, a: &Args<'_>) -> Outcome {
     let (fd, iovs, count, nwritten_ptr) = (a.u32(0), a.u32(1), a.u32(2), a.u32(3));
     let spans = mem.iovecs(iovs, count)?;
+    mem.check(nwritten_ptr, 4)?;
     let WasiCtx { fds, stdout, stderr, .. } = ctx;
     let entry = fds.get_mut(fd)?;
     let appends = entry.appends();
@@ -120,6 +122,7 @@ fn file_of(ctx: &mut WasiCtx, fd: u32) -> WasiResult<(&dyn WasiFile, &mut u64, b
 pub(crate) fn fd_pread(ctx: &mut WasiCtx, mem: &mut Guest<'_>, a: &Args<'_>) -> Outcome {
     let (fd, iovs, count, offset, nread_ptr) = (a.u32(0), a.u32(1), a.u32(2), a.u64(3), a.u32(4));
     let spans = mem.iovecs(iovs, count)?;
+    mem.check(nread_ptr, 4)?;
     let (file, _, read, _) = file_of(ctx, fd)?;
     if !read {
         return Err(Errno::Badf.into());
@@ -132,6 +135,7 @@ pub(crate) fn fd_pread(ctx: &mut WasiCtx, mem: &mut Guest<'_>, a: &Args<'_>) -> 
 pub(crate) fn fd_pwrite(ctx: &mut WasiCtx, mem: &mut Guest<'_>, a: &Args<'_>) -> Outcome {
     let (fd, iovs, count, offset, nwritten_ptr) = (a.u32(0), a.u32(1), a.u32(2), a.u64(3), a.u32(4));
     let spans = mem.iovecs(iovs, count)?;
+    mem.check(nwritten_ptr, 4)?;
     let (file, _, _, write) = file_of(ctx, fd)?;
     if !write {
         return Err(Errno::Badf.into());

@@ -12,9 +12,9 @@ pub(crate) fn proc_exit(_: &mut WasiCtx, _: &mut Guest<'_>, a: &Args<'_>) -> Out
     Err(Halt::Exit(a.u32(0) as i32))
 }
 
-/// Signals are not supported (wasmtime: `ENOSYS`).
+/// Signals are not supported (`ENOTSUP`, as wasmtime).
 pub(crate) fn proc_raise(_: &mut WasiCtx, _: &mut Guest<'_>, _: &Args<'_>) -> Outcome {
-    Err(Errno::Nosys.into())
+    Err(Errno::Notsup.into())
 }
 
 /// Nothing to do: the call is preempted by fuel anyway.

@@ -41,6 +41,7 @@ pub(crate) fn path_open(ctx: &mut WasiCtx, mem: &mut Guest<'_>, a: &Args<'_>) ->
     let fdflags = a.flags(7, fdflags::ALL.into())? as u16;
     let opened_ptr = a.u32(8);
     let follow = follows(dirflags)?;
+    mem.check(opened_ptr, 4)?;
     let path = path(mem, path_ptr, path_len)?;
     let parent = ctx.fds.get(fd)?;
     let dir = parent.dir()?;
