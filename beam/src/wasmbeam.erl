@@ -49,6 +49,9 @@
 %% <li>`{bad_argument, Description}': an argument of the wrong type,
 %%   count or range (a term that is not a module or instance included), an
 %%   unknown export, an access outside the memory.</li>
+%% <li>`{exit, Status}': a WASI program called `proc_exit' during a call
+%%   of an export (`run/2' returns the status as its result
+%%   instead).</li>
 %% <li>`{internal_error, Message}': a bug in wasmbeam, never a bad input;
 %%   please report it. The instance involved may be unusable afterwards;
 %%   nothing else is affected.</li>
@@ -58,6 +61,7 @@
 -export([compile/1, exports/1, imports/1,
          instantiate/2, instantiate/3,
          call/3, call/4,
+         run/2,
          read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
          get_global/2, set_global/3,
          format_error/1, trap_codes/0,
@@ -65,7 +69,7 @@
 
 -export_type([wasm_module/0, instance/0, value/0, value_type/0, extern_type/0,
               host_fun/0, imports/0, instance_options/0, call_options/0, error_reason/0,
-              trap_code/0]).
+              trap_code/0, wasi_options/0, wasi_output/0, run_options/0]).
 
 -opaque wasm_module() :: reference().
 -opaque instance() :: reference().
@@ -82,7 +86,23 @@
 -type imports() :: #{binary() => #{binary() => host_fun()}}.
 -type instance_options() :: #{memory_limit => non_neg_integer(),
                               fuel_limit => pos_integer() | infinity,
-                              stack_limit => non_neg_integer()}.
+                              stack_limit => non_neg_integer(),
+                              wasi => wasi_options()}.
+-type wasi_output() :: io | {send, pid()} | capture | discard.
+-type wasi_options() :: #{args => [binary()],
+                          env => #{binary() => binary()},
+                          stdin => binary() | io | closed,
+                          stdout => wasi_output(),
+                          stderr => wasi_output()}.
+-type run_options() :: #{args => [binary()],
+                         env => #{binary() => binary()},
+                         stdin => binary() | io | closed,
+                         stdout => wasi_output(),
+                         stderr => wasi_output(),
+                         memory_limit => non_neg_integer(),
+                         fuel_limit => pos_integer() | infinity,
+                         stack_limit => non_neg_integer(),
+                         timeout => non_neg_integer() | infinity}.
 -type call_options() :: #{fuel_limit => pos_integer() | infinity,
                           timeout => non_neg_integer() | infinity}.
 -type trap_code() :: unreachable | out_of_bounds_memory_access | out_of_bounds_table_access
@@ -97,6 +117,7 @@
                       | {link_error, binary()}
                       | {limit, binary()}
                       | {bad_argument, binary()}
+                      | {exit, integer()}
                       | {internal_error, binary()}.
 
 %% @doc Validates and compiles a module given as WebAssembly bytes or as
@@ -144,7 +165,7 @@ instantiate(Module, Imports, Options) when is_map(Imports), is_map(Options) ->
             case wasmbeam_nif:instantiate(Module, Imports, Options) of
                 {ok, Instance} ->
                     case drive(wasmbeam_nif:run_start(Instance)) of
-                        {ok, _} -> {ok, Instance};
+                        {ok, _} -> initialize(Module, Instance, Options);
                         {error, _} = Error -> Error
                     end;
                 {error, _} = Error ->
@@ -155,6 +176,22 @@ instantiate(Module, Imports, Options) when is_map(Imports), is_map(Options) ->
     end;
 instantiate(_Module, _Imports, _Options) ->
     bad_argument(<<"the imports and the options must be maps">>).
+
+%% A WASI reactor (a module that exports `_initialize') is initialized
+%% once, right after instantiation.
+initialize(Module, Instance, #{wasi := _}) ->
+    {ok, Exports} = exports(Module),
+    case lists:keyfind(<<"_initialize">>, 1, Exports) of
+        {_, {function, [], []}} ->
+            case call(Instance, <<"_initialize">>, []) of
+                {ok, _} -> {ok, Instance};
+                {error, _} = Error -> Error
+            end;
+        _ ->
+            {ok, Instance}
+    end;
+initialize(_Module, Instance, _Options) ->
+    {ok, Instance}.
 
 check_imports(Imports) ->
     maps:fold(fun(ModuleName, Fields, ok) when is_binary(ModuleName), is_map(Fields) ->
@@ -195,19 +232,114 @@ call(Instance, Name, Args, Options) when is_list(Args), is_map(Options) ->
 call(_Instance, _Name, _Args, _Options) ->
     bad_argument(<<"the arguments must be a list and the options a map">>).
 
-%% Runs a call to its end: applies host funs and resumes after each.
-drive({host_call, Call, Caller, Fun, Args}) ->
+%% Runs a call to its end: applies host funs and resumes after each,
+%% delivers WASI output and answers WASI waits, in the calling process.
+drive(Result) ->
+    drive(Result, none).
+
+%% `PendingRead' is `none', or the reference of a line requested from the
+%% group leader for stdin that has not come yet (a poll timed out).
+drive({host_call, Call, Caller, Fun, Args}, PendingRead) ->
     try Fun(Caller, Args) of
-        Results -> drive(wasmbeam_nif:resume(Call, Results))
+        Results -> drive(wasmbeam_nif:resume(Call, Results), PendingRead)
     catch
         Class:Reason:Stacktrace ->
             wasmbeam_nif:abort(Call),
             {error, {host_error, Class, Reason, Stacktrace}}
     end;
-drive({error, {bad_results, Description}}) ->
+drive({wasi_output, Call, Instance, Chunks}, PendingRead) ->
+    lists:foreach(fun(Chunk) -> deliver(Instance, Chunk) end, Chunks),
+    drive(wasmbeam_nif:proceed(Call), PendingRead);
+drive({wasi_wait, Call, stdin}, PendingRead) ->
+    Ref = request_line(PendingRead),
+    receive
+        {io_reply, Ref, Reply} -> drive(wasmbeam_nif:wasi_resume(Call, stdin_data(Reply)), none)
+    end;
+drive({wasi_wait, Call, {poll, Timeout, false}}, PendingRead) ->
+    receive after Timeout -> ok end,
+    drive(wasmbeam_nif:wasi_resume(Call, none), PendingRead);
+drive({wasi_wait, Call, {poll, Timeout, true}}, PendingRead) ->
+    Ref = request_line(PendingRead),
+    receive
+        {io_reply, Ref, Reply} -> drive(wasmbeam_nif:wasi_resume(Call, stdin_data(Reply)), none)
+    after Timeout ->
+        drive(wasmbeam_nif:wasi_resume(Call, none), Ref)
+    end;
+drive({error, {bad_results, Description}}, _PendingRead) ->
     {error, {host_error, error, {bad_results, Description}, []}};
-drive(Result) ->
+drive(Result, _PendingRead) ->
     Result.
+
+%% Program output, where the `wasi' options route it.
+deliver(_Instance, {io, _Stream, Bytes}) ->
+    io:put_chars(group_leader(), Bytes);
+deliver(Instance, {Pid, stdout, Bytes}) when is_pid(Pid) ->
+    Pid ! {wasmbeam_stdout, Instance, Bytes};
+deliver(Instance, {Pid, stderr, Bytes}) when is_pid(Pid) ->
+    Pid ! {wasmbeam_stderr, Instance, Bytes}.
+
+%% Asks the group leader for a line of stdin (an `io:get_line/2' request,
+%% sent by hand so that a poll can wait for it with a timeout), unless one
+%% is asked for already.
+request_line(none) ->
+    Ref = make_ref(),
+    group_leader() ! {io_request, self(), Ref, {get_line, unicode, ''}},
+    Ref;
+request_line(Ref) ->
+    Ref.
+
+stdin_data(eof) -> eof;
+stdin_data({error, _}) -> eof;
+stdin_data(Data) ->
+    case unicode:characters_to_binary(Data) of
+        Binary when is_binary(Binary) -> Binary;
+        _ -> eof
+    end.
+
+%% @doc Runs a WASI command: instantiates `Module' with WASI (and no other
+%% imports), runs its `_start' in the calling process, preempted like any
+%% call, and returns its exit status (0 when `_start' returns). When
+%% stdout or stderr is `capture', returns what they captured too:
+%% `{ok, ExitCode, #{stdout := binary(), stderr := binary()}}'.
+%%
+%% WASI options: `args' (the whole `argv', the program's name first;
+%% default none), `env' (a map of names to values), `stdin' (a binary,
+%% then end of file; `io' to read lines from the calling process's group
+%% leader when the program reads; `closed', the default), `stdout' and
+%% `stderr' (`io', the default: the group leader, as `io:put_chars/2';
+%% `{send, Pid}': messages `{wasmbeam_stdout | wasmbeam_stderr, Instance,
+%% Bytes}'; `capture'; `discard'). A program that sleeps or waits for
+%% input waits in a `receive' in the calling process: it holds no
+%% scheduler and can be killed. The instance options (`memory_limit',
+%% `fuel_limit', `stack_limit') and the call option `timeout' may be given
+%% in the same map.
+-spec run(wasm_module(), run_options()) ->
+          {ok, integer()} | {ok, integer(), #{stdout := binary(), stderr := binary()}} | {error, error_reason()}.
+run(Module, Options) when is_map(Options) ->
+    InstanceKeys = [memory_limit, fuel_limit, stack_limit],
+    CallKeys = [timeout],
+    WasiOptions = maps:without(InstanceKeys ++ CallKeys, Options),
+    InstanceOptions = (maps:with(InstanceKeys, Options))#{wasi => WasiOptions},
+    case instantiate(Module, #{}, InstanceOptions) of
+        {ok, Instance} ->
+            Status = case call(Instance, <<"_start">>, [], maps:with(CallKeys, Options)) of
+                         {ok, _} -> {ok, 0};
+                         {error, {exit, Code}} -> {ok, Code};
+                         {error, _} = Error -> Error
+                     end,
+            Captures = lists:member(capture, [maps:get(stdout, Options, io), maps:get(stderr, Options, io)]),
+            case {Status, Captures} of
+                {{ok, Code2}, true} ->
+                    {ok, Captured} = wasmbeam_nif:wasi_captured(Instance),
+                    {ok, Code2, Captured};
+                _ ->
+                    Status
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+run(_Module, _Options) ->
+    bad_argument(<<"the options must be a map">>).
 
 %% @doc Reads `Length' bytes at `Offset' of the instance's memory (its
 %% export `memory', or its first exported memory). Allowed from any

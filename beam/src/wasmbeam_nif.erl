@@ -13,7 +13,8 @@
          read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
          get_global/2, set_global/3,
          stats/0, reset_longest_slice/0, call_memory/1, noop/0,
-         trap_codes/0, fault/1]).
+         trap_codes/0, fault/1,
+         proceed/1, wasi_resume/2, wasi_captured/1]).
 
 -nifs([compile/1, module_exports/1, module_imports/1,
        instantiate/3, run_start/1,
@@ -21,7 +22,8 @@
        read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
        get_global/2, set_global/3,
        stats/0, reset_longest_slice/0, call_memory/1, noop/0,
-       trap_codes/0, fault/1]).
+       trap_codes/0, fault/1,
+       proceed/1, wasi_resume/2, wasi_captured/1]).
 
 -on_load(load/0).
 
@@ -59,6 +61,9 @@ call_memory(_Call) -> not_loaded().
 noop() -> not_loaded().
 trap_codes() -> not_loaded().
 fault(_Where) -> not_loaded().
+proceed(_Call) -> not_loaded().
+wasi_resume(_Call, _Stdin) -> not_loaded().
+wasi_captured(_Instance) -> not_loaded().
 
 not_loaded() ->
     erlang:nif_error(nif_not_loaded).

@@ -23,12 +23,14 @@ use crate::pacing::timeslice_percent;
 use crate::raw;
 use crate::stats::{self, Live};
 use crate::values::{decode_list, encode_list};
+use crate::wasi::{encode_output, Stream, WasiSetup};
 use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmbeam_runtime::{Call, Step, Val, ValType};
+use wasmbeam_wasi::Wait;
 
 /// A call that stopped: suspended in a host fun, or between slices.
 pub struct CallRes {
@@ -48,6 +50,9 @@ struct CallState {
     pacer: Pacer,
     /// The result types of the host call it waits for.
     pending: Option<Arc<[ValType]>>,
+    /// A step whose output the Erlang wrapper is delivering first (see
+    /// `wasi.rs`): what to report when it asks to go on.
+    after_output: Option<Result<Step, Failure>>,
 }
 
 impl Drop for CallRes {
@@ -72,6 +77,17 @@ enum Outcome<'a> {
     },
     /// The timeslice is spent.
     Reschedule,
+    /// WASI output for the wrapper to deliver before the call goes on.
+    Output(Vec<(Stream, Vec<u8>)>),
+    /// A WASI call waits (stdin, or time): the wrapper answers.
+    Wait(Wait),
+}
+
+/// What [`settle`] made of a step.
+enum Settled<'a> {
+    /// It yielded: go on stepping.
+    Continue,
+    Done(Outcome<'a>),
 }
 
 /// `call(Instance, Name, Args, Options)`.
@@ -126,7 +142,8 @@ fn run_start_of(env: Env<'_>, instance: ResourceArc<InstanceRes>) -> Term<'_> {
             return failure.to_term(env);
         }
     };
-    let mut state = CallState { call: Some(call), deadline: None, pacer: Pacer::default(), pending: None };
+    let mut state =
+        CallState { call: Some(call), deadline: None, pacer: Pacer::default(), pending: None, after_output: None };
     let outcome = drive(env, &instance, &mut state);
     respond(env, outcome, Holder::Fresh(instance, state))
 }
@@ -154,6 +171,7 @@ fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> 
             deadline: options.timeout.map(|t| Instant::now() + t),
             pacer: Pacer::default(),
             pending: None,
+            after_output: None,
         }),
         Err(failure) => {
             res.release();
@@ -211,6 +229,93 @@ fn resume_with<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) 
         }
     };
     respond(env, outcome, Holder::Kept(call))
+}
+
+/// `proceed(Call)`: goes on after the wrapper delivered WASI output.
+#[rustler::nif]
+fn proceed<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
+    guard(env, || match call_arg(call) {
+        Ok(call) => {
+            let outcome = match call.state.lock() {
+                Ok(mut state) => match state.after_output.take() {
+                    Some(step) => match settle(env, &call.instance, &mut state, step) {
+                        Settled::Continue => drive(env, &call.instance, &mut state),
+                        Settled::Done(outcome) => outcome,
+                    },
+                    None => drive(env, &call.instance, &mut state),
+                },
+                Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
+            };
+            respond(env, outcome, Holder::Kept(call))
+        }
+        Err(failure) => failure.to_term(env),
+    })
+}
+
+/// `wasi_resume(Call, Stdin)`: answers a WASI wait: `Stdin` is bytes read
+/// for the program's stdin, `eof`, or `none` (the time waited for has
+/// come); the WASI call runs again.
+#[rustler::nif]
+fn wasi_resume<'a>(env: Env<'a>, call: Term<'a>, stdin: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let call = match call_arg(call) {
+            Ok(call) => call,
+            Err(failure) => return failure.to_term(env),
+        };
+        let input = if let Ok(bytes) = stdin.decode::<rustler::Binary>() {
+            Some(Some(bytes.as_slice().to_vec()))
+        } else if stdin.decode::<Atom>().is_ok_and(|a| a == atoms::eof()) {
+            Some(None)
+        } else if stdin.decode::<Atom>().is_ok_and(|a| a == atoms::none()) {
+            None
+        } else {
+            return bad_argument("stdin must be a binary, eof or none").to_term(env);
+        };
+        let outcome = match call.state.lock() {
+            Ok(mut state) => {
+                let fed = call.instance.lock_state().and_then(|st| {
+                    let wasi = st.wasi.as_ref().ok_or_else(|| bad_argument("the instance has no WASI"))?;
+                    match &input {
+                        Some(Some(bytes)) => wasi.wasi.feed_stdin(bytes),
+                        Some(None) => wasi.wasi.end_stdin(),
+                        None => {}
+                    }
+                    Ok(())
+                });
+                let resumed = fed.and_then(|()| {
+                    let running = state.call.as_mut().ok_or_else(|| bad_argument("the call is over"))?;
+                    running.resume_again().map_err(Failure::from)
+                });
+                match resumed {
+                    Ok(()) => drive(env, &call.instance, &mut state),
+                    Err(failure) => Outcome::Failed(failure),
+                }
+            }
+            Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
+        };
+        respond(env, outcome, Holder::Kept(call))
+    })
+}
+
+/// `wasi_captured(Instance)` → `{ok, #{stdout => Bytes, stderr => Bytes}}`:
+/// what the instance's WASI program wrote to captured stdio (taken out).
+#[rustler::nif]
+fn wasi_captured<'a>(env: Env<'a>, instance: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let result = instance_arg(instance).and_then(|instance| {
+            let st = instance.lock_state()?;
+            let wasi = st.wasi.as_ref().ok_or_else(|| bad_argument("the instance has no WASI"))?;
+            let (out, err) = (wasi.wasi.take_stdout(), wasi.wasi.take_stderr());
+            let binary = |bytes: &[u8]| {
+                let mut b = rustler::NewBinary::new(env, bytes.len());
+                b.as_mut_slice().copy_from_slice(bytes);
+                rustler::Binary::from(b).encode(env)
+            };
+            let pairs = [(atoms::stdout().encode(env), binary(&out)), (atoms::stderr().encode(env), binary(&err))];
+            Term::map_from_pairs(env, &pairs).map_err(|_| Failure::Internal("cannot build a map".into()))
+        });
+        ok_or_error(env, result)
+    })
 }
 
 /// `abort(Call)`: abandons a call waiting for a host fun (the fun raised).
@@ -300,6 +405,30 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
             let call = holder.into_resource().encode(env);
             raw::schedule(env, c"wasmbeam_call", SchedulerFlags::Normal, call_slice, &[call])
         }
+        Outcome::Output(chunks) => {
+            let routes = holder
+                .instance()
+                .lock_state()
+                .ok()
+                .and_then(|st| st.wasi.as_ref().map(|w| (w.route(Stream::Stdout), w.route(Stream::Stderr))));
+            let chunks = encode_output(env, &chunks, routes);
+            let instance = holder.instance().clone();
+            (atoms::wasi_output(), holder.into_resource(), instance, chunks).encode(env)
+        }
+        Outcome::Wait(wait) => {
+            let wait = match wait {
+                Wait::Stdin => atoms::stdin().encode(env),
+                Wait::Poll { stdin, .. } => {
+                    let timeout = match wait.timeout() {
+                        // Milliseconds, rounded up: the wait ends after the deadline.
+                        Some(t) => t.as_nanos().div_ceil(1_000_000).min(u32::MAX as u128).encode(env),
+                        None => atoms::infinity().encode(env),
+                    };
+                    (atoms::poll(), timeout, stdin).encode(env)
+                }
+            };
+            (atoms::wasi_wait(), holder.into_resource(), wait).encode(env)
+        }
     }
 }
 
@@ -322,18 +451,16 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
             break Outcome::Failed(bad_argument("the call is over"));
         };
         let fuel = state.pacer.fuel();
-        let stepped = instance.lock_state().and_then(|mut st| {
+        let stepped = instance.lock_state().map(|mut st| {
             let before = call.fuel_consumed();
-            let step = call.step(&mut st.store, fuel).map_err(Failure::from)?;
-            let host = match &step {
-                Step::HostCall { func, .. } => Some(st.host_fun(env, *func).ok_or_else(|| {
-                    Failure::Internal("a host call to a function the instance did not import".into())
-                })?),
-                _ => None,
-            };
-            Ok((step, call.fuel_consumed() - before, host))
+            let step = call.step(&mut st.store, fuel).map_err(Failure::from);
+            let output = st.wasi.as_ref().filter(|w| w.has_output()).map(WasiSetup::take_output);
+            (step, call.fuel_consumed() - before, output)
         });
-        let used = stepped.as_ref().map_or(0, |(_, used, _)| *used);
+        let (step, used, output) = match stepped {
+            Ok(stepped) => stepped,
+            Err(failure) => (Err(failure), 0, None),
+        };
         let elapsed = match clock {
             Some(began) => {
                 let now = Instant::now();
@@ -343,39 +470,33 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
             None => state.pacer.estimate(used),
         };
         spent += elapsed;
-        match stepped {
-            Ok((Step::Yielded, _, _)) => {
-                if clock.is_some() {
-                    state.pacer.observe(used, elapsed);
-                } else {
-                    clock = Some(Instant::now());
-                    cpu_began = stats::thread_cpu_time().saturating_sub(elapsed);
-                }
-                if state.deadline.is_some_and(|d| clock.is_some_and(|now| now >= d)) {
-                    finish(instance, state);
-                    break Outcome::Failed(Failure::Timeout);
-                }
-                if rustler::schedule::consume_timeslice(env, timeslice_percent(elapsed)) {
-                    break Outcome::Reschedule;
-                }
+        if let Ok(Step::Yielded) = step {
+            if clock.is_some() {
+                state.pacer.observe(used, elapsed);
+            } else {
+                clock = Some(Instant::now());
+                cpu_began = stats::thread_cpu_time().saturating_sub(elapsed);
             }
-            Ok((Step::Finished(values), _, _)) => {
+            if state.deadline.is_some_and(|d| clock.is_some_and(|now| now >= d)) {
                 finish(instance, state);
-                break Outcome::Finished(values);
+                break Outcome::Failed(Failure::Timeout);
             }
-            Ok((Step::HostCall { args, .. }, _, Some((fun, results)))) => {
-                state.pending = Some(results);
-                break Outcome::HostCall { fun, args };
+            if let Some(chunks) = output {
+                break Outcome::Output(chunks);
             }
-            Ok((Step::HostCall { .. }, _, None)) => {
-                // `host` is always set for a host call (see above).
-                finish(instance, state);
-                break Outcome::Failed(Failure::Internal("a host call without its fun".into()));
+            if rustler::schedule::consume_timeslice(env, timeslice_percent(elapsed)) {
+                break Outcome::Reschedule;
             }
-            Err(failure) => {
-                finish(instance, state);
-                break Outcome::Failed(failure);
-            }
+            continue;
+        }
+        if let Some(chunks) = output {
+            // The output comes first; the step's end waits for the wrapper.
+            state.after_output = Some(step);
+            break Outcome::Output(chunks);
+        }
+        match settle(env, instance, state, step) {
+            Settled::Continue => {}
+            Settled::Done(outcome) => break outcome,
         }
     };
     let cpu = if clock.is_some() { stats::thread_cpu_time().saturating_sub(cpu_began) } else { spent };
@@ -386,9 +507,46 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
     outcome
 }
 
+/// What a step that did not yield comes to: the call's end, a host call
+/// to an Erlang fun, or a WASI wait.
+fn settle<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, step: Result<Step, Failure>) -> Settled<'a> {
+    match step {
+        Ok(Step::Yielded) => Settled::Continue,
+        Ok(Step::Finished(values)) => {
+            finish(instance, state);
+            Settled::Done(Outcome::Finished(values))
+        }
+        Ok(Step::HostCall { func, args }) => {
+            let host = instance.lock_state().and_then(|st| match st.host_fun(env, func) {
+                Some((fun, results)) => Ok(Ok((fun, results))),
+                None => match st.wasi.as_ref().and_then(|w| w.wasi.take_wait()) {
+                    Some(wait) => Ok(Err(wait)),
+                    None => Err(Failure::Internal("a host call to a function the instance did not import".into())),
+                },
+            });
+            match host {
+                Ok(Ok((fun, results))) => {
+                    state.pending = Some(results);
+                    Settled::Done(Outcome::HostCall { fun, args })
+                }
+                Ok(Err(wait)) => Settled::Done(Outcome::Wait(wait)),
+                Err(failure) => {
+                    finish(instance, state);
+                    Settled::Done(Outcome::Failed(failure))
+                }
+            }
+        }
+        Err(failure) => {
+            finish(instance, state);
+            Settled::Done(Outcome::Failed(failure))
+        }
+    }
+}
+
 /// Ends the call (if not over yet) and frees the instance.
 fn finish(instance: &InstanceRes, state: &mut CallState) {
     state.pending = None;
+    state.after_output = None;
     if state.call.take().is_some() {
         instance.release();
     }

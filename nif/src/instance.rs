@@ -11,6 +11,7 @@ use crate::error::{bad_argument, guard, Failure};
 use crate::module::{module_arg, ModuleRes};
 use crate::raw;
 use crate::stats::{self, Live};
+use crate::wasi::WasiSetup;
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, OwnedEnv, Resource, ResourceArc, SchedulerFlags, Term, TermType};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -57,6 +58,8 @@ pub struct InstanceState {
     pub memory: Option<Memory>,
     /// Total fuel of each call, unless the call's options say otherwise.
     pub fuel_limit: Option<u64>,
+    /// The instance's WASI world, if it was made with the `wasi` option.
+    pub wasi: Option<WasiSetup>,
 }
 
 /// The instance a NIF was given.
@@ -153,7 +156,7 @@ fn instantiate_now<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, opti
 }
 
 fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<'a>) -> Result<InstanceRes, Failure> {
-    let options = Options::decode(options)?;
+    let mut options = Options::decode(options)?;
     let mut store = Store::new(engine());
     store.set_limits(options.limits(store.limits()));
     let funs_env = OwnedEnv::new();
@@ -164,7 +167,14 @@ fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<
     if imports.get_type() != TermType::Map {
         return Err(bad_argument("the imports must be a map of module names to maps of field names to funs"));
     }
+    let wasi = options.wasi.take();
+    if let Some(setup) = &wasi {
+        setup.wasi.add_to_linker(&mut linker, &mut store);
+    }
     for (module_name, name, ty) in module.module.imports() {
+        if wasi.is_some() && module_name == wasmbeam_wasi::MODULE {
+            continue;
+        }
         let ExternType::Func(func_type) = ty else {
             return Err(Failure::Link(format!(
                 "`{module_name}` `{name}` is a {}: only functions can be imported from Erlang",
@@ -194,6 +204,7 @@ fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<
             start,
             memory,
             fuel_limit: options.fuel_limit,
+            wasi,
         }),
         _live: Live::new(&stats::INSTANCES),
     })
@@ -218,11 +229,12 @@ fn binary<'a>(env: Env<'a>, s: &str) -> Term<'a> {
 }
 
 /// Instance options.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Options {
     memory_limit: Option<u64>,
     fuel_limit: Option<u64>,
     stack_limit: Option<u64>,
+    wasi: Option<WasiSetup>,
 }
 
 impl Options {
@@ -237,6 +249,8 @@ impl Options {
                 options.fuel_limit = fuel_limit(value)?;
             } else if key == atoms::stack_limit() {
                 options.stack_limit = Some(non_negative(value, "stack_limit")?);
+            } else if key == atoms::wasi() {
+                options.wasi = Some(crate::wasi::decode(term.get_env(), value)?);
             } else {
                 return Err(bad_argument(format!(
                     "unknown instance option `{}`",

@@ -23,6 +23,7 @@ mod raw;
 mod stats;
 mod types;
 mod values;
+mod wasi;
 
 use error::{bad_argument, guard};
 use rustler::{Atom, Encoder, Env, SchedulerFlags, Term};
