@@ -113,11 +113,37 @@ defmodule Wasmbeam do
       `:out_of_fuel` (default `:infinity`).
     * `:stack_limit` - bytes of native stack, at most and by default 512 KiB;
       deeper recursion traps with `:call_stack_exhausted`.
+    * `:wasi` - gives the instance WASI (`wasi_snapshot_preview1`), with the
+      options of `t:wasi_option/0`; a reactor's `_initialize` runs once.
   """
   @type instance_option ::
           {:memory_limit, non_neg_integer()}
           | {:fuel_limit, pos_integer() | :infinity}
           | {:stack_limit, non_neg_integer()}
+          | {:wasi, [wasi_option()] | map()}
+
+  @typedoc """
+  WASI options (of `run/2`, and of `instantiate/3`'s `:wasi` option):
+
+    * `:args` - the whole `argv`, the program's name first (binaries).
+    * `:env` - a map of names to values (binaries).
+    * `:stdin` - a binary (then end of file), `:io` (lines read from the
+      calling process's group leader when the program reads) or `:closed`
+      (the default).
+    * `:stdout`, `:stderr` - `:io` (the default: the group leader, as
+      `IO.write/2`), `{:send, pid}` (messages
+      `{:wasmbeam_stdout | :wasmbeam_stderr, instance, bytes}`), `:capture`
+      or `:discard`.
+
+  A program that sleeps or waits for input waits in a `receive` in the
+  calling process: it holds no scheduler and can be killed.
+  """
+  @type wasi_option ::
+          {:args, [binary()]}
+          | {:env, %{optional(binary()) => binary()}}
+          | {:stdin, binary() | :io | :closed}
+          | {:stdout, :io | {:send, pid()} | :capture | :discard}
+          | {:stderr, :io | {:send, pid()} | :capture | :discard}
 
   @typedoc """
   Options of `call/4`:
@@ -264,6 +290,7 @@ defmodule Wasmbeam do
           {:ok, Instance.t()} | {:error, reason()}
   def instantiate(module, imports \\ %{}, opts \\ []) do
     with {:ok, opts} <- options(opts),
+         {:ok, opts} <- nested_wasi(opts),
          {:ok, ref} <- :wasmbeam.instantiate(ref(module), wrap_imports(imports), opts) do
       {:ok, %Instance{ref: ref}}
     end
@@ -323,6 +350,46 @@ defmodule Wasmbeam do
   @doc "Like `call/4`, but returns the results or raises `Wasmbeam.Error`."
   @spec call!(Instance.t(), name(), [value()], [call_option()]) :: [value()]
   def call!(instance, name, args, opts \\ []), do: unwrap!(call(instance, name, args, opts))
+
+  ## WASI commands
+
+  @doc """
+  Runs a WASI command: instantiates `module` with WASI and runs its
+  `_start` in the calling process, preempted like any call. Returns the
+  exit status (0 when `_start` returns), with what stdout and stderr
+  captured when either is `:capture`.
+
+  Options: those of `t:wasi_option/0`, plus `:memory_limit`, `:fuel_limit`,
+  `:stack_limit` (as `instantiate/3`) and `:timeout` (as `call/4`).
+  """
+  @spec run(Module.t(), [wasi_option() | instance_option() | call_option()] | map()) ::
+          {:ok, integer()} | {:ok, integer(), %{stdout: binary(), stderr: binary()}} | {:error, reason()}
+  def run(module, opts \\ []) do
+    with {:ok, opts} <- options(opts) do
+      :wasmbeam.run(ref(module), opts)
+    end
+  end
+
+  @doc """
+  Like `run/2`, but returns the exit status (or `{status, captured}` when
+  output is captured) or raises `Wasmbeam.Error`.
+  """
+  @spec run!(Module.t(), [wasi_option() | instance_option() | call_option()] | map()) ::
+          integer() | {integer(), %{stdout: binary(), stderr: binary()}}
+  def run!(module, opts \\ []) do
+    case run(module, opts) do
+      {:ok, status} -> status
+      {:ok, status, captured} -> {status, captured}
+      {:error, reason} -> raise Wasmbeam.Error, reason: reason
+    end
+  end
+
+  # The `:wasi` instance option as a map.
+  defp nested_wasi(%{wasi: wasi} = opts) do
+    with {:ok, wasi} <- options(wasi), do: {:ok, %{opts | wasi: wasi}}
+  end
+
+  defp nested_wasi(opts), do: {:ok, opts}
 
   ## Memory
 
