@@ -94,22 +94,25 @@ collect(Tag) ->
     after 0 -> <<>>
     end.
 
-%% `clocks' sleeps 50 ms in poll_oneoff; here a C program sleeping 200 ms
-%% would do the same: the process waits in `receive ... after'.
+%% A program sleeping 200 ms in poll_oneoff waits in `receive ... after':
+%% no long_schedule event, and it can be killed mid-sleep.
 sleeping_holds_no_scheduler_and_can_be_killed_test() ->
-    M = program("clocks"),
+    M = program("sleep"),
     erlang:system_monitor(self(), [{long_schedule, 20}]),
-    Runner = spawn(fun() -> wasmbeam:run(M, #{stdout => discard}) end),
-    timer:sleep(20),
-    %% Mid-sleep: waiting in a receive, killable.
+    Runner = spawn(fun() -> wasmbeam:run(M, #{args => [<<"sleep">>, <<"200">>], stdout => discard}) end),
+    timer:sleep(50),
     ?assertMatch({status, waiting}, erlang:process_info(Runner, status)),
     exit(Runner, kill),
     timer:sleep(10),
     ?assertNot(is_process_alive(Runner)),
-    {ok, 0} = wasmbeam:run(M, #{stdout => discard}),
+    T0 = erlang:monotonic_time(millisecond),
+    ?assertMatch({ok, 0, #{stdout := <<"slept 200 ms: 0\n">>}},
+                 wasmbeam:run(M, #{args => [<<"sleep">>, <<"200">>], stdout => capture})),
+    ?assert(erlang:monotonic_time(millisecond) - T0 >= 200),
     erlang:system_monitor(undefined),
+    Self = self(),
     receive
-        {monitor, Pid, long_schedule, Info} when Pid =:= Runner; Pid =:= self() ->
+        {monitor, Pid, long_schedule, Info} when Pid =:= Self; Pid =:= Runner ->
             ?assert(false, {long_schedule, Info})
     after 0 -> ok
     end.
