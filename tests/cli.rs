@@ -187,3 +187,24 @@ fn fuel_slice_usage_errors() {
         assert!(stderr(&out).starts_with("error: "), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn run_preopens_host_directories() {
+    let data = std::env::temp_dir().join(format!("wasmbeam-cli-{}-run-dir", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).expect("create the data directory");
+    let spec = format!("{}::/data", data.display());
+    let out = wasmbeam(&["run", "--dir", &spec, "wasi/tests/programs/host_fs.wasm"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // What wasmtime prints (the program's part for a read-only `/ro` is
+    // left out: there is none here).
+    let expected = std::fs::read_to_string("wasi/tests/programs/host_fs.expected").expect("read the transcript");
+    let expected = expected.split("-- /ro").next().unwrap_or_default();
+    assert_eq!(stdout(&out), expected);
+    assert_eq!(std::fs::read(data.join("dir/renamed.txt")).expect("left by the program"), b"renamed\n");
+    std::fs::remove_dir_all(&data).expect("clean up");
+
+    let missing = wasmbeam(&["run", "--dir", "/nonexistent/wasmbeam::/data", "wasi/tests/programs/host_fs.wasm"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).starts_with("error: --dir /nonexistent/wasmbeam: "), "{}", stderr(&missing));
+}

@@ -4,6 +4,7 @@
 
 use crate::CliError;
 use std::process::ExitCode;
+use wasmbeam::wasi::fs::host::HostDir;
 use wasmbeam::wasi::{self, Input, Output, WasiBuilder};
 use wasmbeam::{read_wasm, Engine, Error, Linker, Module, Store};
 
@@ -75,10 +76,9 @@ fn run_program(args: &[String]) -> Result<i32, CliError> {
     for (name, value) in &options.env {
         builder = builder.env(name, value);
     }
-    if let Some((host, _)) = options.dirs.first() {
-        // Host directories need the sandboxed host file system, which
-        // comes next (fs/host.rs).
-        return Err(CliError::Other(format!("--dir {host}: host directories are not supported yet")));
+    for (host, guest) in &options.dirs {
+        let dir = HostDir::open(host, false).map_err(|e| CliError::Other(format!("--dir {host}: {e}")))?;
+        builder = builder.preopen(Box::new(dir), guest);
     }
     let wasi = builder.build();
     let mut store = Store::new(&engine);

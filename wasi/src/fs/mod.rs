@@ -11,6 +11,8 @@
 //! followed only inside it. Errors are the `errno` values wasmtime gives on
 //! Linux for the same operation.
 
+pub mod host;
+
 use crate::errno::WasiResult;
 use std::any::Any;
 
