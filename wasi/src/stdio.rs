@@ -111,7 +111,7 @@ impl Input {
 pub enum Output {
     /// Nowhere.
     Discard,
-    /// Kept here; the embedder reads it back ([`crate::Wasi::stdout`]).
+    /// Kept here; the embedder reads it back ([`crate::Wasi::take_stdout`]).
     Capture(Vec<u8>),
     /// The host process's own stdout (or stderr, for stderr).
     Inherit,

@@ -156,18 +156,20 @@ pub(crate) fn fd_close(ctx: &mut WasiCtx, _: &mut Guest<'_>, a: &Args<'_>) -> Ou
     Ok(())
 }
 
+/// Syncs a file (`EBADF` for a directory, as wasmtime).
 pub(crate) fn fd_sync(ctx: &mut WasiCtx, _: &mut Guest<'_>, a: &Args<'_>) -> Outcome {
     match &ctx.fds.get(a.u32(0))?.kind {
         Kind::File { file, .. } => Ok(file.sync()?),
-        Kind::Dir { dir, .. } => Ok(dir.sync()?),
+        Kind::Dir { .. } => Err(Errno::Badf.into()),
         _ => Err(Errno::Inval.into()),
     }
 }
 
+/// Syncs a file's data (`EBADF` for a directory, as wasmtime).
 pub(crate) fn fd_datasync(ctx: &mut WasiCtx, _: &mut Guest<'_>, a: &Args<'_>) -> Outcome {
     match &ctx.fds.get(a.u32(0))?.kind {
         Kind::File { file, .. } => Ok(file.datasync()?),
-        Kind::Dir { dir, .. } => Ok(dir.sync()?),
+        Kind::Dir { .. } => Err(Errno::Badf.into()),
         _ => Err(Errno::Inval.into()),
     }
 }
