@@ -2,7 +2,7 @@
 //! directory, the root of every path a program names) and [`WasiFile`]
 //! (an open file). Two implementations: host directories sandboxed with
 //! `cap-std` (`fs/host.rs`), and an in-memory file system the embedder fills
-//! with files as data and reads back (`fs/memory/`).
+//! with files as data and reads back ([`memory`]).
 //!
 //! Paths are relative to the directory they are resolved in and are
 //! resolved by the implementation, which must keep them inside it: `..`
@@ -11,6 +11,8 @@
 //! `PermissionDenied`, which wasmtime turns into `EPERM`), and a symlink is
 //! followed only inside it. Errors are the `errno` values wasmtime gives on
 //! Linux for the same operation.
+
+pub mod memory;
 
 use crate::errno::WasiResult;
 use std::any::Any;
