@@ -1,17 +1,19 @@
 //! The file systems WASI programs see, behind two traits: [`WasiDir`] (a
 //! directory, the root of every path a program names) and [`WasiFile`]
 //! (an open file). Two implementations: host directories sandboxed with
-//! `cap-std` (`fs/host.rs`), and an in-memory file system the embedder fills
-//! with files as data and reads back (`fs/memory.rs`).
+//! `cap-std` ([`host`]), and an in-memory file system the embedder fills
+//! with files as data and reads back ([`memory`]).
 //!
 //! Paths are relative to the directory they are resolved in and are
 //! resolved by the implementation, which must keep them inside it: `..`
 //! may not climb above it, an absolute path or a symlink to one is
-//! refused (`ENOTCAPABLE` or `EPERM`, as wasmtime), and a symlink is
+//! refused (`EPERM`, as wasmtime: cap-std's escape error is
+//! `PermissionDenied`, which wasmtime turns into `EPERM`), and a symlink is
 //! followed only inside it. Errors are the `errno` values wasmtime gives on
 //! Linux for the same operation.
 
 pub mod host;
+pub mod memory;
 
 use crate::errno::WasiResult;
 use std::any::Any;
