@@ -89,13 +89,19 @@
                               stack_limit => non_neg_integer(),
                               wasi => wasi_options()}.
 -type wasi_output() :: io | {send, pid()} | capture | discard.
+-type preopen() :: {HostDir :: file:filename_all(), GuestDir :: binary() | string()}
+                 | {HostDir :: file:filename_all(), GuestDir :: binary() | string(), read_only}.
 -type wasi_options() :: #{args => [binary()],
                           env => #{binary() => binary()},
+                          preopens => [preopen()],
+                          files => #{binary() => binary()},
                           stdin => binary() | io | closed,
                           stdout => wasi_output(),
                           stderr => wasi_output()}.
 -type run_options() :: #{args => [binary()],
                          env => #{binary() => binary()},
+                         preopens => [preopen()],
+                         files => #{binary() => binary()},
                          stdin => binary() | io | closed,
                          stdout => wasi_output(),
                          stderr => wasi_output(),
@@ -299,11 +305,17 @@ stdin_data(Data) ->
 %% @doc Runs a WASI command: instantiates `Module' with WASI (and no other
 %% imports), runs its `_start' in the calling process, preempted like any
 %% call, and returns its exit status (0 when `_start' returns). When
-%% stdout or stderr is `capture', returns what they captured too:
-%% `{ok, ExitCode, #{stdout := binary(), stderr := binary()}}'.
+%% stdout or stderr is `capture', or `files' is given, returns what was
+%% captured and the files too: `{ok, ExitCode, #{stdout := binary(),
+%% stderr := binary(), files => #{binary() => binary()}}}'.
 %%
 %% WASI options: `args' (the whole `argv', the program's name first;
-%% default none), `env' (a map of names to values), `stdin' (a binary,
+%% default none), `env' (a map of names to values), `preopens' (host
+%% directories the program may use, `[{HostDir, GuestDir}]', or
+%% `{HostDir, GuestDir, read_only}': sandboxed, no escape through `..' or
+%% symlinks), `files' (an in-memory file system preopened as `/', filled
+%% with `#{GuestPath => Contents}' and returned after the run with every
+%% file the program left in it), `stdin' (a binary,
 %% then end of file; `io' to read lines from the calling process's group
 %% leader when the program reads; `closed', the default), `stdout' and
 %% `stderr' (`io', the default: the group leader, as `io:put_chars/2';
@@ -314,7 +326,9 @@ stdin_data(Data) ->
 %% `fuel_limit', `stack_limit') and the call option `timeout' may be given
 %% in the same map.
 -spec run(wasm_module(), run_options()) ->
-          {ok, integer()} | {ok, integer(), #{stdout := binary(), stderr := binary()}} | {error, error_reason()}.
+          {ok, integer()}
+          | {ok, integer(), #{stdout := binary(), stderr := binary(), files => #{binary() => binary()}}}
+          | {error, error_reason()}.
 run(Module, Options) when is_map(Options) ->
     InstanceKeys = [memory_limit, fuel_limit, stack_limit],
     CallKeys = [timeout],
@@ -327,7 +341,8 @@ run(Module, Options) when is_map(Options) ->
                          {error, {exit, Code}} -> {ok, Code};
                          {error, _} = Error -> Error
                      end,
-            Captures = lists:member(capture, [maps:get(stdout, Options, io), maps:get(stderr, Options, io)]),
+            Captures = lists:member(capture, [maps:get(stdout, Options, io), maps:get(stderr, Options, io)])
+                orelse maps:is_key(files, Options),
             case {Status, Captures} of
                 {{ok, Code2}, true} ->
                     {ok, Captured} = wasmbeam_nif:wasi_captured(Instance),

@@ -56,3 +56,18 @@ defmodule Wasmbeam.WasiTest do
     assert_received {:wasmbeam_stdout, _, "hi\n"}
   end
 end
+
+defmodule Wasmbeam.WasiFilesTest do
+  use ExUnit.Case, async: true
+
+  test "files in memory, returned after the run" do
+    module =
+      Path.join([__DIR__, "..", "..", "wasi", "tests", "programs", "fs_paths.wasm"])
+      |> File.read!()
+      |> Wasmbeam.compile!()
+
+    assert {0, %{files: files}} = Wasmbeam.run!(module, files: %{"/data/in.txt" => "x"}, stdout: :discard)
+    assert files["/data/in.txt"] == "x"
+    assert files["/data/empty/b.txt"] == "beta"
+  end
+end

@@ -166,3 +166,41 @@ bad_wasi_options_test() ->
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:run(M, not_a_map)),
     {ok, NoStart} = wasmbeam:compile(<<"(module)">>),
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:run(NoStart, #{})).
+
+%% The in-memory file system: files given as binaries, every file the
+%% program left returned after the run.
+files_in_memory_test() ->
+    M = program("fs_paths"),
+    {ok, 0, #{files := Files, stdout := Out}} =
+        wasmbeam:run(M, #{files => #{<<"/data/seed.txt">> => <<"seed">>}, stdout => capture}),
+    ?assertEqual(#{<<"/data/seed.txt">> => <<"seed">>,
+                   <<"/data/dir/a2.txt">> => <<"alp">>,
+                   <<"/data/dir/hard">> => <<"alp">>,
+                   <<"/data/empty/b.txt">> => <<"beta">>}, Files),
+    %% The file system is preopened as `/': an absolute symlink target
+    %% would escape it, and is refused.
+    ?assertNotEqual(nomatch, binary:match(Out, <<"symlink(\"/etc/passwd\", \"/data/dir/abs\")      Operation not permitted">>)).
+
+%% A host directory, sandboxed: the program's tree is left there; nothing
+%% outside it changes; a read-only preopen refuses every change.
+preopened_host_directory_test() ->
+    Base = filename:join(["/tmp", "wasmbeam-eunit-" ++ integer_to_list(erlang:unique_integer([positive]))]),
+    Dir = filename:join(Base, "data"),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    ok = file:write_file(filename:join(Base, "outside"), <<"untouched">>),
+    M = program("fs_paths"),
+    ?assertMatch({ok, 0}, wasmbeam:run(M, #{preopens => [{Dir, <<"/data">>}], stdout => discard})),
+    ?assertEqual({ok, <<"alp">>}, file:read_file(filename:join([Dir, "dir", "a2.txt"]))),
+    ?assertEqual({ok, <<"untouched">>}, file:read_file(filename:join(Base, "outside"))),
+    ?assertEqual(["data", "outside"], lists:sort(element(2, file:list_dir(Base)))),
+    ReadOnly = filename:join(Base, "ro"),
+    ok = file:make_dir(ReadOnly),
+    {ok, 0, #{stdout := Out}} =
+        wasmbeam:run(M, #{preopens => [{ReadOnly, "/data", read_only}], stdout => capture}),
+    ?assertNotEqual(nomatch, binary:match(Out, <<"mkdir(\"/data/dir\", 0755)                     Operation not permitted">>)),
+    ?assertEqual({ok, []}, file:list_dir(ReadOnly)),
+    ?assertMatch({error, {bad_argument, _}},
+                 wasmbeam:run(M, #{preopens => [{filename:join(Base, "missing"), <<"/x">>}]})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:run(M, #{preopens => [bad]})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:run(M, #{files => #{<<"/a">> => not_a_binary}})),
+    os:cmd("rm -rf " ++ Base).

@@ -59,6 +59,9 @@ rustler::atoms! {
     stdin,
     stdout,
     stderr,
+    preopens,
+    files,
+    read_only,
     // Fault injection (tests).
     nif,
     dirty,

@@ -311,7 +311,11 @@ fn wasi_captured<'a>(env: Env<'a>, instance: Term<'a>) -> Term<'a> {
                 b.as_mut_slice().copy_from_slice(bytes);
                 rustler::Binary::from(b).encode(env)
             };
-            let pairs = [(atoms::stdout().encode(env), binary(&out)), (atoms::stderr().encode(env), binary(&err))];
+            let mut pairs =
+                vec![(atoms::stdout().encode(env), binary(&out)), (atoms::stderr().encode(env), binary(&err))];
+            if let Some(fs) = &wasi.files {
+                pairs.push((atoms::files().encode(env), crate::wasi::encode_files(env, fs)?));
+            }
             Term::map_from_pairs(env, &pairs).map_err(|_| Failure::Internal("cannot build a map".into()))
         });
         ok_or_error(env, result)

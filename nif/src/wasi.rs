@@ -14,7 +14,9 @@ use crate::error::{bad_argument, Failure};
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, Term, TermType};
 use std::sync::{Arc, Mutex, PoisonError};
-use wasmbeam_wasi::{Input, Output, Wasi, WasiBuilder};
+use wasmbeam_wasi::fs::host::HostDir;
+use wasmbeam_wasi::fs::memory::MemFs;
+use wasmbeam_wasi::{Input, Output, Wasi, WasiBuilder, WasiDir};
 
 /// Which output stream a chunk came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub struct WasiSetup {
     pub stdout: Route,
     pub stderr: Route,
     pub outbox: Outbox,
+    /// The in-memory file system of the `files` option, preopened as `/`.
+    pub files: Option<MemFs>,
 }
 
 impl WasiSetup {
@@ -125,6 +129,8 @@ pub fn decode(env: Env, term: Term) -> Result<WasiSetup, Failure> {
     let outbox: Outbox = Arc::default();
     let (mut stdout, mut stderr) = (Route::Io, Route::Io);
     let mut stdin = Input::Closed;
+    let mut preopens: Vec<(Box<dyn WasiDir>, String)> = Vec::new();
+    let mut files = None;
     for (key, value) in iter {
         let key: Atom = key.decode().map_err(|_| bad_argument("wasi option names are atoms"))?;
         if key == atoms::args() {
@@ -147,6 +153,10 @@ pub fn decode(env: Env, term: Term) -> Result<WasiSetup, Failure> {
             } else {
                 return Err(bad_argument("stdin must be a binary, io or closed"));
             }
+        } else if key == atoms::preopens() {
+            preopens = decode_preopens(value)?;
+        } else if key == atoms::files() {
+            files = Some(decode_files(value)?);
         } else if key == atoms::stdout() {
             stdout = route(value, "stdout")?;
         } else if key == atoms::stderr() {
@@ -156,12 +166,77 @@ pub fn decode(env: Env, term: Term) -> Result<WasiSetup, Failure> {
             return Err(bad_argument(format!("unknown wasi option `{name}`")));
         }
     }
+    if let Some(fs) = &files {
+        builder = builder.preopen(fs.root(), "/");
+    }
+    for (dir, guest) in preopens {
+        builder = builder.preopen(dir, guest);
+    }
     let wasi = builder
         .stdin(stdin)
         .stdout(output(stdout, Stream::Stdout, &outbox))
         .stderr(output(stderr, Stream::Stderr, &outbox))
         .build();
-    Ok(WasiSetup { wasi, stdout, stderr, outbox })
+    Ok(WasiSetup { wasi, stdout, stderr, outbox, files })
+}
+
+/// `[{HostDir, GuestDir} | {HostDir, GuestDir, read_only}]`: host
+/// directories, each opened now (an error if it cannot be).
+fn decode_preopens(term: Term) -> Result<Vec<(Box<dyn WasiDir>, String)>, Failure> {
+    let wrong = || bad_argument("preopens must be a list of {HostDir, GuestDir} or {HostDir, GuestDir, read_only}");
+    let list: Vec<Term> = term.decode().map_err(|_| wrong())?;
+    let mut dirs = Vec::with_capacity(list.len());
+    for item in list {
+        let tuple = rustler::types::tuple::get_tuple(item).map_err(|_| wrong())?;
+        let read_only = match tuple.as_slice() {
+            [_, _] => false,
+            [_, _, flag] if flag.decode::<Atom>().is_ok_and(|a| a == atoms::read_only()) => true,
+            _ => return Err(wrong()),
+        };
+        let host = path_text(tuple[0]).ok_or_else(wrong)?;
+        let guest = path_text(tuple[1]).ok_or_else(wrong)?;
+        let dir = HostDir::open(&host, read_only)
+            .map_err(|e| bad_argument(format!("cannot open the directory `{host}` to preopen: {e}")))?;
+        dirs.push((Box::new(dir) as Box<dyn WasiDir>, guest));
+    }
+    Ok(dirs)
+}
+
+/// A path given as a binary or a string (a list of characters).
+fn path_text(term: Term) -> Option<String> {
+    if let Ok(bytes) = term.decode::<Binary>() {
+        return std::str::from_utf8(bytes.as_slice()).ok().map(str::to_owned);
+    }
+    let chars: Vec<u32> = term.decode().ok()?;
+    chars.into_iter().map(char::from_u32).collect()
+}
+
+/// `#{GuestPath => Bytes}`: the in-memory file system, filled.
+fn decode_files(term: Term) -> Result<MemFs, Failure> {
+    let wrong = || bad_argument("files must be a map of guest paths (binaries) to contents (binaries)");
+    let iter = MapIterator::new(term).ok_or_else(wrong)?;
+    let fs = MemFs::new();
+    for (path, bytes) in iter {
+        let path = path_text(path).ok_or_else(wrong)?;
+        let bytes: Binary = bytes.decode().map_err(|_| wrong())?;
+        fs.insert_file(&path, bytes.as_slice())
+            .map_err(|e| bad_argument(format!("cannot put the file `{path}` in the file system: {e:?}")))?;
+    }
+    Ok(fs)
+}
+
+/// `#{GuestPath => Bytes}`: every regular file of `fs`.
+pub fn encode_files<'a>(env: Env<'a>, fs: &MemFs) -> Result<Term<'a>, Failure> {
+    let pairs: Vec<(Term<'a>, Term<'a>)> = fs
+        .files()
+        .into_iter()
+        .map(|(path, bytes)| {
+            let mut binary = rustler::NewBinary::new(env, bytes.len());
+            binary.as_mut_slice().copy_from_slice(&bytes);
+            (path.encode(env), Binary::from(binary).encode(env))
+        })
+        .collect();
+    Term::map_from_pairs(env, &pairs).map_err(|_| Failure::Internal("cannot build the map of files".into()))
 }
 
 /// Two decoding results as one pair, if both succeeded.

@@ -77,13 +77,13 @@ impl Entry {
         self.flags & fdflags::APPEND != 0
     }
 
-    /// The directory this fd is, or `ENOTDIR` (`EBADF` for stdio, as
-    /// wasmtime).
+    /// The directory this fd is, or `ENOTDIR` for a file (`EBADF` for
+    /// stdio, as wasmtime).
     pub fn dir(&self) -> WasiResult<&dyn WasiDir> {
         match &self.kind {
             Kind::Dir { dir, .. } => Ok(dir.as_ref()),
             Kind::File { .. } => Err(Errno::Notdir),
-            _ => Err(Errno::Notdir),
+            _ => Err(Errno::Badf),
         }
     }
 }
