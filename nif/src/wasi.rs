@@ -129,7 +129,7 @@ pub fn decode(env: Env, term: Term) -> Result<WasiSetup, Failure> {
     let outbox: Outbox = Arc::default();
     let (mut stdout, mut stderr) = (Route::Io, Route::Io);
     let mut stdin = Input::Closed;
-    let mut preopens: Vec<(Box<dyn WasiDir>, String)> = Vec::new();
+    let mut preopens: Vec<Preopen> = Vec::new();
     let mut files = None;
     for (key, value) in iter {
         let key: Atom = key.decode().map_err(|_| bad_argument("wasi option names are atoms"))?;
@@ -180,9 +180,12 @@ pub fn decode(env: Env, term: Term) -> Result<WasiSetup, Failure> {
     Ok(WasiSetup { wasi, stdout, stderr, outbox, files })
 }
 
+/// A directory to preopen, and its guest path.
+type Preopen = (Box<dyn WasiDir>, String);
+
 /// `[{HostDir, GuestDir} | {HostDir, GuestDir, read_only}]`: host
 /// directories, each opened now (an error if it cannot be).
-fn decode_preopens(term: Term) -> Result<Vec<(Box<dyn WasiDir>, String)>, Failure> {
+fn decode_preopens(term: Term) -> Result<Vec<Preopen>, Failure> {
     let wrong = || bad_argument("preopens must be a list of {HostDir, GuestDir} or {HostDir, GuestDir, read_only}");
     let list: Vec<Term> = term.decode().map_err(|_| wrong())?;
     let mut dirs = Vec::with_capacity(list.len());
