@@ -32,6 +32,7 @@ CASES = [
     ("exit", ["125"], {}, b"", None),
     ("fd_errors", [], {}, b"", None),
     ("poll", [], {}, b"some input", None),
+    ("fd_misc", [], {}, b"", {}),
     ("fs_paths", [], {}, b"", {}),
     ("fs_paths", [], {}, b"", {"dir/existing.txt": b"there before", "other/x": b"x"}),
 ]

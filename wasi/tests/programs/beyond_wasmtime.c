@@ -1,6 +1,7 @@
 // What wasmbeam does where wasmtime 50 traps or refuses, on purpose:
 // pointers outside memory give EFAULT (wasmtime traps), an unknown clock
-// gives EINVAL (wasmtime traps), the CPU-time clocks work (wasmtime
+// or advice, or unknown flag bits give EINVAL (wasmtime traps on the
+// invalid value), the CPU-time clocks work (wasmtime
 // refuses them), and an exit status of 126 to 255 is kept (wasmtime traps).
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@ int main(int argc, char **argv) {
   SHOW(__wasi_random_get((uint8_t *)0xfffffff0, 100));
   SHOW(__wasi_args_sizes_get((__wasi_size_t *)0xfffffffe, &n));
   SHOW(__wasi_clock_time_get(99, 0, &t));
+  SHOW(__wasi_fd_advise(1, 0, 0, 99));
+  SHOW(__wasi_fd_fdstat_set_flags(1, 0x100));
   SHOW(__wasi_clock_time_get(__WASI_CLOCKID_PROCESS_CPUTIME_ID, 0, &t) == 0 && t > 0);
   SHOW(__wasi_clock_time_get(__WASI_CLOCKID_THREAD_CPUTIME_ID, 0, &t) == 0 && t > 0);
   fflush(stdout);
