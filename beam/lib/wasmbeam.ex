@@ -188,6 +188,8 @@ defmodule Wasmbeam do
     * `{:bad_argument, description}` - an argument of the wrong type, count
       or range (something that is not a module or instance included), an
       unknown export, an access outside the memory.
+    * `{:exit, status}` - a WASI program called `proc_exit` during a call of
+      an export (`run/2` returns the status as its result instead).
     * `{:internal_error, message}` - a bug in wasmbeam, never a bad input;
       please report it.
 
@@ -203,6 +205,7 @@ defmodule Wasmbeam do
           | {:link_error, String.t()}
           | {:limit, String.t()}
           | {:bad_argument, String.t()}
+          | {:exit, integer()}
           | {:internal_error, String.t()}
 
   @typedoc "Counters returned by `stats/0`."

@@ -423,6 +423,8 @@ format_error({limit, Message}) ->
     described(<<"limit exceeded: ">>, Message);
 format_error({bad_argument, Description}) ->
     described(<<"bad argument: ">>, Description);
+format_error({exit, Status}) when is_integer(Status) ->
+    text("the WebAssembly program exited with status ~b", [Status]);
 format_error({internal_error, Message}) ->
     described(<<"internal error in wasmbeam (please report it): ">>, Message);
 format_error(Other) ->

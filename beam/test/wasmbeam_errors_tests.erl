@@ -158,6 +158,16 @@ internal_error_test() ->
     {ok, I} = wasmbeam:instantiate(M, #{}),
     ?assertEqual({ok, [1]}, wasmbeam:call(I, f, [])).
 
+%% A WASI program that exits during a call of an export.
+exit_test() ->
+    {ok, M} = wasmbeam:compile(<<"(module
+        (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))
+        (memory (export \"memory\") 1)
+        (func (export \"quit\") (param i32) (call $exit (local.get 0)) unreachable))">>),
+    {ok, I} = wasmbeam:instantiate(M, #{}, #{wasi => #{}}),
+    ?assertEqual({error, {exit, 3}}, wasmbeam:call(I, quit, [3])),
+    ?assertEqual(<<"the WebAssembly program exited with status 3">>, wasmbeam:format_error({exit, 3})).
+
 unknown_reasons_are_described_as_they_are_test() ->
     ?assertEqual(<<"wasmbeam error: {something,else}">>, wasmbeam:format_error({something, else})),
     ?assertEqual(<<"WebAssembly trap: brand_new">>, wasmbeam:format_error({trap, brand_new})).
