@@ -204,3 +204,24 @@ preopened_host_directory_test() ->
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:run(M, #{preopens => [bad]})),
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:run(M, #{files => #{<<"/a">> => not_a_binary}})),
     os:cmd("rm -rf " ++ Base).
+
+%% A poll of stdin that times out leaves its line request with the group
+%% leader; the read that follows gets that line when it comes.
+poll_on_stdin_then_read_test() ->
+    M = program("poll"),
+    GL = test_gl([]),
+    Self = self(),
+    Runner = spawn_link(fun() ->
+                            group_leader(GL, self()),
+                            Self ! {done, wasmbeam:run(M, #{stdin => io, stdout => capture})}
+                        end),
+    timer:sleep(400),
+    ?assertMatch({status, waiting}, erlang:process_info(Runner, status)),
+    GL ! {feed, <<"abc\n">>},
+    receive
+        {done, {ok, 0, #{stdout := Out}}} ->
+            ?assertNotEqual(nomatch, binary:match(Out, <<"poll stdin: rc 0\n">>)),
+            ?assertNotEqual(nomatch, binary:match(Out, <<"read stdin: 4\n">>))
+    after 5000 ->
+        ?assert(false, no_result)
+    end.
