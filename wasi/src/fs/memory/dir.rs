@@ -123,9 +123,10 @@ impl MemDir {
         }
     }
 
-    /// Where `path` (which does not end with a slash) would make a new
-    /// entry: `cur` ends in its directory; returns its name. `EEXIST` if
-    /// something is there already.
+    /// Where `path` would make a new entry (a trailing slash is not looked
+    /// at: the callers that refuse one check it first): `cur` ends in its
+    /// directory; returns its name. `EEXIST` if something is there
+    /// already.
     fn free_name<'p>(&self, tree: &Tree, cur: &mut Cursor, path: &'p str) -> WasiResult<&'p str> {
         let (last, _) = parent(tree, cur, path)?;
         let name = match last {
@@ -187,20 +188,8 @@ impl WasiDir for MemDir {
         self.writable()?;
         let mut tree = self.fs.lock();
         let mut cur = self.cursor();
-        let (last, _) = parent(&tree, &mut cur, path)?;
-        let name = match last {
-            Last::Dot => return Err(Errno::Exist),
-            Last::DotDot => {
-                cur.up()?;
-                return Err(Errno::Exist);
-            }
-            Last::Name(name) => name,
-        };
         // A trailing slash is allowed here, as Linux's `mkdir`.
-        if tree.lookup(cur.dir(), name)?.is_some() {
-            return Err(Errno::Exist);
-        }
-        can_make_in(&tree, cur.dir())?;
+        let name = self.free_name(&tree, &mut cur, path)?;
         tree.make_dir(cur.dir(), name)?;
         Ok(())
     }
