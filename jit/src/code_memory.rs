@@ -46,6 +46,7 @@ impl CodeMemory {
         let bytes = unsafe { std::slice::from_raw_parts_mut(memory.ptr, code.len()) };
         bytes.copy_from_slice(code);
         patch(bytes, memory.ptr as usize);
+        flush_instruction_cache(memory.ptr, code.len());
         // SAFETY: `ptr`/`len` describe exactly the mapping created above.
         let rc = unsafe { libc::mprotect(ptr, len, libc::PROT_READ | libc::PROT_EXEC) };
         if rc != 0 {
@@ -74,6 +75,25 @@ impl Drop for CodeMemory {
         }
     }
 }
+
+/// Makes the instructions just written to `ptr..ptr+len` visible to
+/// instruction fetch. x86_64 keeps its caches coherent; aarch64 does not:
+/// the data cache must be cleaned and the instruction cache invalidated for
+/// the range (`__clear_cache`, from the compiler's runtime library), or a
+/// core may run stale bytes.
+#[cfg(target_arch = "aarch64")]
+fn flush_instruction_cache(ptr: *mut u8, len: usize) {
+    extern "C" {
+        fn __clear_cache(start: *mut libc::c_char, end: *mut libc::c_char);
+    }
+    // SAFETY: `ptr..ptr+len` lies in the mapping just written; the builtin
+    // only issues cache-maintenance instructions for that range.
+    unsafe { __clear_cache(ptr.cast(), ptr.add(len).cast()) }
+}
+
+/// Instruction and data caches are coherent here: nothing to do.
+#[cfg(not(target_arch = "aarch64"))]
+fn flush_instruction_cache(_ptr: *mut u8, _len: usize) {}
 
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.

@@ -367,6 +367,18 @@ fn link(code: &[u8], relocs: &[PendingReloc], offsets: &[usize]) -> Result<CodeM
                     let value = (target as i64).wrapping_add(reloc.addend);
                     bytes[reloc.at..reloc.at + 8].copy_from_slice(&value.to_le_bytes());
                 }
+                Reloc::Arm64Call => {
+                    // `bl`/`b`: a signed 26-bit count of instructions (±128 MiB).
+                    let delta = (target as i64).wrapping_add(reloc.addend).wrapping_sub(at as i64);
+                    if delta % 4 != 0 || !(-(1i64 << 27)..(1i64 << 27)).contains(&delta) {
+                        error = Some("call displacement out of range".into());
+                        continue;
+                    }
+                    let field = &mut bytes[reloc.at..reloc.at + 4];
+                    let insn = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
+                    let patched = (insn & !0x03ff_ffff) | (((delta >> 2) as u32) & 0x03ff_ffff);
+                    field.copy_from_slice(&patched.to_le_bytes());
+                }
                 other => error = Some(format!("unsupported relocation {other:?}")),
             }
         }
