@@ -10,9 +10,10 @@
 //!   resumed on another thread ([`Mode::Sliced`]);
 //! - `suspending/<file>`: every imported function is a suspending host
 //!   function answered by the harness ([`Mode::SuspendingImports`]);
-//! - `aarch64/<file>`: compiles every module of the script for aarch64
-//!   (valid ones must compile, invalid/malformed ones must be rejected with
-//!   a compile error, nothing may panic);
+//! - `aarch64/<file>` (on x86_64; `x86_64/<file>` on aarch64): compiles
+//!   every module of the script for the other architecture
+//!   ([`Target::foreign`]: valid ones must compile, invalid/malformed ones
+//!   must be rejected with a compile error, nothing may panic);
 //! - `wasm-v2 file list`: the crate provides exactly [`V2_FILES`], so no
 //!   script is silently missed or added.
 //!
@@ -169,12 +170,13 @@ type References = Arc<HashMap<String, OnceLock<Arc<ScriptReport>>>>;
 fn main() -> ExitCode {
     let args = Arguments::from_args();
     let host = Engine::default();
-    let aarch64 = Engine::new(Config { target: Target::Aarch64, ..Config::default() })
-        .expect("the aarch64 target is always configurable");
+    let foreign = Target::foreign();
+    let cross = Engine::new(Config { target: foreign, ..Config::default() })
+        .expect("both supported architectures are always configurable");
     let references: References =
         Arc::new(spec(SpecVersion::V2).map(|file| (file.name().to_string(), OnceLock::new())).collect());
     let direct_totals = Arc::new(Mutex::new(Totals::default()));
-    let aarch64_totals = Arc::new(Mutex::new(Totals::default()));
+    let cross_totals = Arc::new(Mutex::new(Totals::default()));
     let mode_totals: Vec<(Mode, Arc<Mutex<Totals>>)> =
         MODES.iter().map(|&mode| (mode, Arc::new(Mutex::new(Totals::default())))).collect();
 
@@ -203,9 +205,9 @@ fn main() -> ExitCode {
                 conclude(&trial, &report, Some(&direct), &totals, started)
             }));
         }
-        let (engine, totals) = (aarch64.clone(), aarch64_totals.clone());
-        trials.push(Trial::test(format!("aarch64/{name}"), move || {
-            let trial = format!("aarch64/{name}");
+        let (engine, totals) = (cross.clone(), cross_totals.clone());
+        let trial = format!("{}/{name}", foreign.name());
+        trials.push(Trial::test(trial.clone(), move || {
             let started = Instant::now();
             let report = with_timeout(&trial, move || Arc::new(compile_script(&name, text, &engine)))?;
             conclude(&trial, &report, None, &totals, started)
@@ -217,8 +219,14 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let mut ok = !conclusion.has_failed();
-    let compiled = lock(&aarch64_totals);
-    println!("aarch64 compile: {} ({} scripts, {:.1} s)", compiled.counts, compiled.scripts, compiled.seconds);
+    let compiled = lock(&cross_totals);
+    println!(
+        "{} compile: {} ({} scripts, {:.1} s)",
+        foreign.name(),
+        compiled.counts,
+        compiled.scripts,
+        compiled.seconds
+    );
     let direct = lock(&direct_totals);
     println!("spec: {} ({:.1} s)", direct.counts, direct.seconds);
     ok &= check_totals("spec", &direct);

@@ -26,6 +26,28 @@ pub enum Target {
     Aarch64,
 }
 
+impl Target {
+    /// The supported architecture this machine is not: aarch64 on x86_64,
+    /// x86_64 on aarch64 (and on any other host). What cross-compilation
+    /// checks target.
+    pub fn foreign() -> Target {
+        if cfg!(target_arch = "x86_64") {
+            Target::Aarch64
+        } else {
+            Target::X86_64
+        }
+    }
+
+    /// The architecture's name, as [`FromStr`](std::str::FromStr) reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Host => "host",
+            Target::X86_64 => "x86_64",
+            Target::Aarch64 => "aarch64",
+        }
+    }
+}
+
 impl std::str::FromStr for Target {
     type Err = CompileError;
     fn from_str(s: &str) -> Result<Target, CompileError> {
@@ -116,8 +138,11 @@ impl Compiler {
         if isa.pointer_bits() != 64 {
             return Err(CompileError::Target("wasmbeam needs a 64-bit target".into()));
         }
-        let executable = options.target == Target::Host
-            || (options.target == Target::X86_64 && host_arch == target_lexicon::Architecture::X86_64);
+        let executable = match options.target {
+            Target::Host => true,
+            Target::X86_64 => host_arch == target_lexicon::Architecture::X86_64,
+            Target::Aarch64 => matches!(host_arch, target_lexicon::Architecture::Aarch64(_)),
+        };
         Ok(Compiler { isa, executable, reductions: options.reductions, code_offset: options.code_offset })
     }
 

@@ -105,17 +105,17 @@ fn traps_are_explicit() {
 }
 
 #[test]
-fn modules_compile_for_aarch64() {
+fn modules_compile_for_the_other_architecture() {
     let wasm = wat::parse_str(
         r#"(module (func (export "f") (param i32) (result i32)
              (block (result i32) (br_table 0 0 (i32.const 1) (local.get 0)))))"#,
     )
     .expect("valid wat");
     let info = wasmbeam_jit::parse(&wasm).expect("valid");
-    let options = CompileOptions { target: wasmbeam_jit::Target::Aarch64, verify: true, ..CompileOptions::default() };
-    let compiler = Compiler::new(&options).expect("aarch64 compiler");
+    let options = CompileOptions { target: wasmbeam_jit::Target::foreign(), verify: true, ..CompileOptions::default() };
+    let compiler = Compiler::new(&options).expect("cross compiler");
     assert!(!compiler.is_executable());
-    let compiled = compiler.compile_module(&info, &wasm, &[0]).expect("compiles for aarch64");
+    let compiled = compiler.compile_module(&info, &wasm, &[0]).expect("compiles for the other architecture");
     assert!(compiled.code_size() > 0);
     assert!(compiled.function_ptr(0).is_none());
 }
@@ -133,12 +133,44 @@ fn calls_in_functions_with_memory_compile() {
     )
     .expect("valid wat");
     let info = wasmbeam_jit::parse(&wasm).expect("valid");
-    for target in [wasmbeam_jit::Target::Host, wasmbeam_jit::Target::Aarch64] {
+    for target in [wasmbeam_jit::Target::Host, wasmbeam_jit::Target::foreign()] {
         let options = CompileOptions { target, verify: true, ..CompileOptions::default() };
         let compiler = Compiler::new(&options).expect("compiler");
         let compiled = compiler.compile_module(&info, &wasm, &[0, 1]).expect("compiles");
         assert_eq!(compiled.resume_points(1).len(), 4, "entry, loop header and two calls");
     }
+}
+
+#[test]
+fn resume_points_are_the_same_on_both_architectures() {
+    // A continuation saved on one architecture resumes on the other (the
+    // byte format says so): that needs every function's resume points,
+    // their order and their slots, to be decided by the translator alone.
+    let wasm = wat::parse_str(
+        r#"(module (type $t (func (param i64) (result i64)))
+             (import "env" "h" (func $h (param f64) (result f64)))
+             (memory 1) (table 2 funcref)
+             (func $sq (type $t) (i64.mul (local.get 0) (local.get 0)))
+             (func (export "g") (param i32 i64 f32) (result f64) (local f64 i32)
+               (loop $l
+                 (local.set 3 (call $h (f64.convert_i32_s (local.get 0))))
+                 (local.set 1 (call_indirect (type $t) (local.get 1) (i32.and (local.get 0) (i32.const 1))))
+                 (local.set 4 (i32.load (local.get 0)))
+                 (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+               (f64.add (local.get 3) (f64.promote_f32 (local.get 2)))))"#,
+    )
+    .expect("valid wat");
+    let info = wasmbeam_jit::parse(&wasm).expect("valid");
+    let points = |target| {
+        let options = CompileOptions { target, verify: true, ..CompileOptions::default() };
+        let compiled =
+            Compiler::new(&options).expect("compiler").compile_module(&info, &wasm, &[0, 1, 2]).expect("compiles");
+        (0..2).map(|f| compiled.resume_points(f).to_vec()).collect::<Vec<_>>()
+    };
+    let x86 = points(wasmbeam_jit::Target::X86_64);
+    assert_eq!(x86[1].len(), 4, "entry, loop header, two calls: {:?}", x86[1]);
+    assert!(x86[1].iter().any(|p| p.callee_type.is_some()));
+    assert_eq!(x86, points(wasmbeam_jit::Target::Aarch64));
 }
 
 #[test]

@@ -254,11 +254,11 @@ fn start_function_may_be_an_imported_host_function() {
 
 #[test]
 fn modules_for_another_target_compile_but_do_not_instantiate() {
-    let engine = Engine::new(Config { target: Target::Aarch64, ..Config::default() }).unwrap();
-    assert!(!engine.is_executable() || cfg!(target_arch = "aarch64"));
+    let engine = Engine::new(Config { target: Target::foreign(), ..Config::default() }).unwrap();
+    assert!(!engine.is_executable());
     let m = module(&engine, r#"(module (func (export "f") (result i32) (i32.const 1)) (memory 1))"#);
     assert!(m.code_size() > 0);
-    if !engine.is_executable() {
+    {
         let mut store = Store::new(&engine);
         match Linker::new().instantiate(&mut store, &m) {
             Err(Error::BadArgument(message)) => assert!(message.contains("another target"), "{message}"),
