@@ -38,6 +38,34 @@ impl Fnv64 {
     pub(crate) fn of(bytes: &[u8]) -> u64 {
         Fnv64::new().bytes(bytes).finish()
     }
+
+    /// A checksum of `bytes` eight times faster than [`Fnv64::of`], for
+    /// large inputs (serialized continuations): FNV-1a's step (xor, then
+    /// multiply by the prime) applied to each 8-byte little-endian word
+    /// instead of each byte, the last word zero-padded, then to the byte
+    /// length; then a final mix, so that every input bit reaches the low
+    /// bits too. Each step is a bijection of the state, so any one damaged
+    /// word changes the result.
+    pub(crate) fn of_words(bytes: &[u8]) -> u64 {
+        let mut h = Self::OFFSET_BASIS;
+        let mut step = |word: u64| h = (h ^ word).wrapping_mul(Self::PRIME);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut le = [0u8; 8];
+            le.copy_from_slice(word);
+            step(u64::from_le_bytes(le));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut le = [0u8; 8];
+            le[..rest.len()].copy_from_slice(rest);
+            step(u64::from_le_bytes(le));
+        }
+        step(bytes.len() as u64);
+        h ^= h >> 32;
+        h = h.wrapping_mul(0xd6e8_feb8_6659_fd93);
+        h ^ (h >> 32)
+    }
 }
 
 #[cfg(test)]
@@ -50,5 +78,25 @@ mod tests {
         assert_eq!(Fnv64::of(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(Fnv64::of(b"foobar"), 0x8594_4171_f739_67e8);
         assert_eq!(Fnv64::new().bytes(b"foo").bytes(b"bar").finish(), Fnv64::of(b"foobar"));
+    }
+
+    #[test]
+    fn the_word_checksum_sees_every_byte_and_the_length() {
+        let base: Vec<u8> = (0..=255u8).cycle().take(1001).collect();
+        let sum = Fnv64::of_words(&base);
+        // Pinned (computed independently, in Python): saved continuations
+        // carry this checksum.
+        assert_eq!(Fnv64::of_words(b""), 0xec7e_de95_0aa4_87fc);
+        assert_eq!(Fnv64::of_words(b"foobar"), 0x918d_66c5_9366_e12f);
+        for i in 0..base.len() {
+            for bit in [0x01, 0x80] {
+                let mut damaged = base.clone();
+                damaged[i] ^= bit;
+                assert_ne!(Fnv64::of_words(&damaged), sum, "byte {i}, bit {bit:#x}");
+            }
+        }
+        // Zero padding does not hide a missing or extra zero byte.
+        assert_ne!(Fnv64::of_words(b"ab"), Fnv64::of_words(b"ab\0"));
+        assert_ne!(Fnv64::of_words(&[0; 8]), Fnv64::of_words(&[0; 16]));
     }
 }

@@ -46,14 +46,25 @@ fn setup(engine: &Engine) -> (Store, Instance, Func) {
     (store, i, ask)
 }
 
-/// FNV-1a 64, to re-seal bytes the tests damage on purpose.
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+/// The format's checksum (version 3): FNV-1a 64's step per 8-byte
+/// little-endian word, the last zero-padded, then the length, then a mix.
+fn checksum(bytes: &[u8]) -> u64 {
+    let step = |h: u64, word: u64| (h ^ word).wrapping_mul(0x0100_0000_01b3);
+    let mut h = bytes.chunks(8).fold(0xcbf2_9ce4_8422_2325u64, |h, chunk| {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        step(h, u64::from_le_bytes(word))
+    });
+    h = step(h, bytes.len() as u64);
+    h ^= h >> 32;
+    h = h.wrapping_mul(0xd6e8_feb8_6659_fd93);
+    h ^ (h >> 32)
 }
 
+/// Re-seals bytes the tests damage on purpose.
 fn reseal(bytes: &mut [u8]) {
     let body = bytes.len() - 8;
-    let sum = fnv(&bytes[..body]);
+    let sum = checksum(&bytes[..body]);
     bytes[body..].copy_from_slice(&sum.to_le_bytes());
 }
 
@@ -207,9 +218,9 @@ fn bad_bytes_are_rejected_without_a_panic() {
         bad_argument(Call::from_bytes(&store, &good[..len]));
     }
     let mut newer = good.clone();
-    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&4u32.to_le_bytes());
     reseal(&mut newer);
-    assert!(bad_argument(Call::from_bytes(&store, &newer)).contains("version 3"));
+    assert!(bad_argument(Call::from_bytes(&store, &newer)).contains("version 4"));
     for at in 0..good.len() {
         let mut flipped = good.clone();
         flipped[at] ^= 0x10;
@@ -256,7 +267,7 @@ fn bytes_of_the_first_format_are_refused() {
     let old = include_bytes!("data/continuation-v1.bin");
     let (store, _, _) = setup(&Engine::default());
     let message = bad_argument(Call::from_bytes(&store, old));
-    assert!(message.contains("format version 1, this build reads version 2"), "{message}");
+    assert!(message.contains("format version 1, this build reads version 3"), "{message}");
 }
 
 #[test]
@@ -487,4 +498,71 @@ fn restored_frames_that_end_too_soon_are_refused_on_resume() {
     let mut call = Call::from_bytes(&store, &good).unwrap();
     call.resume_with(Ok(vec![Val::I32(0)])).unwrap();
     assert!(matches!(call.step(&mut store, u64::MAX), Ok(Step::Finished(_))));
+}
+
+/// The continuations of [`continuations_move_between_architectures`]: `work(400)`
+/// after 37 steps of 101 fuel (deep in its recursion, in a loop), and
+/// `pick(20, externref 7)` stopped in `ask`.
+fn portable_continuations(store: &mut Store, i: Instance) -> [Vec<u8>; 2] {
+    let work = func(store, i, "work");
+    let mut call = work.start(store, &[Val::I32(400)]).unwrap();
+    for _ in 0..37 {
+        assert_eq!(call.step(store, 101).unwrap(), Step::Yielded);
+    }
+    let worked = call.to_bytes(store).unwrap();
+    let pick = func(store, i, "pick");
+    let mut call = pick.start(store, &[Val::I32(20), Val::ExternRef(ExternRef::new(7))]).unwrap();
+    host_call(call.step(store, u64::MAX));
+    [worked, call.to_bytes(store).unwrap()]
+}
+
+/// The format is the same on every architecture, and so are the frames:
+/// the translator alone decides resume points and their slots (jit's
+/// `resume_points_are_the_same_on_both_architectures`), and fuel is charged
+/// per WebAssembly instruction. So a call suspended on x86_64 resumes on
+/// aarch64 and back. The fixtures were saved by this test on each machine
+/// (`WASMBEAM_SAVE_FIXTURES=1 cargo test --test continuation_bytes`, the
+/// aarch64 one under qemu-aarch64); every machine must save exactly those
+/// bytes, and resume the other's.
+#[test]
+fn continuations_move_between_architectures() {
+    const ARCHES: [(&str, [&[u8]; 2]); 2] = [
+        (
+            "x86_64",
+            [include_bytes!("data/continuation-x86_64-work.bin"), include_bytes!("data/continuation-x86_64-pick.bin")],
+        ),
+        (
+            "aarch64",
+            [
+                include_bytes!("data/continuation-aarch64-work.bin"),
+                include_bytes!("data/continuation-aarch64-pick.bin"),
+            ],
+        ),
+    ];
+    let engine = Engine::default();
+    let (mut store, i, _) = setup(&engine);
+    let saved = portable_continuations(&mut store, i);
+    let here = std::env::consts::ARCH;
+    if std::env::var_os("WASMBEAM_SAVE_FIXTURES").is_some() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        for (bytes, name) in saved.iter().zip(["work", "pick"]) {
+            std::fs::write(dir.join(format!("continuation-{here}-{name}.bin")), bytes).unwrap();
+        }
+    }
+    let expected_work = func(&store, i, "work").call(&mut store, &[Val::I32(400)]).unwrap();
+    for (arch, [work, pick]) in ARCHES {
+        assert_eq!([work.to_vec(), pick.to_vec()], saved, "{here} saves what {arch} saved");
+        let (mut store, _, _) = setup(&engine);
+        let mut call = Call::from_bytes(&store, work).unwrap();
+        let (result, _) = run_sliced(&mut call, &mut store, 1_000, 100_000);
+        assert_eq!(result.unwrap(), expected_work, "work saved on {arch}");
+        let mut call = Call::from_bytes(&store, pick).unwrap();
+        call.resume_with(Ok(vec![Val::I32(1)])).unwrap();
+        // 100 per frame for the externref, 9 from the funcref.
+        assert_eq!(
+            call.step(&mut store, u64::MAX).unwrap(),
+            Step::Finished(vec![Val::I32(1 + 20 * 109)]),
+            "pick saved on {arch}"
+        );
+    }
 }

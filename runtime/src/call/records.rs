@@ -19,7 +19,7 @@ use crate::func::DefinedIn;
 use crate::module::Module;
 use crate::store::Store;
 use std::collections::HashMap;
-use wasmbeam_jit::{ResumeKind, ResumePoint, ValType, RECORD_HEADER_SIZE};
+use wasmbeam_jit::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
 
 /// Words of a record's header: the vmctx word, then the header word.
 const HEADER_WORDS: usize = RECORD_HEADER_SIZE / 8;
@@ -36,29 +36,9 @@ pub(crate) fn header_word(func: u32, point: u32) -> u64 {
     u64::from_ne_bytes([f[0], f[1], f[2], f[3], p[0], p[1], p[2], p[3]])
 }
 
-/// What reading a record needs to know of its resume point.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Layout {
-    /// Number of slots (words before the header).
-    pub(crate) slots: usize,
-    /// Indices of the slots that hold funcref pointers.
-    pub(crate) funcrefs: Vec<usize>,
-    /// For a `call_indirect`: the type (module type index) of the callee
-    /// saved in the last slot (see [`ResumePoint::callee_type`]).
-    pub(crate) callee_type: Option<u32>,
-}
-
-impl Layout {
-    fn of(point: &ResumePoint) -> Layout {
-        let funcrefs =
-            point.slots.iter().enumerate().filter(|(_, t)| **t == ValType::FuncRef).map(|(i, _)| i).collect();
-        Layout { slots: point.slots.len(), funcrefs, callee_type: point.callee_type }
-    }
-}
-
 /// One record found by [`walk`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Record {
+pub(crate) struct Record<'a> {
     /// Index of its first slot among the buffer's words.
     pub(crate) start: usize,
     /// The frame's instance: its index in the store.
@@ -66,7 +46,12 @@ pub(crate) struct Record {
     /// The function, by its index in the instance's module.
     pub(crate) func: u32,
     pub(crate) point: u32,
-    pub(crate) layout: Layout,
+    /// What the record holds: its slots' types, and for a `call_indirect`
+    /// the type its saved callee was checked against. Slots of 32-bit
+    /// types (`i32`, `f32`) hold their value in the low half only: compiled
+    /// code writes no more, and the high half keeps whatever the buffer
+    /// held before (old records' words, pointers among them).
+    pub(crate) resume: &'a ResumePoint,
 }
 
 /// Where the call stopped, which decides what the innermost record is.
@@ -110,26 +95,37 @@ pub(crate) fn outermost(words: &[u64]) -> Option<(u64, u32)> {
 /// defined in its module and a resume point of it, fits in the words left,
 /// and has a kind that fits its place (the innermost one is where the call
 /// stopped, every other one a call). Errors say what is wrong.
-pub(crate) fn walk(
-    store: &Store,
+pub(crate) fn walk<'a>(
+    store: &'a Store,
     instances: &HashMap<u64, u32>,
     entry: DefinedIn,
     words: &[u64],
     stop: StoppedAt,
-) -> Result<Vec<Record>, String> {
+) -> Result<Vec<Record<'a>>, String> {
     if words.is_empty() {
         return Err("no saved frames".into());
     }
     let mut records = Vec::new();
     let mut end = words.len();
+    // Consecutive frames are mostly of one instance: look up a vmctx only
+    // when it changes.
+    let mut last: Option<(u64, u32)> = None;
     while end > 0 {
         if end < HEADER_WORDS {
             return Err(format!("{end} words left before the innermost record, too few for a record"));
         }
         let (func, point) = header(words[end - 1]);
-        let instance = *instances
-            .get(&words[end - 2])
-            .ok_or_else(|| format!("the saved frame of function {func} names no instance of the store"))?;
+        let vmctx = words[end - 2];
+        let instance = match last {
+            Some((known, instance)) if known == vmctx => instance,
+            _ => {
+                let instance = *instances
+                    .get(&vmctx)
+                    .ok_or_else(|| format!("the saved frame of function {func} names no instance of the store"))?;
+                last = Some((vmctx, instance));
+                instance
+            }
+        };
         if end == words.len() && (instance, func) != (entry.instance.0.index, entry.index) {
             return Err(format!(
                 "the outermost saved frame is of function {func} of instance {instance}, not of the called \
@@ -164,7 +160,7 @@ pub(crate) fn walk(
             ));
         }
         end -= size;
-        records.push(Record { start: end, instance, func, point, layout: Layout::of(rp) });
+        records.push(Record { start: end, instance, func, point, resume: rp });
     }
     records.reverse();
     Ok(records)
