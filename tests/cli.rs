@@ -3,12 +3,21 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// The binary under test, run through `WASMBEAM_TEST_RUNNER` when that is
+/// set (a command and its arguments, split at spaces: scripts/test-aarch64
+/// sets it to qemu-aarch64 for the cross-built binary).
 fn wasmbeam(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmbeam"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the wasmbeam binary runs")
+    let runner = std::env::var("WASMBEAM_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(env!("CARGO_BIN_EXE_wasmbeam"));
+            command
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_wasmbeam")),
+    };
+    command.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("the wasmbeam binary runs")
 }
 
 fn stdout(output: &Output) -> String {
@@ -207,4 +216,27 @@ fn run_preopens_host_directories() {
     let missing = wasmbeam(&["run", "--dir", "/nonexistent/wasmbeam::/data", "wasi/tests/programs/host_fs.wasm"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).starts_with("error: --dir /nonexistent/wasmbeam: "), "{}", stderr(&missing));
+}
+
+#[test]
+fn run_in_fuel_slices() {
+    // The same file-system program as `run_preopens_host_directories`,
+    // suspended after every unit of fuel and every 97: the same output
+    // and files as in one go.
+    for slice in ["1", "97"] {
+        let data = std::env::temp_dir().join(format!("wasmbeam-cli-{}-run-slice-{slice}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).expect("create the data directory");
+        let spec = format!("{}::/data", data.display());
+        let out = wasmbeam(&["run", "--fuel-slice", slice, "--dir", &spec, "wasi/tests/programs/host_fs.wasm"]);
+        assert!(out.status.success(), "slice {slice}: {}", stderr(&out));
+        let expected = std::fs::read_to_string("wasi/tests/programs/host_fs.expected").expect("read the transcript");
+        assert_eq!(stdout(&out), expected.split("-- /ro").next().unwrap_or_default(), "slice {slice}");
+        assert_eq!(std::fs::read(data.join("dir/renamed.txt")).expect("left by the program"), b"renamed\n");
+        std::fs::remove_dir_all(&data).expect("clean up");
+    }
+    let exit = wasmbeam(&["run", "--fuel-slice", "5", "wasi/tests/programs/exit.wasm", "7"]);
+    assert_eq!(exit.status.code(), Some(7), "{}", stderr(&exit));
+    let bad = wasmbeam(&["run", "--fuel-slice", "0", "wasi/tests/programs/exit.wasm"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }

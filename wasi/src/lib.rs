@@ -33,5 +33,5 @@ pub use ctx::{Wait, Wasi, WasiBuilder};
 pub use errno::{Errno, WasiResult};
 pub use fs::{WasiDir, WasiFile};
 pub use linker::MODULE;
-pub use run::{run, run_call};
+pub use run::{run, run_call, run_sliced};
 pub use stdio::{Input, Output};

@@ -4,7 +4,12 @@
 environment, stdin and preopened directory, and compares what each left:
 stdout, stderr, exit status, and the files in the preopened directory.
 
-usage: differential.py WASMBEAM_BINARY
+usage: differential.py [--fuel-slice N] WASMBEAM_COMMAND...
+WASMBEAM_COMMAND is the wasmbeam binary, possibly after a runner (for
+example `qemu-aarch64 -L /usr/aarch64-linux-gnu target/.../wasmbeam`, as
+scripts/test-aarch64 does). With --fuel-slice, wasmbeam runs every program
+in slices of N fuel (`wasmbeam run --fuel-slice N`): suspended and resumed
+all along, it must still leave what wasmtime leaves.
 Exits 1 if any case differs, printing both sides."""
 
 import os
@@ -104,26 +109,30 @@ def run_wasmtime(wasm, argv, env, stdin, directory):
     return status, out, err
 
 
-def run_wasmbeam(binary, wasm, argv, env, stdin, directory):
-    command = [binary, "run"]
+def run_wasmbeam(wasmbeam, options, wasm, argv, env, stdin, directory):
+    command = wasmbeam + ["run"] + options
     for name, value in env.items():
         command += ["--env", f"{name}={value}"]
     if directory is not None:
         command += ["--dir", f"{directory}::/data"]
     command += [wasm] + argv[1:]
-    done = subprocess.run(command, input=stdin, capture_output=True, timeout=120)
+    done = subprocess.run(command, input=stdin, capture_output=True, timeout=600)
     return done.returncode, done.stdout, done.stderr
 
 
 def main():
-    binary = sys.argv[1]
+    args = sys.argv[1:]
+    options = args[:2] if args[:1] == ["--fuel-slice"] else []
+    wasmbeam = args[len(options):]
+    if not wasmbeam or len(options) == 1:
+        sys.exit(__doc__)
     failures = 0
     for program, args, env, stdin, files in CASES:
         wasm = os.path.join(PROGRAMS, program + ".wasm")
         argv = [wasm] + args
         dirs = [prepare(files), prepare(files)]
         try:
-            ours = run_wasmbeam(binary, wasm, argv, env, stdin, dirs[0])
+            ours = run_wasmbeam(wasmbeam, options, wasm, argv, env, stdin, dirs[0])
             theirs = run_wasmtime(wasm, argv, env, stdin, dirs[1])
             label = f"{program} {args}"
             same = ours == theirs and snapshot(dirs[0]) == snapshot(dirs[1])

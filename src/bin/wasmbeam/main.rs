@@ -32,6 +32,7 @@ run OPTIONS (before FILE, as `wasmtime run`):
   --dir HOST[::GUEST]  preopen host directory HOST for the program as GUEST
                        (default: HOST); repeatable
   --env NAME=VALUE     set an environment variable; repeatable
+  --fuel-slice N       run in slices of N fuel units (N >= 1), as invoke
 The program gets FILE as its first argument, then the ARGs.
 
 invoke OPTIONS (before FILE):

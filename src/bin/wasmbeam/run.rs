@@ -1,4 +1,4 @@
-//! `wasmbeam run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... FILE [ARG...]`:
+//! `wasmbeam run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--fuel-slice N] FILE [ARG...]`:
 //! runs a WASI command's `_start` with the terminal's stdin, stdout and
 //! stderr, and exits with its exit status.
 
@@ -19,6 +19,8 @@ struct RunOptions {
     dirs: Vec<(String, String)>,
     /// `(name, value)`.
     env: Vec<(String, String)>,
+    /// Fuel per step of the call, if it runs in slices.
+    fuel_slice: Option<u64>,
 }
 
 /// Splits `run`'s arguments into its options and the rest (FILE, ARGs);
@@ -42,6 +44,13 @@ fn run_options(args: &[String]) -> Result<(RunOptions, &[String]), CliError> {
                     .split_once('=')
                     .ok_or_else(|| CliError::Usage(format!("--env wants NAME=VALUE, got `{spec}`")))?;
                 options.env.push((name.to_string(), value.to_string()));
+                i += 2;
+            }
+            "--fuel-slice" => {
+                let n = value(i)?;
+                let fuel = n.parse::<u64>().ok().filter(|&fuel| fuel >= 1);
+                options.fuel_slice =
+                    Some(fuel.ok_or_else(|| CliError::Usage(format!("--fuel-slice wants N >= 1, got `{n}`")))?);
                 i += 2;
             }
             other if other.starts_with("--") => {
@@ -84,7 +93,7 @@ fn run_program(args: &[String]) -> Result<i32, CliError> {
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     wasi.add_to_linker(&mut linker, &mut store);
-    Ok(wasi::run(&mut store, &linker, &module, &wasi)?)
+    Ok(wasi::run_sliced(&mut store, &linker, &module, &wasi, options.fuel_slice.unwrap_or(u64::MAX))?)
 }
 
 #[cfg(test)]
@@ -97,10 +106,25 @@ mod tests {
 
     #[test]
     fn options_come_before_the_file() {
-        let args = strings(&["--dir", "/tmp::/data", "--env", "A=b=c", "--dir", ".", "p.wasm", "--env", "x"]);
+        let args = strings(&[
+            "--dir",
+            "/tmp::/data",
+            "--env",
+            "A=b=c",
+            "--fuel-slice",
+            "1000",
+            "--dir",
+            ".",
+            "p.wasm",
+            "--env",
+            "x",
+        ]);
         let (options, rest) = run_options(&args).unwrap();
         assert_eq!(options.dirs, [("/tmp".into(), "/data".into()), (".".into(), ".".into())]);
         assert_eq!(options.env, [("A".into(), "b=c".into())]);
+        assert_eq!(options.fuel_slice, Some(1000));
+        assert!(run_options(&strings(&["--fuel-slice", "0", "p.wasm"])).is_err());
+        assert!(run_options(&strings(&["--fuel-slice", "x", "p.wasm"])).is_err());
         assert_eq!(rest, strings(&["p.wasm", "--env", "x"]));
         assert!(run_options(&strings(&["--env", "novalue", "p.wasm"])).is_err());
         assert!(run_options(&strings(&["--dir"])).is_err());
