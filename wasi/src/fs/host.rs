@@ -153,9 +153,18 @@ impl WasiDir for HostDir {
     /// As `openat(2)` with the flags of `options`, and, as wasmtime:
     /// `EINVAL` for `directory` with `create`, `exclusive` or `truncate`;
     /// `create` and `truncate` open for writing.
+    ///
+    /// `create` with a trailing slash is `EISDIR`, as Linux answers, on
+    /// every host: `cap-std` resolves paths with `openat2` where the kernel
+    /// has it (Linux 5.6 and later), and otherwise component by component,
+    /// turning a trailing slash into `O_DIRECTORY`, which with `O_CREAT`
+    /// the kernel refuses with `EINVAL` instead (seen under qemu-user).
     fn open(&self, path: &str, options: &OpenOptions) -> WasiResult<Opened> {
         if options.directory && (options.create || options.exclusive || options.truncate) {
             return Err(Errno::Inval);
+        }
+        if options.create && path.ends_with('/') {
+            return Err(Errno::Isdir);
         }
         let write = options.write || options.create || options.truncate;
         if write {
