@@ -233,10 +233,12 @@ fn main() -> ExitCode {
     for (mode, totals) in &mode_totals {
         let totals = lock(totals);
         let label = format!("spec[{mode}]");
-        println!("{label}: {} ({:.1} s)", totals.counts, totals.seconds);
-        if totals.scripts > 0 {
-            println!("{label}: {}", totals.stats);
+        if totals.scripts == 0 {
+            println!("{label}: not run (filtered out)");
+            continue;
         }
+        println!("{label}: {} ({:.1} s)", totals.counts, totals.seconds);
+        println!("{label}: {}", totals.stats);
         if totals.count_mismatches > 0 {
             println!("{label}: {} script(s) counted otherwise than uninterrupted", totals.count_mismatches);
             ok = false;
