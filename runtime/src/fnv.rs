@@ -49,16 +49,9 @@ impl Fnv64 {
     pub(crate) fn of_words(bytes: &[u8]) -> u64 {
         let mut h = Self::OFFSET_BASIS;
         let mut step = |word: u64| h = (h ^ word).wrapping_mul(Self::PRIME);
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
+        for chunk in bytes.chunks(8) {
             let mut le = [0u8; 8];
-            le.copy_from_slice(word);
-            step(u64::from_le_bytes(le));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut le = [0u8; 8];
-            le[..rest.len()].copy_from_slice(rest);
+            le[..chunk.len()].copy_from_slice(chunk);
             step(u64::from_le_bytes(le));
         }
         step(bytes.len() as u64);

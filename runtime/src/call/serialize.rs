@@ -23,8 +23,9 @@
 //! funcref, `5` externref) and 8 bytes: the raw slot bits (externref: its
 //! raw form, payload + 1, 0 for null), or for a funcref a function id. Slots
 //! of records are raw bits too (an `i32` or `f32` slot in its low 32 bits,
-//! the high ones zero), except funcref slots, which hold function ids. A function id is two `u32`s: the store function index, and the
-//! instance that imported the function (`u32::MAX`: the function's own
+//! the high ones zero), except funcref slots, which hold function ids. A
+//! function id is two `u32`s: the store function index, and the instance
+//! that imported the function (`u32::MAX`: the function's own
 //! reference; host functions imported by an instance have a reference per
 //! importer, which tells the host function its calling instance). Null is
 //! `u32::MAX, u32::MAX`.
@@ -48,8 +49,8 @@
 //!   saved on one resumes on the other, and both save the same bytes for
 //!   the same call (the runtime's `continuations_move_between_architectures`
 //!   test holds fixtures saved on each).
-//! - The frames are only meaningful
-//!   to code compiled by the same build of wasmbeam: the fingerprint
+//! - The frames are only meaningful to code compiled by the same build of
+//!   wasmbeam: the fingerprint
 //!   covers the crate's version and the `reductions` setting, not
 //!   unreleased changes between builds of one version. Frames that
 //!   disagree with the code are refused when read (an instance, function
