@@ -116,14 +116,36 @@ fn compile_for_each_target() {
         assert!(text.contains("compile time: "), "{text}");
         let size: usize = text
             .lines()
-            .find_map(|l| l.strip_prefix("code size: ")?.strip_suffix(" bytes")?.parse().ok())
+            .find_map(|l| l.strip_prefix("reductions on: code size: ")?.strip_suffix(" bytes")?.parse().ok())
             .unwrap_or_else(|| panic!("no code size in {text}"));
         assert!(size > 0, "{text}");
     }
+    // Both modes: each size, and their ratio.
+    let out = wasmbeam(&["compile", "--reductions", "both", "examples/demo.wat"]);
+    let text = stdout(&out);
+    assert!(text.contains("reductions off: code size: ") && text.contains("on/off: code size "), "{text}");
     let invalid = temp_file("compile", "bad.wat", "(module (func (result i32)))");
     let out = wasmbeam(&["compile", invalid.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("invalid module"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_compiled_module_runs_without_compiling() {
+    let out_file = temp_file("compiled", "demo.wbm", "");
+    let out = wasmbeam(&["compile", "-o", out_file.to_str().unwrap(), "examples/demo.wat"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = wasmbeam(&["invoke", out_file.to_str().unwrap(), "fib", "20"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "6765\n");
+    // Damaged: refused, with the reason.
+    let mut bytes = std::fs::read(&out_file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&out_file, &bytes).unwrap();
+    let out = wasmbeam(&["invoke", out_file.to_str().unwrap(), "fib", "20"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot load the serialized module: damaged"), "{}", stderr(&out));
 }
 
 /// The numbers `--stats` printed: (suspensions, largest continuation).

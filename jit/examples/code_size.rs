@@ -32,7 +32,7 @@ fn main() {
         let name = std::path::Path::new(file).file_name().map_or(file.clone(), |n| n.to_string_lossy().into());
         println!("{name:<16} {size_on:>8} {size_off:>8} {ratio:>6.2}x");
         if verbose {
-            print_functions(&on, &off, &info, &wasm, &type_ids);
+            print_functions(&on, &off, &info, &wasm);
         }
     }
     println!("geometric mean {:.2}x", (log_sum / files.len() as f64).exp());
@@ -41,13 +41,13 @@ fn main() {
 /// One line per defined function: its size on and off (each compiled as a
 /// module of its own would differ only in padding, so the offsets of the
 /// whole-module compile are used).
-fn print_functions(on: &Compiler, off: &Compiler, info: &wasmbeam_jit::ModuleInfo, wasm: &[u8], type_ids: &[u32]) {
+fn print_functions(on: &Compiler, off: &Compiler, info: &wasmbeam_jit::ModuleInfo, wasm: &[u8]) {
     let sizes = |c: &Compiler, reductions| {
         let mut sizes = Vec::new();
         for defined in 0..info.num_defined_functions() {
             let mut ctx = cranelift_codegen::Context::new();
             let index = info.num_imported_functions + defined;
-            wasmbeam_jit::translate_function(c.isa(), info, type_ids, wasm, index, reductions, &mut ctx.func)
+            wasmbeam_jit::translate_function(c.isa(), info, wasm, index, reductions, &mut ctx.func)
                 .expect("translates");
             let code = ctx.compile(c.isa(), &mut Default::default()).expect("compiles");
             sizes.push(code.code_buffer().len());

@@ -9,12 +9,11 @@ fn main() {
     let wasm = wat::parse_file(&path).expect("valid wat");
     let info = wasmbeam_jit::parse(&wasm).expect("valid module");
     let compiler = wasmbeam_jit::Compiler::new(&Default::default()).expect("host compiler");
-    let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
     for defined in 0..info.num_defined_functions() {
         let mut ctx = Context::new();
         let index = info.num_imported_functions + defined;
         let reductions = std::env::var("WASMBEAM_REDUCTIONS").map_or(true, |v| v != "0");
-        wasmbeam_jit::translate_function(compiler.isa(), &info, &type_ids, &wasm, index, reductions, &mut ctx.func)
+        wasmbeam_jit::translate_function(compiler.isa(), &info, &wasm, index, reductions, &mut ctx.func)
             .expect("translates");
         let code = ctx.compile(compiler.isa(), &mut ControlPlane::default()).expect("compiles");
         let size = code.code_buffer().len();

@@ -10,7 +10,10 @@ use crate::error::CompileError;
 /// sharing it across threads is sound.
 pub struct CodeMemory {
     ptr: *mut u8,
+    /// Bytes mapped (whole pages).
     len: usize,
+    /// Bytes of code at the start of the mapping.
+    code_len: usize,
 }
 
 // SAFETY: the mapping is read-execute and never mutated after `new` returns;
@@ -40,7 +43,7 @@ impl CodeMemory {
         if ptr == libc::MAP_FAILED {
             return Err(CompileError::CodeMemory(std::io::Error::last_os_error().to_string()));
         }
-        let memory = CodeMemory { ptr: ptr.cast(), len };
+        let memory = CodeMemory { ptr: ptr.cast(), len, code_len: code.len() };
         // SAFETY: the mapping is `len >= code.len()` bytes, readable and
         // writable, and exclusively ours until this function returns.
         let bytes = unsafe { std::slice::from_raw_parts_mut(memory.ptr, code.len()) };
@@ -57,6 +60,11 @@ impl CodeMemory {
 
     pub fn as_ptr(&self) -> *const u8 {
         self.ptr
+    }
+
+    /// Bytes of code (the mapping's first bytes).
+    pub fn code_len(&self) -> usize {
+        self.code_len
     }
 
     /// Bytes mapped (whole pages).

@@ -3,19 +3,20 @@
 
 use crate::abi;
 use crate::code_memory::CodeMemory;
+use crate::compiled::{CodeImage, CompiledModule};
 use crate::error::CompileError;
 use crate::limits;
+use crate::link::{link, RelocKind, RelocTarget, Relocation, RoundingCall};
 use crate::module_info::{FuncType, ModuleInfo};
 use crate::resume::ResumePoint;
-use crate::translate::{EntryChecks, FuncTranslator};
+use crate::translate::{CallGraph, FuncTranslator};
 use crate::vm::EntryTrampoline;
-use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{self, ExternalName, LibCall};
+use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// The machine to generate code for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +83,9 @@ pub struct CompileOptions {
     /// benchmark: 12%, with or without reductions), so benchmarks measure
     /// at a few offsets to average that out.
     pub code_offset: usize,
+    /// Threads that compile a module's functions at once (0: one per
+    /// core). The code is the same for any number.
+    pub threads: usize,
 }
 
 impl Default for CompileOptions {
@@ -92,6 +96,7 @@ impl Default for CompileOptions {
             verify: cfg!(debug_assertions),
             reductions: true,
             code_offset: 0,
+            threads: 0,
         }
     }
 }
@@ -103,6 +108,8 @@ pub struct Compiler {
     executable: bool,
     reductions: bool,
     code_offset: usize,
+    /// Resolved: at least 1.
+    threads: usize,
 }
 
 impl Compiler {
@@ -143,11 +150,39 @@ impl Compiler {
             Target::X86_64 => host_arch == target_lexicon::Architecture::X86_64,
             Target::Aarch64 => matches!(host_arch, target_lexicon::Architecture::Aarch64(_)),
         };
-        Ok(Compiler { isa, executable, reductions: options.reductions, code_offset: options.code_offset })
+        let threads = match options.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        Ok(Compiler { isa, executable, reductions: options.reductions, code_offset: options.code_offset, threads })
     }
 
     pub fn isa(&self) -> &dyn TargetIsa {
         &*self.isa
+    }
+
+    /// Everything about this compiler that changes the code it generates,
+    /// as text (equal texts: interchangeable code): the code generator's
+    /// id, the target, the optimization level, reduction counting, the code
+    /// offset, and Cranelift's settings.
+    pub fn settings_key(&self) -> String {
+        let flags = self.isa.flags().iter().filter(|v| v.name != "enable_verifier");
+        let flags: Vec<String> = flags.map(|v| v.to_string()).collect();
+        format!(
+            "codegen {}; target {}; reductions {}; code offset {}; {}",
+            crate::CODEGEN_ID,
+            self.isa.triple().architecture,
+            self.reductions,
+            self.code_offset,
+            flags.join(", ")
+        )
+    }
+
+    /// The CPU features this compiler's code may use (the target's
+    /// boolean settings that are on): code is only run on a CPU that has
+    /// them all.
+    pub fn cpu_features(&self) -> Vec<&'static str> {
+        self.isa.isa_flags().iter().filter(|v| v.as_bool() == Some(true)).map(|v| v.name).collect()
     }
 
     /// Whether code from this compiler can run on this machine.
@@ -155,53 +190,49 @@ impl Compiler {
         self.executable
     }
 
-    /// Compiles every defined function of a validated module. `type_ids`
-    /// maps each of the module's type indices to its engine-wide id (what
-    /// `call_indirect` compares). `wasm` is the module's bytes, from which
-    /// `info` was parsed.
+    /// Compiles every defined function of a validated module, on
+    /// [`CompileOptions::threads`] threads. `type_ids` maps each of the
+    /// module's type indices to its engine-wide id (what `call_indirect`
+    /// compares). `wasm` is the module's bytes, from which `info` was
+    /// parsed. The result does not depend on the number of threads.
     pub fn compile_module(
         &self,
         info: &ModuleInfo,
         wasm: &[u8],
         type_ids: &[u32],
     ) -> Result<CompiledModule, CompileError> {
-        let mut translator = FuncTranslator::new();
-        let mut ctx = Context::new();
+        let calls = if self.reductions { Some(CallGraph::scan(info, wasm)?) } else { None };
+        let job = Job { compiler: self, info, wasm, calls: calls.as_ref() };
+        let functions = job.compile_all(self.threads)?;
         let mut code = Vec::new();
-        let mut offsets = Vec::with_capacity(info.bodies.len());
-        let mut resume_points = Vec::with_capacity(info.bodies.len());
+        let mut offsets = Vec::with_capacity(functions.len());
+        let mut resume_points = Vec::with_capacity(functions.len());
         let mut relocs = Vec::new();
-        let entry_checks = if self.reductions { Some(EntryChecks::scan(info, wasm)?) } else { None };
-        for defined in 0..info.num_defined_functions() {
-            let func_index = info.num_imported_functions + defined;
-            ctx.clear();
-            let points = translator.translate(
-                self.isa(),
-                info,
-                type_ids,
-                wasm,
-                func_index,
-                entry_checks.as_ref(),
-                &mut ctx.func,
-            )?;
-            if let Some(largest) = points.iter().map(|p| p.slots.len()).max() {
-                if largest > limits::MAX_RECORD_SLOTS {
-                    return Err(CompileError::LimitExceeded {
-                        what: "locals and operand stack values saved at one resume point",
-                        count: largest,
-                        max: limits::MAX_RECORD_SLOTS,
-                    });
-                }
-            }
-            resume_points.push(points);
+        for function in functions {
             let start = align_to(code.len(), 16) + self.code_offset;
             code.resize(start, 0);
-            self.emit(&mut ctx, func_index, start, &mut code, &mut relocs)?;
-            offsets.push(start);
+            code.extend_from_slice(&function.code);
+            let start32 = u32::try_from(start).map_err(|_| CompileError::LimitExceeded {
+                what: "bytes of machine code",
+                count: start,
+                max: u32::MAX as usize,
+            })?;
+            relocs.extend(function.relocs.into_iter().map(|r| moved_by(r, start32)));
+            offsets.push(start32);
+            resume_points.push(function.resume_points);
         }
-        let code_size = code.len();
-        let memory = if self.executable { Some(Arc::new(link(&code, &relocs, &offsets)?)) } else { None };
-        Ok(CompiledModule { memory, offsets, code_size, resume_points, reductions: self.reductions })
+        let image = CodeImage { code, offsets, relocs, resume_points, reductions: self.reductions };
+        CompiledModule::link(image, type_ids, self.executable)
+    }
+
+    /// Links code read back from bytes (a serialized module) for this
+    /// machine, after checking that it holds together (see
+    /// [`CodeImage::check`]); `type_ids` as for [`Compiler::compile_module`].
+    /// That check is structural: the machine code itself is run as it is,
+    /// so it must come from a compiler with this one's settings.
+    pub fn load(&self, image: CodeImage, type_ids: &[u32]) -> Result<CompiledModule, CompileError> {
+        image.check(type_ids.len()).map_err(CompileError::BadImage)?;
+        CompiledModule::link(image, type_ids, self.executable)
     }
 
     /// Compiles the entry trampoline and host stub for one function type.
@@ -219,8 +250,8 @@ impl Compiler {
         code.resize(stub_offset, 0);
         ctx.clear();
         ctx.func = abi::host_stub(self.isa(), ty);
-        self.emit(&mut ctx, u32::MAX, stub_offset, &mut code, &mut relocs)?;
-        let memory = link(&code, &relocs, &[])?;
+        self.emit(&mut ctx, u32::MAX, stub_offset as u32, &mut code, &mut relocs)?;
+        let memory = link(&code, &relocs, &[], &[])?;
         let base = memory.as_ptr();
         // SAFETY: offset 0 of this code block is the entry trampoline, compiled
         // with exactly the `EntryTrampoline` signature in the host's default
@@ -232,14 +263,14 @@ impl Compiler {
     }
 
     /// Compiles `ctx.func`, appends its code at `start` and records its
-    /// relocations with positions relative to the whole block.
+    /// relocations with positions relative to the start of `code`.
     fn emit(
         &self,
         ctx: &mut Context,
         func_index: u32,
-        start: usize,
+        start: u32,
         code: &mut Vec<u8>,
-        relocs: &mut Vec<PendingReloc>,
+        relocs: &mut Vec<Relocation>,
     ) -> Result<(), CompileError> {
         let names = ctx.func.params.user_named_funcs().clone();
         let compiled = ctx
@@ -248,15 +279,26 @@ impl Compiler {
         code.extend_from_slice(compiled.code_buffer());
         for reloc in compiled.buffer.relocs() {
             let target = match &reloc.target {
-                FinalizedRelocTarget::Func(offset) => RelocTarget::Code(start + *offset as usize),
+                FinalizedRelocTarget::Func(offset) => RelocTarget::Code(start + *offset),
                 FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
                     let name = &names[*name];
-                    RelocTarget::Function(name.index)
+                    match name.namespace {
+                        FUNCTION_NAMESPACE => RelocTarget::Function(name.index),
+                        TYPE_ID_NAMESPACE => RelocTarget::TypeId(name.index),
+                        other => {
+                            return Err(CompileError::Internal {
+                                func_index: Some(func_index),
+                                message: format!("relocation to unknown namespace {other}"),
+                            })
+                        }
+                    }
                 }
                 FinalizedRelocTarget::ExternalName(ExternalName::LibCall(libcall)) => {
-                    RelocTarget::Address(libcall_address(*libcall).ok_or_else(|| CompileError::Internal {
-                        func_index: Some(func_index),
-                        message: format!("unsupported libcall {libcall:?}"),
+                    RelocTarget::LibCall(RoundingCall::from_cranelift(*libcall).ok_or_else(|| {
+                        CompileError::Internal {
+                            func_index: Some(func_index),
+                            message: format!("unsupported libcall {libcall:?}"),
+                        }
                     })?)
                 }
                 other => {
@@ -266,63 +308,13 @@ impl Compiler {
                     })
                 }
             };
-            relocs.push(PendingReloc {
-                at: start + reloc.offset as usize,
-                kind: reloc.kind,
-                target,
-                addend: reloc.addend,
-            });
+            let kind = RelocKind::from_cranelift(reloc.kind).ok_or_else(|| CompileError::Internal {
+                func_index: Some(func_index),
+                message: format!("unsupported relocation {:?}", reloc.kind),
+            })?;
+            relocs.push(Relocation { at: start + reloc.offset, kind, target, addend: reloc.addend });
         }
         Ok(())
-    }
-}
-
-/// A compiled module's machine code.
-pub struct CompiledModule {
-    memory: Option<Arc<CodeMemory>>,
-    offsets: Vec<usize>,
-    code_size: usize,
-    resume_points: Vec<Vec<ResumePoint>>,
-    reductions: bool,
-}
-
-impl CompiledModule {
-    /// Whether the code counts reductions and can suspend.
-    pub fn has_reductions(&self) -> bool {
-        self.reductions
-    }
-
-    /// Bytes of the largest continuation record any function of this module
-    /// writes (0 without reductions): while its code runs, the runtime keeps
-    /// at least this much free in the continuation buffer.
-    pub fn max_record_size(&self) -> usize {
-        self.resume_points.iter().flatten().map(ResumePoint::record_size).max().unwrap_or(0)
-    }
-
-    /// The resume points of defined function `defined_index` (imports not
-    /// counted), indexed as in continuation record headers.
-    pub fn resume_points(&self, defined_index: u32) -> &[ResumePoint] {
-        self.resume_points.get(defined_index as usize).map_or(&[], |p| p.as_slice())
-    }
-
-    /// Bytes of machine code (functions and their padding).
-    pub fn code_size(&self) -> usize {
-        self.code_size
-    }
-
-    /// The code block, if it was compiled for this machine. Holders of
-    /// function pointers keep it alive through this `Arc`.
-    pub fn code_memory(&self) -> Option<&Arc<CodeMemory>> {
-        self.memory.as_ref()
-    }
-
-    /// The native entry point of defined function `defined_index` (not
-    /// counting imports), or `None` if the code is not executable here.
-    pub fn function_ptr(&self, defined_index: u32) -> Option<*const u8> {
-        let memory = self.memory.as_ref()?;
-        let offset = *self.offsets.get(defined_index as usize)?;
-        // SAFETY: every recorded offset lies within the code block.
-        Some(unsafe { memory.as_ptr().add(offset) })
     }
 }
 
@@ -342,119 +334,129 @@ unsafe impl Send for CompiledTrampolines {}
 // SAFETY: as above.
 unsafe impl Sync for CompiledTrampolines {}
 
-enum RelocTarget {
-    /// The defined function with this index (imports not counted).
-    Function(u32),
-    /// An offset in the code block.
-    Code(usize),
-    Address(usize),
+/// A relocation for code moved `by` bytes further.
+fn moved_by(reloc: Relocation, by: u32) -> Relocation {
+    let target = match reloc.target {
+        RelocTarget::Code(offset) => RelocTarget::Code(offset + by),
+        other => other,
+    };
+    Relocation { at: reloc.at + by, target, ..reloc }
 }
 
-struct PendingReloc {
-    at: usize,
-    kind: Reloc,
-    target: RelocTarget,
-    addend: i64,
+/// One function's machine code, with relocations relative to its start.
+struct CompiledFunction {
+    code: Vec<u8>,
+    relocs: Vec<Relocation>,
+    resume_points: Vec<ResumePoint>,
+}
+
+/// Compiling the functions of one module.
+struct Job<'a> {
+    compiler: &'a Compiler,
+    info: &'a ModuleInfo,
+    wasm: &'a [u8],
+    calls: Option<&'a CallGraph>,
+}
+
+impl Job<'_> {
+    /// Every defined function, in order. Threads take functions in index
+    /// order, so when some fail, every function before the first failure
+    /// was compiled too: the error is the one a single thread would report.
+    fn compile_all(&self, threads: usize) -> Result<Vec<CompiledFunction>, CompileError> {
+        let count = self.info.num_defined_functions();
+        let threads = threads.clamp(1, (count as usize).max(1));
+        if threads == 1 {
+            let mut worker = Worker::default();
+            return (0..count).map(|defined| self.compile(&mut worker, defined)).collect();
+        }
+        let next = AtomicU32::new(0);
+        let failed = AtomicBool::new(false);
+        let work = || {
+            let mut worker = Worker::default();
+            let mut done = Vec::new();
+            while !failed.load(Ordering::Relaxed) {
+                let defined = next.fetch_add(1, Ordering::Relaxed);
+                if defined >= count {
+                    break;
+                }
+                let result = self.compile(&mut worker, defined);
+                failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                done.push((defined, result));
+            }
+            done
+        };
+        let mut results: Vec<(u32, Result<CompiledFunction, CompileError>)> = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut all = work();
+            for helper in helpers {
+                match helper.join() {
+                    Ok(done) => all.extend(done),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            all
+        });
+        results.sort_unstable_by_key(|(defined, _)| *defined);
+        results.into_iter().map(|(_, result)| result).collect()
+    }
+
+    fn compile(&self, worker: &mut Worker, defined: u32) -> Result<CompiledFunction, CompileError> {
+        let func_index = self.info.num_imported_functions + defined;
+        let ctx = &mut worker.ctx;
+        ctx.clear();
+        let resume_points = worker.translator.translate(
+            self.compiler.isa(),
+            self.info,
+            self.wasm,
+            func_index,
+            self.calls,
+            &mut ctx.func,
+        )?;
+        if let Some(largest) = resume_points.iter().map(|p| p.slots.len()).max() {
+            if largest > limits::MAX_RECORD_SLOTS {
+                return Err(CompileError::LimitExceeded {
+                    what: "locals and operand stack values saved at one resume point",
+                    count: largest,
+                    max: limits::MAX_RECORD_SLOTS,
+                });
+            }
+        }
+        let mut code = Vec::new();
+        let mut relocs = Vec::new();
+        self.compiler.emit(ctx, func_index, 0, &mut code, &mut relocs)?;
+        Ok(CompiledFunction { code, relocs, resume_points })
+    }
+}
+
+/// What one compiling thread reuses from function to function.
+struct Worker {
+    translator: FuncTranslator,
+    ctx: Context,
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        Worker { translator: FuncTranslator::new(), ctx: Context::new() }
+    }
 }
 
 fn align_to(n: usize, align: usize) -> usize {
     n.div_ceil(align) * align
 }
 
-/// Copies `code` into executable memory and applies the relocations.
-/// `offsets[i]` is where defined function `i` starts (calls to imports go
-/// through the vmctx, so they are never relocation targets).
-fn link(code: &[u8], relocs: &[PendingReloc], offsets: &[usize]) -> Result<CodeMemory, CompileError> {
-    let mut error = None;
-    let memory = CodeMemory::new(code, |bytes, base| {
-        for reloc in relocs {
-            let target = match reloc.target {
-                RelocTarget::Function(defined) => match offsets.get(defined as usize) {
-                    Some(offset) => base + offset,
-                    None => {
-                        error = Some(format!("call to unknown function {defined}"));
-                        return;
-                    }
-                },
-                RelocTarget::Code(offset) => base + offset,
-                RelocTarget::Address(address) => address,
-            };
-            let at = base + reloc.at;
-            match reloc.kind {
-                Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
-                    let delta = (target as i64).wrapping_add(reloc.addend).wrapping_sub(at as i64);
-                    match i32::try_from(delta) {
-                        Ok(d) => bytes[reloc.at..reloc.at + 4].copy_from_slice(&d.to_le_bytes()),
-                        Err(_) => error = Some("call displacement out of range".into()),
-                    }
-                }
-                Reloc::Abs8 => {
-                    let value = (target as i64).wrapping_add(reloc.addend);
-                    bytes[reloc.at..reloc.at + 8].copy_from_slice(&value.to_le_bytes());
-                }
-                Reloc::Arm64Call => {
-                    // `bl`/`b`: a signed 26-bit count of instructions (±128 MiB).
-                    let delta = (target as i64).wrapping_add(reloc.addend).wrapping_sub(at as i64);
-                    if delta % 4 != 0 || !(-(1i64 << 27)..(1i64 << 27)).contains(&delta) {
-                        error = Some("call displacement out of range".into());
-                        continue;
-                    }
-                    let field = &mut bytes[reloc.at..reloc.at + 4];
-                    let insn = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
-                    let patched = (insn & !0x03ff_ffff) | (((delta >> 2) as u32) & 0x03ff_ffff);
-                    field.copy_from_slice(&patched.to_le_bytes());
-                }
-                other => error = Some(format!("unsupported relocation {other:?}")),
-            }
-        }
-    })?;
-    match error {
-        Some(message) => Err(CompileError::Internal { func_index: None, message }),
-        None => Ok(memory),
-    }
-}
-
-/// Rounding functions Cranelift calls when the CPU lacks an instruction.
-fn libcall_address(libcall: LibCall) -> Option<usize> {
-    extern "C" fn ceil_f32(x: f32) -> f32 {
-        x.ceil()
-    }
-    extern "C" fn ceil_f64(x: f64) -> f64 {
-        x.ceil()
-    }
-    extern "C" fn floor_f32(x: f32) -> f32 {
-        x.floor()
-    }
-    extern "C" fn floor_f64(x: f64) -> f64 {
-        x.floor()
-    }
-    extern "C" fn trunc_f32(x: f32) -> f32 {
-        x.trunc()
-    }
-    extern "C" fn trunc_f64(x: f64) -> f64 {
-        x.trunc()
-    }
-    extern "C" fn nearest_f32(x: f32) -> f32 {
-        x.round_ties_even()
-    }
-    extern "C" fn nearest_f64(x: f64) -> f64 {
-        x.round_ties_even()
-    }
-    Some(match libcall {
-        LibCall::CeilF32 => ceil_f32 as *const () as usize,
-        LibCall::CeilF64 => ceil_f64 as *const () as usize,
-        LibCall::FloorF32 => floor_f32 as *const () as usize,
-        LibCall::FloorF64 => floor_f64 as *const () as usize,
-        LibCall::TruncF32 => trunc_f32 as *const () as usize,
-        LibCall::TruncF64 => trunc_f64 as *const () as usize,
-        LibCall::NearestF32 => nearest_f32 as *const () as usize,
-        LibCall::NearestF64 => nearest_f64 as *const () as usize,
-        _ => return None,
-    })
-}
+/// Namespaces of the external names in compiled code: defined functions
+/// (direct calls) and engine-wide type ids (`call_indirect` checks).
+const FUNCTION_NAMESPACE: u32 = 0;
+const TYPE_ID_NAMESPACE: u32 = 1;
 
 /// The name a direct call uses for defined function `defined_index`
 /// (imports not counted).
 pub(crate) fn function_name(defined_index: u32) -> ir::UserExternalName {
-    ir::UserExternalName::new(0, defined_index)
+    ir::UserExternalName::new(FUNCTION_NAMESPACE, defined_index)
+}
+
+/// The name whose value the linker sets to the engine-wide id of the
+/// module's type `type_index`.
+pub(crate) fn type_id_name(type_index: u32) -> ir::UserExternalName {
+    ir::UserExternalName::new(TYPE_ID_NAMESPACE, type_index)
 }

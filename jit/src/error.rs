@@ -24,6 +24,11 @@ pub enum CompileError {
     /// (not a trampoline or the code loader).
     #[error("internal compiler error{}: {message}", in_function(*func_index))]
     Internal { func_index: Option<u32>, message: String },
+    /// Code read back from bytes (see [`crate::CodeImage`]) does not hold
+    /// together: an offset or relocation outside the code, or referring to
+    /// something that does not exist.
+    #[error("corrupt compiled code: {0}")]
+    BadImage(String),
     /// Executable memory could not be allocated.
     #[error("out of executable memory: {0}")]
     CodeMemory(String),

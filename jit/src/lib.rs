@@ -11,8 +11,10 @@
 pub mod abi;
 mod code_memory;
 mod compile;
+mod compiled;
 mod error;
 pub mod limits;
+mod link;
 mod module_info;
 mod parse;
 mod resume;
@@ -20,8 +22,10 @@ mod translate;
 pub mod vm;
 
 pub use code_memory::CodeMemory;
-pub use compile::{CompileOptions, CompiledModule, CompiledTrampolines, Compiler, OptLevel, Target};
+pub use compile::{CompileOptions, CompiledTrampolines, Compiler, OptLevel, Target};
+pub use compiled::{CodeImage, CompiledModule};
 pub use error::CompileError;
+pub use link::{RelocKind, RelocTarget, Relocation, RoundingCall};
 pub use module_info::*;
 pub use parse::{features, parse};
 pub use resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
@@ -30,12 +34,16 @@ pub use resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE, RECORD_HEADER_WORD
 pub fn translate_function(
     isa: &dyn cranelift_codegen::isa::TargetIsa,
     info: &ModuleInfo,
-    type_ids: &[u32],
     wasm: &[u8],
     func_index: u32,
     reductions: bool,
     func: &mut cranelift_codegen::ir::Function,
 ) -> Result<Vec<ResumePoint>, CompileError> {
-    let entry_checks = if reductions { Some(translate::EntryChecks::scan(info, wasm)?) } else { None };
-    translate::FuncTranslator::new().translate(isa, info, type_ids, wasm, func_index, entry_checks.as_ref(), func)
+    let entry_checks = if reductions { Some(translate::CallGraph::scan(info, wasm)?) } else { None };
+    translate::FuncTranslator::new().translate(isa, info, wasm, func_index, entry_checks.as_ref(), func)
 }
+
+/// Identifies the code generator: a hash of this crate's sources and of
+/// the locked versions of its dependencies (see `build.rs`). Code compiled
+/// by a build with another id may assume another data layout.
+pub const CODEGEN_ID: &str = env!("WASMBEAM_CODEGEN_ID");

@@ -6,11 +6,13 @@ use wasmbeam_jit::{parse, CompileError, CompileOptions, Compiler};
 
 /// A function with `locals` i32 locals (besides its parameter) that calls
 /// another function and reads them all afterwards, so the call's resume
-/// point saves them all (records hold only the locals live there).
+/// point saves them all (records hold only the locals live there). The
+/// callee has a loop: a call to a function that cannot suspend would be no
+/// resume point.
 fn many_locals(locals: usize) -> Vec<u8> {
     let reads: String = (0..=locals).map(|i| format!("(drop (local.get {i}))")).collect();
     wat::parse_str(format!(
-        "(module (func (export \"f\") (param i32) (local {}) call 1 {reads}) (func))",
+        "(module (func (export \"f\") (param i32) (local {}) call 1 {reads}) (func (loop)))",
         "i32 ".repeat(locals)
     ))
     .expect("valid text")
@@ -39,7 +41,7 @@ fn records_larger_than_the_limit_are_refused_before_code_generation() {
     compile(&many_locals(MAX_RECORD_SLOTS - 1), true).expect("compiles at the limit");
     // Locals that are dead at every resume point are not saved.
     let dead = wat::parse_str(format!(
-        "(module (func (export \"f\") (param i32) (local {}) call 1) (func))",
+        "(module (func (export \"f\") (param i32) (local {}) call 1) (func (loop)))",
         "i32 ".repeat(MAX_RECORD_SLOTS * 2)
     ))
     .expect("valid text");
@@ -55,8 +57,11 @@ fn leaf_functions_save_nothing_and_have_no_record_limit() {
 /// `depth` nested loops, each with a call at its top (so every loop
 /// header and call is a resume point inside all the loops around it).
 fn nested_loops(depth: usize) -> Vec<u8> {
-    let text =
-        format!("(module (func (export \"f\") {} {}) (func))", "(loop (call 1) ".repeat(depth), ")".repeat(depth));
+    let text = format!(
+        "(module (func (export \"f\") {} {}) (func (loop)))",
+        "(loop (call 1) ".repeat(depth),
+        ")".repeat(depth)
+    );
     wat::parse_str(text).expect("valid text")
 }
 

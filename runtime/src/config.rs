@@ -32,6 +32,9 @@ pub struct Config {
     /// `wasmbeam_jit::CompileOptions::code_offset`). For benchmarks that
     /// average over where code lands.
     pub code_offset: usize,
+    /// Threads that compile a module's functions at once (default 0: one
+    /// per core). The code is the same for any number.
+    pub compile_threads: usize,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             max_table_elements: 10_000_000,
             max_continuation_bytes: 64 << 20,
             code_offset: 0,
+            compile_threads: 0,
         }
     }
 }

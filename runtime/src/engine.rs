@@ -35,6 +35,7 @@ impl Engine {
             verify: config.verify,
             reductions: config.reductions,
             code_offset: config.code_offset,
+            threads: config.compile_threads,
         })?;
         Ok(Engine {
             inner: Arc::new(EngineInner {

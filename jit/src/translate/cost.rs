@@ -5,14 +5,16 @@
 //! inside that loop (nested loops charge their own). Both arms of an `if`
 //! count, so a lump bounds the work done before the next charge from above.
 //! Every operator costs 1 except the purely structural ones (`block`,
-//! `loop`, `end`, `else`, `nop`, `drop`).
+//! `loop`, `end`, `else`, `nop`, `drop`), and a call to a bounded function
+//! (one that can never suspend, see `call_graph.rs`) also costs what its
+//! whole call tree runs.
 //!
 //! A *check* (fuel below zero: suspend) is needed only where work could
 //! otherwise go on without bound: around every cycle of the control flow
 //! and of the call graph. So:
-//! - a function checks on entry only if it makes calls (which is what
-//!   recursion needs), and not even then if every function it calls
-//!   checks on entry (see [`EntryChecks`]);
+//! - a function checks on entry only if it makes calls that can suspend
+//!   (which is what recursion needs), and not even then if every function
+//!   it calls checks on entry (see [`CallGraph`]);
 //! - a loop checks at its header only if some way around it, from the
 //!   header back to it, passes no other check: no checking loop header
 //!   nested in it and no call to a function that checks on entry. A loop
@@ -22,8 +24,8 @@
 //! Every check is a resume point, with its own save and restore code, so
 //! leaving out the redundant ones is what keeps the code small.
 
+use super::call_graph::CallGraph;
 use crate::error::CompileError;
-use crate::module_info::ModuleInfo;
 use std::collections::HashMap;
 use wasmparser::{FunctionBody, Operator};
 
@@ -36,6 +38,8 @@ pub struct FunctionCost {
     pub entry_check: bool,
     /// Every loop, by the byte offset of its `loop` operator in the module.
     loops: HashMap<u64, LoopCost>,
+    /// Whether the function makes calls that can suspend (to functions
+    /// that are not bounded).
     pub has_calls: bool,
 }
 
@@ -53,8 +57,9 @@ pub struct LoopCost {
 }
 
 impl FunctionCost {
-    /// Functions with no loop and no call finish in bounded time and never
-    /// suspend: they need neither fuel checks nor resume points.
+    /// Functions with no loop and no call that can suspend finish in
+    /// bounded time and never suspend: they need neither fuel checks nor
+    /// resume points (their callers charge their cost).
     pub fn is_leaf(&self) -> bool {
         self.loops.is_empty() && !self.has_calls
     }
@@ -65,83 +70,22 @@ impl FunctionCost {
     }
 }
 
-/// Which functions of a module check their fuel on entry: a call to one of
-/// them is a check in its caller.
-///
-/// Recursion needs a check somewhere on every cycle of calls, so a function
-/// that makes calls checks on entry, unless all it calls (directly, no
-/// `call_indirect`) are functions that do: then each of its calls checks
-/// instead, and so does every way round a cycle through it. Such functions
-/// never call one another (the callee would not check), so a chain of calls
-/// passes a check at least every second call.
-#[derive(Debug, Default, Clone)]
-pub struct EntryChecks {
-    /// By module-wide function index; imported functions are `false`.
-    checks: Vec<bool>,
-}
-
-impl EntryChecks {
-    /// Reads every function body of `info` (parsed from `wasm`).
-    pub fn scan(info: &ModuleInfo, wasm: &[u8]) -> Result<EntryChecks, CompileError> {
-        let imported = info.num_imported_functions as usize;
-        let mut calls: Vec<Calls> = Vec::with_capacity(info.bodies.len());
-        for range in &info.bodies {
-            let body = body_at(wasm, range.clone());
-            let mut reader = body.get_operators_reader()?;
-            let mut found = Calls::default();
-            while !reader.eof() {
-                match reader.read()? {
-                    Operator::Call { function_index } => found.direct.push(function_index),
-                    Operator::CallIndirect { .. } => found.indirect = true,
-                    _ => {}
-                }
-            }
-            found.direct.sort_unstable();
-            found.direct.dedup();
-            calls.push(found);
-        }
-        let makes_calls =
-            |f: u32| (f as usize).checked_sub(imported).and_then(|d| calls.get(d)).is_some_and(Calls::any);
-        let mut checks: Vec<bool> = (0..imported as u32 + calls.len() as u32).map(makes_calls).collect();
-        // Callees of functions that stopped checking: they must go on.
-        let mut kept = vec![false; checks.len()];
-        for (defined, found) in calls.iter().enumerate() {
-            let f = imported + defined;
-            let all_check =
-                found.any() && !found.indirect && found.direct.iter().all(|c| *c as usize != f && checks[*c as usize]);
-            if all_check && !kept[f] {
-                checks[f] = false;
-                for c in &found.direct {
-                    kept[*c as usize] = true;
-                }
-            }
-        }
-        Ok(EntryChecks { checks })
-    }
-
-    /// Whether function `func_index` checks on entry.
-    pub fn checks(&self, func_index: u32) -> bool {
-        self.checks.get(func_index as usize).copied().unwrap_or(false)
-    }
-}
-
-/// The calls a function body makes.
-#[derive(Debug, Default)]
-struct Calls {
-    /// Functions called directly, each once.
-    direct: Vec<u32>,
-    indirect: bool,
-}
-
-impl Calls {
-    fn any(&self) -> bool {
-        self.indirect || !self.direct.is_empty()
-    }
-}
-
 /// The body of a defined function, at `range` in the module's bytes.
 pub fn body_at(wasm: &[u8], range: std::ops::Range<usize>) -> FunctionBody<'_> {
     FunctionBody::new(wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64))
+}
+
+/// Whether `op` costs fuel: all but the purely structural operators.
+pub fn costs_fuel(op: &Operator<'_>) -> bool {
+    !matches!(
+        op,
+        Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Nop
+            | Operator::Drop
+    )
 }
 
 /// Work allowed for carrying branch states out of nested loops (see
@@ -150,22 +94,18 @@ pub fn body_at(wasm: &[u8], range: std::ops::Range<usize>) -> FunctionBody<'_> {
 const PENDING_BUDGET: usize = 1 << 20;
 
 /// Scans one function body (validated).
-pub fn scan(
-    body: &FunctionBody<'_>,
-    func_index: u32,
-    entry_checks: &EntryChecks,
-) -> Result<FunctionCost, CompileError> {
+pub fn scan(body: &FunctionBody<'_>, func_index: u32, calls: &CallGraph) -> Result<FunctionCost, CompileError> {
     let mut scan = Scan { state: Some(0), ..Scan::default() };
     scan.frames.push(Frame { kind: Kind::Function, depth: 0, merged: None });
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let offset = reader.original_position();
         let op = reader.read()?;
-        scan.operator(op, offset, entry_checks)?;
+        scan.operator(op, offset, calls)?;
     }
     let entry = scan.entry;
     let has_calls = scan.has_calls;
-    let entry_check = entry_checks.checks(func_index);
+    let entry_check = calls.checks(func_index);
     Ok(FunctionCost { entry, entry_check, loops: scan.loops, has_calls })
 }
 
@@ -223,8 +163,9 @@ struct Scan {
 }
 
 impl Scan {
-    fn operator(&mut self, op: Operator<'_>, offset: u64, entry_checks: &EntryChecks) -> Result<(), CompileError> {
+    fn operator(&mut self, op: Operator<'_>, offset: u64, calls: &CallGraph) -> Result<(), CompileError> {
         let depth = self.open.len();
+        let mut cost = u64::from(costs_fuel(&op));
         match op {
             Operator::Block { .. } => {
                 self.frames.push(Frame { kind: Kind::Block, depth, merged: None });
@@ -271,18 +212,21 @@ impl Scan {
                 self.state = None;
             }
             Operator::Return | Operator::Unreachable => self.state = None,
-            Operator::Call { function_index } => {
-                self.call();
-                if entry_checks.checks(function_index) {
-                    self.state = self.state.map(|_| depth);
+            Operator::Call { function_index } => match calls.inclusive_cost(function_index) {
+                Some(callee) => cost = cost.saturating_add(callee),
+                None => {
+                    self.call();
+                    if calls.checks(function_index) {
+                        self.state = self.state.map(|_| depth);
+                    }
                 }
-            }
+            },
             Operator::CallIndirect { .. } => self.call(),
             _ => {}
         }
         match self.open.last_mut() {
-            Some(open) => open.cost += 1,
-            None => self.entry += 1,
+            Some(open) => open.cost = open.cost.saturating_add(cost),
+            None => self.entry = self.entry.saturating_add(cost),
         }
         Ok(())
     }

@@ -58,7 +58,6 @@ impl ExecField {
 /// Per-function state of the environment.
 pub struct FuncEnv<'a> {
     pub info: &'a ModuleInfo,
-    type_ids: &'a [u32],
     offsets: VMOffsets,
     call_conv: CallConv,
     pub vmctx: Value,
@@ -71,6 +70,9 @@ pub struct FuncEnv<'a> {
     signatures: HashMap<u32, ir::SigRef>,
     builtin_signatures: HashMap<Builtin, ir::SigRef>,
     direct_funcs: HashMap<u32, ir::FuncRef>,
+    /// The engine-wide id of each module type index `call_indirect` checks,
+    /// as a symbol the linker fills in (see [`type_id_name`]).
+    type_id_symbols: HashMap<u32, ir::GlobalValue>,
     /// Base and length of memory 0 in variables, so they stay in registers
     /// across loops. Reloaded after every call and builtin, the only points
     /// where the memory can move or grow.
@@ -81,7 +83,6 @@ impl<'a> FuncEnv<'a> {
     pub fn new(
         b: &mut FunctionBuilder<'_>,
         info: &'a ModuleInfo,
-        type_ids: &'a [u32],
         call_conv: CallConv,
         vmctx: Value,
         exec: Value,
@@ -99,7 +100,6 @@ impl<'a> FuncEnv<'a> {
         };
         FuncEnv {
             info,
-            type_ids,
             offsets: info.vm_offsets(),
             call_conv,
             vmctx,
@@ -110,6 +110,7 @@ impl<'a> FuncEnv<'a> {
             signatures: HashMap::new(),
             builtin_signatures: HashMap::new(),
             direct_funcs: HashMap::new(),
+            type_id_symbols: HashMap::new(),
             memory_cache: None,
         }
     }
@@ -197,7 +198,11 @@ impl<'a> FuncEnv<'a> {
     /// Fills every trap block: record the code (and detail) and the state, then return.
     pub fn finish_trap_blocks(&mut self, b: &mut FunctionBuilder<'_>) {
         let flags = self.flags(self.regions.exec);
-        for (code, block) in std::mem::take(&mut self.trap_blocks) {
+        // Blocks are laid out in the order they are filled: in a fixed
+        // order, so that the code does not depend on a hash seed.
+        let mut blocks: Vec<(TrapCode, Block)> = std::mem::take(&mut self.trap_blocks).into_iter().collect();
+        blocks.sort_unstable_by_key(|(code, _)| *code as u32);
+        for (code, block) in blocks {
             b.switch_to_block(block);
             if code.has_detail() {
                 let detail = b.block_params(block)[0];
@@ -433,10 +438,33 @@ impl<'a> FuncEnv<'a> {
         self.trap_if_with(b, is_null, TrapCode::IndirectCallToNull, Some(index));
         let actual =
             b.ins().load(types::I32, MemFlagsData::trusted().with_readonly(), funcref, VMFuncRef::OFFSET_TYPE_ID);
-        let expected = self.type_ids[type_index as usize];
-        let mismatch = b.ins().icmp_imm_u(IntCC::NotEqual, actual, expected as i64);
+        let actual = b.ins().uextend(types::I64, actual);
+        let expected = self.type_id(b, type_index);
+        let mismatch = b.ins().icmp(IntCC::NotEqual, actual, expected);
         self.trap_if(b, mismatch, TrapCode::BadSignature);
         funcref
+    }
+
+    /// The engine-wide id of the module's type `type_index`, as an i64.
+    /// Not a constant: the linker writes it into the code (so the code does
+    /// not depend on the engine that compiled it, and a serialized module
+    /// can be loaded into another one).
+    fn type_id(&mut self, b: &mut FunctionBuilder<'_>, type_index: u32) -> Value {
+        let symbol = match self.type_id_symbols.get(&type_index) {
+            Some(symbol) => *symbol,
+            None => {
+                let name = b.func.declare_imported_user_function(crate::compile::type_id_name(type_index));
+                let symbol = b.create_global_value(ir::GlobalValueData::Symbol {
+                    name: ir::ExternalName::user(name),
+                    offset: ir::immediates::Imm64::new(0),
+                    colocated: false,
+                    tls: false,
+                });
+                self.type_id_symbols.insert(type_index, symbol);
+                symbol
+            }
+        };
+        b.ins().symbol_value(types::I64, symbol)
     }
 
     pub fn func_type(&self, type_index: u32) -> &FuncType {

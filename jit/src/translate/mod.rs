@@ -8,9 +8,10 @@
 //! `cost.rs`, `liveness.rs`, `suspend.rs` and `rewind.rs` reduction counting
 //! and resume points.
 
+mod call_graph;
 mod control;
 mod cost;
-pub use cost::EntryChecks;
+pub use call_graph::CallGraph;
 mod env;
 mod liveness;
 mod numeric;
@@ -51,17 +52,16 @@ impl FuncTranslator {
 
     /// Translates defined function `func_index` (module-wide index) of `info`
     /// into `func`, with reduction counting and resume points if
-    /// `reductions` (which functions of the module check on entry); returns the resume points. The body must have passed
-    /// validation.
+    /// `reductions` (the module's call graph) is given; returns the resume
+    /// points. The body must have passed validation.
     #[allow(clippy::too_many_arguments)]
     pub fn translate(
         &mut self,
         isa: &dyn TargetIsa,
         info: &ModuleInfo,
-        type_ids: &[u32],
         wasm: &[u8],
         func_index: u32,
-        reductions: Option<&EntryChecks>,
+        reductions: Option<&CallGraph>,
         func: &mut ir::Function,
     ) -> Result<Vec<ResumePoint>, CompileError> {
         let ty = info.func_type(func_index).clone();
@@ -71,7 +71,7 @@ impl FuncTranslator {
         let range = info.bodies[defined].clone();
         let body = cost::body_at(wasm, range);
         let cost = match reductions {
-            Some(entry_checks) => Some(cost::scan(&body, func_index, entry_checks)?),
+            Some(calls) => Some(cost::scan(&body, func_index, calls)?),
             None => None,
         };
 
@@ -87,7 +87,7 @@ impl FuncTranslator {
 
         let propagate_block = b.create_block();
         b.set_cold_block(propagate_block);
-        let env = FuncEnv::new(&mut b, info, type_ids, isa.default_call_conv(), vmctx, exec, propagate_block);
+        let env = FuncEnv::new(&mut b, info, isa.default_call_conv(), vmctx, exec, propagate_block);
 
         let mut locals = Vec::new();
         let mut local_types = Vec::new();
@@ -167,6 +167,7 @@ impl FuncTranslator {
             reachable: true,
             dead_depth: 0,
             suspension,
+            calls: reductions,
         };
         let entry_cold = t.suspension.as_ref().map(|s| s.entry_cold);
         t.env.check_stack(&mut t.b, entry_cold);
@@ -260,4 +261,6 @@ struct Translation<'a, 'f> {
     /// Blocks opened inside unreachable code, whose `end`s are skipped too.
     dead_depth: usize,
     suspension: Option<Suspension>,
+    /// The module's call graph, when compiling with reductions.
+    calls: Option<&'a CallGraph>,
 }

@@ -85,7 +85,12 @@ impl Translation<'_, '_> {
             }
             Call { function_index } => {
                 let type_index = self.env.info.functions[function_index as usize];
-                let point = self.begin_call(self.env.func_type(type_index).params.len());
+                // A bounded callee never suspends: its call is no resume
+                // point (the caller charged its cost).
+                let point = match self.calls.is_some_and(|c| c.is_bounded(function_index)) {
+                    true => None,
+                    false => self.begin_call(self.env.func_type(type_index).params.len()),
+                };
                 let (args, area) = self.call_args(type_index);
                 let call = self.env.call(&mut self.b, function_index, &args);
                 self.end_call(point);

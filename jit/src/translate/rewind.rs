@@ -40,7 +40,7 @@ use crate::resume::{ResumeKind, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
 use crate::vm::{REWIND_FAILED, STATE_REWINDING, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
 use cranelift_frontend::Variable;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// What the fuel variable holds while the restore path hops through loop
 /// headers: far enough below zero that every charge keeps it negative (the
@@ -104,7 +104,9 @@ impl Translation<'_, '_> {
         let arrivals: Vec<Block> = suspension.points.iter().map(|_| self.cold_block()).collect();
         // A point in loops enters its outermost loop; the points of a loop
         // nest share that way in.
-        let mut enters: HashMap<usize, Block> = HashMap::new();
+        // (A BTreeMap: blocks are laid out in the order they are filled,
+        // and the code must not depend on a hash seed.)
+        let mut enters: BTreeMap<usize, Block> = BTreeMap::new();
         let entries: Vec<Block> = suspension
             .points
             .iter()

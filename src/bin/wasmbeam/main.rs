@@ -20,9 +20,12 @@ usage:
   wasmbeam run [OPTIONS] FILE [ARG...]          run a WASI command (its _start) with the terminal's stdio
   wasmbeam invoke [OPTIONS] FILE FUNC [ARG...]  call an exported function and print its results
   wasmbeam wast FILE...                         run WebAssembly spec scripts (.wast)
-  wasmbeam compile FILE [--target TARGET]       validate and compile; print time and code size
+  wasmbeam compile [OPTIONS] FILE               validate and compile; print time and code size
 
-FILE is a binary (.wasm) or text (.wat) module, told apart by content.
+FILE is a binary (.wasm) or text (.wat) module, told apart by content, or
+(for run and invoke) a module compiled by `wasmbeam compile -o`: its
+machine code is loaded and run as it is, so only give files you trust as
+you would a program.
 ARGs are parsed by the function's parameter types: integers in decimal
 (signed or unsigned) or hex (0x...), floats as decimals, inf, -inf or nan,
 references as null (or a number for externref).
@@ -39,7 +42,16 @@ invoke OPTIONS (before FILE):
   --fuel-slice N   run the call in slices of N fuel units (N >= 1): it
                    suspends after each slice and is resumed until it ends
   --stats          print to stderr how many times the call suspended and
-                   its largest continuation (saved frames) in bytes";
+                   its largest continuation (saved frames) in bytes
+
+compile OPTIONS:
+  --target TARGET      compile for TARGET
+  --reductions MODE    on (default), off, or both: compile twice and print
+                       the code size and compile time of each, and their
+                       ratios
+  --threads N          compile on N threads (default: one per core)
+  -o OUT               write the compiled module (reductions on) to OUT,
+                       for run and invoke to load without compiling";
 
 /// Everything that ends a command early.
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +184,7 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
         return Err(CliError::Usage("invoke needs FILE and FUNC".into()));
     };
     let engine = Engine::default();
-    let module = Module::new(&engine, &read_wasm(file)?)?;
+    let module = open_module(&engine, file)?;
     let mut store = Store::new(&engine);
     let instance = Linker::new().instantiate(&mut store, &module)?;
     let func = instance
@@ -319,27 +331,70 @@ fn wast(files: &[String]) -> ExitCode {
 fn compile(args: &[String]) -> Result<(), CliError> {
     let mut file = None;
     let mut target_name = "host";
+    let mut modes = vec![true];
+    let mut threads = 0;
+    let mut out = None;
     let mut rest = args.iter();
+    let value = |rest: &mut std::slice::Iter<'_, String>, name: &str| {
+        rest.next().cloned().ok_or_else(|| CliError::Usage(format!("{name} needs a value")))
+    };
     while let Some(arg) = rest.next() {
         match arg.as_str() {
-            "--target" => {
-                target_name = rest.next().ok_or_else(|| CliError::Usage("--target needs a value".into()))?;
+            "--target" => target_name = rest.next().ok_or_else(|| CliError::Usage("--target needs a value".into()))?,
+            "--reductions" => {
+                modes = match value(&mut rest, "--reductions")?.as_str() {
+                    "on" => vec![true],
+                    "off" => vec![false],
+                    "both" => vec![true, false],
+                    other => return Err(CliError::Usage(format!("--reductions: `{other}` is not on, off or both"))),
+                }
             }
-            _ if file.is_none() && !arg.starts_with("--") => file = Some(arg),
+            "--threads" => {
+                let raw = value(&mut rest, "--threads")?;
+                threads = raw.parse().map_err(|_| CliError::Usage(format!("--threads: `{raw}` is not a number")))?;
+            }
+            "-o" => out = Some(value(&mut rest, "-o")?),
+            _ if file.is_none() && !arg.starts_with('-') => file = Some(arg),
             other => return Err(CliError::Usage(format!("unexpected argument `{other}`"))),
         }
     }
     let file = file.ok_or_else(|| CliError::Usage("compile needs FILE".into()))?;
     let target: Target = target_name.parse().map_err(|e| CliError::Usage(format!("{e}")))?;
-    let engine = Engine::new(Config { target, ..Config::default() })?;
     let bytes = read_wasm(file)?;
-    let start = Instant::now();
-    let module = Module::new(&engine, &bytes)?;
-    let elapsed = start.elapsed();
     println!("target: {target_name}");
-    println!("compile time: {:.3} ms", elapsed.as_secs_f64() * 1e3);
-    println!("code size: {} bytes", module.code_size());
+    let mut measured = Vec::new();
+    for reductions in modes {
+        let engine = Engine::new(Config { target, reductions, compile_threads: threads, ..Config::default() })?;
+        let start = Instant::now();
+        let module = Module::new(&engine, &bytes)?;
+        let elapsed = start.elapsed().as_secs_f64();
+        let label = if reductions { "reductions on" } else { "reductions off" };
+        println!("{label}: compile time: {:.3} ms", elapsed * 1e3);
+        println!("{label}: code size: {} bytes", module.code_size());
+        measured.push((elapsed, module.code_size()));
+        if let (Some(path), true) = (&out, reductions) {
+            let serialized = module.serialize()?;
+            std::fs::write(path, &serialized).map_err(|e| CliError::Other(format!("cannot write {path}: {e}")))?;
+            println!("wrote {path} ({} bytes)", serialized.len());
+        }
+    }
+    if let [(time_on, size_on), (time_off, size_off)] = measured[..] {
+        println!("on/off: code size {:.2}x, compile time {:.2}x", size_on as f64 / size_off as f64, time_on / time_off);
+    }
     Ok(())
+}
+
+/// The module in `file`: WebAssembly (binary or text), compiled, or a
+/// module `wasmbeam compile -o` wrote, loaded.
+pub(crate) fn open_module(engine: &Engine, file: &str) -> Result<Module, CliError> {
+    let bytes = std::fs::read(file).map_err(|source| LoadError::Io { path: file.into(), source })?;
+    if Module::is_serialized(&bytes) {
+        // SAFETY: the user named this file to be run, as they would a
+        // program (the usage says so); loading checks that it is intact and
+        // from this build and configuration.
+        return Ok(unsafe { Module::deserialize(engine, &bytes) }?);
+    }
+    Ok(Module::new(engine, &read_wasm(file)?)?)
 }
 
 #[cfg(test)]

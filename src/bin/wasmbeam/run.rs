@@ -6,7 +6,7 @@ use crate::CliError;
 use std::process::ExitCode;
 use wasmbeam::wasi::fs::host::HostDir;
 use wasmbeam::wasi::{self, Input, Output, WasiBuilder};
-use wasmbeam::{read_wasm, Engine, Error, Linker, Module, Store};
+use wasmbeam::{Engine, Error, Linker, Store};
 
 /// The exit status of a program that trapped, as `wasmtime run` (128 +
 /// SIGABRT).
@@ -79,7 +79,7 @@ fn run_program(args: &[String]) -> Result<i32, CliError> {
         return Err(CliError::Usage("run needs FILE".into()));
     };
     let engine = Engine::default();
-    let module = Module::new(&engine, &read_wasm(file)?)?;
+    let module = crate::open_module(&engine, file)?;
     let mut builder =
         WasiBuilder::new().args(rest).stdin(Input::Inherit).stdout(Output::Inherit).stderr(Output::Inherit);
     for (name, value) in &options.env {

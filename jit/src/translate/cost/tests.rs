@@ -1,12 +1,13 @@
 //! Which loops and functions check their fuel.
 
-use super::{body_at, scan, EntryChecks, FunctionCost, LoopCost};
+use super::{body_at, scan, FunctionCost, LoopCost};
+use crate::translate::call_graph::CallGraph;
 
 /// The costs of every defined function of a module.
 fn costs(wat: &str) -> Vec<FunctionCost> {
     let wasm = wat::parse_str(wat).expect("valid wat");
     let info = crate::parse(&wasm).expect("valid module");
-    let checks = EntryChecks::scan(&info, &wasm).expect("scans");
+    let checks = CallGraph::scan(&info, &wasm).expect("scans");
     let imported = info.num_imported_functions;
     (info.bodies.iter().enumerate())
         .map(|(i, range)| scan(&body_at(&wasm, range.clone()), imported + i as u32, &checks).expect("scans"))
@@ -15,7 +16,7 @@ fn costs(wat: &str) -> Vec<FunctionCost> {
 
 /// Whether each loop of the only function checks, in code order.
 fn checks(body: &str) -> Vec<bool> {
-    let wat = format!("(module (func $leaf) (func $caller call $leaf) (func (param i32) {body}))");
+    let wat = format!("(module (func $leaf) (func $caller call $caller) (func (param i32) {body}))");
     costs(&wat)[2].loops_in_order().iter().map(|l| l.check).collect()
 }
 
@@ -66,7 +67,7 @@ fn branches_out_of_a_checking_loop_carry_its_check() {
 #[test]
 fn calls_to_functions_that_check_on_entry_are_checks() {
     assert_eq!(checks("(loop (call $caller) (br_if 0 (local.get 0)))"), [false]);
-    // A leaf function does not check.
+    // A leaf function does not check (nor suspend).
     assert_eq!(checks("(loop (call $leaf) (br_if 0 (local.get 0)))"), [true]);
     // Nor is the callee of `call_indirect` known.
     let wat = "(module (type $t (func)) (table 1 funcref) (func $caller call $caller)
@@ -79,10 +80,12 @@ fn only_functions_that_call_check_on_entry() {
     let costs = costs(
         "(module (func $leaf (drop (i32.const 1)))
            (func $looping (loop (br 0)))
-           (func $calling (call $leaf)))",
+           (func $calling (call $leaf))
+           (func $calling_looping (call $looping)))",
     );
     let entry: Vec<(bool, bool)> = costs.iter().map(|c| (c.entry_check, c.is_leaf())).collect();
-    assert_eq!(entry, [(false, true), (false, false), (true, false)]);
+    // Calling only a leaf, a function is bounded: a leaf itself.
+    assert_eq!(entry, [(false, true), (false, false), (false, true), (true, false)]);
 }
 
 #[test]
@@ -92,16 +95,16 @@ fn a_function_that_only_calls_checking_functions_does_not_check() {
     assert_eq!(entry("(module (func $run (call $fib)) (func $fib (call $fib)))"), [false, true]);
     // Mutual recursion: one of the two checks, and the cycle passes it.
     assert_eq!(entry("(module (func $a (call $b)) (func $b (call $a)))"), [false, true]);
-    // A chain down to a leaf: the leaf's caller checks (the leaf does
-    // not); so does the callee of a function that stopped checking, and
-    // in module order, $a stops first.
+    // A chain down to a looping function: its caller checks (it does
+    // not: its loop does); so does the callee of a function that stopped
+    // checking, and in module order, $a stops first.
     assert_eq!(
-        entry("(module (func $a (call $b)) (func $b (call $c)) (func $c (call $d)) (func $d))"),
+        entry("(module (func $a (call $b)) (func $b (call $c)) (func $c (call $d)) (func $d (loop (br 0))))"),
         [false, true, true, false]
     );
     // Never two functions in a row without a check.
     assert_eq!(
-        entry("(module (func $d) (func $c (call $d)) (func $b (call $c)) (func $a (call $b)))"),
+        entry("(module (func $d (loop (br 0))) (func $c (call $d)) (func $b (call $c)) (func $a (call $b)))"),
         [false, true, false, true]
     );
     // An indirect call or an import could be anything: check.
@@ -146,4 +149,20 @@ fn costs_are_charged_where_the_code_is() {
     let loops: Vec<u64> = costs[0].loops_in_order().iter().map(|l: &LoopCost| l.cost).collect();
     // local.get, unreachable; then const + eqz + br_if; nothing; br.
     assert_eq!((costs[0].entry, loops), (2, vec![3, 0, 1]));
+}
+
+#[test]
+fn a_call_to_a_bounded_function_charges_its_whole_cost_and_is_no_resume_point() {
+    let costs = costs(
+        "(module (func $helper (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+           (func (param i32) (result i32)
+             (call $helper (local.get 0))
+             (loop (drop (call $helper (local.get 0))) (br_if 0 (local.get 0)))))",
+    );
+    // Outside the loop: local.get, call (1 + $helper's 3). In the loop:
+    // local.get, call (4), local.get, br_if.
+    assert_eq!(costs[1].entry, 5);
+    let loops = costs[1].loops_in_order();
+    assert_eq!(loops.iter().map(|l| (l.cost, l.check, l.encloses_points)).collect::<Vec<_>>(), [(7, true, false)]);
+    assert!(!costs[1].has_calls);
 }

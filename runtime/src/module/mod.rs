@@ -1,12 +1,14 @@
 //! [`Module`]: a validated, compiled WebAssembly module.
 
+mod serialize;
+
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::extern_type::ExternType;
 use crate::fnv::Fnv64;
 use std::collections::HashMap;
 use std::sync::Arc;
-use wasmbeam_jit::{CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo};
+use wasmbeam_jit::{CodeImage, CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo};
 
 /// A compiled module. Cheap to clone (an `Arc`); `Send + Sync`; can be
 /// instantiated any number of times in stores of the engine that compiled
@@ -18,6 +20,8 @@ pub struct Module {
 
 struct ModuleInner {
     engine: Engine,
+    /// The module's bytes (what [`Module::serialize`] saves with the code).
+    wasm: Box<[u8]>,
     info: ModuleInfo,
     compiled: CompiledModule,
     /// Engine-wide id of each of the module's type indices.
@@ -37,18 +41,55 @@ impl Module {
         let info = wasmbeam_jit::parse(wasm)?;
         let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
         let compiled = engine.compiler().compile_module(&info, wasm, &type_ids)?;
+        Ok(Module::assemble(engine, wasm, info, compiled, type_ids))
+    }
+
+    /// A module of `wasm` (validated again here) whose code is `image`,
+    /// read back from bytes by [`Module::deserialize`].
+    fn from_image(engine: &Engine, wasm: &[u8], image: CodeImage) -> Result<Module, Error> {
+        let info = wasmbeam_jit::parse(wasm)?;
+        let functions = info.num_defined_functions() as usize;
+        if image.offsets.len() != functions {
+            return Err(Error::BadArgument(format!(
+                "cannot load the serialized module: code for {} functions, the module defines {functions}",
+                image.offsets.len()
+            )));
+        }
+        let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
+        let compiled = engine.compiler().load(image, &type_ids).map_err(|e| match e {
+            wasmbeam_jit::CompileError::BadImage(message) => {
+                Error::BadArgument(format!("cannot load the serialized module: {message}"))
+            }
+            other => other.into(),
+        })?;
+        Ok(Module::assemble(engine, wasm, info, compiled, type_ids))
+    }
+
+    fn assemble(
+        engine: &Engine,
+        wasm: &[u8],
+        info: ModuleInfo,
+        compiled: CompiledModule,
+        type_ids: Box<[u32]>,
+    ) -> Module {
         let export_index = info.exports.iter().enumerate().map(|(i, e)| (e.name.clone(), i as u32)).collect();
         let fingerprint = Fnv64::of(wasm);
-        Ok(Module {
+        Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
+                wasm: wasm.into(),
                 info,
                 compiled,
                 type_ids,
                 export_index,
                 fingerprint,
             }),
-        })
+        }
+    }
+
+    /// The module's WebAssembly bytes.
+    pub fn wasm(&self) -> &[u8] {
+        &self.inner.wasm
     }
 
     /// Every import, in order: `(module, name, type)`.
