@@ -243,6 +243,46 @@ defmodule Wasmbeam do
   def compile!(source), do: unwrap!(compile(source))
 
   @doc """
+  The compiled module as a binary, for `deserialize/1` to load without
+  compiling again (a cache, or another node running the same build of
+  wasmbeam with the same settings on a CPU with the same features).
+
+      iex> module = Wasmbeam.compile!(~S[(module (func (export "f") (result i32) i32.const 7))])
+      iex> {:ok, bytes} = Wasmbeam.serialize(module)
+      iex> {:ok, loaded} = Wasmbeam.deserialize(bytes)
+      iex> {:ok, instance} = Wasmbeam.instantiate(loaded, %{})
+      iex> Wasmbeam.call(instance, "f", [])
+      {:ok, [7]}
+  """
+  @spec serialize(Module.t()) :: {:ok, binary()} | {:error, reason()}
+  def serialize(module), do: :wasmbeam.serialize(ref(module))
+
+  @doc "Like `serialize/1`, but returns the binary or raises `Wasmbeam.Error`."
+  @spec serialize!(Module.t()) :: binary()
+  def serialize!(module), do: unwrap!(serialize(module))
+
+  @doc """
+  Loads a module `serialize/1` wrote, without compiling it. Refused with
+  `{:error, {:bad_argument, message}}` when the binary is not a serialized
+  module, is damaged or truncated, or comes from another build, other
+  settings or a CPU lacking a feature the code uses.
+
+  The machine code inside runs as it is: the checks catch accidents, not
+  tampering. Only load binaries from `serialize/1` or from storage you
+  trust as you would a NIF library, never from users.
+
+      iex> {:error, {:bad_argument, _}} = Wasmbeam.deserialize("not a module")
+  """
+  @spec deserialize(binary()) :: {:ok, Module.t()} | {:error, reason()}
+  def deserialize(bytes) do
+    with {:ok, ref} <- :wasmbeam.deserialize(bytes), do: {:ok, %Module{ref: ref}}
+  end
+
+  @doc "Like `deserialize/1`, but returns the module or raises `Wasmbeam.Error`."
+  @spec deserialize!(binary()) :: Module.t()
+  def deserialize!(bytes), do: unwrap!(deserialize(bytes))
+
+  @doc """
   The module's exports, in order, as `{name, type}`.
 
       iex> module = Wasmbeam.compile!(~S[(module (memory (export "memory") 1) (func (export "f") (param i64) (result f32) f32.const 0))])

@@ -58,7 +58,7 @@
 %% </ul>
 -module(wasmbeam).
 
--export([compile/1, exports/1, imports/1,
+-export([compile/1, exports/1, imports/1, serialize/1, deserialize/1,
          instantiate/2, instantiate/3,
          call/3, call/4,
          run/2,
@@ -138,6 +138,31 @@ compile(Source) ->
     catch
         error:badarg -> bad_argument(<<"the module must be a binary or iodata">>)
     end.
+
+%% @doc The compiled module as a binary, for `deserialize/1' to load
+%% without compiling again: in this node later (a cache on disk), or in
+%% another node running the same build of wasmbeam with the same settings
+%% on a CPU with the same features. Large modules serialize on a dirty CPU
+%% scheduler.
+-spec serialize(wasm_module()) -> {ok, binary()} | {error, error_reason()}.
+serialize(Module) ->
+    wasmbeam_nif:module_serialize(Module).
+
+%% @doc Loads a module `serialize/1' wrote, without compiling it, on a dirty
+%% CPU scheduler. Refused with `{error, {bad_argument, Message}}' when the
+%% binary is not a serialized module, is damaged or truncated (a checksum
+%% covers it), or comes from another build of wasmbeam, other settings or
+%% a CPU lacking a feature the code uses; the WebAssembly inside is
+%% validated again.
+%%
+%% The machine code inside runs as it is: the checks catch accidents, not
+%% tampering. Only load binaries from `serialize/1' or from storage you
+%% trust as you would a NIF library, never from users.
+-spec deserialize(binary()) -> {ok, wasm_module()} | {error, error_reason()}.
+deserialize(Bytes) when is_binary(Bytes) ->
+    wasmbeam_nif:module_deserialize(Bytes);
+deserialize(_Bytes) ->
+    bad_argument(<<"a serialized module must be a binary">>).
 
 %% @doc The module's exports, in order, with their types.
 -spec exports(wasm_module()) -> {ok, [{binary(), extern_type()}]} | {error, error_reason()}.

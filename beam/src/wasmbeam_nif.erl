@@ -8,6 +8,7 @@
 -module(wasmbeam_nif).
 
 -export([compile/1, module_exports/1, module_imports/1,
+         module_serialize/1, module_deserialize/1,
          instantiate/3, run_start/1,
          call/4, resume/2, abort/1,
          read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
@@ -17,6 +18,7 @@
          proceed/1, wasi_resume/2, wasi_captured/1]).
 
 -nifs([compile/1, module_exports/1, module_imports/1,
+       module_serialize/1, module_deserialize/1,
        instantiate/3, run_start/1,
        call/4, resume/2, abort/1,
        read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
@@ -44,6 +46,8 @@ library_path() ->
 compile(_Bytes) -> not_loaded().
 module_exports(_Module) -> not_loaded().
 module_imports(_Module) -> not_loaded().
+module_serialize(_Module) -> not_loaded().
+module_deserialize(_Bytes) -> not_loaded().
 instantiate(_Module, _Imports, _Options) -> not_loaded().
 run_start(_Instance) -> not_loaded().
 call(_Instance, _Name, _Args, _Options) -> not_loaded().

@@ -96,3 +96,70 @@ fn module_imports<'a>(env: Env<'a>, module: Term<'a>) -> Term<'a> {
         ok_or_error(env, imports)
     })
 }
+
+/// Compiled code up to this size serializes on the calling scheduler
+/// (copying and hashing 64 KiB takes tens of microseconds); larger
+/// modules move to a dirty CPU scheduler, as does every load (it validates
+/// the module again).
+const INLINE_SERIALIZE_BYTES: usize = 64 * 1024;
+
+/// `module_serialize(Module)` → `{ok, Binary}`: the compiled module, for
+/// `module_deserialize/1` in this or another node running the same build.
+#[rustler::nif]
+fn module_serialize<'a>(env: Env<'a>, module: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        let res = match module_arg(module) {
+            Ok(res) => res,
+            Err(e) => return e.to_term(env),
+        };
+        if res.module.code_size() <= INLINE_SERIALIZE_BYTES {
+            return serialize_now(env, &res);
+        }
+        raw::schedule(env, c"wasmbeam_serialize", SchedulerFlags::DirtyCpu, serialize_dirty, &[module])
+    })
+}
+
+raw::continuation!(serialize_dirty, "module_serialize", |env, [module]| match module_arg(module) {
+    Ok(res) => serialize_now(env, &res),
+    Err(e) => e.to_term(env),
+});
+
+fn serialize_now<'a>(env: Env<'a>, res: &ModuleRes) -> Term<'a> {
+    let bytes = res.module.serialize().map_err(Failure::from).map(|bytes| {
+        let mut binary = rustler::NewBinary::new(env, bytes.len());
+        binary.as_mut_slice().copy_from_slice(&bytes);
+        Binary::from(binary).encode(env)
+    });
+    ok_or_error(env, bytes)
+}
+
+/// `module_deserialize(Binary)` → `{ok, Module}`, on a dirty CPU
+/// scheduler. The Erlang API documents the trust this needs: the machine
+/// code in the binary runs as it is.
+#[rustler::nif]
+fn module_deserialize<'a>(env: Env<'a>, bytes: Term<'a>) -> Term<'a> {
+    guard(env, || {
+        if bytes.decode::<Binary>().is_err() {
+            return bad_argument("a serialized module must be a binary").to_term(env);
+        }
+        raw::schedule(env, c"wasmbeam_deserialize", SchedulerFlags::DirtyCpu, deserialize_dirty, &[bytes])
+    })
+}
+
+raw::continuation!(deserialize_dirty, "module_deserialize", |env, [bytes]| match bytes.decode::<Binary>() {
+    Ok(bytes) => deserialize_now(env, bytes.as_slice()),
+    Err(_) => bad_argument("a serialized module must be a binary").to_term(env),
+});
+
+fn deserialize_now<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
+    // SAFETY: `wasmbeam:deserialize/1` documents that its argument must come
+    // from `wasmbeam:serialize/1` (or a cache or build step the caller
+    // trusts like a NIF library): the bytes' machine code runs in this VM.
+    // Everything else about them is checked while loading.
+    let loaded = unsafe { Module::deserialize(engine(), bytes) };
+    let res = loaded.map_err(Failure::from).map(|module| {
+        let wasm_len = module.wasm().len();
+        ResourceArc::new(ModuleRes { module, wasm_len, _live: Live::new(&stats::MODULES) }).encode(env)
+    });
+    ok_or_error(env, res)
+}
