@@ -10,6 +10,12 @@
 //!   resumed on another thread ([`Mode::Sliced`]);
 //! - `suspending/<file>`: every imported function is a suspending host
 //!   function answered by the harness ([`Mode::SuspendingImports`]);
+//! - `lazy-direct/<file>`, `lazy-slice1/<file>`, ... `lazy-suspending/<file>`:
+//!   the uninterrupted run and every mode again with every module compiled
+//!   lazily (`Config::lazy_threshold` 0): each function compiles on its
+//!   first call; in the suspending modes calls defer compiles, so a call
+//!   that reaches a function not compiled yet suspends, the harness
+//!   compiles it, saves the call and resumes it on the other thread;
 //! - `aarch64/<file>` (on x86_64; `x86_64/<file>` on aarch64): compiles
 //!   every module of the script for the other architecture
 //!   ([`Target::foreign`]: valid ones must compile, invalid/malformed ones
@@ -151,6 +157,35 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(1200);
 const MODES: [Mode; 5] =
     [Mode::Sliced(1), Mode::Sliced(7), Mode::Sliced(97), Mode::Sliced(10007), Mode::SuspendingImports];
 
+/// The modes run again with every module compiled lazily.
+const LAZY_MODES: [Mode; 6] =
+    [Mode::Direct, Mode::Sliced(1), Mode::Sliced(7), Mode::Sliced(97), Mode::Sliced(10007), Mode::SuspendingImports];
+
+/// A mode, with eager or lazy compilation.
+#[derive(Clone, Copy)]
+struct Run {
+    mode: Mode,
+    lazy: bool,
+}
+
+impl Run {
+    fn tag(self) -> String {
+        if self.lazy {
+            format!("lazy-{}", self.mode.tag())
+        } else {
+            self.mode.tag()
+        }
+    }
+
+    fn label(self) -> String {
+        if self.lazy {
+            format!("spec[lazy, {}]", self.mode)
+        } else {
+            format!("spec[{}]", self.mode)
+        }
+    }
+}
+
 /// Counts over the scripts that ran, and how many ran.
 #[derive(Default)]
 struct Totals {
@@ -169,7 +204,8 @@ type References = Arc<HashMap<String, OnceLock<Arc<ScriptReport>>>>;
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let host = Engine::default();
+    let host = Engine::new(Config { lazy_threshold: None, ..Config::default() }).expect("the host is supported");
+    let lazy = Engine::new(Config { lazy_threshold: Some(0), ..Config::default() }).expect("the host is supported");
     let foreign = Target::foreign();
     let cross = Engine::new(Config { target: foreign, ..Config::default() })
         .expect("both supported architectures are always configurable");
@@ -177,8 +213,10 @@ fn main() -> ExitCode {
         Arc::new(spec(SpecVersion::V2).map(|file| (file.name().to_string(), OnceLock::new())).collect());
     let direct_totals = Arc::new(Mutex::new(Totals::default()));
     let cross_totals = Arc::new(Mutex::new(Totals::default()));
-    let mode_totals: Vec<(Mode, Arc<Mutex<Totals>>)> =
-        MODES.iter().map(|&mode| (mode, Arc::new(Mutex::new(Totals::default())))).collect();
+    let runs = MODES.iter().map(|&mode| Run { mode, lazy: false });
+    let runs = runs.chain(LAZY_MODES.iter().map(|&mode| Run { mode, lazy: true }));
+    let mode_totals: Vec<(Run, Arc<Mutex<Totals>>)> =
+        runs.map(|run| (run, Arc::new(Mutex::new(Totals::default())))).collect();
 
     let mut trials = vec![Trial::test("wasm-v2 file list", check_file_list)];
     for file in spec(SpecVersion::V2) {
@@ -191,15 +229,17 @@ fn main() -> ExitCode {
             let report = with_timeout(&trial, move || reference(&refs, &script, text, &engine))?;
             conclude(&trial, &report, None, &totals, started)
         }));
-        for (mode, totals) in &mode_totals {
-            let (mode, totals, engine, refs, script) =
-                (*mode, totals.clone(), host.clone(), references.clone(), name.clone());
-            let trial = format!("{}/{name}", mode.tag());
+        for (run, totals) in &mode_totals {
+            let (run, totals, engine, refs, script) =
+                (*run, totals.clone(), host.clone(), references.clone(), name.clone());
+            let engine_of_run = if run.lazy { lazy.clone() } else { engine.clone() };
+            let trial = format!("{}/{name}", run.tag());
             trials.push(Trial::test(trial.clone(), move || {
                 let started = Instant::now();
                 let (report, direct) = with_timeout(&trial, move || {
                     let direct = reference(&refs, &script, text, &engine);
-                    let report = run_script_in(&script, text, &engine, mode, Some(direct.actions.clone().into()));
+                    let actions = Some(direct.actions.clone().into());
+                    let report = run_script_in(&script, text, &engine_of_run, run.mode, actions);
                     (Arc::new(report), direct)
                 })?;
                 conclude(&trial, &report, Some(&direct), &totals, started)
@@ -230,9 +270,9 @@ fn main() -> ExitCode {
     let direct = lock(&direct_totals);
     println!("spec: {} ({:.1} s)", direct.counts, direct.seconds);
     ok &= check_totals("spec", &direct);
-    for (mode, totals) in &mode_totals {
+    for (run, totals) in &mode_totals {
         let totals = lock(totals);
-        let label = format!("spec[{mode}]");
+        let label = run.label();
         if totals.scripts == 0 {
             println!("{label}: not run (filtered out)");
             continue;

@@ -3,7 +3,7 @@
 //! (Wasm -> runtime). See the calling convention in [`crate::vm`].
 
 use crate::module_info::{FuncType, ValType};
-use crate::vm::MAX_REGISTER_RESULTS;
+use crate::vm::{Builtin, BuiltinType, ExecCtx, VMOffsets, MAX_REGISTER_RESULTS, STATE_REWINDING};
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData, Signature};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -131,4 +131,153 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     b.seal_all_blocks();
     b.finalize(isa.frontend_config());
     func
+}
+
+/// Builds the template of the stub through which a lazily compiled
+/// module's function of type `ty` is called (see `lazy.rs`): a `tail`
+/// function with the Wasm signature. Two symbols are filled in per
+/// function when a copy is linked: [`crate::compile::lazy_index_name`] (the
+/// function's defined index) and [`crate::compile::lazy_table_name`] (the
+/// address of the module's table of compiled code).
+///
+/// Running, it looks the function up in the table and tail-calls its code;
+/// if there is none yet, it spills its arguments and calls `lazy_call`,
+/// which compiles the function (then the stub tail-calls it) or suspends
+/// the call with the arguments as the stub's record. Rewinding, it calls
+/// `lazy_resume`, which pops that record back into the arguments (then the
+/// stub tail-calls the code with them), or finds on top the record of the
+/// compiled function itself (it suspended later: the stub tail-calls it
+/// to rewind).
+pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
+    let signature = wasm_signature(ty);
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::user(1, 2), signature.clone());
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (vmctx, exec) = (params[0], params[1]);
+    let fixed = if uses_return_area(ty) { 3 } else { 2 };
+    let symbol = |b: &mut FunctionBuilder<'_>, name: ir::UserExternalName| {
+        let name = b.func.declare_imported_user_function(name);
+        let gv = b.create_global_value(ir::GlobalValueData::Symbol {
+            name: ir::ExternalName::user(name),
+            offset: ir::immediates::Imm64::new(0),
+            colocated: false,
+            tls: false,
+        });
+        b.ins().symbol_value(POINTER, gv)
+    };
+    let index = symbol(&mut b, crate::compile::lazy_index_name());
+    let table = symbol(&mut b, crate::compile::lazy_table_name());
+    let index32 = b.ins().ireduce(types::I32, index);
+    let slot_offset = b.ins().ishl_imm_u(index, 3);
+    let slot = b.ins().iadd(table, slot_offset);
+    let callee_sig = b.import_signature(signature);
+    let slots = ty.params.len().max(1);
+    let spill =
+        b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, (slots * 8) as u32, 3));
+
+    let (running, rewinding, slow, out) = (b.create_block(), b.create_block(), b.create_block(), b.create_block());
+    let go = b.create_block();
+    b.append_block_param(go, POINTER);
+    let flags = MemFlagsData::trusted();
+    let state = b.ins().load(types::I32, flags, exec, ExecCtx::OFFSET_STATE);
+    let is_rewinding = b.ins().icmp_imm_s(ir::condcodes::IntCC::Equal, state, STATE_REWINDING as i64);
+    b.ins().brif(is_rewinding, rewinding, &[], running, &[]);
+
+    // Running: the compiled code, if there is some yet.
+    b.switch_to_block(running);
+    let code = b.ins().load(POINTER, flags, slot, 0);
+    b.ins().brif(code, go, &[code.into()], slow, &[]);
+    b.switch_to_block(go);
+    let code = b.block_params(go)[0];
+    b.ins().return_call_indirect(callee_sig, code, &params);
+
+    // Not compiled: spill the arguments and ask the runtime.
+    b.switch_to_block(slow);
+    let values = b.ins().stack_addr(POINTER, spill, 0);
+    for (i, v) in params[fixed..].iter().enumerate() {
+        b.ins().store(slot_flags(), *v, values, (i * 8) as i32);
+    }
+    let values64 = values;
+    let compiled = call_builtin(&mut b, isa, vmctx, exec, Builtin::LazyCall, &[index32, values64]);
+    let reload = b.create_block();
+    b.ins().brif(compiled, reload, &[], out, &[]);
+    b.switch_to_block(reload);
+    let code = b.ins().load(POINTER, flags, slot, 0);
+    b.ins().jump(go, &[code.into()]);
+
+    // Rewinding: the record holds the arguments.
+    b.switch_to_block(rewinding);
+    let values = b.ins().stack_addr(POINTER, spill, 0);
+    let resumed = call_builtin(&mut b, isa, vmctx, exec, Builtin::LazyResume, &[index32, values]);
+    let (restored, not_ours, own_record) = (b.create_block(), b.create_block(), b.create_block());
+    b.ins().brif(resumed, not_ours, &[], out, &[]);
+    b.switch_to_block(not_ours);
+    let popped = b.ins().icmp_imm_s(ir::condcodes::IntCC::Equal, resumed, 1);
+    b.ins().brif(popped, restored, &[], own_record, &[]);
+    // The record on top is the compiled function's own (it suspended after
+    // it was compiled): rewind into it.
+    b.switch_to_block(own_record);
+    let code = b.ins().load(POINTER, flags, slot, 0);
+    b.ins().jump(go, &[code.into()]);
+    b.switch_to_block(restored);
+    let mut args = params[..fixed].to_vec();
+    for (i, t) in ty.params.iter().enumerate() {
+        args.push(b.ins().load(ir_type(*t), slot_flags(), values, (i * 8) as i32));
+    }
+    let code = b.ins().load(POINTER, flags, slot, 0);
+    b.ins().return_call_indirect(callee_sig, code, &args);
+
+    // Suspending or trapping: return placeholder results (callers look at
+    // the state first).
+    b.switch_to_block(out);
+    if uses_return_area(ty) {
+        b.ins().return_(&[]);
+    } else {
+        let zeros: Vec<ir::Value> = ty
+            .results
+            .iter()
+            .map(|t| match ir_type(*t) {
+                types::F32 => b.ins().f32const(0.0),
+                types::F64 => b.ins().f64const(0.0),
+                int => b.ins().iconst(int, 0),
+            })
+            .collect();
+        b.ins().return_(&zeros);
+    }
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    func
+}
+
+/// Calls `builtin` (through the vmctx's table, `system_v`) with
+/// `(vmctx, exec, args...)`; returns its i32 result.
+fn call_builtin(
+    b: &mut FunctionBuilder<'_>,
+    isa: &dyn TargetIsa,
+    vmctx: ir::Value,
+    exec: ir::Value,
+    builtin: Builtin,
+    args: &[ir::Value],
+) -> ir::Value {
+    let flags = MemFlagsData::trusted().with_readonly();
+    let table = b.ins().load(POINTER, flags, vmctx, VMOffsets::BUILTINS as i32);
+    let function = b.ins().load(POINTER, flags, table, builtin.offset());
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.extend([AbiParam::new(POINTER); 2]);
+    sig.params.extend(builtin.params().iter().map(|t| {
+        AbiParam::new(match t {
+            BuiltinType::I32 => types::I32,
+            BuiltinType::I64 => types::I64,
+        })
+    }));
+    sig.returns.push(AbiParam::new(types::I32));
+    let sig = b.import_signature(sig);
+    let mut full = vec![vmctx, exec];
+    full.extend_from_slice(args);
+    let call = b.ins().call_indirect(sig, function, &full);
+    b.inst_results(call)[0]
 }

@@ -112,3 +112,94 @@ fn page_size() -> usize {
         4096
     }
 }
+
+/// A reserved range of address space where a lazily compiled module's code
+/// is placed piece by piece, each piece in pages of its own: written while
+/// private and read-write, made read-execute before anyone can call it,
+/// and never written again. One range per module keeps every direct call
+/// between its pieces within reach of a 32-bit (x86_64) or 28-bit
+/// (aarch64) displacement. Unmapped on drop.
+pub struct CodeArena {
+    base: *mut u8,
+    size: usize,
+    /// Bytes of the range used by pieces so far (whole pages).
+    used: usize,
+}
+
+// SAFETY: the range is owned exclusively by this value; pages in use are
+// read-execute and never written again, and new pages are written only
+// through `&mut self`.
+unsafe impl Send for CodeArena {}
+// SAFETY: as above; `&self` gives no access to the memory.
+unsafe impl Sync for CodeArena {}
+
+impl CodeArena {
+    /// Reserves `size` bytes of address space (no memory yet).
+    pub fn reserve(size: usize) -> Result<CodeArena, CompileError> {
+        let page = page_size();
+        let size = size.max(1).div_ceil(page) * page;
+        // SAFETY: an anonymous private mapping with no address hint has no
+        // preconditions; the result is checked against MAP_FAILED.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(CompileError::CodeMemory(std::io::Error::last_os_error().to_string()));
+        }
+        Ok(CodeArena { base: ptr.cast(), size, used: 0 })
+    }
+
+    /// Places `code` in fresh pages after the last piece, lets `patch`
+    /// fix up its relocations knowing its address, then makes it
+    /// executable. Returns its address. Nothing runs the piece before this
+    /// returns (its address is not known before).
+    pub fn place(
+        &mut self,
+        code: &[u8],
+        patch: impl FnOnce(&mut [u8], usize) -> Result<(), String>,
+    ) -> Result<usize, CompileError> {
+        let page = page_size();
+        let len = code.len().max(1).div_ceil(page) * page;
+        if len > self.size - self.used {
+            return Err(CompileError::CodeMemory(format!("the module's code space ({} MiB) is full", self.size >> 20)));
+        }
+        // SAFETY: `used + len <= size`: the pages lie in our reservation.
+        let ptr = unsafe { self.base.add(self.used) };
+        // SAFETY: these pages are ours and not in use by anyone (fresh).
+        let rc = unsafe { libc::mprotect(ptr.cast(), len, libc::PROT_READ | libc::PROT_WRITE) };
+        if rc != 0 {
+            return Err(CompileError::CodeMemory(std::io::Error::last_os_error().to_string()));
+        }
+        self.used += len;
+        // SAFETY: the pages are readable and writable now, `code.len() <=
+        // len` bytes of them, and referenced by nothing else.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, code.len()) };
+        bytes.copy_from_slice(code);
+        patch(bytes, ptr as usize).map_err(|message| CompileError::Internal { func_index: None, message })?;
+        flush_instruction_cache(ptr, code.len());
+        // SAFETY: as above.
+        let rc = unsafe { libc::mprotect(ptr.cast(), len, libc::PROT_READ | libc::PROT_EXEC) };
+        if rc != 0 {
+            return Err(CompileError::CodeMemory(std::io::Error::last_os_error().to_string()));
+        }
+        Ok(ptr as usize)
+    }
+}
+
+impl Drop for CodeArena {
+    fn drop(&mut self) {
+        // SAFETY: `base`/`size` are exactly one mapping we own; the module
+        // that owns the arena outlives every instance (and so every call)
+        // of its code.
+        unsafe {
+            libc::munmap(self.base.cast(), self.size);
+        }
+    }
+}

@@ -105,6 +105,8 @@ impl Default for CompileOptions {
 #[derive(Clone)]
 pub struct Compiler {
     isa: OwnedTargetIsa,
+    /// As `isa`, with frame pointers in every function: for lazy stubs.
+    stub_isa: OwnedTargetIsa,
     executable: bool,
     reductions: bool,
     code_offset: usize,
@@ -132,16 +134,22 @@ impl Compiler {
         set(&mut flags, "enable_probestack", "false")?;
         set(&mut flags, "enable_alias_analysis", "true")?;
         let host_arch = target_lexicon::Triple::host().architecture;
-        let builder = match options.target {
-            Target::Host => cranelift_native::builder().map_err(|e| CompileError::Target(e.to_string()))?,
+        let builder = || match options.target {
+            Target::Host => cranelift_native::builder().map_err(|e| CompileError::Target(e.to_string())),
             Target::X86_64 => {
-                cranelift_codegen::isa::lookup_by_name("x86_64").map_err(|e| CompileError::Target(e.to_string()))?
+                cranelift_codegen::isa::lookup_by_name("x86_64").map_err(|e| CompileError::Target(e.to_string()))
             }
             Target::Aarch64 => {
-                cranelift_codegen::isa::lookup_by_name("aarch64").map_err(|e| CompileError::Target(e.to_string()))?
+                cranelift_codegen::isa::lookup_by_name("aarch64").map_err(|e| CompileError::Target(e.to_string()))
             }
         };
-        let isa = builder.finish(settings::Flags::new(flags)).map_err(|e| CompileError::Target(e.to_string()))?;
+        let shared = settings::Flags::new(flags.clone());
+        let isa = builder()?.finish(shared).map_err(|e| CompileError::Target(e.to_string()))?;
+        // Lazy stubs tail-call, which Cranelift implements with frame
+        // pointers kept in every function that does it.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        let stub_isa =
+            builder()?.finish(settings::Flags::new(flags)).map_err(|e| CompileError::Target(e.to_string()))?;
         if isa.pointer_bits() != 64 {
             return Err(CompileError::Target("wasmbeam needs a 64-bit target".into()));
         }
@@ -154,11 +162,23 @@ impl Compiler {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        Ok(Compiler { isa, executable, reductions: options.reductions, code_offset: options.code_offset, threads })
+        Ok(Compiler {
+            isa,
+            stub_isa,
+            executable,
+            reductions: options.reductions,
+            code_offset: options.code_offset,
+            threads,
+        })
     }
 
     pub fn isa(&self) -> &dyn TargetIsa {
         &*self.isa
+    }
+
+    /// The ISA lazy stubs are compiled with (see `stub_isa`).
+    pub(crate) fn stub_isa(&self) -> &dyn TargetIsa {
+        &*self.stub_isa
     }
 
     /// Everything about this compiler that changes the code it generates,
@@ -183,6 +203,11 @@ impl Compiler {
     /// them all.
     pub fn cpu_features(&self) -> Vec<&'static str> {
         self.isa.isa_flags().iter().filter(|v| v.as_bool() == Some(true)).map(|v| v.name).collect()
+    }
+
+    /// Whether this compiler's code counts reductions.
+    pub fn has_reductions(&self) -> bool {
+        self.reductions
     }
 
     /// Whether code from this compiler can run on this machine.
@@ -264,7 +289,7 @@ impl Compiler {
 
     /// Compiles `ctx.func`, appends its code at `start` and records its
     /// relocations with positions relative to the start of `code`.
-    fn emit(
+    pub(crate) fn emit(
         &self,
         ctx: &mut Context,
         func_index: u32,
@@ -273,8 +298,9 @@ impl Compiler {
         relocs: &mut Vec<Relocation>,
     ) -> Result<(), CompileError> {
         let names = ctx.func.params.user_named_funcs().clone();
+        let isa = if func_index == STUB_FUNC_INDEX { self.stub_isa() } else { self.isa() };
         let compiled = ctx
-            .compile(self.isa(), &mut ControlPlane::default())
+            .compile(isa, &mut ControlPlane::default())
             .map_err(|e| CompileError::Internal { func_index: Some(func_index), message: e.inner.to_string() })?;
         code.extend_from_slice(compiled.code_buffer());
         for reloc in compiled.buffer.relocs() {
@@ -285,6 +311,8 @@ impl Compiler {
                     match name.namespace {
                         FUNCTION_NAMESPACE => RelocTarget::Function(name.index),
                         TYPE_ID_NAMESPACE => RelocTarget::TypeId(name.index),
+                        LAZY_INDEX_NAMESPACE => RelocTarget::StubFunction,
+                        LAZY_TABLE_NAMESPACE => RelocTarget::StubTable,
                         other => {
                             return Err(CompileError::Internal {
                                 func_index: Some(func_index),
@@ -344,18 +372,18 @@ fn moved_by(reloc: Relocation, by: u32) -> Relocation {
 }
 
 /// One function's machine code, with relocations relative to its start.
-struct CompiledFunction {
-    code: Vec<u8>,
-    relocs: Vec<Relocation>,
-    resume_points: Vec<ResumePoint>,
+pub(crate) struct CompiledFunction {
+    pub(crate) code: Vec<u8>,
+    pub(crate) relocs: Vec<Relocation>,
+    pub(crate) resume_points: Vec<ResumePoint>,
 }
 
 /// Compiling the functions of one module.
-struct Job<'a> {
-    compiler: &'a Compiler,
-    info: &'a ModuleInfo,
-    wasm: &'a [u8],
-    calls: Option<&'a CallGraph>,
+pub(crate) struct Job<'a> {
+    pub(crate) compiler: &'a Compiler,
+    pub(crate) info: &'a ModuleInfo,
+    pub(crate) wasm: &'a [u8],
+    pub(crate) calls: Option<&'a CallGraph>,
 }
 
 impl Job<'_> {
@@ -400,7 +428,7 @@ impl Job<'_> {
         results.into_iter().map(|(_, result)| result).collect()
     }
 
-    fn compile(&self, worker: &mut Worker, defined: u32) -> Result<CompiledFunction, CompileError> {
+    pub(crate) fn compile(&self, worker: &mut Worker, defined: u32) -> Result<CompiledFunction, CompileError> {
         let func_index = self.info.num_imported_functions + defined;
         let ctx = &mut worker.ctx;
         ctx.clear();
@@ -429,7 +457,7 @@ impl Job<'_> {
 }
 
 /// What one compiling thread reuses from function to function.
-struct Worker {
+pub(crate) struct Worker {
     translator: FuncTranslator,
     ctx: Context,
 }
@@ -444,10 +472,16 @@ fn align_to(n: usize, align: usize) -> usize {
     n.div_ceil(align) * align
 }
 
+/// What [`Compiler::emit`] is told is compiling a lazy stub.
+pub(crate) const STUB_FUNC_INDEX: u32 = u32::MAX - 1;
+
 /// Namespaces of the external names in compiled code: defined functions
 /// (direct calls) and engine-wide type ids (`call_indirect` checks).
 const FUNCTION_NAMESPACE: u32 = 0;
 const TYPE_ID_NAMESPACE: u32 = 1;
+/// In lazy stubs (see `abi::lazy_stub`): the stub's function, the table.
+const LAZY_INDEX_NAMESPACE: u32 = 2;
+const LAZY_TABLE_NAMESPACE: u32 = 3;
 
 /// The name a direct call uses for defined function `defined_index`
 /// (imports not counted).
@@ -459,4 +493,16 @@ pub(crate) fn function_name(defined_index: u32) -> ir::UserExternalName {
 /// module's type `type_index`.
 pub(crate) fn type_id_name(type_index: u32) -> ir::UserExternalName {
     ir::UserExternalName::new(TYPE_ID_NAMESPACE, type_index)
+}
+
+/// The name whose value the linker sets to a lazy stub's defined function
+/// index (see `abi::lazy_stub`).
+pub(crate) fn lazy_index_name() -> ir::UserExternalName {
+    ir::UserExternalName::new(LAZY_INDEX_NAMESPACE, 0)
+}
+
+/// The name whose value the linker sets to the address of a lazily
+/// compiled module's table of code (see `abi::lazy_stub`).
+pub(crate) fn lazy_table_name() -> ir::UserExternalName {
+    ir::UserExternalName::new(LAZY_TABLE_NAMESPACE, 0)
 }

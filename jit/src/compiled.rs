@@ -3,8 +3,9 @@
 
 use crate::code_memory::CodeMemory;
 use crate::error::CompileError;
+use crate::lazy::LazyCode;
 use crate::link::{check_relocations, link, Relocation};
-use crate::resume::ResumePoint;
+use crate::resume::{ResumePoint, RECORD_HEADER_SIZE};
 use std::sync::Arc;
 
 /// A module's code as plain data: the bytes of every function laid out in
@@ -70,10 +71,11 @@ pub struct CompiledModule {
 }
 
 /// Linked into executable memory, or kept as bytes (code for another
-/// machine).
+/// machine), or compiled function by function (see `lazy.rs`).
 enum Code {
     Linked(Arc<CodeMemory>),
     Bytes(Vec<u8>),
+    Lazy(Box<LazyCode>),
 }
 
 impl CompiledModule {
@@ -92,15 +94,37 @@ impl CompiledModule {
         Ok(CompiledModule { code, offsets, relocs, resume_points, reductions })
     }
 
-    /// The code as plain data (see [`CodeImage`]): a copy, with every
+    /// A module whose functions compile when first called (see
+    /// [`crate::Compiler::compile_lazy`]).
+    pub fn lazy(code: LazyCode, reductions: bool) -> CompiledModule {
+        CompiledModule {
+            code: Code::Lazy(Box::new(code)),
+            offsets: Vec::new(),
+            relocs: Vec::new(),
+            resume_points: Vec::new(),
+            reductions,
+        }
+    }
+
+    /// The lazily compiled code, for a module compiled lazily.
+    pub fn lazy_code(&self) -> Option<&LazyCode> {
+        match &self.code {
+            Code::Lazy(lazy) => Some(lazy),
+            _ => None,
+        }
+    }
+
+    /// The code as plain data (see [`CodeImage`]), or `None` for a lazily
+    /// compiled module: a copy, with every
     /// relocated field cleared, so that it depends only on the module and
     /// the compiler's settings (not on the engine or the address).
-    pub fn image(&self) -> CodeImage {
+    pub fn image(&self) -> Option<CodeImage> {
         let mut code = match &self.code {
             // SAFETY: the mapping is readable and at least `code_size()`
             // bytes long (whole pages), and never written after linking.
             Code::Linked(memory) => unsafe { std::slice::from_raw_parts(memory.as_ptr(), memory.code_len()) }.to_vec(),
             Code::Bytes(bytes) => bytes.clone(),
+            Code::Lazy(_) => return None,
         };
         for reloc in &self.relocs {
             let at = reloc.at as usize;
@@ -109,13 +133,13 @@ impl CompiledModule {
                 reloc.kind.clear(field);
             }
         }
-        CodeImage {
+        Some(CodeImage {
             code,
             offsets: self.offsets.clone(),
             relocs: self.relocs.clone(),
             resume_points: self.resume_points.clone(),
             reductions: self.reductions,
-        }
+        })
     }
 
     /// Whether the code counts reductions and can suspend.
@@ -127,13 +151,20 @@ impl CompiledModule {
     /// writes (0 without reductions): while its code runs, the runtime keeps
     /// at least this much free in the continuation buffer.
     pub fn max_record_size(&self) -> usize {
-        self.resume_points.iter().flatten().map(ResumePoint::record_size).max().unwrap_or(0)
+        match &self.code {
+            // Functions compiled later may save up to the limit.
+            Code::Lazy(_) if self.reductions => crate::limits::MAX_RECORD_SLOTS * 8 + RECORD_HEADER_SIZE,
+            _ => self.resume_points.iter().flatten().map(ResumePoint::record_size).max().unwrap_or(0),
+        }
     }
 
     /// The resume points of defined function `defined_index` (imports not
     /// counted), indexed as in continuation record headers.
     pub fn resume_points(&self, defined_index: u32) -> &[ResumePoint] {
-        self.resume_points.get(defined_index as usize).map_or(&[], |p| p.as_slice())
+        match &self.code {
+            Code::Lazy(lazy) => lazy.resume_points(defined_index),
+            _ => self.resume_points.get(defined_index as usize).map_or(&[], |p| p.as_slice()),
+        }
     }
 
     /// Bytes of machine code (functions and their padding).
@@ -141,6 +172,7 @@ impl CompiledModule {
         match &self.code {
             Code::Linked(memory) => memory.code_len(),
             Code::Bytes(bytes) => bytes.len(),
+            Code::Lazy(lazy) => lazy.code_size(),
         }
     }
 
@@ -149,13 +181,16 @@ impl CompiledModule {
     pub fn code_memory(&self) -> Option<&Arc<CodeMemory>> {
         match &self.code {
             Code::Linked(memory) => Some(memory),
-            Code::Bytes(_) => None,
+            Code::Bytes(_) | Code::Lazy(_) => None,
         }
     }
 
     /// The native entry point of defined function `defined_index` (not
     /// counting imports), or `None` if the code is not executable here.
     pub fn function_ptr(&self, defined_index: u32) -> Option<*const u8> {
+        if let Code::Lazy(lazy) = &self.code {
+            return lazy.function_ptr(defined_index);
+        }
         let memory = self.code_memory()?;
         let offset = *self.offsets.get(defined_index as usize)?;
         // SAFETY: every recorded offset lies within the code block (checked

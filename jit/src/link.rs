@@ -44,6 +44,12 @@ pub enum RelocTarget {
     TypeId(u32),
     /// A helper Cranelift calls when the CPU lacks an instruction.
     LibCall(RoundingCall),
+    /// Only in the stubs of lazily compiled modules: not an address, the
+    /// defined index of the stub's function.
+    StubFunction,
+    /// Only in the stubs of lazily compiled modules: the address of the
+    /// module's table of compiled code.
+    StubTable,
 }
 
 /// The rounding helpers compiled code may call.
@@ -170,6 +176,7 @@ pub fn check_relocations(relocs: &[Relocation], code_len: usize, functions: usiz
             RelocTarget::Code(offset) => (offset as usize) < code_len,
             RelocTarget::TypeId(t) => (t as usize) < types,
             RelocTarget::LibCall(_) => true,
+            RelocTarget::StubFunction | RelocTarget::StubTable => false,
         };
         if !fine {
             return Err(format!("relocation {i} refers to {:?}, which does not exist", reloc.target));
@@ -191,58 +198,67 @@ pub(crate) fn link(
 ) -> Result<CodeMemory, CompileError> {
     let mut error = None;
     let memory = CodeMemory::new(code, |bytes, base| {
-        for reloc in relocs {
-            let at_offset = reloc.at as usize;
-            let Some(field) = bytes.get_mut(at_offset..at_offset + reloc.kind.width()) else {
-                error = Some(format!("relocation at {at_offset} outside the code"));
-                return;
-            };
-            let target = match reloc.target {
-                RelocTarget::Function(defined) => match offsets.get(defined as usize) {
-                    Some(offset) => base + offset,
-                    None => {
-                        error = Some(format!("call to unknown function {defined}"));
-                        return;
-                    }
-                },
-                RelocTarget::Code(offset) => base + offset as usize,
-                RelocTarget::TypeId(t) => match type_ids.get(t as usize) {
-                    Some(id) => *id as usize,
-                    None => {
-                        error = Some(format!("unknown type {t}"));
-                        return;
-                    }
-                },
-                RelocTarget::LibCall(call) => call.address(),
-            };
-            let at = base + at_offset;
-            match reloc.kind {
-                RelocKind::X86PcRel4 => {
-                    let delta = (target as i64).wrapping_add(reloc.addend).wrapping_sub(at as i64);
-                    match i32::try_from(delta) {
-                        Ok(d) => field.copy_from_slice(&d.to_le_bytes()),
-                        Err(_) => error = Some("call displacement out of range".into()),
-                    }
-                }
-                RelocKind::Abs8 => {
-                    let value = (target as i64).wrapping_add(reloc.addend);
-                    field.copy_from_slice(&value.to_le_bytes());
-                }
-                RelocKind::Arm64Call => {
-                    let delta = (target as i64).wrapping_add(reloc.addend).wrapping_sub(at as i64);
-                    if delta % 4 != 0 || !(-(1i64 << 27)..(1i64 << 27)).contains(&delta) {
-                        error = Some("call displacement out of range".into());
-                        continue;
-                    }
-                    let insn = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
-                    let patched = (insn & !0x03ff_ffff) | (((delta >> 2) as u32) & 0x03ff_ffff);
-                    field.copy_from_slice(&patched.to_le_bytes());
-                }
-            }
-        }
+        let resolve = |target: RelocTarget| match target {
+            RelocTarget::Function(defined) => match offsets.get(defined as usize) {
+                Some(offset) => Ok(base + offset),
+                None => Err(format!("call to unknown function {defined}")),
+            },
+            other => resolve_common(other, base, type_ids),
+        };
+        error = apply(bytes, base, relocs, resolve).err();
     })?;
     match error {
         Some(message) => Err(CompileError::Internal { func_index: None, message }),
         None => Ok(memory),
     }
+}
+
+/// The value of the targets that do not depend on where functions are, for
+/// code placed at `base`.
+pub(crate) fn resolve_common(target: RelocTarget, base: usize, type_ids: &[u32]) -> Result<usize, String> {
+    match target {
+        RelocTarget::Code(offset) => Ok(base + offset as usize),
+        RelocTarget::TypeId(t) => type_ids.get(t as usize).map(|id| *id as usize).ok_or(format!("unknown type {t}")),
+        RelocTarget::LibCall(call) => Ok(call.address()),
+        other => Err(format!("no value for relocation target {other:?} here")),
+    }
+}
+
+/// Applies `relocs` to `bytes`, which will run at address `base`;
+/// `resolve` gives each target's value.
+pub(crate) fn apply(
+    bytes: &mut [u8],
+    base: usize,
+    relocs: &[Relocation],
+    resolve: impl Fn(RelocTarget) -> Result<usize, String>,
+) -> Result<(), String> {
+    for reloc in relocs {
+        let at_offset = reloc.at as usize;
+        let Some(field) = bytes.get_mut(at_offset..at_offset + reloc.kind.width()) else {
+            return Err(format!("relocation at {at_offset} outside the code"));
+        };
+        let target = resolve(reloc.target)?;
+        let at = base + at_offset;
+        match reloc.kind {
+            RelocKind::X86PcRel4 => {
+                let delta = (target as i64).wrapping_add(reloc.addend).wrapping_sub(at as i64);
+                let d = i32::try_from(delta).map_err(|_| "call displacement out of range".to_string())?;
+                field.copy_from_slice(&d.to_le_bytes());
+            }
+            RelocKind::Abs8 => {
+                let value = (target as i64).wrapping_add(reloc.addend);
+                field.copy_from_slice(&value.to_le_bytes());
+            }
+            RelocKind::Arm64Call => {
+                let delta = (target as i64).wrapping_add(reloc.addend).wrapping_sub(at as i64);
+                if delta % 4 != 0 || !(-(1i64 << 27)..(1i64 << 27)).contains(&delta) {
+                    return Err("call displacement out of range".into());
+                }
+                let insn = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
+                let patched = (insn & !0x03ff_ffff) | (((delta >> 2) as u32) & 0x03ff_ffff);
+                field.copy_from_slice(&patched.to_le_bytes());
+            }
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,15 @@ pub enum ResumeKind {
     LoopHeader,
     /// A call (the callee, or a host function, saved the rest).
     Call,
+    /// The call of a function of a lazily compiled module that was not
+    /// compiled yet: the record of its stub, which holds the arguments
+    /// (this frame is the innermost; see [`STUB_RESUME_POINT`]).
+    Uncompiled,
 }
+
+/// The resume point index in the header of a stub's record (see
+/// [`ResumeKind::Uncompiled`]): no function has that many resume points.
+pub const STUB_RESUME_POINT: u32 = u32::MAX - 1;
 
 /// The record a frame suspended at one resume point writes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -41,11 +41,13 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     table_init,
     elem_drop,
     commit_record,
+    lazy_call: crate::call::lazy::lazy_call,
+    lazy_resume: crate::call::lazy::lazy_resume,
 };
 
 /// Why a builtin failed: a WebAssembly trap (only its code: the message is
 /// the code's), or a [`Stop`] with more to say.
-enum Failure {
+pub(crate) enum Failure {
     Code(TrapCode),
     Stop(Stop),
 }
@@ -71,7 +73,7 @@ impl From<Stop> for Failure {
 /// activation's live `ExecCtx`, as compiled code passes them; the caller is
 /// compiled code, so no Rust reference into the store is in use (see
 /// `call/activation.rs`).
-unsafe fn run<R>(
+pub(crate) unsafe fn run<R>(
     vmctx: *mut u8,
     exec: *mut ExecCtx,
     on_trap: R,
@@ -112,7 +114,7 @@ unsafe fn run<R>(
 }
 
 /// The calling instance, `instance` being the index its vmctx names.
-fn instance(store: &Store, instance: usize) -> Result<&InstanceData, Failure> {
+pub(crate) fn instance(store: &Store, instance: usize) -> Result<&InstanceData, Failure> {
     store.instances.get(instance).map(|i| &**i).ok_or_else(|| missing_instance(instance))
 }
 

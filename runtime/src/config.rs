@@ -35,6 +35,11 @@ pub struct Config {
     /// Threads that compile a module's functions at once (default 0: one
     /// per core). The code is the same for any number.
     pub compile_threads: usize,
+    /// Modules whose function bodies take more than this many bytes are
+    /// compiled lazily: each function when it is first called (see
+    /// [`crate::Module::new`]). `Some(0)`: every module; `None`: none.
+    /// Default [`DEFAULT_LAZY_THRESHOLD`].
+    pub lazy_threshold: Option<usize>,
 }
 
 impl Default for Config {
@@ -50,6 +55,15 @@ impl Default for Config {
             max_continuation_bytes: 64 << 20,
             code_offset: 0,
             compile_threads: 0,
+            lazy_threshold: Some(DEFAULT_LAZY_THRESHOLD),
         }
     }
 }
+
+/// Bytes of function bodies above which modules compile lazily by default:
+/// 1 MiB of code, which takes about 5 s to compile on one core with
+/// reductions (about 200 KiB of WebAssembly per second). Below it, eager
+/// compiling on all cores stays around a second or less, and every call
+/// runs at full speed from the start; above it, most programs call a small
+/// part of their code in a given run (GCC's cc1 or CPython, tens of MB).
+pub const DEFAULT_LAZY_THRESHOLD: usize = 1 << 20;

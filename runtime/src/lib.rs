@@ -50,9 +50,9 @@ mod table;
 mod type_registry;
 mod values;
 
-pub use call::{Call, Step};
+pub use call::{Call, PendingCompile, Step};
 pub use caller::Caller;
-pub use config::Config;
+pub use config::{Config, DEFAULT_LAZY_THRESHOLD};
 pub use engine::Engine;
 pub use error::{Error, HostResult, Trap};
 pub use extern_type::ExternType;

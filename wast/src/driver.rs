@@ -69,6 +69,7 @@ impl Driver {
         stand_ins: &StandIns,
     ) -> Result<Vec<Val>, Error> {
         let mut call = func.start(store, args)?;
+        call.defer_compiles(true);
         let mut last = None;
         loop {
             // The store moves to the workers; an empty one holds its place.

@@ -78,6 +78,10 @@ pub struct SuspensionStats {
     pub suspensions: u64,
     /// Of those, the ones that stopped in a suspending host function.
     pub host_calls: u64,
+    /// Of those, the ones that waited for a function of a lazily compiled
+    /// module to be compiled (calls defer compiles: the harness compiles
+    /// with `PendingCompile::compile` before saving the call).
+    pub compiles: u64,
     /// The largest
     /// [`Call::continuation_size`](wasmbeam_runtime::Call::continuation_size)
     /// seen at a suspension (bytes of saved frames).
@@ -105,6 +109,7 @@ impl AddAssign for SuspensionStats {
     fn add_assign(&mut self, other: SuspensionStats) {
         self.suspensions += other.suspensions;
         self.host_calls += other.host_calls;
+        self.compiles += other.compiles;
         self.max_continuation = self.max_continuation.max(other.max_continuation);
         self.max_serialized = self.max_serialized.max(other.max_serialized);
         self.max_nesting = self.max_nesting.max(other.max_nesting);
@@ -119,11 +124,12 @@ impl fmt::Display for SuspensionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} suspensions ({} in host calls), largest continuation {} bytes ({} serialized), \
+            "{} suspensions ({} in host calls, {} for compiles), largest continuation {} bytes ({} serialized), \
              deepest host-call nesting {}, {} modules kept their real imports (start function); \
              time: {:.2} s stepping, {:.2} s switching threads, {:.2} s saving and reading back",
             self.suspensions,
             self.host_calls,
+            self.compiles,
             self.max_continuation,
             self.max_serialized,
             self.max_nesting,

@@ -195,6 +195,14 @@ impl Worker {
             Err(panic) => return Next::Return(stopped(job, Err(harness_error(format!("a step panicked: {panic}"))))),
         }
         job.stats.suspensions += 1;
+        if let Some(pending) = job.call.pending_compile() {
+            // The call waits for a function of a lazily compiled module:
+            // compile it here, as an embedder would elsewhere.
+            job.stats.compiles += 1;
+            if let Err(e) = pending.compile() {
+                return Next::Return(stopped(job, Err(e)));
+            }
+        }
         let Job { store, call, fuel, last, mut stats } = job;
         let saved = catch_panic(AssertUnwindSafe(|| save_and_read_back(&store, call, &mut stats)));
         match saved {

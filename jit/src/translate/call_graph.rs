@@ -39,6 +39,9 @@ pub struct CallGraph {
     /// `Some(cost)` for a bounded function: the fuel a call to it charges,
     /// the `call` operator excluded.
     bounded: Vec<Option<u64>>,
+    /// By defined index: the bounded functions each calls directly, once
+    /// each (what must be compiled with it when it is compiled lazily).
+    bounded_callees: Vec<Box<[u32]>>,
 }
 
 /// What one function body calls, and how.
@@ -83,7 +86,16 @@ impl CallGraph {
                 }
             }
         }
-        Ok(CallGraph { checks, bounded })
+        let bounded_callees = calls
+            .iter()
+            .map(|found| {
+                let mut callees: Vec<u32> = found.direct.iter().copied().filter(|c| is_bounded(*c)).collect();
+                callees.sort_unstable();
+                callees.dedup();
+                callees.into_boxed_slice()
+            })
+            .collect();
+        Ok(CallGraph { checks, bounded, bounded_callees })
     }
 
     /// Whether function `func_index` checks on entry.
@@ -95,6 +107,12 @@ impl CallGraph {
     /// its call tree runs); `None` if a call to it can suspend.
     pub fn inclusive_cost(&self, func_index: u32) -> Option<u64> {
         self.bounded.get(func_index as usize).copied().flatten()
+    }
+
+    /// The bounded functions defined function `defined` calls directly
+    /// (module-wide indices, each once).
+    pub fn bounded_callees(&self, defined: u32) -> &[u32] {
+        self.bounded_callees.get(defined as usize).map_or(&[], |c| c)
     }
 
     /// Whether a call to `func_index` can never suspend.

@@ -134,6 +134,21 @@ builtins! {
     ///
     /// [`TrapCode::StackOverflow`]: super::TrapCode::StackOverflow
     commit_record / CommitRecord(word: u64, func: u32);
+    /// A call reached the stub of defined function `func` (its index among
+    /// the module's defined functions) of a lazily compiled module, and the
+    /// function is not compiled yet; the stub spilled its arguments to
+    /// `values` (8 bytes each). Returns 1 if the function is compiled now
+    /// (the stub then calls it), or 0: the call suspends to have it
+    /// compiled (the runtime saved the stub's record, the arguments, and
+    /// set the state to unwinding), or it traps.
+    lazy_call / LazyCall(func: u32, values: u64) -> u32;
+    /// While rewinding, the stub of defined function `func`: if the last
+    /// record is the stub's own (see `lazy_call`), pops it (the arguments,
+    /// into `values`), sets the state to running and returns 1; if it is
+    /// the compiled function's own, returns 2 (the stub calls the function,
+    /// which rewinds). Either way makes sure the function is compiled.
+    /// Returns 0 if it trapped.
+    lazy_resume / LazyResume(func: u32, values: u64) -> u32;
 }
 
 #[cfg(test)]
@@ -142,7 +157,7 @@ mod tests {
 
     #[test]
     fn signatures_follow_the_declarations() {
-        assert_eq!(Builtin::ALL.len(), 11);
+        assert_eq!(Builtin::ALL.len(), 13);
         assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I32]);
         assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I32));
         assert_eq!(

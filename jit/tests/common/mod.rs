@@ -55,6 +55,12 @@ unsafe extern "C" fn unused_grow(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32)
     u32::MAX
 }
 
+unsafe extern "C" fn unused_lazy(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u64) -> u32 {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) };
+    0
+}
+
 unsafe extern "C" fn unused4(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: u32, _: u32) {
     // SAFETY: as above.
     unsafe { unused(std::ptr::null_mut(), exec) }
@@ -149,6 +155,8 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     table_init: unused5,
     elem_drop: unused1,
     commit_record,
+    lazy_call: unused_lazy,
+    lazy_resume: unused_lazy,
 };
 
 impl Harness {

@@ -93,6 +93,9 @@ pub(crate) struct Suspension {
     /// While rewinding into a suspending host function: the answer it must
     /// deliver. Taken when delivered.
     pub(crate) answer: Option<HostAnswer>,
+    /// A call of a function not compiled yet suspends (rather than
+    /// compiling it at once): see [`crate::Call::defer_compiles`].
+    pub(crate) defer_compiles: bool,
 }
 
 /// Why the runtime made an activation trap: compiled code carries only a
@@ -153,6 +156,9 @@ impl From<Error> for Stop {
 pub(crate) enum SuspendReason {
     /// It called a suspending host function.
     HostCall { func: Func, args: Vec<Val> },
+    /// It called a function of a lazily compiled module that is not
+    /// compiled yet, and compiles are deferred to the embedder.
+    Compile { module: crate::module::Module, defined: u32 },
 }
 
 /// The embedder's answer to a suspending host call, in raw form.

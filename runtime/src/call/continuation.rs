@@ -258,6 +258,41 @@ impl ContBuffer {
         self.reserve(exec, u32::try_from(room).unwrap_or(u32::MAX), limit)
     }
 
+    /// Writes `slots` at `exec.cont_ptr`, as the slots of a record the
+    /// runtime saves itself (then [`ContBuffer::commit`] it); the room must
+    /// be reserved ([`ContBuffer::reserve`]).
+    pub(crate) fn write_record_slots(&mut self, exec: &ExecCtx, slots: &[u64]) -> Result<(), String> {
+        let start = GUARD_WORDS + self.offset_in(exec)? / 8;
+        let words = self.words.as_mut_slice();
+        let place = words.get_mut(start..start + slots.len()).ok_or("no room reserved for the record")?;
+        place.copy_from_slice(slots);
+        Ok(())
+    }
+
+    /// The header of the last record before `exec.cont_ptr` (while
+    /// rewinding): its vmctx word and its header word.
+    pub(crate) fn last_header(&self, exec: &ExecCtx) -> Result<(u64, u64), String> {
+        let end = GUARD_WORDS + self.offset_in(exec)? / 8;
+        match self.words.as_slice().get(end.wrapping_sub(2)..end) {
+            Some([vmctx, header]) => Ok((*vmctx, *header)),
+            _ => Err("no record to pop".into()),
+        }
+    }
+
+    /// Pops the last record before `exec.cont_ptr` (while rewinding), of
+    /// `slots` slots: moves `cont_ptr` back over it and returns the slots.
+    pub(crate) fn pop_record(&mut self, exec: &mut ExecCtx, slots: usize) -> Result<Vec<u64>, String> {
+        let offset = self.offset_in(exec)?;
+        let size = (slots + GUARD_WORDS) * 8;
+        let start = offset.checked_sub(size).ok_or("the record is larger than what is left")?;
+        let first = GUARD_WORDS + start / 8;
+        let values = self.words.as_slice()[first..first + slots].to_vec();
+        // SAFETY: `start <= offset`, both within the allocation after the
+        // guard (checked by `offset_in`).
+        exec.cont_ptr = unsafe { self.base().add(start) };
+        Ok(values)
+    }
+
     /// Makes room for `bytes` more bytes at `exec.cont_ptr`, moving the
     /// records to a larger allocation and updating `exec` if needed. Traps
     /// with "call stack exhausted" when the records would exceed `limit`

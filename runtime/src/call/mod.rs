@@ -19,6 +19,7 @@ pub(crate) mod activation;
 pub(crate) mod continuation;
 pub(crate) mod fuel;
 pub(crate) mod host_call;
+pub(crate) mod lazy;
 pub(crate) mod records;
 mod serialize;
 mod thread_stack;
@@ -79,6 +80,39 @@ pub struct Call {
     /// frames that turn out not to match the code are the bytes' fault, not
     /// a bug.
     restored: bool,
+    /// Calls of functions not compiled yet suspend instead of compiling.
+    defer_compiles: bool,
+    /// The function the call suspended for, when it did (see
+    /// [`Call::defer_compiles`]).
+    pending_compile: Option<PendingCompile>,
+}
+
+/// A function of a lazily compiled module that a suspended call needs:
+/// compile it ([`PendingCompile::compile`], on any thread), then step the
+/// call again. `Send + Sync`, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PendingCompile {
+    module: crate::module::Module,
+    defined: u32,
+}
+
+impl PendingCompile {
+    /// Compiles the function (and the functions that must come with it), if
+    /// no one has yet. Compiles take long: the BEAM binding runs this on a
+    /// dirty scheduler. Errors are those of [`crate::Module::new`].
+    pub fn compile(&self) -> Result<(), Error> {
+        self.module.compile_function(self.defined)
+    }
+
+    /// The module the function belongs to.
+    pub fn module(&self) -> &crate::module::Module {
+        &self.module
+    }
+
+    /// The function: its index among the module's own (defined) functions.
+    pub fn function(&self) -> u32 {
+        self.defined
+    }
 }
 
 /// How the embedder answered a pending host call.
@@ -135,7 +169,25 @@ impl Call {
             fuel_consumed: 0,
             suspendable,
             restored: false,
+            defer_compiles: false,
+            pending_compile: None,
         })
+    }
+
+    /// Whether a call that reaches a function of a lazily compiled module
+    /// that is not compiled yet suspends (`true`), for the embedder to
+    /// compile it elsewhere, rather than compiling it at once inside
+    /// [`Call::step`] (`false`, the default). Suspended so, `step` returns
+    /// [`Step::Yielded`] with [`Call::pending_compile`] set; stepping again
+    /// compiles the function first if no one did.
+    pub fn defer_compiles(&mut self, defer: bool) {
+        self.defer_compiles = defer;
+    }
+
+    /// The function the call waits for, if it suspended to have one
+    /// compiled (see [`Call::defer_compiles`]).
+    pub fn pending_compile(&self) -> Option<PendingCompile> {
+        self.pending_compile.clone()
     }
 
     /// Runs until finished, trapped (`Err(Error::Trap)`), `fuel` units spent
@@ -162,7 +214,15 @@ impl Call {
         match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Done => Err(Error::BadArgument("the call is over (it finished or trapped)".into())),
             Phase::Ready(args) => self.begin(store, fuel, args),
-            Phase::Yielded => self.run(store, fuel, None, None),
+            Phase::Yielded => {
+                if let Some(pending) = self.pending_compile.take() {
+                    if let Err(e) = lazy::compile_on_own_stack(&pending.module, pending.defined) {
+                        self.phase = Phase::Done;
+                        return Err(e);
+                    }
+                }
+                self.run(store, fuel, None, None)
+            }
             Phase::HostCall(mut pending) => {
                 let Some(answer) = pending.answer.take() else {
                     self.phase = Phase::HostCall(pending);
@@ -329,6 +389,7 @@ impl Call {
             suspension.buffer = std::mem::take(&mut self.buffer);
             suspension.reason = None;
             suspension.answer = answer;
+            suspension.defer_compiles = self.defer_compiles;
             Activation::new(FuelMeter::new(slice, self.fuel_limit, self.fuel_consumed), Some(suspension))
         } else {
             Activation::new(FuelMeter::unlimited(), None)
@@ -382,6 +443,12 @@ impl Call {
                         self.phase = Phase::Done;
                         return self.run(store, rest, None, None);
                     }
+                    Ok(Step::Yielded)
+                }
+                Some(SuspendReason::Compile { module, defined }) => {
+                    self.check_saved_frames(store)?;
+                    self.phase = Phase::Yielded;
+                    self.pending_compile = Some(PendingCompile { module, defined });
                     Ok(Step::Yielded)
                 }
                 Some(SuspendReason::HostCall { func, args }) => {

@@ -16,7 +16,6 @@
 //! one checked here).
 
 use crate::func::DefinedIn;
-use crate::module::Module;
 use crate::store::Store;
 use std::collections::HashMap;
 use wasmbeam_jit::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
@@ -67,13 +66,6 @@ pub(crate) enum StoppedAt {
 /// `instances` instances by its vmctx address.
 pub(crate) fn instances_by_vmctx(store: &Store, instances: usize) -> HashMap<u64, u32> {
     store.instances.iter().take(instances).map(|i| (i.vmctx_word(), i.index)).collect()
-}
-
-/// Resume point `point` of the module's function `func` (module-wide
-/// index), if the function is defined there and has that point.
-fn resume_point(module: &Module, func: u32, point: u32) -> Option<&ResumePoint> {
-    let defined = func.checked_sub(module.info().num_imported_functions)?;
-    module.compiled().resume_points(defined).get(point as usize)
 }
 
 /// The instance and function named by the outermost record's header, if
@@ -138,7 +130,7 @@ pub(crate) fn walk<'a>(
             .get(instance as usize)
             .ok_or_else(|| format!("instance {instance} is missing from the store"))?
             .module;
-        let rp = resume_point(module, func, point).ok_or_else(|| {
+        let rp = module.resume_point(func, point).ok_or_else(|| {
             format!("instance {instance} has no function {func} with a resume point {point} in its module")
         })?;
         let size = rp.slots.len() + HEADER_WORDS;
@@ -150,6 +142,7 @@ pub(crate) fn walk<'a>(
         let innermost = size == end;
         let kind_fits = match (innermost, stop) {
             (false, _) | (true, StoppedAt::HostCall) => rp.kind == ResumeKind::Call,
+            // A stub's record: the call waits for its function's compile.
             (true, StoppedAt::Yield) => rp.kind != ResumeKind::Call,
         };
         if !kind_fits {

@@ -488,6 +488,10 @@ impl Call {
             fuel_consumed,
             suspendable: true,
             restored: true,
+            // A stub's record resumes by compiling its function, if this
+            // process has not yet.
+            defer_compiles: false,
+            pending_compile: None,
         })
     }
 }

@@ -8,7 +8,9 @@ use crate::extern_type::ExternType;
 use crate::fnv::Fnv64;
 use std::collections::HashMap;
 use std::sync::Arc;
-use wasmbeam_jit::{CodeImage, CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo};
+use wasmbeam_jit::{
+    CodeImage, CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo, ResumeKind, ResumePoint, STUB_RESUME_POINT,
+};
 
 /// A compiled module. Cheap to clone (an `Arc`); `Send + Sync`; can be
 /// instantiated any number of times in stores of the engine that compiled
@@ -31,17 +33,77 @@ struct ModuleInner {
     /// FNV-1a 64 of the module's bytes: identifies the module across
     /// processes (see `Call::to_bytes`).
     fingerprint: u64,
+    /// For a lazily compiled module, by type index: the layout of the
+    /// record a stub saves (all the arguments; see `call/lazy.rs`).
+    stub_points: Box<[ResumePoint]>,
 }
 
 impl Module {
     /// Validates and compiles a module in the binary format (the text
     /// format is not accepted here). For a non-host target this only
     /// compiles: such a module cannot be instantiated.
+    ///
+    /// Modules whose function bodies are larger than
+    /// [`Config::lazy_threshold`](crate::Config::lazy_threshold) are
+    /// compiled lazily: this only validates them, and each function is
+    /// compiled when it is first called (see [`Module::is_lazy`]).
     pub fn new(engine: &Engine, wasm: &[u8]) -> Result<Module, Error> {
         let info = wasmbeam_jit::parse(wasm)?;
         let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
-        let compiled = engine.compiler().compile_module(&info, wasm, &type_ids)?;
+        let body_bytes: usize = info.bodies.iter().map(|b| b.len()).sum();
+        let lazy = engine.is_executable() && engine.config().lazy_threshold.is_some_and(|t| body_bytes > t);
+        let compiler = engine.compiler();
+        let compiled = if lazy {
+            CompiledModule::lazy(compiler.compile_lazy(&info, wasm, &type_ids)?, compiler.has_reductions())
+        } else {
+            compiler.compile_module(&info, wasm, &type_ids)?
+        };
         Ok(Module::assemble(engine, wasm, info, compiled, type_ids))
+    }
+
+    /// Whether the module compiles its functions when they are first
+    /// called. A call that reaches a function not compiled yet compiles it
+    /// first (in [`crate::Func::call`], and by default in
+    /// [`crate::Call::step`]), or suspends to let the embedder compile it
+    /// elsewhere (see [`crate::Call::defer_compiles`]).
+    pub fn is_lazy(&self) -> bool {
+        self.inner.compiled.lazy_code().is_some()
+    }
+
+    /// For a lazily compiled module: how many of its functions are
+    /// compiled so far (`None` for a module compiled whole).
+    pub fn functions_compiled(&self) -> Option<usize> {
+        self.inner.compiled.lazy_code().map(|lazy| lazy.functions_compiled())
+    }
+
+    /// Resume point `point` of the module's function `func` (module-wide
+    /// index), if the function is defined here and has that point: one of
+    /// its code's, or the record of its stub ([`STUB_RESUME_POINT`]) in a
+    /// lazily compiled module.
+    pub(crate) fn resume_point(&self, func: u32, point: u32) -> Option<&ResumePoint> {
+        let info = &self.inner.info;
+        let defined = func.checked_sub(info.num_imported_functions)?;
+        if point == STUB_RESUME_POINT {
+            let type_index = *info.functions.get(func as usize)?;
+            return self.inner.stub_points.get(type_index as usize);
+        }
+        self.inner.compiled.resume_points(defined).get(point as usize)
+    }
+
+    /// Whether defined function `defined` has its code (always, but in a
+    /// lazily compiled module).
+    pub(crate) fn is_compiled(&self, defined: u32) -> bool {
+        self.inner.compiled.lazy_code().is_none_or(|lazy| lazy.is_compiled(defined))
+    }
+
+    /// Compiles defined function `defined` (its index among the module's
+    /// own functions) of a lazily compiled module, if it is not compiled
+    /// yet; for other modules, nothing to do. Any number of threads may
+    /// call this at once: each function is compiled once.
+    pub fn compile_function(&self, defined: u32) -> Result<(), Error> {
+        let Some(lazy) = self.inner.compiled.lazy_code() else { return Ok(()) };
+        let compiler = self.inner.engine.compiler();
+        Ok(compiler.compile_lazily(lazy, &self.inner.info, &self.inner.wasm, defined)?)
     }
 
     /// A module of `wasm` (validated again here) whose code is `image`,
@@ -74,6 +136,14 @@ impl Module {
     ) -> Module {
         let export_index = info.exports.iter().enumerate().map(|(i, e)| (e.name.clone(), i as u32)).collect();
         let fingerprint = Fnv64::of(wasm);
+        let stub_points: Box<[ResumePoint]> = match compiled.lazy_code() {
+            Some(_) => info
+                .types
+                .iter()
+                .map(|ty| ResumePoint { kind: ResumeKind::Uncompiled, slots: ty.params.clone(), callee_type: None })
+                .collect(),
+            None => Box::new([]),
+        };
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -83,6 +153,7 @@ impl Module {
                 type_ids,
                 export_index,
                 fingerprint,
+                stub_points,
             }),
         }
     }
@@ -137,6 +208,11 @@ impl Module {
 
     pub(crate) fn compiled(&self) -> &CompiledModule {
         &self.inner.compiled
+    }
+
+    /// Engine-wide type ids of the module's types.
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.inner.type_ids
     }
 
     /// Engine-wide type id of the module's type index `type_index`.

@@ -56,12 +56,20 @@ const NONE: u32 = u32::MAX;
 
 impl Module {
     /// The module, compiled, as bytes that [`Module::deserialize`] loads
+    /// (for a lazily compiled module, this compiles all of it first)
     /// back into an engine with the same settings, in this or another
     /// process running the same build of wasmbeam (see the module docs of
     /// `serialize.rs` for the format and what loading checks).
     pub fn serialize(&self) -> Result<Vec<u8>, Error> {
         let compiler = self.engine().compiler();
-        let image = self.compiled().image();
+        let image = match self.compiled().image() {
+            Some(image) => image,
+            // Lazily compiled: what is saved is the whole module, compiled.
+            None => {
+                let whole = compiler.compile_module(self.info(), self.wasm(), self.type_ids())?;
+                whole.image().ok_or_else(|| Error::internal("a module compiled whole has no image"))?
+            }
+        };
         let mut payload = Writer::default();
         payload.bytes(self.wasm())?;
         payload.u8(u8::from(image.reductions));
@@ -213,6 +221,9 @@ impl Writer {
             RelocTarget::TypeId(t) => (2, t),
             // `ALL` lists every helper: `position` always finds it.
             RelocTarget::LibCall(call) => (3, RoundingCall::ALL.iter().position(|c| *c == call).unwrap_or(0) as u32),
+            // Only in lazy stubs, which are never serialized (a reader
+            // refuses the tag).
+            RelocTarget::StubFunction | RelocTarget::StubTable => (u8::MAX, 0),
         };
         self.u8(tag);
         self.u32(value);
@@ -223,6 +234,7 @@ impl Writer {
             ResumeKind::FunctionEntry => 0,
             ResumeKind::LoopHeader => 1,
             ResumeKind::Call => 2,
+            ResumeKind::Uncompiled => 3,
         });
         self.count(point.slots.len())?;
         for slot in point.slots.iter() {
@@ -300,6 +312,7 @@ impl<'a> Reader<'a> {
             0 => ResumeKind::FunctionEntry,
             1 => ResumeKind::LoopHeader,
             2 => ResumeKind::Call,
+            3 => ResumeKind::Uncompiled,
             other => return Err(refused(format!("unknown resume point kind {other}"))),
         };
         let slots = (0..self.count(1)?)
