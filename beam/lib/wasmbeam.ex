@@ -227,20 +227,39 @@ defmodule Wasmbeam do
   (a binary or iodata).
 
   Small modules compile at once; larger ones on a dirty CPU scheduler, so
-  no normal scheduler is held for long.
+  no normal scheduler is held for long. Modules with more than 1 MiB of
+  code compile lazily: each function when it is first called, on a dirty
+  CPU scheduler while the caller waits (and stays killable), once however
+  many processes call it. `lazy: true` or `lazy: false` decides it for the
+  module instead.
 
       iex> {:ok, %Wasmbeam.Module{}} = Wasmbeam.compile("(module)")
+      iex> module = Wasmbeam.compile!(~S[(module (func (export "f") (result i32) i32.const 3))], lazy: true)
+      iex> {:ok, instance} = Wasmbeam.instantiate(module)
+      iex> Wasmbeam.call(instance, "f", [])
+      {:ok, [3]}
       iex> {:error, {:invalid_module, _message}} = Wasmbeam.compile("(module")
       iex> {:ok, _empty} = Wasmbeam.compile(<<0, "asm", 1, 0, 0, 0>>)
   """
-  @spec compile(iodata()) :: {:ok, Module.t()} | {:error, reason()}
-  def compile(source) do
-    with {:ok, ref} <- :wasmbeam.compile(source), do: {:ok, %Module{ref: ref}}
+  @spec compile(iodata(), keyword()) :: {:ok, Module.t()} | {:error, reason()}
+  def compile(source, options \\ []) do
+    with {:ok, opts} <- compile_options(options),
+         {:ok, ref} <- :wasmbeam.compile(source, opts),
+         do: {:ok, %Module{ref: ref}}
   end
 
-  @doc "Like `compile/1`, but returns the module or raises `Wasmbeam.Error`."
-  @spec compile!(iodata()) :: Module.t()
-  def compile!(source), do: unwrap!(compile(source))
+  @doc "Like `compile/2`, but returns the module or raises `Wasmbeam.Error`."
+  @spec compile!(iodata(), keyword()) :: Module.t()
+  def compile!(source, options \\ []), do: unwrap!(compile(source, options))
+
+  defp compile_options(options) when is_list(options) do
+    case Keyword.validate(options, [:lazy]) do
+      {:ok, options} -> {:ok, Map.new(options)}
+      {:error, unknown} -> {:error, {:bad_argument, "unknown options: #{inspect(unknown)}"}}
+    end
+  end
+
+  defp compile_options(_), do: {:error, {:bad_argument, "the options must be a keyword list"}}
 
   @doc """
   The compiled module as a binary, for `deserialize/1` to load without

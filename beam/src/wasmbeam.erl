@@ -58,7 +58,7 @@
 %% </ul>
 -module(wasmbeam).
 
--export([compile/1, exports/1, imports/1, serialize/1, deserialize/1,
+-export([compile/1, compile/2, exports/1, imports/1, serialize/1, deserialize/1,
          instantiate/2, instantiate/3,
          call/3, call/4,
          run/2,
@@ -126,18 +126,37 @@
                       | {exit, integer()}
                       | {internal_error, binary()}.
 
+%% @equiv compile(Source, #{})
+-spec compile(Source :: binary() | iodata()) -> {ok, wasm_module()} | {error, error_reason()}.
+compile(Source) ->
+    compile(Source, #{}).
+
 %% @doc Validates and compiles a module given as WebAssembly bytes or as
 %% WAT text. Small modules compile at once; larger ones on a dirty CPU
 %% scheduler, so no normal scheduler is held for long.
--spec compile(Source :: binary() | iodata()) -> {ok, wasm_module()} | {error, error_reason()}.
-compile(Source) when is_binary(Source) ->
-    wasmbeam_nif:compile(Source);
-compile(Source) ->
+%%
+%% Modules with more than 1 MiB of code are compiled lazily: `compile'
+%% only validates them, and each function is compiled when it is first
+%% called, on a dirty CPU scheduler while the calling process waits (it
+%% stays killable, and its scheduler is free). Each function of a module
+%% is compiled once, however many processes call it. The option
+%% `lazy => true | false' decides it for this module instead.
+-spec compile(Source :: binary() | iodata(), #{lazy => boolean()}) -> {ok, wasm_module()} | {error, error_reason()}.
+compile(Source, Options) when is_binary(Source), is_map(Options) ->
+    case maps:get(lazy, Options, auto) of
+        Lazy when is_boolean(Lazy); Lazy =:= auto ->
+            wasmbeam_nif:compile(Source, Lazy);
+        _ ->
+            bad_argument(<<"the lazy option must be true or false">>)
+    end;
+compile(Source, Options) when is_map(Options) ->
     try iolist_to_binary(Source) of
-        Binary -> compile(Binary)
+        Binary -> compile(Binary, Options)
     catch
         error:badarg -> bad_argument(<<"the module must be a binary or iodata">>)
-    end.
+    end;
+compile(_Source, _Options) ->
+    bad_argument(<<"the options must be a map">>).
 
 %% @doc The compiled module as a binary, for `deserialize/1' to load
 %% without compiling again: in this node later (a cache on disk), or in

@@ -7,7 +7,7 @@
 %% `{error, Reason}'. `fault/1' fails on purpose, for the tests of that.
 -module(wasmbeam_nif).
 
--export([compile/1, module_exports/1, module_imports/1,
+-export([compile/2, module_exports/1, module_imports/1,
          module_serialize/1, module_deserialize/1,
          instantiate/3, run_start/1,
          call/4, resume/2, abort/1,
@@ -17,7 +17,7 @@
          trap_codes/0, fault/1,
          proceed/1, wasi_resume/2, wasi_captured/1]).
 
--nifs([compile/1, module_exports/1, module_imports/1,
+-nifs([compile/2, module_exports/1, module_imports/1,
        module_serialize/1, module_deserialize/1,
        instantiate/3, run_start/1,
        call/4, resume/2, abort/1,
@@ -43,7 +43,7 @@ library_path() ->
           end,
     filename:join(Dir, "libwasmbeam_nif").
 
-compile(_Bytes) -> not_loaded().
+compile(_Bytes, _Lazy) -> not_loaded().
 module_exports(_Module) -> not_loaded().
 module_imports(_Module) -> not_loaded().
 module_serialize(_Module) -> not_loaded().

@@ -5,6 +5,7 @@ rustler::atoms! {
     error,
     null,
     infinity,
+    auto,
     neg_infinity,
     nan,
     funcref,

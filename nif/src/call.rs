@@ -77,6 +77,9 @@ enum Outcome<'a> {
     },
     /// The timeslice is spent.
     Reschedule,
+    /// The call waits for a function of a lazily compiled module to be
+    /// compiled: on a dirty scheduler.
+    Compile,
     /// WASI output for the wrapper to deliver before the call goes on.
     Output(Vec<(Stream, Vec<u8>)>),
     /// A WASI call waits (stdin, or time): the wrapper answers.
@@ -133,6 +136,7 @@ fn run_start_of(env: Env<'_>, instance: ResourceArc<InstanceRes>) -> Term<'_> {
     let call = instance.lock_state().and_then(|mut st| {
         let mut call = func.start(&mut st.store, &[])?;
         call.set_fuel_limit(st.fuel_limit);
+        call.defer_compiles(true);
         Ok(call)
     });
     let call = match call {
@@ -163,6 +167,9 @@ fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> 
         let args = decode_list(args, &ty.params, "argument")?;
         let mut call = func.start(&mut st.store, &args)?;
         call.set_fuel_limit(options.fuel_limit.unwrap_or(st.fuel_limit));
+        // Functions of lazily compiled modules compile on a dirty
+        // scheduler (see `compile_slice`), never on this one.
+        call.defer_compiles(true);
         Ok(call)
     })();
     match started {
@@ -367,6 +374,30 @@ unsafe extern "C" fn call_slice(env: *mut ErlNifEnv, argc: c_int, argv: *const E
     }
 }
 
+// On a dirty CPU scheduler: compiles the function the call waits for (see
+// `Call::defer_compiles`), then goes on with the call on a normal
+// scheduler. The process stays killable meanwhile: the VM drops the result
+// of a dirty NIF whose process died, and the call resource with it.
+raw::continuation!(compile_slice, "compile_slice", |env, [call]| match call.decode::<ResourceArc<CallRes>>() {
+    Ok(res) => {
+        let pending = match res.state.lock() {
+            Ok(state) => state.call.as_ref().and_then(Call::pending_compile),
+            Err(_) => return Failure::Internal("the call is unusable after an internal error".into()).to_term(env),
+        };
+        let compiled = pending.map_or(Ok(()), |pending| pending.compile());
+        match compiled {
+            Ok(()) => raw::schedule(env, c"wasmbeam_call", SchedulerFlags::Normal, call_slice, &[call]),
+            Err(e) => {
+                if let Ok(mut state) = res.state.lock() {
+                    finish(&res.instance, &mut state);
+                }
+                Failure::from(e).to_term(env)
+            }
+        }
+    }
+    Err(_) => Failure::Internal("compile_slice: not a call".into()).to_term(env),
+});
+
 /// The call's state, in a resource already or not yet. Lives on the stack
 /// for one NIF invocation; boxing the large variant would cost every call
 /// an allocation, which short calls otherwise avoid.
@@ -403,6 +434,10 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
             let instance = holder.instance().clone();
             let call = holder.into_resource();
             (atoms::host_call(), call, instance, fun, encode_list(env, &args)).encode(env)
+        }
+        Outcome::Compile => {
+            let call = holder.into_resource().encode(env);
+            raw::schedule(env, c"wasmbeam_compile_function", SchedulerFlags::DirtyCpu, compile_slice, &[call])
         }
         Outcome::Reschedule => {
             stats::RESCHEDULES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -475,6 +510,9 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
         };
         spent += elapsed;
         if let Ok(Step::Yielded) = step {
+            if state.call.as_ref().is_some_and(|c| c.pending_compile().is_some()) {
+                break Outcome::Compile;
+            }
             if clock.is_some() {
                 state.pacer.observe(used, elapsed);
             } else {

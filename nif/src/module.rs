@@ -1,12 +1,13 @@
 //! Compiled modules: `compile/1`, and their imports and exports.
 
+use crate::atoms;
 use crate::engine::engine;
 use crate::error::{bad_argument, guard, ok_or_error, Failure};
 use crate::raw;
 use crate::stats::{self, Live};
 use crate::types::extern_type;
 use rustler::{Binary, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
-use wasmbeam_runtime::Module;
+use wasmbeam_runtime::{Compilation, Module};
 
 /// A validated, compiled module. Immutable; shared by all its instances and
 /// by any number of processes.
@@ -28,41 +29,59 @@ impl Resource for ModuleRes {}
 /// dirty CPU scheduler.
 const INLINE_COMPILE_BYTES: usize = 256;
 
-/// `compile(Bytes)`: a binary module (starting with `\0asm`) or WAT text.
+/// `compile(Bytes, Lazy)`: a binary module (starting with `\0asm`) or WAT
+/// text; `Lazy` is `auto` (by size), `true` (each function on its first
+/// call) or `false` (whole, now).
 #[rustler::nif]
-fn compile<'a>(env: Env<'a>, source: Term<'a>) -> Term<'a> {
+fn compile<'a>(env: Env<'a>, source: Term<'a>, lazy: Term<'a>) -> Term<'a> {
     guard(env, || {
         let Ok(bytes) = source.decode::<Binary>() else {
             return bad_argument("the module must be a binary (Wasm bytes or WAT text)").to_term(env);
         };
+        if let Err(failure) = compilation(lazy) {
+            return failure.to_term(env);
+        }
         if bytes.len() <= INLINE_COMPILE_BYTES {
             let began = std::time::Instant::now();
-            let result = compile_now(env, bytes.as_slice());
+            let result = compile_now(env, bytes.as_slice(), lazy);
             rustler::schedule::consume_timeslice(env, crate::pacing::timeslice_percent(began.elapsed()));
             return result;
         }
-        raw::schedule(env, c"wasmbeam_compile", SchedulerFlags::DirtyCpu, compile_dirty, &[source])
+        raw::schedule(env, c"wasmbeam_compile", SchedulerFlags::DirtyCpu, compile_dirty, &[source, lazy])
     })
 }
 
-// The rest of `compile/1`, on a dirty CPU scheduler.
-raw::continuation!(compile_dirty, "compile", |env, [source]| match source.decode::<Binary>() {
-    Ok(bytes) => compile_now(env, bytes.as_slice()),
+// The rest of `compile/2`, on a dirty CPU scheduler.
+raw::continuation!(compile_dirty, "compile", |env, [source, lazy]| match source.decode::<Binary>() {
+    Ok(bytes) => compile_now(env, bytes.as_slice(), lazy),
     Err(_) => bad_argument("the module must be a binary").to_term(env),
 });
 
-fn compile_now<'a>(env: Env<'a>, source: &[u8]) -> Term<'a> {
-    ok_or_error(env, compile_bytes(source).map(|res| ResourceArc::new(res).encode(env)))
+/// The `Lazy` argument of `compile/2`.
+fn compilation(lazy: Term) -> Result<Compilation, Failure> {
+    if lazy == atoms::auto().to_term(lazy.get_env()) {
+        return Ok(Compilation::Auto);
+    }
+    match lazy.decode::<bool>() {
+        Ok(true) => Ok(Compilation::Lazy),
+        Ok(false) => Ok(Compilation::Eager),
+        Err(_) => Err(bad_argument("the lazy option must be true, false or auto")),
+    }
 }
 
-fn compile_bytes(source: &[u8]) -> Result<ModuleRes, Failure> {
+fn compile_now<'a>(env: Env<'a>, source: &[u8], lazy: Term<'a>) -> Term<'a> {
+    let compiled = compilation(lazy).and_then(|how| compile_bytes(source, how));
+    ok_or_error(env, compiled.map(|res| ResourceArc::new(res).encode(env)))
+}
+
+fn compile_bytes(source: &[u8], how: Compilation) -> Result<ModuleRes, Failure> {
     let wasm = if source.starts_with(b"\0asm") {
         std::borrow::Cow::Borrowed(source)
     } else {
         let text = wat::parse_bytes(source).map_err(|e| Failure::InvalidModule(e.to_string()))?;
         std::borrow::Cow::Owned(text.into_owned())
     };
-    let module = Module::new(engine(), &wasm)?;
+    let module = Module::with_compilation(engine(), &wasm, how)?;
     Ok(ModuleRes { module, wasm_len: wasm.len(), _live: Live::new(&stats::MODULES) })
 }
 

@@ -64,7 +64,7 @@ pub use instance::Instance;
 pub use limits::StoreLimits;
 pub use linker::Linker;
 pub use memory::{Memory, MAX_PAGES, PAGE_SIZE};
-pub use module::Module;
+pub use module::{Compilation, Module};
 pub use store::Store;
 pub use table::Table;
 pub use values::{ExternRef, Val};

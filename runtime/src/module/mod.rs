@@ -12,6 +12,18 @@ use wasmbeam_jit::{
     CodeImage, CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo, ResumeKind, ResumePoint, STUB_RESUME_POINT,
 };
 
+/// When a module's functions are compiled (see [`Module::with_compilation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compilation {
+    /// Lazily if the function bodies are larger than
+    /// [`Config::lazy_threshold`](crate::Config::lazy_threshold), else whole.
+    Auto,
+    /// All functions now.
+    Eager,
+    /// Each function on its first call.
+    Lazy,
+}
+
 /// A compiled module. Cheap to clone (an `Arc`); `Send + Sync`; can be
 /// instantiated any number of times in stores of the engine that compiled
 /// it. Instances keep their module, and so its code, alive.
@@ -48,10 +60,23 @@ impl Module {
     /// compiled lazily: this only validates them, and each function is
     /// compiled when it is first called (see [`Module::is_lazy`]).
     pub fn new(engine: &Engine, wasm: &[u8]) -> Result<Module, Error> {
+        Module::with_compilation(engine, wasm, Compilation::Auto)
+    }
+
+    /// As [`Module::new`], with the choice between compiling the whole
+    /// module now and compiling each function on its first call made by
+    /// `how` rather than by the module's size. Code for another machine
+    /// is always compiled whole.
+    pub fn with_compilation(engine: &Engine, wasm: &[u8], how: Compilation) -> Result<Module, Error> {
         let info = wasmbeam_jit::parse(wasm)?;
         let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
         let body_bytes: usize = info.bodies.iter().map(|b| b.len()).sum();
-        let lazy = engine.is_executable() && engine.config().lazy_threshold.is_some_and(|t| body_bytes > t);
+        let lazy = engine.is_executable()
+            && match how {
+                Compilation::Auto => engine.config().lazy_threshold.is_some_and(|t| body_bytes > t),
+                Compilation::Eager => false,
+                Compilation::Lazy => true,
+            };
         let compiler = engine.compiler();
         let compiled = if lazy {
             CompiledModule::lazy(compiler.compile_lazy(&info, wasm, &type_ids)?, compiler.has_reductions())
@@ -88,6 +113,25 @@ impl Module {
             return self.inner.stub_points.get(type_index as usize);
         }
         self.inner.compiled.resume_points(defined).get(point as usize)
+    }
+
+    /// Compiles the function exported as `name` (and what must come with
+    /// it), for a lazily compiled module: what its first call would do,
+    /// done ahead. Returns how many functions that compiled (0 if it was
+    /// compiled already, or the module is compiled whole, or the export is
+    /// an imported function). [`Error::BadArgument`] if there is no such
+    /// exported function.
+    pub fn compile_export(&self, name: &str) -> Result<usize, Error> {
+        let info = &self.inner.info;
+        let export = self
+            .export_index(name)
+            .and_then(|i| info.exports.get(i))
+            .filter(|e| e.kind == ExportKind::Func)
+            .ok_or_else(|| Error::BadArgument(format!("no exported function named `{name}`")))?;
+        let Some(defined) = export.index.checked_sub(info.num_imported_functions) else { return Ok(0) };
+        let before = self.functions_compiled().unwrap_or(0);
+        self.compile_function(defined)?;
+        Ok(self.functions_compiled().unwrap_or(0) - before)
     }
 
     /// Whether defined function `defined` has its code (always, but in a

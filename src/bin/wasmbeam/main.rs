@@ -11,7 +11,8 @@ mod run;
 use std::process::ExitCode;
 use std::time::Instant;
 use wasmbeam::{
-    read_wasm, Config, Engine, Error, ExternRef, Func, Linker, LoadError, Module, Step, Store, Target, Val, ValType,
+    read_wasm, Compilation, Config, Engine, Error, ExternRef, Func, Linker, LoadError, Module, Step, Store, Target,
+    Val, ValType,
 };
 use wasmbeam_wast::{run_script, Counts};
 
@@ -50,6 +51,11 @@ compile OPTIONS:
                        the code size and compile time of each, and their
                        ratios
   --threads N          compile on N threads (default: one per core)
+  --lazy               prepare the module for lazy compilation instead (as
+                       run does for modules over 1 MiB of code) and print
+                       how long that takes, then how long compiling what a
+                       first call of EXPORT (default _start) needs takes
+  --export EXPORT      the export --lazy measures
   -o OUT               write the compiled module (reductions on) to OUT,
                        for run and invoke to load without compiling";
 
@@ -334,6 +340,8 @@ fn compile(args: &[String]) -> Result<(), CliError> {
     let mut modes = vec![true];
     let mut threads = 0;
     let mut out = None;
+    let mut lazy = false;
+    let mut export = "_start".to_string();
     let mut rest = args.iter();
     let value = |rest: &mut std::slice::Iter<'_, String>, name: &str| {
         rest.next().cloned().ok_or_else(|| CliError::Usage(format!("{name} needs a value")))
@@ -354,6 +362,8 @@ fn compile(args: &[String]) -> Result<(), CliError> {
                 threads = raw.parse().map_err(|_| CliError::Usage(format!("--threads: `{raw}` is not a number")))?;
             }
             "-o" => out = Some(value(&mut rest, "-o")?),
+            "--lazy" => lazy = true,
+            "--export" => export = value(&mut rest, "--export")?,
             _ if file.is_none() && !arg.starts_with('-') => file = Some(arg),
             other => return Err(CliError::Usage(format!("unexpected argument `{other}`"))),
         }
@@ -362,11 +372,14 @@ fn compile(args: &[String]) -> Result<(), CliError> {
     let target: Target = target_name.parse().map_err(|e| CliError::Usage(format!("{e}")))?;
     let bytes = read_wasm(file)?;
     println!("target: {target_name}");
+    if lazy {
+        return compile_lazily(&bytes, target, threads, &export);
+    }
     let mut measured = Vec::new();
     for reductions in modes {
         let engine = Engine::new(Config { target, reductions, compile_threads: threads, ..Config::default() })?;
         let start = Instant::now();
-        let module = Module::new(&engine, &bytes)?;
+        let module = Module::with_compilation(&engine, &bytes, Compilation::Eager)?;
         let elapsed = start.elapsed().as_secs_f64();
         let label = if reductions { "reductions on" } else { "reductions off" };
         println!("{label}: compile time: {:.3} ms", elapsed * 1e3);
@@ -381,6 +394,22 @@ fn compile(args: &[String]) -> Result<(), CliError> {
     if let [(time_on, size_on), (time_off, size_off)] = measured[..] {
         println!("on/off: code size {:.2}x, compile time {:.2}x", size_on as f64 / size_off as f64, time_on / time_off);
     }
+    Ok(())
+}
+
+/// `compile --lazy`: the time to a module ready to call, then the time to
+/// compile what the first call of `export` needs.
+fn compile_lazily(bytes: &[u8], target: Target, threads: usize, export: &str) -> Result<(), CliError> {
+    let engine = Engine::new(Config { target, compile_threads: threads, ..Config::default() })?;
+    let start = Instant::now();
+    let module = Module::with_compilation(&engine, bytes, Compilation::Lazy)?;
+    let ready = start.elapsed().as_secs_f64();
+    println!("lazy: ready to call in {:.3} ms (validated; stubs: {} bytes)", ready * 1e3, module.code_size());
+    let start = Instant::now();
+    let compiled = module.compile_export(export)?;
+    let first = start.elapsed().as_secs_f64();
+    println!("lazy: first call of {export}: {compiled} functions compiled in {:.3} ms", first * 1e3);
+    println!("lazy: time to first call: {:.3} ms", (ready + first) * 1e3);
     Ok(())
 }
 
