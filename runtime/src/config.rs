@@ -40,6 +40,14 @@ pub struct Config {
     /// [`crate::Module::new`]). `Some(0)`: every module; `None`: none.
     /// Default [`DEFAULT_LAZY_THRESHOLD`].
     pub lazy_threshold: Option<usize>,
+    /// A directory where modules compiled whole are saved, and loaded from
+    /// instead of compiling them again (default `None`: no cache; see
+    /// `module/cache.rs`). Entries are named by the module's hash and the
+    /// engine's settings; damaged or foreign ones are compiled again.
+    ///
+    /// Loading an entry runs its machine code: only name a directory that
+    /// nobody but the programs you run can write to.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -56,6 +64,7 @@ impl Default for Config {
             code_offset: 0,
             compile_threads: 0,
             lazy_threshold: Some(DEFAULT_LAZY_THRESHOLD),
+            cache_dir: None,
         }
     }
 }

@@ -223,3 +223,33 @@ fn the_code_does_not_depend_on_the_number_of_compiling_threads() {
     assert!(serialized(2) == one);
     assert!(serialized(3) == one);
 }
+
+#[test]
+fn the_cache_directory_saves_compiles_and_replaces_bad_entries() {
+    let dir = std::env::temp_dir().join(format!("wasmbeam-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = Engine::new(Config { cache_dir: Some(dir.clone()), ..Config::default() }).unwrap();
+    let wasm = wat::parse_str(WAT).unwrap();
+    let first = Module::new(&engine, &wasm).expect("compiles");
+    check_runs(&first);
+    let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(entries.len(), 1, "one entry: {entries:?}");
+    let entry = &entries[0];
+    assert!(std::fs::read(entry).unwrap() == first.serialize().unwrap());
+    // Loaded from the cache: the entry is left as it is, and runs.
+    let modified = std::fs::metadata(entry).unwrap().modified().unwrap();
+    check_runs(&Module::new(&engine, &wasm).expect("loads"));
+    assert_eq!(std::fs::metadata(entry).unwrap().modified().unwrap(), modified);
+    // A damaged entry is compiled again and replaced.
+    let mut damaged = std::fs::read(entry).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    std::fs::write(entry, &damaged).unwrap();
+    check_runs(&Module::new(&engine, &wasm).expect("compiles again"));
+    assert!(std::fs::read(entry).unwrap() == first.serialize().unwrap());
+    // Other settings use another entry.
+    let other = Engine::new(Config { cache_dir: Some(dir.clone()), reductions: false, ..Config::default() }).unwrap();
+    Module::new(&other, &wasm).expect("compiles");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

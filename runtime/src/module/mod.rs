@@ -1,5 +1,6 @@
 //! [`Module`]: a validated, compiled WebAssembly module.
 
+mod cache;
 mod serialize;
 
 use crate::engine::Engine;
@@ -67,7 +68,26 @@ impl Module {
     /// module now and compiling each function on its first call made by
     /// `how` rather than by the module's size. Code for another machine
     /// is always compiled whole.
+    ///
+    /// With [`Config::cache_dir`](crate::Config::cache_dir) set, a module
+    /// found in the cache is loaded instead (unless `how` is
+    /// [`Compilation::Lazy`]), and a module compiled whole is saved there.
     pub fn with_compilation(engine: &Engine, wasm: &[u8], how: Compilation) -> Result<Module, Error> {
+        let cached = match &engine.config().cache_dir {
+            Some(dir) if engine.is_executable() && how != Compilation::Lazy => Some(cache::entry(dir, engine, wasm)),
+            _ => None,
+        };
+        if let Some(module) = cached.as_deref().and_then(|path| cache::load(engine, path, wasm)) {
+            return Ok(module);
+        }
+        let module = Module::compile(engine, wasm, how)?;
+        if let Some(path) = cached.filter(|_| !module.is_lazy()) {
+            cache::store(&module, &path);
+        }
+        Ok(module)
+    }
+
+    fn compile(engine: &Engine, wasm: &[u8], how: Compilation) -> Result<Module, Error> {
         let info = wasmbeam_jit::parse(wasm)?;
         let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
         let body_bytes: usize = info.bodies.iter().map(|b| b.len()).sum();

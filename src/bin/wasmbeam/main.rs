@@ -37,6 +37,9 @@ run OPTIONS (before FILE, as `wasmtime run`):
                        (default: HOST); repeatable
   --env NAME=VALUE     set an environment variable; repeatable
   --fuel-slice N       run in slices of N fuel units (N >= 1), as invoke
+  --lazy, --eager      compile each function on its first call, or the
+                       whole module first (default: lazily for modules
+                       with over 1 MiB of code)
 The program gets FILE as its first argument, then the ARGs.
 
 invoke OPTIONS (before FILE):
@@ -190,7 +193,7 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
         return Err(CliError::Usage("invoke needs FILE and FUNC".into()));
     };
     let engine = Engine::default();
-    let module = open_module(&engine, file)?;
+    let module = open_module(&engine, file, Compilation::Auto)?;
     let mut store = Store::new(&engine);
     let instance = Linker::new().instantiate(&mut store, &module)?;
     let func = instance
@@ -389,6 +392,12 @@ fn compile(args: &[String]) -> Result<(), CliError> {
             let serialized = module.serialize()?;
             std::fs::write(path, &serialized).map_err(|e| CliError::Other(format!("cannot write {path}: {e}")))?;
             println!("wrote {path} ({} bytes)", serialized.len());
+            let start = Instant::now();
+            // SAFETY: the bytes were serialized by this process just now.
+            let loaded = unsafe { Module::deserialize(&engine, &serialized) }?;
+            let load = start.elapsed().as_secs_f64();
+            println!("loaded back in {:.3} ms ({:.3}x the compile time)", load * 1e3, load / elapsed);
+            drop(loaded);
         }
     }
     if let [(time_on, size_on), (time_off, size_off)] = measured[..] {
@@ -415,7 +424,7 @@ fn compile_lazily(bytes: &[u8], target: Target, threads: usize, export: &str) ->
 
 /// The module in `file`: WebAssembly (binary or text), compiled, or a
 /// module `wasmbeam compile -o` wrote, loaded.
-pub(crate) fn open_module(engine: &Engine, file: &str) -> Result<Module, CliError> {
+pub(crate) fn open_module(engine: &Engine, file: &str, how: Compilation) -> Result<Module, CliError> {
     let bytes = std::fs::read(file).map_err(|source| LoadError::Io { path: file.into(), source })?;
     if Module::is_serialized(&bytes) {
         // SAFETY: the user named this file to be run, as they would a
@@ -423,7 +432,7 @@ pub(crate) fn open_module(engine: &Engine, file: &str) -> Result<Module, CliErro
         // from this build and configuration.
         return Ok(unsafe { Module::deserialize(engine, &bytes) }?);
     }
-    Ok(Module::new(engine, &read_wasm(file)?)?)
+    Ok(Module::with_compilation(engine, &read_wasm(file)?, how)?)
 }
 
 #[cfg(test)]

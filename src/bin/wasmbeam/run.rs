@@ -6,7 +6,7 @@ use crate::CliError;
 use std::process::ExitCode;
 use wasmbeam::wasi::fs::host::HostDir;
 use wasmbeam::wasi::{self, Input, Output, WasiBuilder};
-use wasmbeam::{Engine, Error, Linker, Store};
+use wasmbeam::{Compilation, Engine, Error, Linker, Store};
 
 /// The exit status of a program that trapped, as `wasmtime run` (128 +
 /// SIGABRT).
@@ -21,6 +21,8 @@ struct RunOptions {
     env: Vec<(String, String)>,
     /// Fuel per step of the call, if it runs in slices.
     fuel_slice: Option<u64>,
+    /// `Some(true)`: compile lazily; `Some(false)`: whole; `None`: by size.
+    lazy: Option<bool>,
 }
 
 /// Splits `run`'s arguments into its options and the rest (FILE, ARGs);
@@ -53,6 +55,10 @@ fn run_options(args: &[String]) -> Result<(RunOptions, &[String]), CliError> {
                     Some(fuel.ok_or_else(|| CliError::Usage(format!("--fuel-slice wants N >= 1, got `{n}`")))?);
                 i += 2;
             }
+            "--lazy" | "--eager" => {
+                options.lazy = Some(arg == "--lazy");
+                i += 1;
+            }
             other if other.starts_with("--") => {
                 return Err(CliError::Usage(format!("unknown option `{other}` for run")));
             }
@@ -79,7 +85,12 @@ fn run_program(args: &[String]) -> Result<i32, CliError> {
         return Err(CliError::Usage("run needs FILE".into()));
     };
     let engine = Engine::default();
-    let module = crate::open_module(&engine, file)?;
+    let how = match options.lazy {
+        Some(true) => Compilation::Lazy,
+        Some(false) => Compilation::Eager,
+        None => Compilation::Auto,
+    };
+    let module = crate::open_module(&engine, file, how)?;
     let mut builder =
         WasiBuilder::new().args(rest).stdin(Input::Inherit).stdout(Output::Inherit).stderr(Output::Inherit);
     for (name, value) in &options.env {
