@@ -17,6 +17,11 @@ use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::PoisonError;
+
+/// Function bodies larger than this compile one at a time (see
+/// `Job::compile_all`).
+const LARGE_FUNCTION_BYTES: usize = 64 * 1024;
 
 /// The machine to generate code for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -399,6 +404,7 @@ impl Job<'_> {
         }
         let next = AtomicU32::new(0);
         let failed = AtomicBool::new(false);
+        let large = std::sync::Mutex::new(());
         let work = || {
             let mut worker = Worker::default();
             let mut done = Vec::new();
@@ -407,6 +413,11 @@ impl Job<'_> {
                 if defined >= count {
                     break;
                 }
+                // One large function at a time: compiling one takes memory
+                // in proportion to its size, hundreds of MB for the largest
+                // functions of real programs.
+                let is_large = self.info.bodies[defined as usize].len() > LARGE_FUNCTION_BYTES;
+                let _one_at_a_time = is_large.then(|| large.lock().unwrap_or_else(PoisonError::into_inner));
                 let result = self.compile(&mut worker, defined);
                 failed.fetch_or(result.is_err(), Ordering::Relaxed);
                 done.push((defined, result));

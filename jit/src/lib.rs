@@ -17,6 +17,7 @@ mod lazy;
 pub mod limits;
 mod link;
 mod module_info;
+mod parallel;
 mod parse;
 mod resume;
 mod translate;

@@ -16,33 +16,97 @@ pub fn features() -> WasmFeatures {
 /// Validates `bytes` as a WebAssembly 2.0 (scalar) module and collects its
 /// declarations. Function bodies are validated here too, so the translator
 /// may assume well-typed code.
+///
+/// Function bodies are validated on all cores once the module has been
+/// read, and an error is the one a validation in module order would
+/// report: that of the first invalid body, even when a later section is
+/// malformed too.
 pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
     let mut validator = Validator::new_with_features(features());
     let mut info = ModuleInfo::default();
-    let mut allocs = FuncValidatorAllocations::default();
+    let mut bodies = Vec::new();
 
     // The parser must know the features too: some encodings of later
     // proposals (compact imports) are accepted by the parser's defaults
     // and never seen by the validator.
     let mut parser = Parser::new(0);
     parser.set_features(features());
-    for payload in parser.parse_all(bytes) {
-        let payload = payload?;
-        match validator.payload(&payload)? {
-            wasmparser::ValidPayload::Func(to_validate, body) => {
-                let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
-                func_validator.validate(&body)?;
-                allocs = func_validator.into_allocations();
-                let range = body.range();
-                info.bodies.push(range.start as usize..range.end as usize);
+    let read = (|| {
+        for payload in parser.parse_all(bytes) {
+            let payload = payload?;
+            match validator.payload(&payload)? {
+                wasmparser::ValidPayload::Func(to_validate, body) => {
+                    let range = body.range();
+                    info.bodies.push(range.start as usize..range.end as usize);
+                    bodies.push((to_validate, body));
+                }
+                wasmparser::ValidPayload::End(_) => break,
+                _ => {}
             }
-            wasmparser::ValidPayload::End(_) => break,
-            _ => {}
+            read_payload(&mut info, bytes, payload)?;
         }
-        read_payload(&mut info, bytes, payload)?;
-    }
+        Ok::<(), CompileError>(())
+    })();
+    validate_bodies(bodies)?;
+    read?;
     check_limits(&info)?;
     Ok(info)
+}
+
+type Body<'a> = (wasmparser::FuncToValidate<wasmparser::ValidatorResources>, wasmparser::FunctionBody<'a>);
+
+/// Validates function bodies, on several threads when there are many;
+/// the error is the first body's in order.
+fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<(), CompileError> {
+    let total: u64 = bodies.iter().map(|(_, body)| body.range().end - body.range().start).sum();
+    let threads = if total < (1 << 20) { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+    let bodies: Vec<std::sync::Mutex<Option<Body<'_>>>> =
+        bodies.into_iter().map(|b| std::sync::Mutex::new(Some(b))).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    let work = || {
+        let mut allocs = FuncValidatorAllocations::default();
+        let mut first_error = None;
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // Bodies after a known failure need no validation.
+            if i >= bodies.len() || i > failed.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            // Each index is taken once: the lock is never contended.
+            let taken = bodies[i].lock().ok().and_then(|mut slot| slot.take());
+            let Some((to_validate, body)) = taken else { continue };
+            let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
+            match func_validator.validate(&body) {
+                Ok(()) => allocs = func_validator.into_allocations(),
+                Err(e) => {
+                    failed.fetch_min(i, std::sync::atomic::Ordering::Relaxed);
+                    first_error = Some((i, e));
+                    break;
+                }
+            }
+        }
+        first_error
+    };
+    let errors: Vec<(usize, wasmparser::BinaryReaderError)> = if threads <= 1 {
+        work().into_iter().collect()
+    } else {
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut errors: Vec<_> = work().into_iter().collect();
+            for helper in helpers {
+                match helper.join() {
+                    Ok(error) => errors.extend(error),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            errors
+        })
+    };
+    match errors.into_iter().min_by_key(|(i, _)| *i) {
+        Some((_, e)) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Result<(), CompileError> {

@@ -60,7 +60,11 @@ struct Calls {
 impl CallGraph {
     /// Reads every function body of `info` (parsed from `wasm`).
     pub fn scan(info: &ModuleInfo, wasm: &[u8]) -> Result<CallGraph, CompileError> {
-        let calls = info.bodies.iter().map(|range| Calls::scan(wasm, range.clone())).collect::<Result<Vec<_>, _>>()?;
+        let bytes: usize = info.bodies.iter().map(|b| b.len()).sum();
+        let threads = if bytes < (1 << 20) { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+        let calls =
+            crate::parallel::map_in_order(info.bodies.len(), threads, |i| Calls::scan(wasm, info.bodies[i].clone()));
+        let calls = calls.into_iter().collect::<Result<Vec<_>, _>>()?;
         let imported = info.num_imported_functions as usize;
         let bounded = bounded_functions(imported, &calls);
         let is_bounded = |f: u32| bounded.get(f as usize).is_some_and(Option::is_some);
