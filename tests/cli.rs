@@ -148,6 +148,24 @@ fn a_compiled_module_runs_without_compiling() {
     assert!(stderr(&out).contains("cannot load the serialized module: damaged"), "{}", stderr(&out));
 }
 
+#[test]
+fn run_lazily_eagerly_and_from_the_cache() {
+    let cache = std::env::temp_dir().join(format!("wasmbeam-cli-{}-cache", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let cache_arg = cache.to_str().expect("a UTF-8 temporary directory").to_string();
+    for options in [&["--lazy"][..], &["--eager"], &["--cache", &cache_arg], &["--lazy", "--cache", &cache_arg]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(options);
+        args.extend_from_slice(&["wasi/tests/programs/exit.wasm", "9"]);
+        let out = wasmbeam(&args);
+        assert_eq!(out.status.code(), Some(9), "{options:?}: {}", stderr(&out));
+    }
+    // The run with the cache saved the module compiled whole.
+    let entries = std::fs::read_dir(&cache).expect("the cache directory exists").count();
+    assert_eq!(entries, 1);
+    std::fs::remove_dir_all(&cache).expect("clean up");
+}
+
 /// The numbers `--stats` printed: (suspensions, largest continuation).
 fn stats(output: &Output) -> (u64, usize) {
     let text = stderr(output);

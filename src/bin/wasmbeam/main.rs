@@ -40,6 +40,9 @@ run OPTIONS (before FILE, as `wasmtime run`):
   --lazy, --eager      compile each function on its first call, or the
                        whole module first (default: lazily for modules
                        with over 1 MiB of code)
+  --cache DIR          load the module from the compiled-module cache DIR
+                       if it is there; a module compiled whole (--eager,
+                       or under 1 MiB of code) is saved there
 The program gets FILE as its first argument, then the ARGs.
 
 invoke OPTIONS (before FILE):

@@ -6,7 +6,7 @@ use crate::CliError;
 use std::process::ExitCode;
 use wasmbeam::wasi::fs::host::HostDir;
 use wasmbeam::wasi::{self, Input, Output, WasiBuilder};
-use wasmbeam::{Compilation, Engine, Error, Linker, Store};
+use wasmbeam::{Compilation, Config, Engine, Error, Linker, Store};
 
 /// The exit status of a program that trapped, as `wasmtime run` (128 +
 /// SIGABRT).
@@ -23,6 +23,8 @@ struct RunOptions {
     fuel_slice: Option<u64>,
     /// `Some(true)`: compile lazily; `Some(false)`: whole; `None`: by size.
     lazy: Option<bool>,
+    /// The compiled-module cache directory, if any.
+    cache: Option<String>,
 }
 
 /// Splits `run`'s arguments into its options and the rest (FILE, ARGs);
@@ -55,6 +57,10 @@ fn run_options(args: &[String]) -> Result<(RunOptions, &[String]), CliError> {
                     Some(fuel.ok_or_else(|| CliError::Usage(format!("--fuel-slice wants N >= 1, got `{n}`")))?);
                 i += 2;
             }
+            "--cache" => {
+                options.cache = Some(value(i)?.clone());
+                i += 2;
+            }
             "--lazy" | "--eager" => {
                 options.lazy = Some(arg == "--lazy");
                 i += 1;
@@ -84,7 +90,7 @@ fn run_program(args: &[String]) -> Result<i32, CliError> {
     let Some(file) = rest.first() else {
         return Err(CliError::Usage("run needs FILE".into()));
     };
-    let engine = Engine::default();
+    let engine = Engine::new(Config { cache_dir: options.cache.as_ref().map(Into::into), ..Config::default() })?;
     let how = match options.lazy {
         Some(true) => Compilation::Lazy,
         Some(false) => Compilation::Eager,
