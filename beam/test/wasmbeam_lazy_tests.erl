@@ -49,16 +49,12 @@ first_calls_compile_on_dirty_schedulers() ->
                         end),
     erlang:system_monitor(self(), [{long_schedule, 2}]),
     Caller ! go,
-    Started = erlang:monotonic_time(millisecond),
     Result = receive {result, Caller, R} -> R after 60000 -> timeout end,
-    Took = erlang:monotonic_time(millisecond) - Started,
     erlang:system_monitor(undefined),
     ?assertEqual({ok, [Expected]}, Result),
     Long = [Info || {monitor, Pid, long_schedule, Info} <- flush(), Pid =:= Caller],
     ?assertEqual([], Long),
-    %% Compiling the 30 functions took time, none of it on the caller's
-    %% scheduler; the second call compiles nothing.
-    ?assert(Took > 0),
+    %% Compiled now: the second call runs the same code.
     ?assertEqual({ok, [Expected]}, wasmbeam:call(Instance, run, [7])).
 
 a_hundred_processes_share_one_lazy_module_test_() ->

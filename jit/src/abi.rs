@@ -42,6 +42,32 @@ pub fn wasm_signature(ty: &FuncType) -> Signature {
     sig
 }
 
+/// A symbol whose value the linker writes into the code (a relocation of
+/// `name`, see `link.rs`): declared in `b`'s function, not yet used.
+pub(crate) fn declare_symbol(b: &mut FunctionBuilder<'_>, name: ir::UserExternalName) -> ir::GlobalValue {
+    let name = b.func.declare_imported_user_function(name);
+    b.create_global_value(ir::GlobalValueData::Symbol {
+        name: ir::ExternalName::user(name),
+        offset: ir::immediates::Imm64::new(0),
+        colocated: false,
+        tls: false,
+    })
+}
+
+/// The native signature of `builtin`: `(vmctx, exec, args...) -> result`
+/// in the convention `call_conv` (see [`crate::vm::VMBuiltins`]).
+pub(crate) fn builtin_signature(call_conv: CallConv, builtin: Builtin) -> Signature {
+    let ir = |t: &BuiltinType| match t {
+        BuiltinType::I32 => types::I32,
+        BuiltinType::I64 => types::I64,
+    };
+    let mut sig = Signature::new(call_conv);
+    sig.params.extend([AbiParam::new(POINTER); 2]);
+    sig.params.extend(builtin.params().iter().map(|t| AbiParam::new(ir(t))));
+    sig.returns.extend(builtin.result().iter().map(|t| AbiParam::new(ir(t))));
+    sig
+}
+
 /// Flags for slot arrays and return areas: plain, aligned, never trapping.
 fn slot_flags() -> MemFlagsData {
     MemFlagsData::trusted()
@@ -160,13 +186,7 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let (vmctx, exec) = (params[0], params[1]);
     let fixed = if uses_return_area(ty) { 3 } else { 2 };
     let symbol = |b: &mut FunctionBuilder<'_>, name: ir::UserExternalName| {
-        let name = b.func.declare_imported_user_function(name);
-        let gv = b.create_global_value(ir::GlobalValueData::Symbol {
-            name: ir::ExternalName::user(name),
-            offset: ir::immediates::Imm64::new(0),
-            colocated: false,
-            tls: false,
-        });
+        let gv = declare_symbol(b, name);
         b.ins().symbol_value(POINTER, gv)
     };
     let index = symbol(&mut b, crate::compile::lazy_index_name());
@@ -266,16 +286,7 @@ fn call_builtin(
     let flags = MemFlagsData::trusted().with_readonly();
     let table = b.ins().load(POINTER, flags, vmctx, VMOffsets::BUILTINS as i32);
     let function = b.ins().load(POINTER, flags, table, builtin.offset());
-    let mut sig = Signature::new(isa.default_call_conv());
-    sig.params.extend([AbiParam::new(POINTER); 2]);
-    sig.params.extend(builtin.params().iter().map(|t| {
-        AbiParam::new(match t {
-            BuiltinType::I32 => types::I32,
-            BuiltinType::I64 => types::I64,
-        })
-    }));
-    sig.returns.push(AbiParam::new(types::I32));
-    let sig = b.import_signature(sig);
+    let sig = b.import_signature(builtin_signature(isa.default_call_conv(), builtin));
     let mut full = vec![vmctx, exec];
     full.extend_from_slice(args);
     let call = b.ins().call_indirect(sig, function, &full);

@@ -60,53 +60,24 @@ type Body<'a> = (wasmparser::FuncToValidate<wasmparser::ValidatorResources>, was
 fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<(), CompileError> {
     let total: u64 = bodies.iter().map(|(_, body)| body.range().end - body.range().start).sum();
     let threads = if total < (1 << 20) { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
-    let bodies: Vec<std::sync::Mutex<Option<Body<'_>>>> =
-        bodies.into_iter().map(|b| std::sync::Mutex::new(Some(b))).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failed = std::sync::atomic::AtomicUsize::new(usize::MAX);
-    let work = || {
+    // Each chunk stops at its first invalid body: what follows it does not
+    // matter, as chunks come in module order.
+    let outcomes = crate::parallel::map_chunks(bodies, threads, |chunk| {
         let mut allocs = FuncValidatorAllocations::default();
-        let mut first_error = None;
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // Bodies after a known failure need no validation.
-            if i >= bodies.len() || i > failed.load(std::sync::atomic::Ordering::Relaxed) {
+        let mut outcomes = Vec::new();
+        for (to_validate, body) in chunk {
+            let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
+            let outcome = func_validator.validate(&body);
+            let failed = outcome.is_err();
+            outcomes.push(outcome);
+            if failed {
                 break;
             }
-            // Each index is taken once: the lock is never contended.
-            let taken = bodies[i].lock().ok().and_then(|mut slot| slot.take());
-            let Some((to_validate, body)) = taken else { continue };
-            let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
-            match func_validator.validate(&body) {
-                Ok(()) => allocs = func_validator.into_allocations(),
-                Err(e) => {
-                    failed.fetch_min(i, std::sync::atomic::Ordering::Relaxed);
-                    first_error = Some((i, e));
-                    break;
-                }
-            }
+            allocs = func_validator.into_allocations();
         }
-        first_error
-    };
-    let errors: Vec<(usize, wasmparser::BinaryReaderError)> = if threads <= 1 {
-        work().into_iter().collect()
-    } else {
-        std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut errors: Vec<_> = work().into_iter().collect();
-            for helper in helpers {
-                match helper.join() {
-                    Ok(error) => errors.extend(error),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            errors
-        })
-    };
-    match errors.into_iter().min_by_key(|(i, _)| *i) {
-        Some((_, e)) => Err(e.into()),
-        None => Ok(()),
-    }
+        outcomes
+    });
+    Ok(outcomes.into_iter().collect::<Result<(), _>>()?)
 }
 
 fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Result<(), CompileError> {

@@ -19,3 +19,30 @@ fn compact_import_encodings_are_malformed() {
         other => panic!("expected a malformed module, got {other:?}"),
     }
 }
+
+#[test]
+fn of_many_invalid_bodies_validated_on_all_cores_the_first_is_reported() {
+    // Over 1 MiB of bodies, so several threads validate. Functions 3 and
+    // 2000 are invalid, each with its own mismatch.
+    let mut wat = String::from("(module");
+    for i in 0..2400 {
+        let body = match i {
+            3 => "(drop (i32.add (i64.const 1) (i32.const 2)))",
+            2000 => "(drop (f32.add (f64.const 1) (f32.const 2)))",
+            _ => "(nop)",
+        };
+        let padding = "(drop (i32.const 7))".repeat(160);
+        wat.push_str(&format!("(func {padding} {body})"));
+    }
+    wat.push(')');
+    let wasm = wat::parse_str(&wat).expect("well-formed text");
+    assert!(wasm.len() > 1 << 20, "large enough for several threads: {} bytes", wasm.len());
+    for _ in 0..5 {
+        match parse(&wasm) {
+            Err(CompileError::Invalid { message, .. }) => {
+                assert!(message.contains("expected i32, found i64"), "not function 3's error: {message}")
+            }
+            other => panic!("expected the invalid body, got {other:?}"),
+        }
+    }
+}

@@ -510,7 +510,7 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
         };
         spent += elapsed;
         if let Ok(Step::Yielded) = step {
-            if state.call.as_ref().is_some_and(|c| c.pending_compile().is_some()) {
+            if state.call.as_ref().is_some_and(Call::waits_for_compile) {
                 break Outcome::Compile;
             }
             if clock.is_some() {

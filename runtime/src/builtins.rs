@@ -12,7 +12,7 @@
 //! found through the vmctx's embedder word (`VMOffsets::EMBEDDER`). The store is reached through the
 //! activation's `ExecCtx` (see `call/activation.rs` for why that is sound).
 
-use crate::call::activation::{current, Stop};
+use crate::call::activation::{current_suspension, Stop};
 use crate::call::records::{header, header_word};
 use crate::call::{raise, raise_code, store_of};
 use crate::error::Error;
@@ -387,11 +387,7 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
             // nobody else (compiled code waits for us); `store` is another
             // object.
             let exec = &mut *exec;
-            let activation = current(store, exec)?;
-            let suspension = activation
-                .suspension
-                .as_mut()
-                .ok_or_else(|| Stop::internal("a frame saved its record in an activation that cannot suspend"))?;
+            let suspension = current_suspension(store, exec, "a frame saved its record")?;
             Ok(suspension.buffer.commit(exec, bytes, vmctx, header, room, limit)?)
         })
     }

@@ -40,6 +40,7 @@ mod global;
 mod host;
 mod instance;
 mod instantiate;
+mod le_reader;
 mod limits;
 mod linker;
 mod memory;

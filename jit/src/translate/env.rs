@@ -6,8 +6,7 @@ use crate::abi::{self, POINTER};
 use crate::module_info::{FuncType, ModuleInfo};
 use crate::vm::{Builtin, BuiltinType, ExecCtx, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING};
 use cranelift_codegen::ir::{
-    self, condcodes::IntCC, types, AbiParam, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData, Signature,
-    Value,
+    self, condcodes::IntCC, types, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -453,13 +452,7 @@ impl<'a> FuncEnv<'a> {
         let symbol = match self.type_id_symbols.get(&type_index) {
             Some(symbol) => *symbol,
             None => {
-                let name = b.func.declare_imported_user_function(crate::compile::type_id_name(type_index));
-                let symbol = b.create_global_value(ir::GlobalValueData::Symbol {
-                    name: ir::ExternalName::user(name),
-                    offset: ir::immediates::Imm64::new(0),
-                    colocated: false,
-                    tls: false,
-                });
+                let symbol = crate::abi::declare_symbol(b, crate::compile::type_id_name(type_index));
                 self.type_id_symbols.insert(type_index, symbol);
                 symbol
             }
@@ -509,12 +502,7 @@ impl<'a> FuncEnv<'a> {
         let signature = match self.builtin_signatures.get(&builtin) {
             Some(sig) => *sig,
             None => {
-                let mut sig = Signature::new(self.call_conv);
-                sig.params.push(AbiParam::new(POINTER));
-                sig.params.push(AbiParam::new(POINTER));
-                sig.params.extend(builtin.params().iter().map(|t| AbiParam::new(builtin_ir_type(*t))));
-                sig.returns.extend(builtin.result().map(|t| AbiParam::new(builtin_ir_type(t))));
-                let sig = b.import_signature(sig);
+                let sig = b.import_signature(crate::abi::builtin_signature(self.call_conv, builtin));
                 self.builtin_signatures.insert(builtin, sig);
                 sig
             }

@@ -314,6 +314,20 @@ pub(crate) fn current(store: &mut Store, exec: *const ExecCtx) -> Result<&mut Ac
     }
 }
 
+/// The suspension state of the activation of `exec`, for a builtin that
+/// saves or pops records; `what` names the builtin's doing for the
+/// internal error of an activation that cannot suspend.
+pub(crate) fn current_suspension<'s>(
+    store: &'s mut Store,
+    exec: *const ExecCtx,
+    what: &str,
+) -> Result<&'s mut Suspension, Stop> {
+    current(store, exec)?
+        .suspension
+        .as_deref_mut()
+        .ok_or_else(|| Stop::internal(format!("{what} in an activation that cannot suspend")))
+}
+
 /// Makes the activation trap for `stop`: its code (or [`EMBEDDER_STOP`])
 /// goes into `exec`, the whole story into the activation for [`enter`].
 ///

@@ -12,7 +12,7 @@
 //! its record and calls the compiled function with the arguments.
 
 use crate::builtins::{instance, run, Failure};
-use crate::call::activation::{current, Stop, SuspendReason};
+use crate::call::activation::{current, current_suspension, Stop, SuspendReason};
 use crate::call::records::{header, header_word};
 use crate::error::Error;
 use crate::module::Module;
@@ -66,11 +66,7 @@ pub(crate) unsafe extern "C" fn lazy_call(vmctx: *mut u8, exec: *mut ExecCtx, de
             // nobody else (compiled code waits for us); `store` is another
             // object.
             let exec = &mut *exec;
-            let activation = current(store, exec)?;
-            let suspension = activation
-                .suspension
-                .as_mut()
-                .ok_or_else(|| Stop::internal("a deferred compile in an activation that cannot suspend"))?;
+            let suspension = current_suspension(store, exec, "a deferred compile")?;
             let bytes = u32::try_from((params + 2) * 8).map_err(|_| Stop::internal("too many parameters"))?;
             suspension.buffer.reserve(exec, bytes, limit)?;
             suspension.buffer.write_record_slots(exec, &args).map_err(Stop::internal)?;
@@ -98,11 +94,7 @@ pub(crate) unsafe extern "C" fn lazy_resume(vmctx: *mut u8, exec: *mut ExecCtx, 
             let params = module.info().func_type(func).params.len();
             // SAFETY: as in `lazy_call`.
             let exec = &mut *exec;
-            let activation = current(store, exec)?;
-            let suspension = activation
-                .suspension
-                .as_mut()
-                .ok_or_else(|| Stop::internal("a stub rewinding in an activation that cannot suspend"))?;
+            let suspension = current_suspension(store, exec, "a stub rewinding")?;
             let (found_vmctx, found_header) = suspension.buffer.last_header(exec).map_err(Stop::internal)?;
             let (found_func, point) = header(found_header);
             if found_vmctx != vmctx as usize as u64 || found_func != func {

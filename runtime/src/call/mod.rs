@@ -190,6 +190,12 @@ impl Call {
         self.pending_compile.clone()
     }
 
+    /// Whether the call suspended to have a function compiled (as
+    /// [`Call::pending_compile`], without the clone).
+    pub fn waits_for_compile(&self) -> bool {
+        self.pending_compile.is_some()
+    }
+
     /// Runs until finished, trapped (`Err(Error::Trap)`), `fuel` units spent
     /// ([`Step::Yielded`]), or a suspending host function is called
     /// ([`Step::HostCall`]). `fuel` is the slice; `u64::MAX` is unlimited.

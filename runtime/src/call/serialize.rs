@@ -69,6 +69,7 @@ use crate::error::{Error, Trap};
 use crate::fnv::Fnv64;
 use crate::func::{Func, FuncData};
 use crate::host::HostImport;
+use crate::le_reader::LeReader;
 use crate::store::{Store, Stored};
 use crate::values::{ExternRef, Val};
 use std::collections::HashMap;
@@ -202,67 +203,40 @@ impl Writer {
     }
 }
 
-/// Reads little-endian fields; every read checks the length.
-struct Reader<'a> {
-    bytes: &'a [u8],
+type Reader<'a> = LeReader<'a>;
+
+fn truncated() -> Error {
+    bad("truncated")
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        if self.bytes.len() < n {
-            return Err(bad("truncated"));
-        }
-        let (head, rest) = self.bytes.split_at(n);
-        self.bytes = rest;
-        Ok(head)
-    }
-    fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, Error> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u64(&mut self) -> Result<u64, Error> {
-        let b = self.take(8)?;
-        Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-    }
-    /// A count of items of at least `item_size` bytes each, checked
-    /// against what is left (so a bad count cannot make us allocate).
-    fn count(&mut self, item_size: usize) -> Result<usize, Error> {
-        let n = self.u32()? as usize;
-        if n.saturating_mul(item_size) > self.bytes.len() {
-            return Err(bad("truncated"));
-        }
-        Ok(n)
-    }
-    fn values(&mut self, store: &Store, funcs: usize) -> Result<Vec<Val>, Error> {
-        let n = self.count(9)?;
-        let mut values = Vec::with_capacity(n);
-        for _ in 0..n {
-            let tag = self.u8()?;
-            let raw = self.u64()?;
-            values.push(match tag {
-                0 => Val::I32(raw as u32 as i32),
-                1 => Val::I64(raw as i64),
-                2 => Val::F32(raw as u32),
-                3 => Val::F64(raw),
-                4 => {
-                    let (func, importer) = (raw as u32, (raw >> 32) as u32);
-                    match (func, importer) {
-                        (NONE, NONE) => Val::FuncRef(None),
-                        (f, NONE) if (f as usize) < funcs => {
-                            Val::FuncRef(Some(Func(Stored { store: store.id(), index: f })))
-                        }
-                        _ => return Err(bad("bad function reference in a value")),
+/// Reads values (of a pending host call, or its answer), as
+/// `Writer::values` wrote them.
+fn read_values(r: &mut Reader<'_>, store: &Store, funcs: usize) -> Result<Vec<Val>, Error> {
+    let n = r.count(9)?;
+    let mut values = Vec::with_capacity(n);
+    for _ in 0..n {
+        let tag = r.u8()?;
+        let raw = r.u64()?;
+        values.push(match tag {
+            0 => Val::I32(raw as u32 as i32),
+            1 => Val::I64(raw as i64),
+            2 => Val::F32(raw as u32),
+            3 => Val::F64(raw),
+            4 => {
+                let (func, importer) = (raw as u32, (raw >> 32) as u32);
+                match (func, importer) {
+                    (NONE, NONE) => Val::FuncRef(None),
+                    (f, NONE) if (f as usize) < funcs => {
+                        Val::FuncRef(Some(Func(Stored { store: store.id(), index: f })))
                     }
+                    _ => return Err(bad("bad function reference in a value")),
                 }
-                5 => Val::ExternRef(ExternRef::from_raw(raw)),
-                other => return Err(bad(format!("unknown value type {other}"))),
-            });
-        }
-        Ok(values)
+            }
+            5 => Val::ExternRef(ExternRef::from_raw(raw)),
+            other => return Err(bad(format!("unknown value type {other}"))),
+        });
     }
+    Ok(values)
 }
 
 fn check_types(what: &str, values: &[Val], types: &[ValType]) -> Result<(), Error> {
@@ -379,7 +353,7 @@ impl Call {
     /// continuations of another store layout with [`Error::BadArgument`];
     /// never panics.
     pub fn from_bytes(store: &Store, bytes: &[u8]) -> Result<Call, Error> {
-        let mut r = Reader { bytes };
+        let mut r = Reader::new(bytes, truncated);
         if r.take(MAGIC.len()).map_err(|_| bad("not a wasmbeam continuation"))? != MAGIC {
             return Err(bad("not a wasmbeam continuation"));
         }
@@ -393,7 +367,7 @@ impl Call {
         if body_len < MAGIC.len() + 4 {
             return Err(bad("truncated"));
         }
-        let mut tail = Reader { bytes: &bytes[body_len..] };
+        let mut tail = Reader::new(&bytes[body_len..], truncated);
         if tail.u64()? != Fnv64::of_words(&bytes[..body_len]) {
             return Err(bad("damaged (checksum mismatch)"));
         }
@@ -515,12 +489,12 @@ fn read_host_call(r: &mut Reader, store: &Store, funcs: usize, func: Func) -> Re
         1 if host == func => true,
         _ => return Err(bad("bad host call")),
     };
-    let args = r.values(store, funcs)?;
+    let args = read_values(r, store, funcs)?;
     check_types("arguments", &args, &host_ty.params)?;
     let answer = match r.u8()? {
         0 => None,
         1 => {
-            let results = r.values(store, funcs)?;
+            let results = read_values(r, store, funcs)?;
             check_types("results", &results, &host_ty.results)?;
             Some(Answer::Results(results))
         }

@@ -46,6 +46,7 @@ use super::Module;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::fnv::Fnv64;
+use crate::le_reader::LeReader;
 use wasmbeam_jit::{
     CodeImage, RelocKind, RelocTarget, Relocation, ResumeKind, ResumePoint, RoundingCall, ValType, CODEGEN_ID,
 };
@@ -122,7 +123,7 @@ impl Module {
     /// someone who must not run native code in this process.
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let compiler = engine.compiler();
-        let mut r = Reader(bytes);
+        let mut r = Reader(LeReader::new(bytes, || refused("truncated")));
         if r.take(MAGIC.len()).ok() != Some(MAGIC.as_slice()) {
             return Err(refused("not a serialized wasmbeam module"));
         }
@@ -146,10 +147,10 @@ impl Module {
         }
         let checksum = r.u64()?;
         let length = r.u64()?;
-        if length != r.0.len() as u64 {
-            return Err(refused(format!("the payload should be {length} bytes, it is {}", r.0.len())));
+        if length != r.bytes.len() as u64 {
+            return Err(refused(format!("the payload should be {length} bytes, it is {}", r.bytes.len())));
         }
-        if Fnv64::of_words(r.0) != checksum {
+        if Fnv64::of_words(r.bytes) != checksum {
             return Err(refused("damaged (checksum mismatch)"));
         }
         let wasm = r.bytes()?;
@@ -167,8 +168,8 @@ impl Module {
             let points = (0..r.count(9)?).map(|_| r.point()).collect::<Result<Vec<_>, Error>>()?;
             resume_points.push(points);
         }
-        if !r.0.is_empty() {
-            return Err(refused(format!("{} bytes after the end", r.0.len())));
+        if !r.bytes.is_empty() {
+            return Err(refused(format!("{} bytes after the end", r.bytes.len())));
         }
         let image = CodeImage { code, offsets, relocs, resume_points, reductions };
         Module::from_image(engine, wasm, image)
@@ -245,38 +246,23 @@ impl Writer {
     }
 }
 
-/// Reads little-endian fields; every read checks the length.
-struct Reader<'a>(&'a [u8]);
+/// The module format's fields, over the shared little-endian reader.
+struct Reader<'a>(LeReader<'a>);
+
+impl<'a> std::ops::Deref for Reader<'a> {
+    type Target = LeReader<'a>;
+    fn deref(&self) -> &LeReader<'a> {
+        &self.0
+    }
+}
+
+impl<'a> std::ops::DerefMut for Reader<'a> {
+    fn deref_mut(&mut self) -> &mut LeReader<'a> {
+        &mut self.0
+    }
+}
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        if self.0.len() < n {
-            return Err(refused("truncated"));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-    fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, Error> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u64(&mut self) -> Result<u64, Error> {
-        let b = self.take(8)?;
-        Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-    }
-    /// A count of items of at least `item_size` bytes each, checked
-    /// against what is left (so a bad count cannot make us allocate).
-    fn count(&mut self, item_size: usize) -> Result<usize, Error> {
-        let n = self.u32()? as usize;
-        if n.saturating_mul(item_size) > self.0.len() {
-            return Err(refused("truncated"));
-        }
-        Ok(n)
-    }
     fn bytes(&mut self) -> Result<&'a [u8], Error> {
         let n = usize::try_from(self.u64()?).map_err(|_| refused("truncated"))?;
         self.take(n)
