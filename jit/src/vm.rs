@@ -91,13 +91,6 @@ pub struct ExecCtx {
     pub cont_ptr: *mut u8,
     /// End of the continuation buffer's allocation.
     pub cont_end: *mut u8,
-    /// Compiled code may write a record at `cont_ptr` only if `cont_ptr` is
-    /// below this address. The runtime keeps it at `cont_end` minus the
-    /// largest record of any code that can run in the activation, plus one
-    /// (null without a buffer, so that nothing fits): every record is at
-    /// most that large, so this one comparison keeps each save inside the
-    /// buffer.
-    pub cont_limit: *mut u8,
     /// While rewinding: the resume point of the frame being restored, which
     /// its entry publishes for the loop headers the frame passes on its way
     /// there (its record is popped only at the point).
@@ -118,7 +111,6 @@ impl ExecCtx {
             saved_stack_limit: stack_limit,
             cont_ptr: std::ptr::null_mut(),
             cont_end: std::ptr::null_mut(),
-            cont_limit: std::ptr::null_mut(),
             resume_point: 0,
         }
     }
@@ -127,7 +119,6 @@ impl ExecCtx {
     pub const OFFSET_SAVED_STACK_LIMIT: i32 = std::mem::offset_of!(ExecCtx, saved_stack_limit) as i32;
     pub const OFFSET_CONT_PTR: i32 = std::mem::offset_of!(ExecCtx, cont_ptr) as i32;
     pub const OFFSET_CONT_END: i32 = std::mem::offset_of!(ExecCtx, cont_end) as i32;
-    pub const OFFSET_CONT_LIMIT: i32 = std::mem::offset_of!(ExecCtx, cont_limit) as i32;
     pub const OFFSET_RESUME_POINT: i32 = std::mem::offset_of!(ExecCtx, resume_point) as i32;
 
     pub const OFFSET_TRAP_DETAIL: i32 = std::mem::offset_of!(ExecCtx, trap_detail) as i32;

@@ -331,30 +331,33 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
     }
 }
 
-/// `commit_record`: compiled code wrote the slots of a record at
-/// `exec.cont_ptr` (`word` gives its resume point and size, see
+/// `commit_record`: compiled code assembled the slots of a record in its
+/// record area at `slots` (`word` gives its resume point and size, see
 /// `wasmbeam_jit::vm::commit_word`; `func` is the module-wide function
-/// index, `vmctx` the frame's instance), or found no room for it
-/// (`word == 0`). While a trap is propagated, nothing (the record is
-/// dropped). With no room, an internal error: the room promised below was
-/// not kept (a non-suspendable activation never runs out of fuel, and its
-/// host calls trap before unwinding). Otherwise the state becomes
-/// unwinding; write the record's header (`vmctx`, then function and
-/// point), move past it and keep room for the largest record of the
-/// store's code after it, up to `Config::max_continuation_bytes` (beyond
-/// it: trap "call stack exhausted").
+/// index, `vmctx` the frame's instance). While a trap is propagated,
+/// nothing (the record is dropped). Otherwise the state becomes unwinding;
+/// append the record to the continuation buffer (its slots, then `vmctx`,
+/// then function and point), and keep room for the largest record of the
+/// store's code after it (so that the next save takes the fast path), up
+/// to `Config::max_continuation_bytes` (beyond it: trap "call stack
+/// exhausted").
 ///
 /// # Safety
-/// Called by compiled code only (see [`run`]).
-unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
+/// Called by compiled code only (see [`run`]), with `slots` pointing to
+/// the record's `bytes / 8 - 2` slots, all written.
+unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32, slots: u64) {
     if word == REWIND_FAILED {
         // SAFETY: our caller is compiled code (our contract).
         unsafe { rewind_failed(vmctx, exec, func) };
         return;
     }
     let (point, bytes) = decode_commit_word(word);
-    let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
     let header = header_word(func, point);
+    let count = (bytes / 8).saturating_sub(2);
+    // SAFETY: compiled code passes its record area, which holds the
+    // record's `count` slots, written before this call (our contract), and
+    // which nothing writes while this builtin runs.
+    let slots = unsafe { std::slice::from_raw_parts(slots as usize as *const u64, count) };
     // Every saved frame comes here: first the fast path, which cannot
     // panic (see `commit_in_place`), so it needs no `catch_unwind`.
     {
@@ -370,7 +373,7 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
         if let Some(Some(suspension)) =
             store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref())
         {
-            if word != 0 && suspension.buffer.commit_in_place(exec, bytes, vmctx, header, room) {
+            if suspension.buffer.commit_in_place(exec, slots, vmctx, header, room) {
                 return;
             }
         }
@@ -378,9 +381,6 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
         run(vmctx, exec, (), |store, _| {
-            if word == 0 {
-                return Err(Stop::internal("a frame found no room for its record in the continuation buffer").into());
-            }
             let limit = store.limits().max_continuation_bytes;
             let room = store.max_record_size;
             // SAFETY: `exec` is live and, while this builtin runs, used by
@@ -388,7 +388,7 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
             // object.
             let exec = &mut *exec;
             let suspension = current_suspension(store, exec, "a frame saved its record")?;
-            Ok(suspension.buffer.commit(exec, bytes, vmctx, header, room, limit)?)
+            Ok(suspension.buffer.commit(exec, slots, vmctx, header, room, limit)?)
         })
     }
 }

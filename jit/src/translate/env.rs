@@ -36,7 +36,6 @@ pub enum ExecField {
     StackLimit,
     SavedStackLimit,
     ContPtr,
-    ContLimit,
     ResumePoint,
 }
 
@@ -48,7 +47,6 @@ impl ExecField {
             ExecField::StackLimit => (ExecCtx::OFFSET_STACK_LIMIT, POINTER),
             ExecField::SavedStackLimit => (ExecCtx::OFFSET_SAVED_STACK_LIMIT, POINTER),
             ExecField::ContPtr => (ExecCtx::OFFSET_CONT_PTR, POINTER),
-            ExecField::ContLimit => (ExecCtx::OFFSET_CONT_LIMIT, POINTER),
             ExecField::ResumePoint => (ExecCtx::OFFSET_RESUME_POINT, types::I32),
         }
     }
@@ -76,6 +74,9 @@ pub struct FuncEnv<'a> {
     /// across loops. Reloaded after every call and builtin, the only points
     /// where the memory can move or grow.
     memory_cache: Option<(Variable, Variable)>,
+    /// Whether the cache's variables may be out of date here (see
+    /// [`FuncEnv::invalidate_memory_cache`]).
+    memory_cache_stale: bool,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -111,6 +112,7 @@ impl<'a> FuncEnv<'a> {
             direct_funcs: HashMap::new(),
             type_id_symbols: HashMap::new(),
             memory_cache: None,
+            memory_cache_stale: false,
         }
     }
 
@@ -126,7 +128,31 @@ impl<'a> FuncEnv<'a> {
         self.reload_memory_cache(b);
     }
 
+    /// After anything that may have moved or grown memory 0 (a call, a
+    /// builtin): the cache is reloaded before its next use, or at the next
+    /// control-flow join ([`FuncEnv::settle_memory_cache`]), whichever
+    /// comes first. So a stretch of calls with no memory access in between
+    /// loads nothing.
+    pub fn invalidate_memory_cache(&mut self) {
+        self.memory_cache_stale = self.memory_cache.is_some();
+    }
+
+    /// Reloads the cache if it was invalidated: before a branch or at a
+    /// join, every way in must agree on what the cache's variables hold.
+    pub fn settle_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
+        if self.memory_cache_stale {
+            self.reload_memory_cache(b);
+        }
+    }
+
+    /// Where the translation continues after unreachable code: at a join
+    /// whose ways in all settled the cache.
+    pub fn forget_stale_memory_cache(&mut self) {
+        self.memory_cache_stale = false;
+    }
+
     pub fn reload_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
+        self.memory_cache_stale = false;
         if let Some((base_var, length_var)) = self.memory_cache {
             let descriptor = self.memory_descriptor(b, 0);
             let flags = self.flags(self.regions.descriptors);
@@ -139,6 +165,7 @@ impl<'a> FuncEnv<'a> {
 
     /// Base and length of `memory`.
     fn memory_bounds(&mut self, b: &mut FunctionBuilder<'_>, memory: u32) -> (Value, Value) {
+        self.settle_memory_cache(b);
         match self.memory_cache {
             Some((base, length)) if memory == 0 => (b.use_var(base), b.use_var(length)),
             _ => {
@@ -231,14 +258,15 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// Returns at once if a callee left `exec.state` non-running;
-    /// otherwise continues in a new block (with the memory cache reloaded).
+    /// otherwise continues in a new block (with the memory cache
+    /// invalidated).
     pub fn check_state(&mut self, b: &mut FunctionBuilder<'_>) {
         let state = self.exec_load(b, ExecField::State);
         let next = b.create_block();
         b.ins().brif(state, self.propagate_block, &[], next, &[]);
         b.seal_block(next);
         b.switch_to_block(next);
-        self.reload_memory_cache(b);
+        self.invalidate_memory_cache();
     }
 
     /// Goes to `below` if the stack pointer is below `exec.stack_limit`
@@ -467,13 +495,13 @@ impl<'a> FuncEnv<'a> {
     // ----- builtins ----------------------------------------------------------
 
     /// Calls a runtime builtin with `(vmctx, exec, args...)`, then checks
-    /// the state (builtins without a result) or reloads the memory cache
-    /// (the growth builtins, whose result the caller examines). Returns the
+    /// the state (builtins without a result) or invalidates the memory
+    /// cache (the growth builtins, whose result the caller examines). Returns the
     /// builtin's result, if it has one.
     pub fn call_builtin(&mut self, b: &mut FunctionBuilder<'_>, builtin: Builtin, args: &[Value]) -> Option<Value> {
         let result = self.call_builtin_unchecked(b, builtin, args);
         match result {
-            Some(_) => self.reload_memory_cache(b),
+            Some(_) => self.invalidate_memory_cache(),
             None => self.check_state(b),
         }
         result

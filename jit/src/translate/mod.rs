@@ -13,6 +13,7 @@ mod control;
 mod cost;
 pub use call_graph::CallGraph;
 mod env;
+mod frame;
 mod liveness;
 mod numeric;
 mod operators;
@@ -141,7 +142,8 @@ impl FuncTranslator {
                 points: Vec::new(),
                 entry_cold,
                 commit_block: None,
-                no_room_block: None,
+                frame: None,
+                frame_bytes: 0,
                 hops: 0,
             }
         });
@@ -160,6 +162,7 @@ impl FuncTranslator {
                 height: 0,
                 next_reachable: false,
             }],
+            homes: vec![frame::LocalHome::Variable; locals.len()],
             locals,
             local_types,
             num_params: ty.params.len(),
@@ -249,6 +252,8 @@ struct Translation<'a, 'f> {
     stack: OperandStack,
     control: Vec<ControlFrame>,
     locals: Vec<Variable>,
+    /// Where each local's current value is (see `frame.rs`).
+    homes: Vec<frame::LocalHome>,
     local_types: Vec<ValType>,
     /// How many of `locals` are parameters (they come first).
     num_params: usize,

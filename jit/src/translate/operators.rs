@@ -18,6 +18,9 @@ impl Translation<'_, '_> {
             return self.dead_operator(op);
         }
         use Operator::*;
+        if matches!(op, Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. }) {
+            self.settle_locals();
+        }
         match op {
             // ----- control ---------------------------------------------------
             Nop => {}
@@ -121,16 +124,16 @@ impl Translation<'_, '_> {
                 self.push_typed(v, ty);
             }
             LocalGet { local_index } => {
-                let v = self.b.use_var(self.locals[local_index as usize]);
+                let v = self.read_local(local_index);
                 self.push_typed(v, self.local_types[local_index as usize]);
             }
             LocalSet { local_index } => {
                 let v = self.pop();
-                self.b.def_var(self.locals[local_index as usize], v);
+                self.write_local(local_index, v);
             }
             LocalTee { local_index } => {
                 let v = self.stack.peek_n(&mut self.b, 1)[0];
-                self.b.def_var(self.locals[local_index as usize], v);
+                self.write_local(local_index, v);
             }
             GlobalGet { global_index } => {
                 let v = self.env.global_get(&mut self.b, global_index);
@@ -370,8 +373,14 @@ impl Translation<'_, '_> {
     fn dead_operator(&mut self, op: Operator<'_>) -> Result<(), CompileError> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.dead_depth += 1,
-            Operator::Else if self.dead_depth == 0 => self.else_arm(),
-            Operator::End if self.dead_depth == 0 => self.end_frame(),
+            Operator::Else if self.dead_depth == 0 => {
+                self.settle_locals();
+                self.else_arm()
+            }
+            Operator::End if self.dead_depth == 0 => {
+                self.settle_locals();
+                self.end_frame()
+            }
             Operator::End => self.dead_depth -= 1,
             _ => {}
         }

@@ -24,13 +24,15 @@
 //! hop at all: no path from its header leads through restore code back
 //! into it, which would cost the loop registers and moves.
 //!
-//! The arrival pops the record, redefines the locals and operand stack
-//! slots it holds (the locals not saved are dead at the point: nothing reads
-//! them before writing them) and continues at the point's target: the call
-//! (re-issued so that the callee rewinds in turn), the code after the entry
-//! check, or the loop header. Defining the values only there means the way
-//! through the loop headers carries nothing of the frame: it is shared by
-//! every point of the loop nest.
+//! The arrival pops the record and continues at the point's target: the
+//! call (re-issued so that the callee rewinds in turn), the code after the
+//! entry check, or the loop header. A call's record goes back into the
+//! record area (see `suspend.rs`), from where the code after the call
+//! reloads it; a fuel check's record redefines the locals and operand stack
+//! slots it holds (the locals not saved are dead at the point: nothing
+//! reads them before writing them). Defining the values only there means
+//! the way through the loop headers carries nothing of the frame: it is
+//! shared by every point of the loop nest.
 
 use super::env::ExecField;
 use super::suspend::Point;
@@ -38,7 +40,7 @@ use super::Translation;
 use crate::error::CompileError;
 use crate::resume::{ResumeKind, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
 use crate::vm::{REWIND_FAILED, STATE_REWINDING, STATE_RUNNING};
-use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, Value};
+use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, StackSlot, Value};
 use cranelift_frontend::Variable;
 use std::collections::BTreeMap;
 
@@ -58,6 +60,9 @@ impl Translation<'_, '_> {
         }
         let commit = self.commit_block();
         self.fill_save_blocks();
+        // Every record is known: size the area.
+        self.finish_frame();
+        let frame = self.frame_slot(0);
         let Some(suspension) = self.suspension.take() else { return Ok(()) };
         // Checks inline; anything wrong goes to `fail`, which asks the
         // runtime to raise the right trap (through the commit block, with
@@ -158,7 +163,7 @@ impl Translation<'_, '_> {
         }
         for (point, arrival) in suspension.points.iter().zip(arrivals) {
             self.b.switch_to_block(arrival);
-            self.arrive(point, suspension.fuel);
+            self.arrive(point, suspension.fuel, frame);
         }
         self.suspension = Some(suspension);
         Ok(())
@@ -249,18 +254,25 @@ impl Translation<'_, '_> {
         self.b.ins().jump(commit, &[word.into()]);
     }
 
-    /// Pops `point`'s record, redefines every local and slot it saved,
-    /// reloads the real fuel, ends the rewind if this is the innermost
-    /// frame, and continues at the target.
-    fn arrive(&mut self, point: &Point, fuel: Option<Variable>) {
+    /// Pops `point`'s record, reloads the real fuel, ends the rewind if
+    /// this is the innermost frame, and continues at the target. A call's
+    /// record goes back into the record area, from where the code after the
+    /// call reloads it as after any call; a fuel check's record redefines
+    /// the locals and operand stack slots it saved.
+    fn arrive(&mut self, point: &Point, fuel: Option<Variable>, frame: StackSlot) {
         let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
         let size = point.layout.record_size() as i32;
         let flags = self.env.record_flags();
         let slots = &point.layout.slots;
+        let is_call = point.layout.kind == ResumeKind::Call;
+        let frame = is_call.then_some(frame);
         for (i, ty) in slots.iter().enumerate() {
             let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, ptr, i as i32 * 8 - size);
-            match point.callee {
-                Some(callee) if i == slots.len() - 1 => self.b.def_var(callee, value),
+            match (point.callee, frame) {
+                (Some(callee), _) if i == slots.len() - 1 => self.b.def_var(callee, value),
+                (_, Some(frame)) => {
+                    self.b.ins().stack_store(crate::abi::POINTER, value, frame, i as i32 * 8);
+                }
                 _ if i < point.locals.len() => self.b.def_var(self.locals[point.locals[i] as usize], value),
                 _ => self.stack.set(&mut self.b, i - point.locals.len(), *ty, value),
             }
@@ -272,7 +284,7 @@ impl Translation<'_, '_> {
         }
         let start = self.b.ins().iadd_imm_s(ptr, -(size as i64));
         self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
-        if point.layout.kind != ResumeKind::Call {
+        if !is_call {
             let running = self.b.ins().iconst(types::I32, STATE_RUNNING as i64);
             self.env.exec_store(&mut self.b, ExecField::State, running);
             let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);

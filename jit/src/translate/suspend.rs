@@ -3,14 +3,25 @@
 //!
 //! A *resume point* is a place where this frame can be suspended: the fuel
 //! checks (on entry and at loop headers, where `cost.rs` finds them needed)
-//! and every call. When
-//! the frame must stop there (its fuel ran out, or a callee returned while
-//! unwinding), a cold *save* block appends a record to the continuation
-//! buffer: the locals live at the point (see `liveness.rs`) and the operand
-//! stack. Every save ends in one shared block per function that writes the
-//! record's header, commits the record and returns. The hot path pays only
-//! the state check after each call and the fuel counter update at loop
-//! headers.
+//! and every call that can suspend. When the frame must stop there (its
+//! fuel ran out, or a callee returned while unwinding), it saves a record:
+//! the locals live at the point (see `liveness.rs`) and the operand stack.
+//!
+//! A record is assembled in the frame's *record area*, a stack slot as
+//! large as the function's largest record, and every save ends in one
+//! shared block per function that has `commit_record` copy the area into
+//! the continuation buffer, write the header and return.
+//!
+//! At a call, the values live across it go through the record area on the
+//! hot path: stored before the call, loaded back after it. A value live
+//! across a call must be kept somewhere the callee leaves alone anyway (a
+//! callee-saved register or a spill slot), so this costs the running code
+//! little, and it is what keeps call points cheap to compile: the saved
+//! record is already in place when the callee unwinds (the save is a jump),
+//! and a restored frame only copies its record back into the area and
+//! re-issues the call, so no value of the frame flows from the restore path
+//! into the running code and no call site becomes a merge of every live
+//! value.
 
 use super::cost::FunctionCost;
 use super::env::ExecField;
@@ -19,7 +30,7 @@ use super::Translation;
 use crate::module_info::ValType;
 use crate::resume::{ResumeKind, ResumePoint, RECORD_HEADER_SIZE};
 use crate::vm::{commit_word, Builtin, STATE_REWINDING};
-use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, Value};
+use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, StackSlot, Value};
 use cranelift_frontend::Variable;
 
 /// Per-function suspension state; absent when compiling without reductions.
@@ -39,8 +50,11 @@ pub struct Suspension {
     /// The shared tail of every save (see [`Translation::save_record`]);
     /// created on first use.
     pub commit_block: Option<Block>,
-    /// Where a save without room goes: to the commit block with the word 0.
-    pub no_room_block: Option<Block>,
+    /// The record area (see the module's doc), created on first use and
+    /// sized when the function is finished to `frame_bytes`.
+    pub frame: Option<StackSlot>,
+    /// The largest record's slots, in bytes.
+    pub frame_bytes: u32,
     /// Loop headers the restore paths pass through, over all points (the
     /// sum of `Point::loops` lengths): the hop code is proportional to it,
     /// and it grows with the square of loop nesting, so the translator
@@ -271,17 +285,19 @@ impl Translation<'_, '_> {
         self.save_record(point);
     }
 
-    /// Before a call: registers its resume point and moves to the block
-    /// that pops the arguments and calls (the point's target). The top
-    /// `unsaved` operands (a direct call's arguments: the callee ignores them
-    /// when it rewinds) are not saved. Returns the point, or `None` without
+    /// Before a call: registers its resume point, stores the values live
+    /// across the call in the record area and moves to the block that pops
+    /// the arguments and calls (the point's target). The top `unsaved`
+    /// operands (a direct call's arguments: the callee ignores them when it
+    /// rewinds) are not saved. Returns the point, or `None` without
     /// reductions.
     pub fn begin_call(&mut self, unsaved: usize) -> Option<u32> {
         self.suspension.as_ref()?;
         let call_block = self.b.create_block();
+        let point = self.new_point(ResumeKind::Call, call_block, unsaved);
+        self.store_frame(point, true);
         self.b.ins().jump(call_block, &[]);
         self.b.switch_to_block(call_block);
-        let point = self.new_point(ResumeKind::Call, call_block, unsaved);
         self.sync_fuel_out();
         Some(point)
     }
@@ -311,7 +327,8 @@ impl Translation<'_, '_> {
 
     /// After the call instruction: save the frame if the state is not
     /// running (the commit block tells a trap from an unwind), otherwise
-    /// continue with the fuel reloaded.
+    /// continue with the fuel and the values kept across the call
+    /// reloaded.
     pub fn end_call(&mut self, point: Option<u32>) {
         match point {
             Some(point) => {
@@ -324,55 +341,40 @@ impl Translation<'_, '_> {
                 self.b.switch_to_block(unwind);
                 self.save_record(point);
                 self.b.switch_to_block(next);
-                self.env.reload_memory_cache(&mut self.b);
+                self.env.invalidate_memory_cache();
                 self.sync_fuel_in();
+                self.load_frame(point);
             }
             None => self.env.check_state(&mut self.b),
         }
     }
 
-    /// Writes this frame's slots for `point` at `exec.cont_ptr` and jumps to
-    /// the commit block. The runtime keeps room for the largest record of
-    /// any code in the store free in the buffer and publishes where that
-    /// room ends as `exec.cont_limit`: a record fits if `cont_ptr` is below
-    /// it. The check only guards that promise (never an overrun); when it
-    /// fails, nothing is written and the commit block gets the word 0, so
-    /// that the runtime traps, or lets a trap that a callee returned with
-    /// go on (a non-suspendable activation has no buffer at all).
+    /// Completes `point`'s record in the record area and jumps to the
+    /// commit block. A call's values are there already (see
+    /// [`Translation::begin_call`]) but for a `call_indirect`'s callee; a
+    /// fuel check stores them all, on its cold path.
     ///
     /// The commit block, shared by every save of the function, receives
     /// the point and size as one word (see [`commit_word`]) and calls
-    /// `commit_record` with it and the function index, which writes the
-    /// header (or, if a call returned with a trap, drops the record: it
-    /// lies in room that was free anyway) and sets the state to unwinding
-    /// (for a fuel check's save). The call comes after the last store, so
-    /// no value is live across it.
+    /// `commit_record` with it, the function index and the record area,
+    /// which copies the record into the continuation buffer and writes its
+    /// header (or, if a call returned with a trap, does nothing) and sets
+    /// the state to unwinding (for a fuel check's save).
     fn save_record(&mut self, point: u32) {
-        let (slots, locals, callee) = {
+        let (kind, slots, callee) = {
             let p = &self.suspension().points[point as usize];
-            (p.layout.slots.clone(), p.locals.clone(), p.callee)
+            (p.layout.kind, p.layout.slots.len(), p.callee)
         };
-        let num_locals = locals.len();
-        let size = slots.len() * 8 + RECORD_HEADER_SIZE;
-        let commit = self.commit_block();
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let limit = self.env.exec_load(&mut self.b, ExecField::ContLimit);
-        let no_room = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, ptr, limit);
-        let no_room_block = self.no_room_block();
-        let write = self.cold_block();
-        self.b.ins().brif(no_room, no_room_block, &[], write, &[]);
-        self.b.seal_block(write);
-
-        self.b.switch_to_block(write);
-        let flags = self.env.record_flags();
-        for (i, ty) in slots.iter().enumerate() {
-            let value = match callee {
-                Some(callee) if i == slots.len() - 1 => self.b.use_var(callee),
-                _ if i < num_locals => self.b.use_var(self.locals[locals[i] as usize]),
-                _ => self.stack.get_typed(&mut self.b, i - num_locals, *ty),
-            };
-            self.b.ins().store(flags, value, ptr, (i * 8) as i32);
+        if kind != ResumeKind::Call {
+            self.store_frame(point, false);
         }
+        if let Some(callee) = callee {
+            let frame = self.frame_slot(slots);
+            let value = self.b.use_var(callee);
+            self.b.ins().stack_store(crate::abi::POINTER, value, frame, ((slots - 1) * 8) as i32);
+        }
+        let size = slots * 8 + RECORD_HEADER_SIZE;
+        let commit = self.commit_block();
         let word = commit_word(point, size);
         let word = self.b.ins().iconst(types::I64, word as i64);
         self.b.ins().jump(commit, &[word.into()]);
@@ -390,30 +392,16 @@ impl Translation<'_, '_> {
         block
     }
 
-    /// The block where a save without room goes (shared, like the commit
-    /// block, and filled with it).
-    fn no_room_block(&mut self) -> Block {
-        if let Some(block) = self.suspension().no_room_block {
-            return block;
-        }
-        let block = self.cold_block();
-        self.suspension().no_room_block = Some(block);
-        block
-    }
-
-    /// Fills the blocks shared by every save: the call to `commit_record`,
+    /// Fills the block shared by every save: the call to `commit_record`,
     /// then the return (see [`Translation::save_record`]).
     pub(super) fn fill_save_blocks(&mut self) {
         let Some(commit) = self.suspension().commit_block else { return };
-        if let Some(no_room) = self.suspension().no_room_block {
-            self.b.switch_to_block(no_room);
-            let zero = self.b.ins().iconst(types::I64, 0);
-            self.b.ins().jump(commit, &[zero.into()]);
-        }
         self.b.switch_to_block(commit);
         let word = self.b.block_params(commit)[0];
         let func = self.b.ins().iconst(types::I32, self.func_index as i64);
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func]);
+        let frame = self.frame_slot(0);
+        let area = self.b.ins().stack_addr(crate::abi::POINTER, frame, 0);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func, area]);
         self.b.ins().jump(self.env.propagate_block, &[]);
     }
 

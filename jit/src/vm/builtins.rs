@@ -109,12 +109,10 @@ builtins! {
     /// Traps out of bounds.
     table_init / TableInit(table: u32, elem_index: u32, dst: u32, src: u32, len: u32);
     elem_drop / ElemDrop(elem_index: u32);
-    /// Compiled code has just written the slots of a record at
-    /// `exec.cont_ptr`, for the resume point and size `word` encodes (see
+    /// Compiled code has assembled the slots of a record in its record
+    /// area at `slots`, for the resume point and size `word` encodes (see
     /// [`commit_word`](super::commit_word)), of function `func` (its index
-    /// in its module) of the instance `vmctx`; or, with `word == 0`, it
-    /// found no room for the record (`cont_ptr` not below `cont_limit`) and
-    /// wrote nothing; or, with `word ==`
+    /// in its module) of the instance `vmctx`; or, with `word ==`
     /// [`REWIND_FAILED`](super::REWIND_FAILED), function `func` took the
     /// cold path of its entry stack check and could not go on.
     ///
@@ -123,17 +121,17 @@ builtins! {
     /// is not rewinding or the stack is below the real limit
     /// (`saved_stack_limit`), else the last record is not one of `func`'s
     /// in this instance, and the runtime stops the activation with an error
-    /// of its own ([`EMBEDDER_STOP`](super::EMBEDDER_STOP)). With no room,
-    /// it stops it the same way (the runtime broke its promise of room).
-    /// Otherwise it sets the state to unwinding, writes the record's header
-    /// (see "Continuation records" in [`crate::vm`]), advances `cont_ptr`
+    /// of its own ([`EMBEDDER_STOP`](super::EMBEDDER_STOP)).
+    /// Otherwise it sets the state to unwinding, copies the slots to
+    /// `exec.cont_ptr` and writes the record's header after them (see
+    /// "Continuation records" in [`crate::vm`]), advances `cont_ptr`
     /// past the record and makes sure the buffer again has room for the
     /// largest record of any code that can run in this activation (moving
-    /// the buffer and updating `cont_ptr`, `cont_end` and `cont_limit`), or
+    /// the buffer and updating `cont_ptr` and `cont_end`), or
     /// traps.
     ///
     /// [`TrapCode::StackOverflow`]: super::TrapCode::StackOverflow
-    commit_record / CommitRecord(word: u64, func: u32);
+    commit_record / CommitRecord(word: u64, func: u32, slots: u64);
     /// A call reached the stub of defined function `func` (its index among
     /// the module's defined functions) of a lazily compiled module, and the
     /// function is not compiled yet; the stub spilled its arguments to
@@ -164,7 +162,7 @@ mod tests {
             Builtin::TableFill.params(),
             [BuiltinType::I32, BuiltinType::I32, BuiltinType::I64, BuiltinType::I32]
         );
-        assert_eq!(Builtin::CommitRecord.params(), [BuiltinType::I64, BuiltinType::I32]);
+        assert_eq!(Builtin::CommitRecord.params(), [BuiltinType::I64, BuiltinType::I32, BuiltinType::I64]);
         assert_eq!(Builtin::CommitRecord.result(), None);
         for (i, builtin) in Builtin::ALL.iter().enumerate() {
             assert_eq!(*builtin as usize, i);

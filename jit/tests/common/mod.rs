@@ -90,11 +90,12 @@ unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _
 /// Room the harness keeps free in the buffer (more than any test's record).
 const RECORD_ROOM: usize = 4096;
 
-unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32) {
+unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32, slots: u64) {
     let (point, bytes) = decode_commit_word(word);
     // SAFETY: the harness sets `embedder` to its live `Buffer` and keeps
     // `cont_ptr` within `bytes`'s length, with room for any record after
-    // it (so the header's word is inside too).
+    // it (so the header's word is inside too); compiled code passes its
+    // record area with the record's slots.
     unsafe {
         if word == REWIND_FAILED {
             rewind_failed(exec);
@@ -103,13 +104,8 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
         if (*exec).state == STATE_TRAPPING {
             return;
         }
-        if word == 0 {
-            // No room: the harness broke its promise.
-            (*exec).state = STATE_TRAPPING;
-            (*exec).trap_code = EMBEDDER_STOP;
-            return;
-        }
         (*exec).state = STATE_UNWINDING;
+        std::ptr::copy_nonoverlapping(slots as usize as *const u8, (*exec).cont_ptr, bytes - 16);
         let header = u64::from(func) | u64::from(point) << 32;
         (*exec).cont_ptr.add(bytes - 16).cast::<u64>().write_unaligned(vmctx as u64);
         (*exec).cont_ptr.add(bytes - 8).cast::<u64>().write_unaligned(header);
@@ -139,7 +135,6 @@ impl Buffer {
     fn install(&mut self, exec: &mut ExecCtx) {
         let range = self.bytes.as_mut_ptr_range();
         exec.cont_end = range.end;
-        exec.cont_limit = range.end.wrapping_sub(RECORD_ROOM - 1);
     }
 }
 

@@ -121,8 +121,7 @@ impl ContBuffer {
 
     /// Points `exec` at the buffer: `cont_ptr` after the records (where the
     /// next record goes while unwinding, or where the last one ends while
-    /// rewinding), `cont_end` at the end of the allocation. `cont_limit`
-    /// becomes null (no record fits) until [`ContBuffer::reserve`] sets it.
+    /// rewinding), `cont_end` at the end of the allocation.
     pub(crate) fn install(&self, exec: &mut ExecCtx) {
         let base = self.base();
         // SAFETY: `used` and the capacity are within the allocation (or both
@@ -131,21 +130,6 @@ impl ContBuffer {
             exec.cont_ptr = base.add(self.used);
             exec.cont_end = base.add(self.capacity());
         }
-        exec.cont_limit = std::ptr::null_mut();
-    }
-
-    /// Publishes the room kept after `cont_ptr` to compiled code: a record
-    /// of up to `room` bytes fits at any `cont_ptr` below `cont_limit` (see
-    /// `ExecCtx::cont_limit`). Compiled code checks only that, so `room`
-    /// must be at least the largest record of any code that can run in the
-    /// activation (the store's `max_record_size`).
-    fn publish_limit(&self, exec: &mut ExecCtx, room: usize) {
-        // `capacity - room` is the last offset where `room` bytes fit; the
-        // address one past it is only compared, never dereferenced.
-        exec.cont_limit = match self.capacity().checked_sub(room) {
-            Some(last) => self.base().wrapping_add(last + 1),
-            None => std::ptr::null_mut(),
-        };
     }
 
     /// Where `exec.cont_ptr` is, in bytes from the start, if it lies in the
@@ -200,27 +184,28 @@ impl ContBuffer {
     pub(crate) fn commit_in_place(
         &self,
         exec: &mut ExecCtx,
-        bytes: u32,
+        slots: &[u64],
         vmctx: *mut u8,
         header: u64,
         room: usize,
     ) -> bool {
         let base = self.base() as usize;
         let (ptr, end) = (exec.cont_ptr as usize, exec.cont_end as usize);
+        let bytes = (slots.len() + 2) * 8;
         let fits = end == base.wrapping_add(self.capacity())
             && ptr >= base
             && (ptr - base).is_multiple_of(8)
-            && bytes.is_multiple_of(8)
-            && bytes as usize >= RECORD_HEADER_SIZE
-            && (bytes as usize).checked_add(room).is_some_and(|needed| needed <= end - ptr.min(end));
+            && bytes.checked_add(room).is_some_and(|needed| needed <= end - ptr.min(end));
         if fits && ptr <= end {
             // SAFETY: `ptr + bytes <= end`, the end of the allocation
-            // `cont_ptr` points into (checked above), so both header words
-            // (`bytes >= RECORD_HEADER_SIZE`, word-aligned: `ptr` and `bytes`
-            // are multiples of 8 from the word-aligned base) and the result
-            // stay in bounds of the same allocation.
+            // `cont_ptr` points into (checked above), so the slots, both
+            // header words (word-aligned: `ptr` is a multiple of 8 from the
+            // word-aligned base) and the result stay in bounds of the same
+            // allocation; `slots` is not in the buffer (it is the caller's).
             unsafe {
-                let record_end = exec.cont_ptr.add(bytes as usize);
+                let start = exec.cont_ptr.cast::<u64>();
+                std::ptr::copy_nonoverlapping(slots.as_ptr(), start, slots.len());
+                let record_end = exec.cont_ptr.add(bytes);
                 record_end.offset(RECORD_VMCTX_WORD as isize).cast::<u64>().write(vmctx as usize as u64);
                 record_end.offset(RECORD_HEADER_WORD as isize).cast::<u64>().write(header);
                 exec.cont_ptr = record_end;
@@ -230,43 +215,37 @@ impl ContBuffer {
         false
     }
 
-    /// Compiled code wrote the slots of a record of `bytes` bytes at
-    /// `exec.cont_ptr`: write its header (`vmctx`, then `header`: the last
-    /// two words), move past it, then make room for `room` more bytes (the
-    /// store's largest record), as `commit_record` promises compiled code.
+    /// Appends a record at `exec.cont_ptr`: its `slots`, then its header
+    /// (`vmctx`, then `header`: the last two words); moves past it, then
+    /// makes room for `room` more bytes (the store's largest record), which
+    /// lets the next save take [`ContBuffer::commit_in_place`]. Traps with
+    /// "call stack exhausted" beyond `limit` bytes.
     pub(crate) fn commit(
         &mut self,
         exec: &mut ExecCtx,
-        bytes: u32,
+        slots: &[u64],
         vmctx: *mut u8,
         header: u64,
         room: usize,
         limit: usize,
     ) -> Result<(), Stop> {
+        let bytes = (slots.len() + 2) * 8;
+        self.reserve(exec, u32::try_from(bytes).unwrap_or(u32::MAX), limit)?;
         let offset = self.offset_in(exec).map_err(Stop::internal)?;
-        let end = offset.saturating_add(bytes as usize);
-        if end > self.capacity() || !end.is_multiple_of(8) || (bytes as usize) < RECORD_HEADER_SIZE {
+        let end = offset.saturating_add(bytes);
+        if end > self.capacity() {
             return Err(Stop::internal(format!("a record of {bytes} bytes does not fit at offset {offset}")));
         }
-        // `16 <= end <= capacity`, a multiple of 8 (checked above): both
-        // words lie after the guard.
+        // `16 <= end <= capacity`, a multiple of 8: the record lies after
+        // the guard.
         let words = self.words.as_mut_slice();
+        let first = GUARD_WORDS + offset / 8;
+        words[first..first + slots.len()].copy_from_slice(slots);
         words[GUARD_WORDS + end / 8 - 2] = vmctx as usize as u64;
         words[GUARD_WORDS + end / 8 - 1] = header;
         self.used = end;
         self.install(exec);
         self.reserve(exec, u32::try_from(room).unwrap_or(u32::MAX), limit)
-    }
-
-    /// Writes `slots` at `exec.cont_ptr`, as the slots of a record the
-    /// runtime saves itself (then [`ContBuffer::commit`] it); the room must
-    /// be reserved ([`ContBuffer::reserve`]).
-    pub(crate) fn write_record_slots(&mut self, exec: &ExecCtx, slots: &[u64]) -> Result<(), String> {
-        let start = GUARD_WORDS + self.offset_in(exec)? / 8;
-        let words = self.words.as_mut_slice();
-        let place = words.get_mut(start..start + slots.len()).ok_or("no room reserved for the record")?;
-        place.copy_from_slice(slots);
-        Ok(())
     }
 
     /// The header of the last record before `exec.cont_ptr` (while
@@ -303,7 +282,6 @@ impl ContBuffer {
         let room = (bytes as usize).div_ceil(8).saturating_mul(8);
         let needed = room.saturating_add(offset);
         if needed <= self.capacity() {
-            self.publish_limit(exec, room);
             return Ok(());
         }
         let too_deep = || Trap {
@@ -326,7 +304,6 @@ impl ContBuffer {
         }
         self.words.as_mut_slice()[..GUARD_WORDS].copy_from_slice(&GUARD);
         self.install(exec);
-        self.publish_limit(exec, room);
         Ok(())
     }
 }
@@ -349,24 +326,6 @@ mod tests {
                 exec.cont_ptr = exec.cont_ptr.add(8);
             }
         }
-    }
-
-    #[test]
-    fn the_published_limit_keeps_the_room() {
-        let mut buffer = ContBuffer::new();
-        let mut e = exec();
-        buffer.install(&mut e);
-        assert!(e.cont_limit.is_null(), "no record fits before the room is reserved");
-        buffer.reserve(&mut e, 20, 1 << 20).unwrap();
-        // A record of up to 24 bytes fits at any `cont_ptr` below the limit.
-        assert_eq!(e.cont_limit as usize, e.cont_end as usize - 24 + 1);
-        assert!((e.cont_ptr as usize) < e.cont_limit as usize);
-        // Moved to a larger allocation, the limit follows.
-        buffer.reserve(&mut e, 8 * 1000, 1 << 20).unwrap();
-        assert_eq!(e.cont_limit as usize, e.cont_end as usize - 8000 + 1);
-        // Installing again (after the activation) withdraws it.
-        buffer.install(&mut e);
-        assert!(e.cont_limit.is_null());
     }
 
     #[test]
@@ -429,25 +388,31 @@ mod tests {
         let mut e = exec();
         let vmctx = 0x1000 as *mut u8;
         buffer.install(&mut e);
-        assert!(!buffer.commit_in_place(&mut e, 16, vmctx, 7, 0), "no allocation yet");
+        assert!(!buffer.commit_in_place(&mut e, &[], vmctx, 7, 0), "no allocation yet");
         buffer.reserve(&mut e, 64, 1 << 20).unwrap();
         let cap = buffer.capacity();
         let start = e.cont_ptr;
-        assert!(buffer.commit_in_place(&mut e, 24, vmctx, 7, cap - 24));
+        assert!(buffer.commit_in_place(&mut e, &[5], vmctx, 7, cap - 24));
         assert_eq!(e.cont_ptr as usize - start as usize, 24);
-        assert!(!buffer.commit_in_place(&mut e, 24, vmctx, 8, cap - 24), "the room would be short");
-        assert!(!buffer.commit_in_place(&mut e, 12, vmctx, 8, 0), "not a whole record");
-        assert!(!buffer.commit_in_place(&mut e, 8, vmctx, 8, 0), "no room for the header");
+        assert!(!buffer.commit_in_place(&mut e, &[6], vmctx, 8, cap - 24), "the room would be short");
         assert_eq!(e.cont_ptr as usize - start as usize, 24, "refusals change nothing");
         // `commit` handles what the fast path refuses: it grows the buffer.
-        buffer.commit(&mut e, 16, vmctx, 8, cap, 1 << 20).unwrap();
+        buffer.commit(&mut e, &[], vmctx, 8, cap, 1 << 20).unwrap();
         assert!(buffer.capacity() >= 40 + cap);
         buffer.collect(&e).unwrap();
         assert_eq!(buffer.used(), 40);
         let words = buffer.records();
-        assert_eq!((words[1], words[2]), (0x1000, 7), "each record ends with its vmctx and header word");
+        assert_eq!(
+            (words[0], words[1], words[2]),
+            (5, 0x1000, 7),
+            "each record's slots, then its vmctx and header word"
+        );
         assert_eq!((words[3], words[4]), (0x1000, 8));
-        assert!(buffer.commit(&mut e, 8, vmctx, 9, cap, 1 << 20).is_err(), "no room for the header");
+        let mut small = ContBuffer::new();
+        let mut e = exec();
+        small.install(&mut e);
+        assert!(small.commit(&mut e, &[0; 8], vmctx, 9, 0, 64).is_err(), "80 bytes are beyond the limit of 64");
+        assert!(small.commit(&mut e, &[0; 6], vmctx, 9, 0, 64).is_ok());
     }
 
     #[test]

@@ -67,10 +67,7 @@ pub(crate) unsafe extern "C" fn lazy_call(vmctx: *mut u8, exec: *mut ExecCtx, de
             // object.
             let exec = &mut *exec;
             let suspension = current_suspension(store, exec, "a deferred compile")?;
-            let bytes = u32::try_from((params + 2) * 8).map_err(|_| Stop::internal("too many parameters"))?;
-            suspension.buffer.reserve(exec, bytes, limit)?;
-            suspension.buffer.write_record_slots(exec, &args).map_err(Stop::internal)?;
-            suspension.buffer.commit(exec, bytes, vmctx, header_word(func, STUB_RESUME_POINT), room, limit)?;
+            suspension.buffer.commit(exec, &args, vmctx, header_word(func, STUB_RESUME_POINT), room, limit)?;
             exec.state = STATE_UNWINDING;
             suspension.reason = Some(SuspendReason::Compile { module, defined });
             Ok(0)
