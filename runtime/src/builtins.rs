@@ -43,6 +43,7 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     commit_record,
     lazy_call: crate::call::lazy::lazy_call,
     lazy_resume: crate::call::lazy::lazy_resume,
+    restore_record,
 };
 
 /// Why a builtin failed: a WebAssembly trap (only its code: the message is
@@ -390,6 +391,37 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
             let suspension = current_suspension(store, exec, "a frame saved its record")?;
             Ok(suspension.buffer.commit(exec, slots, vmctx, header, room, limit)?)
         })
+    }
+}
+
+/// `restore_record`: a frame being restored at a call pops its record of
+/// `slots` slots (the last one, checked by its dispatch to be its own)
+/// into its record area at `area`. Returns 1, or 0 after trapping.
+///
+/// # Safety
+/// Called by compiled code only (see [`run`]), with `area` pointing to its
+/// record area of at least `slots` slots.
+unsafe extern "C" fn restore_record(vmctx: *mut u8, exec: *mut ExecCtx, slots: u32, area: u64) -> u32 {
+    // SAFETY: compiled code passes its record area, large enough for the
+    // record of any of its resume points (our contract), which nothing else
+    // reads or writes while this builtin runs.
+    let area = unsafe { std::slice::from_raw_parts_mut(area as usize as *mut u64, slots as usize) };
+    // Every restored call comes here: first the fast path, which cannot
+    // panic (see `pop_record_into`), so it needs no `catch_unwind`.
+    let outcome = {
+        // SAFETY: as in `commit_record`.
+        let (store, exec) = unsafe { (store_of(exec), &mut *exec) };
+        match store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref()) {
+            Some(Some(suspension)) => suspension.buffer.pop_record_into(exec, area),
+            _ => Err("no suspended call to restore".into()),
+        }
+    };
+    match outcome {
+        Ok(()) => 1,
+        // SAFETY: our caller is compiled code (see `run`).
+        Err(message) => unsafe {
+            run(vmctx, exec, 0, |_, _| Err(Stop::internal(format!("restoring a frame: {message}")).into()))
+        },
     }
 }
 

@@ -39,7 +39,7 @@ use super::suspend::Point;
 use super::Translation;
 use crate::error::CompileError;
 use crate::resume::{ResumeKind, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
-use crate::vm::{REWIND_FAILED, STATE_REWINDING, STATE_RUNNING};
+use crate::vm::{Builtin, REWIND_FAILED, STATE_REWINDING, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, StackSlot, Value};
 use cranelift_frontend::Variable;
 use std::collections::BTreeMap;
@@ -50,6 +50,11 @@ use std::collections::BTreeMap;
 /// add up to less than its operator count, below 2^23), and small enough
 /// to be an x86 32-bit immediate.
 const HOPPING_FUEL: i64 = i32::MIN as i64;
+
+/// From how many slots a call's record is popped by the `restore_record`
+/// builtin rather than by inline loads and stores: a builtin call is about
+/// as much code as copying three slots.
+const RESTORE_BY_BUILTIN: usize = 4;
 
 impl Translation<'_, '_> {
     /// Emits the blocks shared by every save, and the entry's cold path: a
@@ -260,30 +265,18 @@ impl Translation<'_, '_> {
     /// call reloads it as after any call; a fuel check's record redefines
     /// the locals and operand stack slots it saved.
     fn arrive(&mut self, point: &Point, fuel: Option<Variable>, frame: StackSlot) {
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let size = point.layout.record_size() as i32;
-        let flags = self.env.record_flags();
         let slots = &point.layout.slots;
         let is_call = point.layout.kind == ResumeKind::Call;
-        let frame = is_call.then_some(frame);
-        for (i, ty) in slots.iter().enumerate() {
-            let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, ptr, i as i32 * 8 - size);
-            match (point.callee, frame) {
-                (Some(callee), _) if i == slots.len() - 1 => self.b.def_var(callee, value),
-                (_, Some(frame)) => {
-                    self.b.ins().stack_store(crate::abi::POINTER, value, frame, i as i32 * 8);
-                }
-                _ if i < point.locals.len() => self.b.def_var(self.locals[point.locals[i] as usize], value),
-                _ => self.stack.set(&mut self.b, i - point.locals.len(), *ty, value),
-            }
+        if is_call && slots.len() >= RESTORE_BY_BUILTIN {
+            self.restore_by_builtin(point, frame);
+        } else {
+            self.restore_inline(point, is_call.then_some(frame));
         }
         let saved = slots.len() - point.locals.len() - usize::from(point.callee.is_some());
         for (i, ty) in point.zeroed.iter().enumerate() {
             let zero = super::zero_value(&mut self.b, *ty);
             self.stack.set(&mut self.b, saved + i, *ty, zero);
         }
-        let start = self.b.ins().iadd_imm_s(ptr, -(size as i64));
-        self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
         if !is_call {
             let running = self.b.ins().iconst(types::I32, STATE_RUNNING as i64);
             self.env.exec_store(&mut self.b, ExecField::State, running);
@@ -300,5 +293,48 @@ impl Translation<'_, '_> {
             self.b.def_var(fuel, value);
         }
         self.b.ins().jump(point.target, &[]);
+    }
+
+    /// Pops `point`'s record, loading its slots: into the record area
+    /// `frame` (a call's; a `call_indirect`'s callee into its variable), or
+    /// into the locals and operand stack slots they were saved from.
+    fn restore_inline(&mut self, point: &Point, frame: Option<StackSlot>) {
+        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
+        let size = point.layout.record_size() as i32;
+        let flags = self.env.record_flags();
+        let slots = &point.layout.slots;
+        for (i, ty) in slots.iter().enumerate() {
+            let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, ptr, i as i32 * 8 - size);
+            match (point.callee, frame) {
+                (Some(callee), _) if i == slots.len() - 1 => self.b.def_var(callee, value),
+                (_, Some(frame)) => {
+                    self.b.ins().stack_store(crate::abi::POINTER, value, frame, i as i32 * 8);
+                }
+                _ if i < point.locals.len() => self.b.def_var(self.locals[point.locals[i] as usize], value),
+                _ => self.stack.set(&mut self.b, i - point.locals.len(), *ty, value),
+            }
+        }
+        let start = self.b.ins().iadd_imm_s(ptr, -(size as i64));
+        self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
+    }
+
+    /// Has `restore_record` pop a call's record into the record area
+    /// `frame` (then reloads a `call_indirect`'s callee from it); a failure
+    /// (a trap) returns at once.
+    fn restore_by_builtin(&mut self, point: &Point, frame: StackSlot) {
+        let slots = point.layout.slots.len();
+        let count = self.b.ins().iconst(types::I32, slots as i64);
+        let area = self.b.ins().stack_addr(crate::abi::POINTER, frame, 0);
+        let ok = self.env.call_builtin_unchecked(&mut self.b, Builtin::RestoreRecord, &[count, area]);
+        let ok = ok.expect("restore_record returns whether it succeeded");
+        let next = self.cold_block();
+        self.b.ins().brif(ok, next, &[], self.env.propagate_block, &[]);
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
+        if let Some(callee) = point.callee {
+            let offset = ((slots - 1) * 8) as i32;
+            let value = self.b.ins().stack_load(crate::abi::POINTER, crate::abi::POINTER, frame, offset);
+            self.b.def_var(callee, value);
+        }
     }
 }

@@ -147,6 +147,12 @@ builtins! {
     /// which rewinds). Either way makes sure the function is compiled.
     /// Returns 0 if it trapped.
     lazy_resume / LazyResume(func: u32, values: u64) -> u32;
+    /// While rewinding, a frame arriving at a call's resume point: pops the
+    /// last record, which its dispatch found to be its own, of `slots`
+    /// slots, copying them to its record area at `area`. Returns 1, or 0
+    /// if it trapped (the record does not lie in the buffer: an internal
+    /// error).
+    restore_record / RestoreRecord(slots: u32, area: u64) -> u32;
 }
 
 #[cfg(test)]
@@ -155,7 +161,7 @@ mod tests {
 
     #[test]
     fn signatures_follow_the_declarations() {
-        assert_eq!(Builtin::ALL.len(), 13);
+        assert_eq!(Builtin::ALL.len(), 14);
         assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I32]);
         assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I32));
         assert_eq!(

@@ -152,7 +152,20 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     commit_record,
     lazy_call: unused_lazy,
     lazy_resume: unused_lazy,
+    restore_record,
 };
+
+unsafe extern "C" fn restore_record(_: *mut u8, exec: *mut ExecCtx, slots: u32, area: u64) -> u32 {
+    // SAFETY: while rewinding, compiled code calls this only with its own
+    // record last in the harness's buffer, and passes its record area.
+    unsafe {
+        let bytes = slots as usize * 8;
+        let start = (*exec).cont_ptr.sub(bytes + 16);
+        std::ptr::copy_nonoverlapping(start, area as usize as *mut u8, bytes);
+        (*exec).cont_ptr = start;
+    }
+    1
+}
 
 impl Harness {
     pub fn new() -> Self {
