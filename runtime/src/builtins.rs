@@ -26,7 +26,7 @@ use wasmbeam_jit::vm::{
     decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, VMOffsets, REWIND_FAILED, STATE_REWINDING,
     STATE_TRAPPING, STATE_UNWINDING,
 };
-use wasmbeam_jit::{RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
+use wasmbeam_jit::{RECORD_HEADER_WORD, RECORD_VMCTX_WORD, STUB_RESUME_POINT};
 
 /// The builtins every vmctx points at (word 0).
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -43,7 +43,7 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     commit_record,
     lazy_call: crate::call::lazy::lazy_call,
     lazy_resume: crate::call::lazy::lazy_resume,
-    restore_record,
+    rewind_frame,
 };
 
 /// Why a builtin failed: a WebAssembly trap (only its code: the message is
@@ -65,6 +65,24 @@ impl From<Stop> for Failure {
     }
 }
 
+/// The index of the instance whose vmctx is `vmctx` in its store, and the
+/// store's id.
+///
+/// # Safety
+/// `vmctx` must be the vmctx of a live instance, and no reference into the
+/// store may be in use (as when compiled code calls a builtin).
+unsafe fn instance_of(vmctx: *mut u8) -> (u32, u64) {
+    // SAFETY: the embedder word of a vmctx is the address of its
+    // `InstanceData`, a live `Owned` allocation of the store (written at
+    // instantiation, see `instantiate.rs`). Only the immutable `index` and
+    // `store` fields are read, through the raw pointer, while no reference
+    // into the store exists.
+    unsafe {
+        let instance = vmctx.add(VMOffsets::EMBEDDER as usize).cast::<*const InstanceData>().read();
+        (std::ptr::addr_of!((*instance).index).read(), std::ptr::addr_of!((*instance).store).read())
+    }
+}
+
 /// Runs a builtin's `body` with the store and the calling instance's index
 /// in it. On failure the activation traps and the builtin returns
 /// `on_trap`. Never unwinds.
@@ -81,15 +99,8 @@ pub(crate) unsafe fn run<R>(
     body: impl FnOnce(&mut Store, usize) -> Result<R, Failure>,
 ) -> R {
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the embedder word of a vmctx is the address of its
-        // `InstanceData`, a live `Owned` allocation of the store (written at
-        // instantiation, see `instantiate.rs`). Only the immutable `index`
-        // and `store` fields are read, through the raw pointer, before any
-        // reference into the store exists.
-        let (index, store_id) = unsafe {
-            let instance = vmctx.add(VMOffsets::EMBEDDER as usize).cast::<*const InstanceData>().read();
-            (std::ptr::addr_of!((*instance).index).read(), std::ptr::addr_of!((*instance).store).read())
-        };
+        // SAFETY: our contract is `instance_of`'s.
+        let (index, store_id) = unsafe { instance_of(vmctx) };
         // SAFETY: our contract is `store_of`'s; the reference lives only
         // while `body` runs.
         let store = unsafe { store_of(exec) };
@@ -394,35 +405,103 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
     }
 }
 
-/// `restore_record`: a frame being restored at a call pops its record of
-/// `slots` slots (the last one, checked by its dispatch to be its own)
-/// into its record area at `area`. Returns 1, or 0 after trapping.
+/// `rewind_frame`: the entry of function `func` (module-wide index) of
+/// the instance `vmctx` took the cold path of its stack check. Unless the
+/// call is rewinding with the stack above its real limit (a stack overflow:
+/// trap), the last record must be one of `func`'s in this instance (else
+/// the activation stops with a mismatch): pop it, copying its slots to the
+/// frame's record area `area` (of `area_slots` slots) and publish its point
+/// in `exec.resume_point`. Returns the point, or `u32::MAX` after
+/// trapping.
 ///
 /// # Safety
 /// Called by compiled code only (see [`run`]), with `area` pointing to its
-/// record area of at least `slots` slots.
-unsafe extern "C" fn restore_record(vmctx: *mut u8, exec: *mut ExecCtx, slots: u32, area: u64) -> u32 {
-    // SAFETY: compiled code passes its record area, large enough for the
-    // record of any of its resume points (our contract), which nothing else
-    // reads or writes while this builtin runs.
-    let area = unsafe { std::slice::from_raw_parts_mut(area as usize as *mut u64, slots as usize) };
-    // Every restored call comes here: first the fast path, which cannot
-    // panic (see `pop_record_into`), so it needs no `catch_unwind`.
+/// record area of `area_slots` slots.
+unsafe extern "C" fn rewind_frame(vmctx: *mut u8, exec: *mut ExecCtx, func: u32, area: u64, area_slots: u32) -> u32 {
+    // Below the caller's frame: if the caller's stack was too deep, so is
+    // this one's.
+    let marker = 0u8;
+    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    // SAFETY: compiled code passes its record area of `area_slots` slots
+    // (our contract), which nothing else reads or writes while we run.
+    let area = unsafe { std::slice::from_raw_parts_mut(area as usize as *mut u64, area_slots as usize) };
+    // Every restored frame comes here: the fast path cannot panic (every
+    // lookup is checked), so it needs no `catch_unwind`.
     let outcome = {
+        // SAFETY: `instance_of`'s contract is ours.
+        let (index, _) = unsafe { instance_of(vmctx) };
         // SAFETY: as in `commit_record`.
         let (store, exec) = unsafe { (store_of(exec), &mut *exec) };
-        match store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref()) {
-            Some(Some(suspension)) => suspension.buffer.pop_record_into(exec, area),
-            _ => Err("no suspended call to restore".into()),
+        if exec.state != STATE_REWINDING || sp < exec.saved_stack_limit {
+            None
+        } else {
+            Some(pop_own_record(store, exec, index as usize, vmctx, func, area))
         }
     };
     match outcome {
-        Ok(()) => 1,
-        // SAFETY: our caller is compiled code (see `run`).
-        Err(message) => unsafe {
-            run(vmctx, exec, 0, |_, _| Err(Stop::internal(format!("restoring a frame: {message}")).into()))
+        Some(Ok(point)) => point,
+        // SAFETY: `exec` is live and no reference to it is held; our caller
+        // is compiled code (`raise`'s contract).
+        None => unsafe {
+            raise_code(exec, TrapCode::StackOverflow);
+            u32::MAX
+        },
+        // SAFETY: as above.
+        Some(Err(stop)) => unsafe {
+            raise(exec, stop);
+            u32::MAX
         },
     }
+}
+
+/// For `rewind_frame`: pops the last record of the buffer, which must be
+/// one of function `func`'s in instance `index` (at `vmctx`), into `area`.
+fn pop_own_record(
+    store: &Store,
+    exec: &mut ExecCtx,
+    index: usize,
+    vmctx: *mut u8,
+    func: u32,
+    area: &mut [u64],
+) -> Result<u32, Stop> {
+    // SAFETY: while rewinding, `cont_ptr` is the end of the last record not
+    // yet popped, in the activation's buffer: the runtime enters compiled
+    // code rewinding only with records saved by compiled code (or read back
+    // from bytes and checked record by record against their code's
+    // layouts), and each frame pops exactly its own. Records are whole
+    // words, with two header words at their end.
+    let (saved_vmctx, word) = unsafe {
+        let end = exec.cont_ptr;
+        (
+            end.offset(RECORD_VMCTX_WORD as isize).cast::<u64>().read(),
+            end.offset(RECORD_HEADER_WORD as isize).cast::<u64>().read(),
+        )
+    };
+    let (saved, point) = header(word);
+    if saved_vmctx != vmctx as usize as u64 || saved != func || point == STUB_RESUME_POINT {
+        let whose = if saved_vmctx == vmctx as usize as u64 { "its own instance" } else { "another instance" };
+        return Err(Stop::Mismatch(format!(
+            "function {func} found the saved frame of function {saved} of {whose} at resume point {point}"
+        )));
+    }
+    let layout = store
+        .instances
+        .get(index)
+        .and_then(|instance| instance.module.resume_point(func, point))
+        .ok_or_else(|| Stop::Mismatch(format!("function {func} has no resume point {point}")))?;
+    let slots = area
+        .get_mut(..layout.slots.len())
+        .ok_or_else(|| Stop::internal(format!("the record of function {func} at {point} exceeds its area")))?;
+    // SAFETY: the record is this point's (checked above), so it has this
+    // layout's slots before its header (see above), in the buffer; `slots`
+    // is the frame's record area, not in the buffer.
+    unsafe {
+        let start = exec.cont_ptr.sub(layout.record_size());
+        std::ptr::copy_nonoverlapping(start.cast::<u64>(), slots.as_mut_ptr(), slots.len());
+        exec.cont_ptr = start;
+    }
+    exec.resume_point = point;
+    Ok(point)
 }
 
 /// For `commit_record` with [`REWIND_FAILED`]: function `func` (module-wide

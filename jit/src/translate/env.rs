@@ -35,7 +35,6 @@ pub enum ExecField {
     Fuel,
     StackLimit,
     SavedStackLimit,
-    ContPtr,
     ResumePoint,
 }
 
@@ -46,7 +45,6 @@ impl ExecField {
             ExecField::Fuel => (ExecCtx::OFFSET_FUEL, types::I64),
             ExecField::StackLimit => (ExecCtx::OFFSET_STACK_LIMIT, POINTER),
             ExecField::SavedStackLimit => (ExecCtx::OFFSET_SAVED_STACK_LIMIT, POINTER),
-            ExecField::ContPtr => (ExecCtx::OFFSET_CONT_PTR, POINTER),
             ExecField::ResumePoint => (ExecCtx::OFFSET_RESUME_POINT, types::I32),
         }
     }
@@ -197,11 +195,6 @@ impl<'a> FuncEnv<'a> {
     pub fn exec_store(&self, b: &mut FunctionBuilder<'_>, field: ExecField, value: Value) {
         let (offset, _) = field.offset_and_type();
         b.ins().store(self.flags(self.regions.exec), value, self.exec, offset);
-    }
-
-    /// Flags for reading and writing continuation records.
-    pub fn record_flags(&self) -> MemFlagsData {
-        MemFlagsData::trusted()
     }
 
     // ----- traps -------------------------------------------------------------

@@ -1,12 +1,14 @@
 //! Rebuilding a suspended frame: the other half of `suspend.rs`.
 //!
 //! On resume, the function is entered with `stack_limit = usize::MAX`, so
-//! the entry stack check fails into the *dispatch*, which checks the real
-//! stack limit, that the state is rewinding and that the last record in the
-//! buffer is this function's and this instance's (both header words),
-//! publishes its point in `exec.resume_point`, reloads the memory cache and
-//! heads for the point. Any failed check goes to one block that has
-//! `commit_record` raise the right trap.
+//! the entry stack check fails into the *dispatch*, which has the
+//! `rewind_frame` builtin check the real stack limit, that the state is
+//! rewinding and that the last record in the buffer is this function's and
+//! this instance's, pop the record into the frame's record area (see
+//! `suspend.rs`) and publish its point in `exec.resume_point`. The dispatch then
+//! reloads the memory cache and heads for the point (or returns, if the
+//! builtin trapped). One builtin call per function instead of inline checks
+//! and copies per point keeps restore code small.
 //!
 //! A point inside loops is reached through the header of every enclosing
 //! loop, outermost first, never by a jump into a loop's body: that keeps
@@ -24,12 +26,11 @@
 //! hop at all: no path from its header leads through restore code back
 //! into it, which would cost the loop registers and moves.
 //!
-//! The arrival pops the record and continues at the point's target: the
-//! call (re-issued so that the callee rewinds in turn), the code after the
-//! entry check, or the loop header. A call's record goes back into the
-//! record area (see `suspend.rs`), from where the code after the call
-//! reloads it; a fuel check's record redefines the locals and operand stack
-//! slots it holds (the locals not saved are dead at the point: nothing
+//! The arrival continues at the point's target: the call (re-issued so
+//! that the callee rewinds in turn), the code after the entry check, or the
+//! loop header. A call's record stays in the record area, from where the
+//! code after the call reloads it; a fuel check's record redefines the
+//! locals and operand stack slots it holds (the locals not saved are dead at the point: nothing
 //! reads them before writing them). Defining the values only there means
 //! the way through the loop headers carries nothing of the frame: it is
 //! shared by every point of the loop nest.
@@ -38,8 +39,8 @@ use super::env::ExecField;
 use super::suspend::Point;
 use super::Translation;
 use crate::error::CompileError;
-use crate::resume::{ResumeKind, RECORD_HEADER_WORD, RECORD_VMCTX_WORD};
-use crate::vm::{Builtin, REWIND_FAILED, STATE_REWINDING, STATE_RUNNING};
+use crate::resume::ResumeKind;
+use crate::vm::{Builtin, REWIND_FAILED, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, StackSlot, Value};
 use cranelift_frontend::Variable;
 use std::collections::BTreeMap;
@@ -50,11 +51,6 @@ use std::collections::BTreeMap;
 /// add up to less than its operator count, below 2^23), and small enough
 /// to be an x86 32-bit immediate.
 const HOPPING_FUEL: i64 = i32::MIN as i64;
-
-/// From how many slots a call's record is popped by the `restore_record`
-/// builtin rather than by inline loads and stores: a builtin call is about
-/// as much code as copying three slots.
-const RESTORE_BY_BUILTIN: usize = 4;
 
 impl Translation<'_, '_> {
     /// Emits the blocks shared by every save, and the entry's cold path: a
@@ -69,15 +65,14 @@ impl Translation<'_, '_> {
         self.finish_frame();
         let frame = self.frame_slot(0);
         let Some(suspension) = self.suspension.take() else { return Ok(()) };
-        // Checks inline; anything wrong goes to `fail`, which asks the
-        // runtime to raise the right trap (through the commit block, with
-        // the word `REWIND_FAILED`) and returns: nothing is live across
-        // that call.
         self.b.switch_to_block(suspension.entry_cold);
-        let fail = self.cold_block();
         if suspension.points.is_empty() {
-            // Nothing here can have been suspended. (A loop may still have
-            // a hop, when the scan counted a call in unreachable code.)
+            // Nothing here can have been suspended: a stack overflow, or a
+            // record that is not this function's, for which the commit
+            // block (with the word `REWIND_FAILED`) has the runtime raise
+            // the right trap. (A loop may still have a hop, when the scan
+            // counted a call in unreachable code.)
+            let fail = self.cold_block();
             self.b.ins().jump(fail, &[]);
             self.fill_rewind_failure(fail, commit);
             for hop in suspension.loops.iter().filter_map(|lp| lp.hop) {
@@ -87,29 +82,14 @@ impl Translation<'_, '_> {
             self.suspension = Some(suspension);
             return Ok(());
         }
-        // Resuming must not overflow either: check against the real limit
-        // (which it also is while running).
-        let sp = self.b.ins().get_stack_pointer(types::I64);
-        let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
-        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        self.fail_if(below, fail);
-        let state = self.env.exec_load(&mut self.b, ExecField::State);
-        let running = self.b.ins().icmp_imm_u(IntCC::NotEqual, state, STATE_REWINDING as i64);
-        self.fail_if(running, fail);
-        // Rewinding: the last record must be this frame's, of this
-        // function in this instance.
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let flags = self.env.record_flags();
-        let header = self.b.ins().load(types::I64, flags, ptr, RECORD_HEADER_WORD);
-        let func = self.b.ins().ireduce(types::I32, header);
-        let not_mine = self.b.ins().icmp_imm_u(IntCC::NotEqual, func, self.func_index as i64);
-        self.fail_if(not_mine, fail);
-        let vmctx = self.b.ins().load(crate::abi::POINTER, flags, ptr, RECORD_VMCTX_WORD);
-        let other_instance = self.b.ins().icmp(IntCC::NotEqual, vmctx, self.env.vmctx);
-        self.fail_if(other_instance, fail);
-        let point = self.b.ins().ushr_imm_u(header, 32);
-        let point = self.b.ins().ireduce(types::I32, point);
-        self.env.exec_store(&mut self.b, ExecField::ResumePoint, point);
+        // The runtime checks the stack and the record, pops it into the
+        // record area and ends the rewind if this is the innermost frame.
+        let func = self.b.ins().iconst(types::I32, self.func_index as i64);
+        let area = self.b.ins().stack_addr(crate::abi::POINTER, frame, 0);
+        let area_size = self.b.func.sized_stack_slots[frame].size;
+        let area_slots = self.b.ins().iconst(types::I32, i64::from(area_size / 8));
+        let point = self.env.call_builtin_unchecked(&mut self.b, Builtin::RewindFrame, &[func, area, area_slots]);
+        let point = point.expect("rewind_frame returns the point");
         self.env.reload_memory_cache(&mut self.b);
         let arrivals: Vec<Block> = suspension.points.iter().map(|_| self.cold_block()).collect();
         // A point in loops enters its outermost loop; the points of a loop
@@ -126,8 +106,9 @@ impl Translation<'_, '_> {
                 None => *arrival,
             })
             .collect();
-        self.switch_on_point(point, &entries, fail);
-        self.fill_rewind_failure(fail, commit);
+        // `u32::MAX` (a trap) is out of range: the frame returns.
+        let propagate = self.env.propagate_block;
+        self.switch_on_point(point, &entries, propagate);
         for (outer, enter) in enters {
             self.b.switch_to_block(enter);
             if let Some(fuel) = suspension.fuel {
@@ -220,7 +201,7 @@ impl Translation<'_, '_> {
     }
 
     /// Ends the current block with a jump to `entries[point]`, or to `fail`
-    /// for a point out of range: a comparison per point for up to three
+    /// for a point out of range (a trap): a comparison per point for up to three
     /// points, a jump table beyond.
     fn switch_on_point(&mut self, point: Value, entries: &[Block], fail: Block) {
         if entries.len() <= 3 {
@@ -241,14 +222,6 @@ impl Translation<'_, '_> {
         self.b.ins().br_table(point, table);
     }
 
-    /// Ends the current block: to `fail` if `failed`, else on in a new block.
-    fn fail_if(&mut self, failed: Value, fail: Block) {
-        let next = self.cold_block();
-        self.b.ins().brif(failed, fail, &[], next, &[]);
-        self.b.seal_block(next);
-        self.b.switch_to_block(next);
-    }
-
     /// Fills the block where a failed entry check goes: to the commit block
     /// with the word [`REWIND_FAILED`], for which `commit_record` traps (a
     /// stack overflow, or a record that is not this function's); then the
@@ -259,18 +232,28 @@ impl Translation<'_, '_> {
         self.b.ins().jump(commit, &[word.into()]);
     }
 
-    /// Pops `point`'s record, reloads the real fuel, ends the rewind if
-    /// this is the innermost frame, and continues at the target. A call's
-    /// record goes back into the record area, from where the code after the
-    /// call reloads it as after any call; a fuel check's record redefines
-    /// the locals and operand stack slots it saved.
+    /// Continues a frame whose record `rewind_frame` popped into the record
+    /// area `frame`: a call's record stays there, from where the code after
+    /// the call reloads it as after any call (but a `call_indirect`'s
+    /// callee, which the call needs); a fuel check's record redefines the
+    /// locals and operand stack slots it saved, and ends the rewind (this
+    /// frame is where the call stopped). Then reloads the real fuel and
+    /// continues at the target.
     fn arrive(&mut self, point: &Point, fuel: Option<Variable>, frame: StackSlot) {
         let slots = &point.layout.slots;
         let is_call = point.layout.kind == ResumeKind::Call;
-        if is_call && slots.len() >= RESTORE_BY_BUILTIN {
-            self.restore_by_builtin(point, frame);
-        } else {
-            self.restore_inline(point, is_call.then_some(frame));
+        for (i, ty) in slots.iter().enumerate() {
+            let callee = point.callee.filter(|_| i == slots.len() - 1);
+            if is_call && callee.is_none() {
+                continue;
+            }
+            let ir_type = crate::abi::ir_type(*ty);
+            let value = self.b.ins().stack_load(crate::abi::POINTER, ir_type, frame, i as i32 * 8);
+            match callee {
+                Some(callee) => self.b.def_var(callee, value),
+                None if i < point.locals.len() => self.b.def_var(self.locals[point.locals[i] as usize], value),
+                None => self.stack.set(&mut self.b, i - point.locals.len(), *ty, value),
+            }
         }
         let saved = slots.len() - point.locals.len() - usize::from(point.callee.is_some());
         for (i, ty) in point.zeroed.iter().enumerate() {
@@ -278,6 +261,7 @@ impl Translation<'_, '_> {
             self.stack.set(&mut self.b, saved + i, *ty, zero);
         }
         if !is_call {
+            // Where the call stopped: the rewind ends here.
             let running = self.b.ins().iconst(types::I32, STATE_RUNNING as i64);
             self.env.exec_store(&mut self.b, ExecField::State, running);
             let limit = self.env.exec_load(&mut self.b, ExecField::SavedStackLimit);
@@ -293,48 +277,5 @@ impl Translation<'_, '_> {
             self.b.def_var(fuel, value);
         }
         self.b.ins().jump(point.target, &[]);
-    }
-
-    /// Pops `point`'s record, loading its slots: into the record area
-    /// `frame` (a call's; a `call_indirect`'s callee into its variable), or
-    /// into the locals and operand stack slots they were saved from.
-    fn restore_inline(&mut self, point: &Point, frame: Option<StackSlot>) {
-        let ptr = self.env.exec_load(&mut self.b, ExecField::ContPtr);
-        let size = point.layout.record_size() as i32;
-        let flags = self.env.record_flags();
-        let slots = &point.layout.slots;
-        for (i, ty) in slots.iter().enumerate() {
-            let value = self.b.ins().load(crate::abi::ir_type(*ty), flags, ptr, i as i32 * 8 - size);
-            match (point.callee, frame) {
-                (Some(callee), _) if i == slots.len() - 1 => self.b.def_var(callee, value),
-                (_, Some(frame)) => {
-                    self.b.ins().stack_store(crate::abi::POINTER, value, frame, i as i32 * 8);
-                }
-                _ if i < point.locals.len() => self.b.def_var(self.locals[point.locals[i] as usize], value),
-                _ => self.stack.set(&mut self.b, i - point.locals.len(), *ty, value),
-            }
-        }
-        let start = self.b.ins().iadd_imm_s(ptr, -(size as i64));
-        self.env.exec_store(&mut self.b, ExecField::ContPtr, start);
-    }
-
-    /// Has `restore_record` pop a call's record into the record area
-    /// `frame` (then reloads a `call_indirect`'s callee from it); a failure
-    /// (a trap) returns at once.
-    fn restore_by_builtin(&mut self, point: &Point, frame: StackSlot) {
-        let slots = point.layout.slots.len();
-        let count = self.b.ins().iconst(types::I32, slots as i64);
-        let area = self.b.ins().stack_addr(crate::abi::POINTER, frame, 0);
-        let ok = self.env.call_builtin_unchecked(&mut self.b, Builtin::RestoreRecord, &[count, area]);
-        let ok = ok.expect("restore_record returns whether it succeeded");
-        let next = self.cold_block();
-        self.b.ins().brif(ok, next, &[], self.env.propagate_block, &[]);
-        self.b.seal_block(next);
-        self.b.switch_to_block(next);
-        if let Some(callee) = point.callee {
-            let offset = ((slots - 1) * 8) as i32;
-            let value = self.b.ins().stack_load(crate::abi::POINTER, crate::abi::POINTER, frame, offset);
-            self.b.def_var(callee, value);
-        }
     }
 }

@@ -147,12 +147,20 @@ builtins! {
     /// which rewinds). Either way makes sure the function is compiled.
     /// Returns 0 if it trapped.
     lazy_resume / LazyResume(func: u32, values: u64) -> u32;
-    /// While rewinding, a frame arriving at a call's resume point: pops the
-    /// last record, which its dispatch found to be its own, of `slots`
-    /// slots, copying them to its record area at `area`. Returns 1, or 0
-    /// if it trapped (the record does not lie in the buffer: an internal
-    /// error).
-    restore_record / RestoreRecord(slots: u32, area: u64) -> u32;
+    /// The cold path of the entry stack check of function `func` (its
+    /// index in its module) of the instance `vmctx`, which has resume
+    /// points: a stack overflow, or (while rewinding) the way to the
+    /// frame's saved point. Unless the state is rewinding and the stack is
+    /// above `saved_stack_limit`, traps with
+    /// [`TrapCode::StackOverflow`](super::TrapCode::StackOverflow). Else the
+    /// last record must be one of `func`'s in this instance (otherwise the
+    /// runtime stops the activation with an error of its own,
+    /// [`EMBEDDER_STOP`](super::EMBEDDER_STOP)): pops it, copying its slots
+    /// to the frame's record area at `area` (`area_slots` slots), and
+    /// publishes its point in `exec.resume_point` (the frame's way to it
+    /// passes loop headers that read it). Returns the point, or `u32::MAX`
+    /// if it trapped.
+    rewind_frame / RewindFrame(func: u32, area: u64, area_slots: u32) -> u32;
 }
 
 #[cfg(test)]
@@ -162,6 +170,7 @@ mod tests {
     #[test]
     fn signatures_follow_the_declarations() {
         assert_eq!(Builtin::ALL.len(), 14);
+        assert_eq!(Builtin::RewindFrame.result(), Some(BuiltinType::I32));
         assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I32]);
         assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I32));
         assert_eq!(

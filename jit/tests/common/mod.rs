@@ -39,6 +39,8 @@ pub struct SliceStats {
 /// The continuation buffer, reached through `ExecCtx::embedder`.
 struct Buffer {
     bytes: Vec<u8>,
+    /// The module being run, for the layout of its records.
+    compiled: *const wasmbeam_jit::CompiledModule,
 }
 
 unsafe extern "C" fn unused(_: *mut u8, exec: *mut ExecCtx) {
@@ -152,19 +154,46 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     commit_record,
     lazy_call: unused_lazy,
     lazy_resume: unused_lazy,
-    restore_record,
+    rewind_frame,
 };
 
-unsafe extern "C" fn restore_record(_: *mut u8, exec: *mut ExecCtx, slots: u32, area: u64) -> u32 {
-    // SAFETY: while rewinding, compiled code calls this only with its own
-    // record last in the harness's buffer, and passes its record area.
+/// While rewinding, pops the frame's own record into its record area (see
+/// `VMBuiltins::rewind_frame`).
+unsafe extern "C" fn rewind_frame(vmctx: *mut u8, exec: *mut ExecCtx, func: u32, area: u64, area_slots: u32) -> u32 {
+    let marker = 0u8;
+    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    // SAFETY: compiled code passes its live ExecCtx and its record area of
+    // `area_slots` slots; the harness sets `embedder` to its live `Buffer`,
+    // whose records are whole, each ending with its two header words.
     unsafe {
-        let bytes = slots as usize * 8;
-        let start = (*exec).cont_ptr.sub(bytes + 16);
-        std::ptr::copy_nonoverlapping(start, area as usize as *mut u8, bytes);
+        if (*exec).state != STATE_REWINDING || sp < (*exec).saved_stack_limit {
+            (*exec).state = STATE_TRAPPING;
+            (*exec).trap_code = TrapCode::StackOverflow as u32;
+            return u32::MAX;
+        }
+        let end = (*exec).cont_ptr;
+        let saved_vmctx = end.sub(16).cast::<u64>().read_unaligned();
+        let word = end.sub(8).cast::<u64>().read_unaligned();
+        let (saved, point) = (word as u32, (word >> 32) as u32);
+        let buffer = &*((*exec).embedder as *const Buffer);
+        // The harness's modules import no functions: `func` is defined.
+        let layout = (*buffer.compiled).resume_points(func).get(point as usize);
+        let layout = match layout {
+            Some(layout) if saved_vmctx == vmctx as u64 && saved == func => layout,
+            _ => {
+                (*exec).state = STATE_TRAPPING;
+                (*exec).trap_code = EMBEDDER_STOP;
+                return u32::MAX;
+            }
+        };
+        let slots = layout.slots.len();
+        assert!(slots <= area_slots as usize, "a record larger than its frame's area");
+        let start = end.sub(16 + slots * 8);
+        std::ptr::copy_nonoverlapping(start, area as usize as *mut u8, slots * 8);
         (*exec).cont_ptr = start;
+        (*exec).resume_point = point;
+        point
     }
-    1
 }
 
 impl Harness {
@@ -231,7 +260,7 @@ impl Harness {
         values[..args.len()].copy_from_slice(args);
         let marker = 0u8;
         let limit = &marker as *const u8 as usize - self.stack_budget;
-        let mut buffer = Buffer { bytes: vec![0; RECORD_ROOM] };
+        let mut buffer = Buffer { bytes: vec![0; RECORD_ROOM], compiled: &module._compiled };
         let mut exec = ExecCtx::new(limit, &mut buffer as *mut Buffer as *mut _);
         exec.cont_ptr = buffer.bytes.as_mut_ptr();
         buffer.install(&mut exec);

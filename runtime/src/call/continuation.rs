@@ -272,21 +272,6 @@ impl ContBuffer {
         Ok(values)
     }
 
-    /// Pops the last record before `exec.cont_ptr` (while rewinding), of
-    /// `area.len()` slots, into `area`, without allocating (the frame being
-    /// restored calls this through `restore_record`).
-    pub(crate) fn pop_record_into(&self, exec: &mut ExecCtx, area: &mut [u64]) -> Result<(), String> {
-        let offset = self.offset_in(exec)?;
-        let size = (area.len() + GUARD_WORDS) * 8;
-        let start = offset.checked_sub(size).ok_or("the record is larger than what is left")?;
-        let first = GUARD_WORDS + start / 8;
-        area.copy_from_slice(&self.words.as_slice()[first..first + area.len()]);
-        // SAFETY: `start <= offset`, both within the allocation after the
-        // guard (checked by `offset_in`).
-        exec.cont_ptr = unsafe { self.base().add(start) };
-        Ok(())
-    }
-
     /// Makes room for `bytes` more bytes at `exec.cont_ptr`, moving the
     /// records to a larger allocation and updating `exec` if needed. Traps
     /// with "call stack exhausted" when the records would exceed `limit`
