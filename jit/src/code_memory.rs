@@ -103,6 +103,35 @@ fn flush_instruction_cache(ptr: *mut u8, len: usize) {
 #[cfg(not(target_arch = "aarch64"))]
 fn flush_instruction_cache(_ptr: *mut u8, _len: usize) {}
 
+/// Makes every other core running one of this process's threads execute
+/// a context synchronization event (as `isb` does), so that none runs
+/// instructions it fetched before code was written (aarch64 requires it of
+/// code that other threads may call once they see its address: a lazily
+/// compiled function). Linux's `membarrier` does it with one system call;
+/// the process registers for it on first use. Where the kernel (or an
+/// emulator) lacks it, nothing is done: there the emulation keeps
+/// instruction fetch coherent, or no other core runs our threads.
+#[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+fn synchronize_other_cores() {
+    const REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: libc::c_long = 1 << 6;
+    const PRIVATE_EXPEDITED_SYNC_CORE: libc::c_long = 1 << 5;
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let registered = *REGISTERED.get_or_init(|| {
+        // SAFETY: `membarrier` takes two integers and touches no memory of
+        // ours.
+        unsafe { libc::syscall(libc::SYS_membarrier, REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0) == 0 }
+    });
+    if registered {
+        // SAFETY: as above. A failure leaves nothing to undo.
+        unsafe { libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED_SYNC_CORE, 0) };
+    }
+}
+
+/// Instruction fetch is coherent with data writes here (x86_64), or the
+/// target has no cheap way to reach other cores: nothing to do.
+#[cfg(not(all(target_arch = "aarch64", target_os = "linux")))]
+fn synchronize_other_cores() {}
+
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
@@ -189,6 +218,9 @@ impl CodeArena {
         if rc != 0 {
             return Err(CompileError::CodeMemory(std::io::Error::last_os_error().to_string()));
         }
+        // Other threads may call this piece as soon as the caller publishes
+        // its address: they must not run instructions fetched before.
+        synchronize_other_cores();
         Ok(ptr as usize)
     }
 }
