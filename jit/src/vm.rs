@@ -207,10 +207,11 @@ pub struct VMHostContext {
 /// own `vmctx` (which instance it belongs to), then the header word, the
 /// module-wide function index (`u32`, first in memory) and the resume
 /// point's index in that function (`u32`). The innermost frame's record
-/// comes first. While rewinding, each frame pops its record from the end,
-/// after checking that both header words are its own: a record is only ever
-/// read by the code of the instance and function that wrote it, so its
-/// layout is known exactly. Slot encoding is as in the slot arrays above,
+/// comes first. While rewinding, each frame has the runtime
+/// ([`VMBuiltins::rewind_frame`]) pop its record from the end, after
+/// checking that both header words are its own: a record is only ever read
+/// for the code of the instance and function that wrote it, so its layout
+/// is known exactly. Slot encoding is as in the slot arrays above,
 /// so a `funcref` slot holds a pointer and the header a vmctx: whoever
 /// moves a continuation to another store must translate those.
 ///
