@@ -162,8 +162,8 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
 /// Builds the template of the stub through which a lazily compiled
 /// module's function of type `ty` is called (see `lazy.rs`): a `tail`
 /// function with the Wasm signature. Two symbols are filled in per
-/// function when a copy is linked: [`crate::compile::lazy_index_name`] (the
-/// function's defined index) and [`crate::compile::lazy_table_name`] (the
+/// function when a copy is linked: `compile::lazy_index_name` (the
+/// function's defined index) and `compile::lazy_table_name` (the
 /// address of the module's table of compiled code).
 ///
 /// Running, it looks the function up in the table and tail-calls its code;
