@@ -15,7 +15,6 @@
 //! join every local is in its variable.
 
 use super::Translation;
-use crate::resume::ResumeKind;
 use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value};
 
 /// Where a local's current value is.
@@ -86,10 +85,9 @@ impl Translation<'_, '_> {
     /// Stores the values of `point`'s record but a `call_indirect`'s callee
     /// (its last slot) in the record area, all read before any is written
     /// (a local may move from one slot to another). A local already in its
-    /// slot is not stored again. `hot`: before a call, on the running path;
-    /// otherwise on a cold path that saves and returns, which changes
-    /// nothing of the translator's state.
-    pub(super) fn store_frame(&mut self, point: u32, hot: bool) {
+    /// slot is not stored again. Changes nothing of the translator's state
+    /// (a fuel check calls it on a cold path that saves and returns).
+    pub(super) fn store_frame(&mut self, point: u32) {
         let (slots, locals) = {
             let p = &self.suspension().points[point as usize];
             (p.layout.slots.clone(), p.locals.clone())
@@ -113,7 +111,6 @@ impl Translation<'_, '_> {
                 self.b.ins().stack_store(crate::abi::POINTER, value, frame, (i * 8) as i32);
             }
         }
-        debug_assert!(hot == (self.suspension().points[point as usize].layout.kind == ResumeKind::Call));
     }
 
     /// After a call at `point` returned normally: the record's locals now

@@ -295,7 +295,7 @@ impl Translation<'_, '_> {
         self.suspension.as_ref()?;
         let call_block = self.b.create_block();
         let point = self.new_point(ResumeKind::Call, call_block, unsaved);
-        self.store_frame(point, true);
+        self.store_frame(point);
         self.b.ins().jump(call_block, &[]);
         self.b.switch_to_block(call_block);
         self.sync_fuel_out();
@@ -366,7 +366,7 @@ impl Translation<'_, '_> {
             (p.layout.kind, p.layout.slots.len(), p.callee)
         };
         if kind != ResumeKind::Call {
-            self.store_frame(point, false);
+            self.store_frame(point);
         }
         if let Some(callee) = callee {
             let frame = self.frame_slot(slots);
