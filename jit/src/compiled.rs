@@ -45,6 +45,9 @@ impl CodeImage {
                 if point.slots.len() > crate::limits::MAX_RECORD_SLOTS {
                     return Err(format!("function {f} saves {} values at a resume point", point.slots.len()));
                 }
+                if point.area.len() != point.slots.len() || point.area_words() > crate::limits::MAX_AREA_SLOTS {
+                    return Err(format!("function {f} has a resume point whose record area does not match it"));
+                }
                 if point.callee_type.is_some_and(|t| t as usize >= types) {
                     return Err(format!("function {f} has a resume point naming a type that does not exist"));
                 }

@@ -3,7 +3,7 @@
 //! 7,654,321 bytes per function body, 1,000 results); these add the counts a
 //! runtime must bound. Deeper control nesting than [`MAX_CONTROL_DEPTH`] is
 //! refused by the translator, and so are larger resume records than
-//! [`MAX_RECORD_SLOTS`] and more loop nesting around resume points than
+//! [`MAX_RECORD_SLOTS`], larger record areas than [`MAX_AREA_SLOTS`] and more loop nesting around resume points than
 //! [`MAX_RESUME_HOPS`] allows.
 
 pub const MAX_FUNCTIONS: usize = 1_000_000;
@@ -24,6 +24,13 @@ pub const MAX_CONTROL_DEPTH: usize = 100_000;
 /// 2-core VM), where the validator alone would allow 50,000 locals. Without
 /// reductions nothing is saved and this limit does not apply.
 pub const MAX_RECORD_SLOTS: usize = 4096;
+
+/// Words of a function's record area (see `translate/frame.rs`): one per
+/// local saved at some resume point, one per operand stack depth saved at
+/// some call, one for a `call_indirect`'s callee. The area is part of the
+/// function's native stack frame, so this bounds the frame's growth at
+/// 64 KiB, half of what the runtime keeps free below the stack limit.
+pub const MAX_AREA_SLOTS: usize = 8192;
 
 /// Loop headers the restore paths of a function compiled with reductions
 /// pass through, summed over its resume points (a point inside `d` nested

@@ -41,12 +41,27 @@ pub struct ResumePoint {
     /// outside must check that slot against it too: the frame calls it
     /// with that signature, unchecked.
     pub callee_type: Option<u32>,
+    /// Where each slot is kept in the frame's record area while the frame
+    /// runs (slot `i` at the area's word `area[i]`): every local and every
+    /// operand stack depth has one place in the area for the whole
+    /// function, so a value already there at one point needs no copy at
+    /// the next. The runtime gathers a record from the area when the frame
+    /// is saved and scatters it back when it is restored. Positions are
+    /// distinct; a stub's record (see [`ResumeKind::Uncompiled`]) has none
+    /// (the stub writes its record itself).
+    pub area: Box<[u16]>,
 }
 
 impl ResumePoint {
     /// Bytes of the record, header included.
     pub fn record_size(&self) -> usize {
         self.slots.len() * 8 + RECORD_HEADER_SIZE
+    }
+
+    /// Words of record area the point's slots need (one past the highest
+    /// position).
+    pub fn area_words(&self) -> usize {
+        self.area.iter().map(|p| usize::from(*p) + 1).max().unwrap_or(0)
     }
 }
 

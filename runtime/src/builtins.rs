@@ -343,21 +343,29 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, exec: *mut ExecCtx, elem_index: u
     }
 }
 
-/// `commit_record`: compiled code assembled the slots of a record in its
-/// record area at `slots` (`word` gives its resume point and size, see
-/// `wasmbeam_jit::vm::commit_word`; `func` is the module-wide function
-/// index, `vmctx` the frame's instance). While a trap is propagated,
-/// nothing (the record is dropped). Otherwise the state becomes unwinding;
-/// append the record to the continuation buffer (its slots, then `vmctx`,
+/// `commit_record`: compiled code put the slots of a record in its record
+/// area at `area` (`area_words` words; `word` gives its resume point and
+/// size, see `wasmbeam_jit::vm::commit_word`; `func` is the module-wide
+/// function index, `vmctx` the frame's instance). While a trap is
+/// propagated, nothing (the record is dropped). Otherwise the state becomes
+/// unwinding; append the record to the continuation buffer (its slots,
+/// gathered from the area words the point's layout gives, then `vmctx`,
 /// then function and point), and keep room for the largest record of the
 /// store's code after it (so that the next save takes the fast path), up
 /// to `Config::max_continuation_bytes` (beyond it: trap "call stack
 /// exhausted").
 ///
 /// # Safety
-/// Called by compiled code only (see [`run`]), with `slots` pointing to
-/// the record's `bytes / 8 - 2` slots, all written.
-unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32, slots: u64) {
+/// Called by compiled code only (see [`run`]), with `area` pointing to its
+/// record area of `area_words` words, the record's slots written there.
+unsafe extern "C" fn commit_record(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    word: u64,
+    func: u32,
+    area: u64,
+    area_words: u32,
+) {
     if word == REWIND_FAILED {
         // SAFETY: our caller is compiled code (our contract).
         unsafe { rewind_failed(vmctx, exec, func) };
@@ -365,14 +373,16 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
     }
     let (point, bytes) = decode_commit_word(word);
     let header = header_word(func, point);
-    let count = (bytes / 8).saturating_sub(2);
-    // SAFETY: compiled code passes its record area, which holds the
-    // record's `count` slots, written before this call (our contract), and
-    // which nothing writes while this builtin runs.
-    let slots = unsafe { std::slice::from_raw_parts(slots as usize as *const u64, count) };
+    // SAFETY: compiled code passes its record area, `area_words` words
+    // holding the record's slots, written before this call (our contract),
+    // and which nothing writes while this builtin runs.
+    let area = unsafe { std::slice::from_raw_parts(area as usize as *const u64, area_words as usize) };
     // Every saved frame comes here: first the fast path, which cannot
-    // panic (see `commit_in_place`), so it needs no `catch_unwind`.
+    // panic (see `commit_in_place`; every lookup is checked), so it needs no
+    // `catch_unwind`.
     {
+        // SAFETY: `instance_of`'s contract is ours.
+        let (index, _) = unsafe { instance_of(vmctx) };
         // SAFETY: our caller is compiled code, so `exec` is its activation's
         // live context and `store_of`'s contract holds (see `run`); the
         // two references are to different objects and die in this block.
@@ -382,8 +392,9 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
         }
         exec.state = STATE_UNWINDING;
         let room = store.max_record_size;
-        if let Some(Some(suspension)) =
-            store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref())
+        let slots = record_slots(store, index as usize, func, point, bytes, area);
+        if let (Some(slots), Some(Some(suspension))) =
+            (slots, store.activations.innermost_for(exec).map(|activation| activation.suspension.as_deref()))
         {
             if suspension.buffer.commit_in_place(exec, slots, vmctx, header, room) {
                 return;
@@ -392,17 +403,37 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
     }
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
-        run(vmctx, exec, (), |store, _| {
+        run(vmctx, exec, (), |store, index| {
             let limit = store.limits().max_continuation_bytes;
             let room = store.max_record_size;
+            let slots: Vec<u64> = record_slots(store, index, func, point, bytes, area)
+                .ok_or_else(|| Stop::internal(format!("function {func} saved a record unlike its point {point}")))?
+                .collect();
             // SAFETY: `exec` is live and, while this builtin runs, used by
             // nobody else (compiled code waits for us); `store` is another
             // object.
             let exec = &mut *exec;
             let suspension = current_suspension(store, exec, "a frame saved its record")?;
-            Ok(suspension.buffer.commit(exec, slots, vmctx, header, room, limit)?)
+            Ok(suspension.buffer.commit(exec, &slots, vmctx, header, room, limit)?)
         })
     }
+}
+
+/// The slots of the record of function `func`'s resume point `point` (of
+/// `bytes` bytes, header included) of instance `index`, gathered from its
+/// record area; `None` if the point is not the function's or does not fit.
+fn record_slots<'a>(
+    store: &'a Store,
+    index: usize,
+    func: u32,
+    point: u32,
+    bytes: usize,
+    area: &'a [u64],
+) -> Option<impl ExactSizeIterator<Item = u64> + 'a> {
+    let layout = store.instances.get(index)?.module.resume_point(func, point)?;
+    let fits = layout.record_size() == bytes && layout.area.len() == layout.slots.len();
+    (fits && layout.area_words() <= area.len())
+        .then(|| layout.area.iter().map(|word| area.get(usize::from(*word)).copied().unwrap_or(0)))
 }
 
 /// `rewind_frame`: the entry of function `func` (module-wide index) of
@@ -489,16 +520,22 @@ fn pop_own_record(
         .get(index)
         .and_then(|instance| instance.module.resume_point(func, point))
         .ok_or_else(|| Stop::Mismatch(format!("function {func} has no resume point {point}")))?;
-    let slots = area
-        .get_mut(..layout.slots.len())
-        .ok_or_else(|| Stop::internal(format!("the record of function {func} at {point} exceeds its area")))?;
+    if layout.area.len() != layout.slots.len() || layout.area_words() > area.len() {
+        return Err(Stop::internal(format!("the record of function {func} at {point} exceeds its area")));
+    }
     // SAFETY: the record is this point's (checked above), so it has this
-    // layout's slots before its header (see above), in the buffer; `slots`
-    // is the frame's record area, not in the buffer.
-    unsafe {
+    // layout's slots before its header (see above), in the buffer, which
+    // the frame's record area is not in.
+    let record = unsafe {
         let start = exec.cont_ptr.sub(layout.record_size());
-        std::ptr::copy_nonoverlapping(start.cast::<u64>(), slots.as_mut_ptr(), slots.len());
+        let record = std::slice::from_raw_parts(start.cast::<u64>(), layout.slots.len());
         exec.cont_ptr = start;
+        record
+    };
+    for (value, word) in record.iter().zip(layout.area.iter()) {
+        if let Some(slot) = area.get_mut(usize::from(*word)) {
+            *slot = *value;
+        }
     }
     exec.resume_point = point;
     Ok(point)

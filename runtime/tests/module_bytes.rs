@@ -167,8 +167,9 @@ fn payload_len(bytes: &[u8]) -> usize {
     bytes.len() - header.size
 }
 
-/// The header's fields after the version (see `serialize.rs`).
+/// The header's fields from the version on (see `serialize.rs`).
 struct Header {
+    version: [u8; 4],
     codegen: String,
     settings: String,
     features: String,
@@ -187,12 +188,13 @@ impl Header {
             s
         };
         let (codegen, settings, features) = (string(), string(), string());
-        Header { codegen, settings, features, size: at + 16, rest: bytes[at..].to_vec() }
+        let version = bytes[8..12].try_into().unwrap();
+        Header { version, codegen, settings, features, size: at + 16, rest: bytes[at..].to_vec() }
     }
 
     fn write(&self) -> Vec<u8> {
         let mut out = b"WBMODUL\0".to_vec();
-        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&self.version);
         for s in [&self.codegen, &self.settings, &self.features] {
             out.extend_from_slice(&(s.len() as u32).to_le_bytes());
             out.extend_from_slice(s.as_bytes());

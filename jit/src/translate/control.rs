@@ -5,6 +5,7 @@
 //! variables (see `stack.rs`): a branch to a frame moves the values it
 //! carries to the stack depths where the frame expects them, then jumps.
 
+use super::frame::LocalHome;
 use crate::module_info::ValType;
 use cranelift_codegen::ir::{Block, Value};
 
@@ -37,6 +38,33 @@ pub struct ControlFrame {
     pub height: usize,
     /// Whether anything jumps to `next` (a branch, or falling off the end).
     pub next_reachable: bool,
+    /// Where the ways into this frame's joins keep the locals.
+    pub joins: Joins,
+}
+
+/// Where the locals are at a frame's joins (see `joins.rs`).
+#[derive(Debug, Default)]
+pub struct Joins {
+    /// Whether the homes are tracked at all (reductions on, within budget);
+    /// if not, every way in has every local in its variable.
+    pub tracked: bool,
+    /// For a block or an if: the meet of the ways into its end so far.
+    pub meet: Option<Box<[LocalHome]>>,
+    /// For a block or an if: the branches to its end that had locals in
+    /// the area only.
+    pub landings: Vec<Landing>,
+    /// For a loop: the homes at its header; for an if: at the `if`, where
+    /// both arms start.
+    pub start: Option<Box<[LocalHome]>>,
+}
+
+/// A branch's own block before a join, filled when the join's homes are
+/// known with the loads that way in needs.
+#[derive(Debug)]
+pub struct Landing {
+    pub block: Block,
+    /// The locals the branch had in the record area only.
+    pub area_only: Vec<u32>,
 }
 
 impl ControlFrame {

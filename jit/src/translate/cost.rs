@@ -54,6 +54,8 @@ pub struct LoopCost {
     /// excluded): a frame restored there enters the loop through its
     /// header, which must then let it through.
     pub encloses_points: bool,
+    /// Whether a call that can suspend lies inside the loop.
+    pub encloses_calls: bool,
 }
 
 impl FunctionCost {
@@ -145,6 +147,7 @@ struct OpenLoop {
     frame: usize,
     cost: u64,
     encloses_points: bool,
+    encloses_calls: bool,
     /// Branches from inside this loop to frames outside it, with their
     /// states: what they carry depends on whether this loop checks, known
     /// at its `end`.
@@ -174,7 +177,14 @@ impl Scan {
             Operator::Loop { .. } => {
                 let frame = self.frames.len();
                 self.frames.push(Frame { kind: Kind::Loop, depth: depth + 1, merged: None });
-                self.open.push(OpenLoop { offset, frame, cost: 0, encloses_points: false, pending: Vec::new() });
+                self.open.push(OpenLoop {
+                    offset,
+                    frame,
+                    cost: 0,
+                    encloses_points: false,
+                    encloses_calls: false,
+                    pending: Vec::new(),
+                });
                 return Ok(());
             }
             Operator::If { .. } => {
@@ -236,6 +246,7 @@ impl Scan {
         // The translator skips unreachable code: no resume point there.
         if let Some(open) = self.open.last_mut().filter(|_| self.state.is_some()) {
             open.encloses_points = true;
+            open.encloses_calls = true;
         }
     }
 
@@ -297,8 +308,10 @@ impl Scan {
         self.state = self.state.map(|k| if check { outside } else { k.min(outside) });
         if let Some(parent) = self.open.last_mut() {
             parent.encloses_points |= check || open.encloses_points;
+            parent.encloses_calls |= open.encloses_calls;
         }
-        self.loops.insert(open.offset, LoopCost { cost: open.cost, check, encloses_points: open.encloses_points });
+        let (encloses_points, encloses_calls) = (open.encloses_points, open.encloses_calls);
+        self.loops.insert(open.offset, LoopCost { cost: open.cost, check, encloses_points, encloses_calls });
     }
 }
 

@@ -1,51 +1,117 @@
 //! The record area, and where each local's current value lives.
 //!
 //! A call that can suspend keeps the values live across it in the frame's
-//! record area (see `suspend.rs`): slot `i` of the point's record at byte
-//! `8 * i` of a stack slot. After the call, a local of the record is not
-//! reloaded at once: it *lives in the area* until something reads it, and a
-//! local that is still there, in the same slot, at the next call needs no
-//! store either. So a run of calls that pass the same locals around (what
-//! compiled C does between two branches) loads and stores only what changes.
+//! record area (see `suspend.rs`), a stack slot in which every local and
+//! every operand stack depth that some resume point saves has one word of
+//! its own for the whole function ([`AreaLayout`]). After the call, a local
+//! of the record is not reloaded at once: it *lives in the area* until
+//! something reads it, and a local that is still there at the next call
+//! needs no store either. So a run of calls that pass the same locals
+//! around (what compiled C does between two branches) loads and stores
+//! only what changes, and the values live across many calls are not kept
+//! in registers or spill slots of their own, which is what the register
+//! allocator would otherwise have to work out.
 //!
-//! Where a local lives is translator state at the current position. Where
-//! control flow joins (loop headers, the end of a block, an `else`) every
-//! way in must agree, so before each branch the locals still in the area are
-//! loaded into their variables ([`Translation::settle_locals`]), and after a
-//! join every local is in its variable.
+//! Where a local lives is translator state at the current position
+//! ([`LocalHome`]); where control flow joins, the ways in are reconciled
+//! (see `joins.rs`).
 
 use super::Translation;
+use crate::limits;
 use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value};
 
 /// Where a local's current value is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LocalHome {
-    /// In its variable (and maybe elsewhere too, stale).
+    /// In its variable (its area word, if any, may be stale).
     Variable,
-    /// In record area slot `.0` only: the variable is out of date.
-    Area(u32),
-    /// In its variable and in record area slot `.0`.
-    Both(u32),
+    /// In its area word only: the variable is out of date.
+    Area,
+    /// In its variable and in its area word.
+    Both,
+    /// Nowhere: the local is dead here (the liveness analysis found no
+    /// read before a write on any path from here), so its value does not
+    /// matter. After a call, every local its record does not save is dead.
+    Dead,
 }
 
 impl LocalHome {
-    /// The record area slot holding the local's current value, if any.
-    fn slot(self) -> Option<u32> {
-        match self {
-            LocalHome::Variable => None,
-            LocalHome::Area(slot) | LocalHome::Both(slot) => Some(slot),
-        }
+    /// Whether the local's area word holds its current value.
+    pub fn in_area(self) -> bool {
+        matches!(self, LocalHome::Area | LocalHome::Both)
     }
+}
+
+/// The words of the record area: assigned on first use, in translation
+/// order, so a function's area is as large as the locals and stack depths
+/// it ever saves, not as all of its locals.
+#[derive(Debug, Default)]
+pub struct AreaLayout {
+    /// Each local's word, or `NO_WORD`.
+    locals: Vec<u32>,
+    /// Each operand stack depth's word.
+    depths: Vec<u32>,
+    /// A `call_indirect`'s resolved callee's word, if any.
+    callee: Option<u32>,
+    /// Words assigned so far.
+    pub words: usize,
+}
+
+const NO_WORD: u32 = u32::MAX;
+
+impl AreaLayout {
+    pub fn new(num_locals: usize) -> Self {
+        AreaLayout { locals: vec![NO_WORD; num_locals], ..Default::default() }
+    }
+
+    fn next(words: &mut usize) -> u32 {
+        let word = *words as u32;
+        *words += 1;
+        word
+    }
+
+    /// The word of local `local`, assigned now if it has none.
+    pub fn local(&mut self, local: u32) -> u32 {
+        let word = &mut self.locals[local as usize];
+        if *word == NO_WORD {
+            *word = Self::next(&mut self.words);
+        }
+        *word
+    }
+
+    /// The word of operand stack depth `depth`, assigned now if it has none.
+    pub fn depth(&mut self, depth: usize) -> u32 {
+        while self.depths.len() <= depth {
+            let word = Self::next(&mut self.words);
+            self.depths.push(word);
+        }
+        self.depths[depth]
+    }
+
+    pub fn callee(&mut self) -> u32 {
+        *self.callee.get_or_insert_with(|| Self::next(&mut self.words))
+    }
+
+    /// Whether the area grew past [`limits::MAX_AREA_SLOTS`].
+    pub fn too_large(&self) -> bool {
+        self.words > limits::MAX_AREA_SLOTS
+    }
+}
+
+/// A word index as a record's area position: positions past the limit
+/// saturate (the function is refused, see [`AreaLayout::too_large`]).
+pub fn position(word: u32) -> u16 {
+    u16::try_from(word).unwrap_or(u16::MAX)
 }
 
 impl Translation<'_, '_> {
     /// The value of local `index` (`local.get`).
     pub(super) fn read_local(&mut self, index: u32) -> Value {
         let local = index as usize;
-        if let LocalHome::Area(slot) = self.homes[local] {
-            let value = self.load_area(slot, local);
+        if self.homes[local] == LocalHome::Area {
+            let value = self.load_local(index);
             self.b.def_var(self.locals[local], value);
-            self.homes[local] = LocalHome::Both(slot);
+            self.homes[local] = LocalHome::Both;
             return value;
         }
         self.b.use_var(self.locals[local])
@@ -58,74 +124,62 @@ impl Translation<'_, '_> {
         self.homes[local] = LocalHome::Variable;
     }
 
-    /// Before a branch: loads every local that lives only in the record
-    /// area into its variable, and the memory cache if it is out of date
-    /// (see the module's doc). In unreachable code, only forgets.
-    pub(super) fn settle_locals(&mut self) {
-        if self.reachable {
-            for local in 0..self.homes.len() {
-                if let LocalHome::Area(slot) = self.homes[local] {
-                    let value = self.load_area(slot, local);
-                    self.b.def_var(self.locals[local], value);
-                }
-            }
-            self.env.settle_memory_cache(&mut self.b);
-        } else {
-            self.env.forget_stale_memory_cache();
-        }
-        self.homes.fill(LocalHome::Variable);
+    /// Loads local `index` from its area word (which it must have).
+    pub(super) fn load_local(&mut self, index: u32) -> Value {
+        let word = self.suspension().area.local(index);
+        let frame = self.frame_slot();
+        let ty = crate::abi::ir_type(self.local_types[index as usize]);
+        self.b.ins().stack_load(crate::abi::POINTER, ty, frame, (word * 8) as i32)
     }
 
-    fn load_area(&mut self, slot: u32, local: usize) -> Value {
-        let frame = self.frame_slot(0);
-        let ty = crate::abi::ir_type(self.local_types[local]);
-        self.b.ins().stack_load(crate::abi::POINTER, ty, frame, (slot * 8) as i32)
+    /// Stores local `index`'s variable in its area word.
+    pub(super) fn store_local(&mut self, index: u32) {
+        let word = self.suspension().area.local(index);
+        let frame = self.frame_slot();
+        let value = self.b.use_var(self.locals[index as usize]);
+        self.b.ins().stack_store(crate::abi::POINTER, value, frame, (word * 8) as i32);
     }
 
     /// Stores the values of `point`'s record but a `call_indirect`'s callee
-    /// (its last slot) in the record area, all read before any is written
-    /// (a local may move from one slot to another). A local already in its
-    /// slot is not stored again. Changes nothing of the translator's state
-    /// (a fuel check calls it on a cold path that saves and returns).
-    pub(super) fn store_frame(&mut self, point: u32) {
-        let (slots, locals) = {
+    /// (its last slot) in the record area, but the locals already there.
+    /// With `settle`, the stored locals are then at home in both places;
+    /// without (a fuel check's cold path, which saves and returns), the
+    /// translator's state is left as it was.
+    pub(super) fn store_frame(&mut self, point: u32, settle: bool) {
+        let (slots, locals, area, has_callee) = {
             let p = &self.suspension().points[point as usize];
-            (p.layout.slots.clone(), p.locals.clone())
+            (p.layout.slots.clone(), p.locals.clone(), p.layout.area.clone(), p.callee.is_some())
         };
-        let frame = self.frame_slot(slots.len());
-        let saved = slots.len() - usize::from(self.suspension().points[point as usize].callee.is_some());
-        let mut values: Vec<Option<Value>> = Vec::with_capacity(saved);
+        let frame = self.frame_slot();
+        let saved = slots.len() - usize::from(has_callee);
         for (i, ty) in slots[..saved].iter().enumerate() {
             let value = match locals.get(i) {
-                Some(&local) => match self.homes[local as usize] {
-                    home if home.slot() == Some(i as u32) => None,
-                    LocalHome::Area(slot) => Some(self.load_area(slot, local as usize)),
-                    _ => Some(self.b.use_var(self.locals[local as usize])),
-                },
-                None => Some(self.stack.get_typed(&mut self.b, i - locals.len(), *ty)),
+                Some(&local) if self.homes[local as usize].in_area() => continue,
+                Some(&local) => {
+                    if settle {
+                        self.homes[local as usize] = LocalHome::Both;
+                    }
+                    self.b.use_var(self.locals[local as usize])
+                }
+                None => self.stack.get_typed(&mut self.b, i - locals.len(), *ty),
             };
-            values.push(value);
-        }
-        for (i, value) in values.into_iter().enumerate() {
-            if let Some(value) = value {
-                self.b.ins().stack_store(crate::abi::POINTER, value, frame, (i * 8) as i32);
-            }
+            self.b.ins().stack_store(crate::abi::POINTER, value, frame, i32::from(area[i]) * 8);
         }
     }
 
     /// After a call at `point` returned normally: the record's locals now
-    /// live in the area (every other local is dead here: it is not in the
-    /// record), and the operand stack slots it kept below the call's
-    /// arguments are loaded back (the slots the call popped are gone).
+    /// live in the area, every other local is dead, and the operand stack
+    /// slots it kept below the call's arguments are loaded back (the slots
+    /// the call popped are gone).
     pub(super) fn load_frame(&mut self, point: u32) {
-        let (slots, locals) = {
+        let (slots, locals, area) = {
             let p = &self.suspension().points[point as usize];
-            (p.layout.slots.clone(), p.locals.clone())
+            (p.layout.slots.clone(), p.locals.clone(), p.layout.area.clone())
         };
-        let frame = self.frame_slot(slots.len());
-        self.homes.fill(LocalHome::Variable);
-        for (i, local) in locals.iter().enumerate() {
-            self.homes[*local as usize] = LocalHome::Area(i as u32);
+        let frame = self.frame_slot();
+        self.homes.fill(LocalHome::Dead);
+        for local in locals.iter() {
+            self.homes[*local as usize] = LocalHome::Area;
         }
         let height = self.stack.len();
         for (i, ty) in slots.iter().enumerate().skip(locals.len()) {
@@ -133,17 +187,15 @@ impl Translation<'_, '_> {
             if depth >= height {
                 break;
             }
-            let value = self.b.ins().stack_load(crate::abi::POINTER, crate::abi::ir_type(*ty), frame, (i * 8) as i32);
+            let offset = i32::from(area[i]) * 8;
+            let value = self.b.ins().stack_load(crate::abi::POINTER, crate::abi::ir_type(*ty), frame, offset);
             self.stack.set(&mut self.b, depth, *ty, value);
         }
     }
 
-    /// The record area, large enough for `slots` slots.
-    pub(super) fn frame_slot(&mut self, slots: usize) -> StackSlot {
-        let bytes = u32::try_from(slots * 8).unwrap_or(u32::MAX);
-        let suspension = self.suspension();
-        suspension.frame_bytes = suspension.frame_bytes.max(bytes);
-        if let Some(frame) = suspension.frame {
+    /// The record area, sized when the function is finished.
+    pub(super) fn frame_slot(&mut self) -> StackSlot {
+        if let Some(frame) = self.suspension().frame {
             return frame;
         }
         // Sized in `finish_frame`, when every record is known.
@@ -156,7 +208,7 @@ impl Translation<'_, '_> {
     pub(super) fn finish_frame(&mut self) {
         let suspension = self.suspension();
         if let Some(frame) = suspension.frame {
-            let bytes = suspension.frame_bytes.max(8);
+            let bytes = (suspension.area.words.max(1) * 8) as u32;
             self.b.func.sized_stack_slots[frame].size = bytes;
         }
     }

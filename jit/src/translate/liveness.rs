@@ -14,6 +14,9 @@
 //! where a restored frame continues), the block after a call, the first
 //! block of the function. Its live set is that block's `in`.
 //!
+//! It also lists the locals each loop reads and writes (for where a loop's header
+//! keeps the locals, see `joins.rs`).
+//!
 //! Functions whose bit sets would be too large (many locals times many
 //! blocks) are not analyzed: every local is treated as live everywhere,
 //! which is always correct, only bigger.
@@ -35,6 +38,9 @@ pub struct Liveness {
     /// Live parameters at function entry (declared locals are zero there,
     /// whether a frame is restored or not, so they never need saving).
     entry: Box<[u32]>,
+    /// The locals each loop reads and writes (nested loops included), by
+    /// the offset of its `loop` operator; `None` if not known.
+    loops: Option<HashMap<u64, Accessed>>,
 }
 
 impl Liveness {
@@ -52,6 +58,18 @@ impl Liveness {
             None => num_locals,
             Some(at) => at.values().map(|live| live.len()).chain([self.entry.len()]).max().unwrap_or(0),
         }
+    }
+
+    /// The locals the loop at byte `offset` reads, in increasing order;
+    /// `None`: not known (any of them).
+    pub fn read_in_loop(&self, offset: u64) -> Option<&[u32]> {
+        self.loops.as_ref()?.get(&offset).map(|a| &a.read[..])
+    }
+
+    /// The locals the loop at byte `offset` writes, in increasing order;
+    /// `None`: not known (any of them).
+    pub fn written_in_loop(&self, offset: u64) -> Option<&[u32]> {
+        self.loops.as_ref()?.get(&offset).map(|a| &a.written[..])
     }
 
     /// Locals to save at function entry, in increasing order; `None`: all
@@ -166,7 +184,8 @@ pub fn scan(body: &FunctionBody<'_>, num_params: usize, num_locals: usize) -> Re
     let words = num_locals.div_ceil(64).max(1);
     let mut graph = Graph { words, gen: Vec::new(), kill: Vec::new(), succs: Vec::new() };
     let mut points: Vec<(u64, u32)> = Vec::new();
-    match build(body, &mut graph, &mut points) {
+    let mut access = LoopAccess::default();
+    match build(body, &mut graph, &mut points, &mut access) {
         Ok(()) => {}
         Err(Stop::TooLarge) => return Ok(Liveness::default()),
         Err(Stop::Invalid(e)) => return Err(e),
@@ -178,7 +197,66 @@ pub fn scan(body: &FunctionBody<'_>, num_params: usize, num_locals: usize) -> Re
     };
     let entry = set(0, num_params);
     let at = points.into_iter().map(|(offset, node)| (offset, set(node, num_locals))).collect();
-    Ok(Liveness { at: Some(at), entry })
+    let loops = (access.work <= MAX_ACCESS_WORK).then_some(access.done);
+    Ok(Liveness { at: Some(at), entry, loops })
+}
+
+/// The locals read and written inside each loop, collected by [`build`].
+#[derive(Default)]
+struct LoopAccess {
+    /// The open loops, outermost first.
+    open: Vec<OpenLoop>,
+    done: HashMap<u64, Accessed>,
+    /// Entries recorded so far, nested loops counting again.
+    work: usize,
+}
+
+#[derive(Default)]
+struct OpenLoop {
+    offset: u64,
+    read: Vec<u32>,
+    written: Vec<u32>,
+}
+
+/// The locals a loop reads and writes, each in increasing order.
+#[derive(Debug)]
+struct Accessed {
+    read: Box<[u32]>,
+    written: Box<[u32]>,
+}
+
+/// Work allowed for [`LoopAccess`]; past it, what loops access is not
+/// known.
+const MAX_ACCESS_WORK: usize = 1 << 22;
+
+impl LoopAccess {
+    fn record(&mut self, local: u32, write: bool) {
+        if self.work > MAX_ACCESS_WORK {
+            return;
+        }
+        if let Some(open) = self.open.last_mut() {
+            if write { &mut open.written } else { &mut open.read }.push(local);
+            self.work += 1;
+        }
+    }
+
+    fn end_loop(&mut self) {
+        let Some(mut done) = self.open.pop() else { return };
+        if self.work > MAX_ACCESS_WORK {
+            return;
+        }
+        for list in [&mut done.read, &mut done.written] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        if let Some(outer) = self.open.last_mut() {
+            self.work += done.read.len() + done.written.len();
+            outer.read.extend_from_slice(&done.read);
+            outer.written.extend_from_slice(&done.written);
+        }
+        let accessed = Accessed { read: done.read.into(), written: done.written.into() };
+        self.done.insert(done.offset, accessed);
+    }
 }
 
 /// Why [`build`] stopped early.
@@ -202,7 +280,12 @@ impl From<wasmparser::BinaryReaderError> for Stop {
 /// Builds the graph (node 0 is the function's first block) and lists each
 /// resume point's operator offset with the block where its frame
 /// continues.
-fn build(body: &FunctionBody<'_>, graph: &mut Graph, points: &mut Vec<(u64, u32)>) -> Result<(), Stop> {
+fn build(
+    body: &FunctionBody<'_>,
+    graph: &mut Graph,
+    points: &mut Vec<(u64, u32)>,
+    access: &mut LoopAccess,
+) -> Result<(), Stop> {
     let (first, exit) = (graph.node()?, graph.node()?);
     let mut cur = first;
     let mut frames = vec![Frame::Block { end: exit }];
@@ -211,8 +294,14 @@ fn build(body: &FunctionBody<'_>, graph: &mut Graph, points: &mut Vec<(u64, u32)
     while !reader.eof() {
         let offset = reader.original_position();
         match reader.read()? {
-            Operator::LocalGet { local_index } => graph.read(cur, local_index),
-            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => graph.write(cur, local_index),
+            Operator::LocalGet { local_index } => {
+                graph.read(cur, local_index);
+                access.record(local_index, false);
+            }
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                graph.write(cur, local_index);
+                access.record(local_index, true);
+            }
             Operator::Block { .. } => frames.push(Frame::Block { end: graph.node()? }),
             Operator::Loop { .. } => {
                 let header = graph.node()?;
@@ -220,6 +309,7 @@ fn build(body: &FunctionBody<'_>, graph: &mut Graph, points: &mut Vec<(u64, u32)
                 cur = header;
                 points.push((offset, header));
                 frames.push(Frame::Loop { header });
+                access.open.push(OpenLoop { offset, ..OpenLoop::default() });
             }
             Operator::If { .. } => {
                 let (then_node, else_node, end) = (graph.node()?, graph.node()?, graph.node()?);
@@ -238,7 +328,7 @@ fn build(body: &FunctionBody<'_>, graph: &mut Graph, points: &mut Vec<(u64, u32)
             }
             Operator::End => match frames.pop().expect("validated: end matches a frame") {
                 // Nothing branches to a loop's end: the block goes on.
-                Frame::Loop { .. } => {}
+                Frame::Loop { .. } => access.end_loop(),
                 Frame::Block { end } => {
                     graph.edge(cur, end);
                     cur = end;
@@ -358,5 +448,22 @@ mod tests {
         assert_eq!(live.at(at[0]), Some(&[0][..]));
         // After the second, the branch past the write keeps 1 live.
         assert_eq!(live.at(at[1]), Some(&[0, 1][..]));
+    }
+
+    #[test]
+    fn loops_list_the_locals_they_read_and_write_inner_loops_included() {
+        let (live, at) = scan_wat(
+            r#"(module (func $f (param i32) (local i32 i32 i32)
+                 (loop $outer
+                   (local.set 1 (local.get 0))
+                   (loop $inner
+                     (local.set 2 (local.get 3))
+                     (br_if $inner (local.get 2)))
+                   (br_if $outer (local.get 1)))))"#,
+        );
+        assert_eq!(live.read_in_loop(at[0]), Some(&[0, 1, 2, 3][..]));
+        assert_eq!(live.written_in_loop(at[0]), Some(&[1, 2][..]));
+        assert_eq!(live.read_in_loop(at[1]), Some(&[2, 3][..]));
+        assert_eq!(live.written_in_loop(at[1]), Some(&[2][..]));
     }
 }

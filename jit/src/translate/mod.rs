@@ -14,6 +14,7 @@ mod cost;
 pub use call_graph::CallGraph;
 mod env;
 mod frame;
+mod joins;
 mod liveness;
 mod numeric;
 mod operators;
@@ -143,7 +144,8 @@ impl FuncTranslator {
                 entry_cold,
                 commit_block: None,
                 frame: None,
-                frame_bytes: 0,
+                area: frame::AreaLayout::new(local_types.len()),
+                tracked_bytes: 0,
                 hops: 0,
             }
         });
@@ -161,6 +163,7 @@ impl FuncTranslator {
                 result_types: ty.results.to_vec(),
                 height: 0,
                 next_reachable: false,
+                joins: control::Joins::default(),
             }],
             homes: vec![frame::LocalHome::Variable; locals.len()],
             locals,
@@ -187,6 +190,13 @@ impl FuncTranslator {
                     what: "nested blocks",
                     count: t.control.len(),
                     max: limits::MAX_CONTROL_DEPTH,
+                });
+            }
+            if let Some(words) = t.suspension.as_ref().filter(|s| s.area.too_large()).map(|s| s.area.words) {
+                return Err(CompileError::LimitExceeded {
+                    what: "words of a function's record area",
+                    count: words,
+                    max: limits::MAX_AREA_SLOTS,
                 });
             }
             if let Some(hops) = t.suspension.as_ref().map(|s| s.hops).filter(|h| *h > limits::MAX_RESUME_HOPS) {

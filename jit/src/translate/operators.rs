@@ -1,6 +1,6 @@
 //! The one `match` over WebAssembly operators.
 
-use super::control::{ControlFrame, FrameKind};
+use super::control::{ControlFrame, FrameKind, Joins};
 use super::numeric::{self, DivKind};
 use super::Translation;
 use crate::abi::{self, POINTER};
@@ -19,7 +19,7 @@ impl Translation<'_, '_> {
         }
         use Operator::*;
         if matches!(op, Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. }) {
-            self.settle_locals();
+            self.env.settle_memory_cache(&mut self.b);
         }
         match op {
             // ----- control ---------------------------------------------------
@@ -32,24 +32,31 @@ impl Translation<'_, '_> {
             Block { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
                 let next = self.b.create_block();
-                self.push_frame(FrameKind::Block, next, params, results);
+                let joins = self.open_joins();
+                self.push_frame(FrameKind::Block, next, params, results, joins);
             }
             Loop { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
+                let mut joins = self.open_joins();
+                let (homes, entry_loads) = self.loop_header_homes(&joins);
                 let entry = self.loop_entry();
+                self.enter_loop(homes.as_deref(), &entry_loads);
+                joins.start = homes;
                 let header = self.b.create_block();
                 self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(header);
                 let next = self.b.create_block();
-                self.push_frame(FrameKind::Loop { header }, next, params, results);
+                self.push_frame(FrameKind::Loop { header }, next, params, results, joins);
                 if let Some(entry) = entry {
-                    self.loop_fuel_check(entry);
+                    self.loop_fuel_check(entry, entry_loads);
                 }
             }
             If { blockty } => {
                 let condition = self.pop();
                 let (params, results) = self.block_type(blockty)?;
                 let param_values = self.stack.peek_n(&mut self.b, params.len());
+                let mut joins = self.open_joins();
+                joins.start = self.if_start_homes(&joins);
                 let then_block = self.b.create_block();
                 let else_block = self.b.create_block();
                 self.b.ins().brif(condition, then_block, &[], else_block, &[]);
@@ -58,7 +65,7 @@ impl Translation<'_, '_> {
                 self.b.switch_to_block(then_block);
                 let next = self.b.create_block();
                 let kind = FrameKind::If { else_block, params: param_values, has_else: false };
-                self.push_frame(kind, next, params, results);
+                self.push_frame(kind, next, params, results, joins);
             }
             Else => self.else_arm(),
             End => self.end_frame(),
@@ -374,11 +381,11 @@ impl Translation<'_, '_> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.dead_depth += 1,
             Operator::Else if self.dead_depth == 0 => {
-                self.settle_locals();
+                self.env.forget_stale_memory_cache();
                 self.else_arm()
             }
             Operator::End if self.dead_depth == 0 => {
-                self.settle_locals();
+                self.env.forget_stale_memory_cache();
                 self.end_frame()
             }
             Operator::End => self.dead_depth -= 1,
@@ -400,9 +407,17 @@ impl Translation<'_, '_> {
         })
     }
 
-    fn push_frame(&mut self, kind: FrameKind, next: ir::Block, param_types: Vec<ValType>, result_types: Vec<ValType>) {
+    fn push_frame(
+        &mut self,
+        kind: FrameKind,
+        next: ir::Block,
+        param_types: Vec<ValType>,
+        result_types: Vec<ValType>,
+        joins: Joins,
+    ) {
         let height = self.stack.len() - param_types.len();
-        self.control.push(ControlFrame { kind, next, param_types, result_types, height, next_reachable: false });
+        let frame = ControlFrame { kind, next, param_types, result_types, height, next_reachable: false, joins };
+        self.control.push(frame);
     }
 
     fn frame_mut(&mut self, relative_depth: u32) -> &mut ControlFrame {
@@ -425,10 +440,12 @@ impl Translation<'_, '_> {
     /// otherwise to a new edge block that moves them first (moving them
     /// before the branch would clobber slots the other path still uses).
     fn branch_edge(&mut self, relative_depth: u32) -> Edge {
+        let landing = self.join_edge(self.control.len() - 1 - relative_depth as usize);
         let frame = self.frame_mut(relative_depth);
         frame.next_reachable |= !frame.is_loop();
         let returns = matches!(frame.kind, FrameKind::Function);
         let (target, arity, height) = (frame.branch_target(), frame.branch_arity(), frame.height);
+        let target = landing.unwrap_or(target);
         // A return stores the fuel first, which also needs an edge of its own.
         let needs_edge = self.stack.needs_move(arity, height) || (returns && self.has_fuel());
         let block = if needs_edge { self.b.create_block() } else { target };
@@ -453,6 +470,13 @@ impl Translation<'_, '_> {
     /// `br_table`: a jump table over the targets' blocks (edge blocks where
     /// values must move first), one per distinct depth.
     fn branch_table(&mut self, index: Value, depths: &[u32], default: u32) {
+        // Back edges first: what they load or store is then in both places
+        // for the ways into blocks' ends too.
+        for depth in depths.iter().chain([&default]) {
+            if self.frame_mut(*depth).is_loop() {
+                self.join_edge(self.control.len() - 1 - *depth as usize);
+            }
+        }
         let mut edges: Vec<(u32, Edge)> = Vec::new();
         let mut block_of = |this: &mut Self, depth: u32| -> ir::Block {
             if let Some((_, edge)) = edges.iter().find(|(d, _)| *d == depth) {
@@ -476,6 +500,7 @@ impl Translation<'_, '_> {
 
     fn else_arm(&mut self) {
         let reachable = self.reachable;
+        let index = self.control.len() - 1;
         let frame = self.control.last_mut().expect("validated: else inside if");
         let FrameKind::If { else_block, params, has_else } = &mut frame.kind else {
             unreachable!("validated: else inside if")
@@ -484,29 +509,47 @@ impl Translation<'_, '_> {
         let (else_block, params) = (*else_block, params.clone());
         let (next, height, results) = (frame.next, frame.height, frame.result_types.len());
         let param_types = frame.param_types.clone();
+        let start = frame.joins.start.clone();
         if reachable {
             frame.next_reachable = true;
             self.stack.move_top_to(&mut self.b, results, height);
-            self.b.ins().jump(next, &[]);
+            let landing = self.join_edge(index);
+            self.b.ins().jump(landing.unwrap_or(next), &[]);
         }
         self.stack.truncate(height);
         self.b.switch_to_block(else_block);
         for (value, ty) in params.into_iter().zip(param_types) {
             self.stack.push(&mut self.b, value, ty);
         }
+        self.start_else_arm(start.as_deref());
         self.reachable = true;
         self.dead_depth = 0;
     }
 
     fn end_frame(&mut self) {
+        let index = self.control.len() - 1;
+        let frame = &self.control[index];
+        let returns = matches!(frame.kind, FrameKind::Function);
+        // A block's or an if's end is a join (a loop's end has only its
+        // fall-through; the function's is the return).
+        let joins = !returns && !frame.is_loop();
+        let implicit_else = matches!(frame.kind, FrameKind::If { has_else: false, .. });
+        if joins {
+            let start = frame.joins.start.clone().filter(|_| implicit_else);
+            self.final_meet(index, self.reachable, start.as_deref());
+        }
         let mut frame = self.control.pop().expect("validated: end matches a frame");
         if frame.is_loop() {
             self.leave_loop();
         }
-        let returns = matches!(frame.kind, FrameKind::Function);
+        let meet = frame.joins.meet.take();
         if self.reachable {
             frame.next_reachable = true;
             self.stack.move_top_to(&mut self.b, frame.result_types.len(), frame.height);
+            if joins {
+                let homes = self.homes.clone();
+                self.conform_inline(&homes, meet.as_deref());
+            }
             if returns {
                 self.sync_fuel_out();
             }
@@ -518,9 +561,17 @@ impl Translation<'_, '_> {
             for (i, (value, ty)) in params.iter().zip(&frame.param_types).enumerate() {
                 self.stack.set(&mut self.b, frame.height + i, *ty, *value);
             }
+            if let Some(start) = &frame.joins.start {
+                self.conform_inline(start, meet.as_deref());
+            }
             self.b.ins().jump(frame.next, &[]);
             frame.next_reachable = true;
         }
+        if joins {
+            let landings = std::mem::take(&mut frame.joins.landings);
+            self.finish_join(landings, meet.as_deref(), frame.next);
+        }
+        self.close_joins(&frame.joins);
         self.stack.truncate(frame.height);
         self.b.switch_to_block(frame.next);
         if !returns {

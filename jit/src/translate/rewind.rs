@@ -63,7 +63,7 @@ impl Translation<'_, '_> {
         self.fill_save_blocks();
         // Every record is known: size the area.
         self.finish_frame();
-        let frame = self.frame_slot(0);
+        let frame = self.frame_slot();
         let Some(suspension) = self.suspension.take() else { return Ok(()) };
         self.b.switch_to_block(suspension.entry_cold);
         if suspension.points.is_empty() {
@@ -247,8 +247,15 @@ impl Translation<'_, '_> {
             if is_call && callee.is_none() {
                 continue;
             }
+            let local = point.locals.get(i);
+            if let (Some(local), Some(defined)) = (local, &point.defined) {
+                if defined.binary_search(local).is_err() {
+                    continue;
+                }
+            }
             let ir_type = crate::abi::ir_type(*ty);
-            let value = self.b.ins().stack_load(crate::abi::POINTER, ir_type, frame, i as i32 * 8);
+            let offset = i32::from(point.layout.area[i]) * 8;
+            let value = self.b.ins().stack_load(crate::abi::POINTER, ir_type, frame, offset);
             match callee {
                 Some(callee) => self.b.def_var(callee, value),
                 None if i < point.locals.len() => self.b.def_var(self.locals[point.locals[i] as usize], value),

@@ -25,6 +25,7 @@
 
 use super::cost::FunctionCost;
 use super::env::ExecField;
+use super::frame::{position, AreaLayout, LocalHome};
 use super::liveness::Liveness;
 use super::Translation;
 use crate::module_info::ValType;
@@ -51,10 +52,12 @@ pub struct Suspension {
     /// created on first use.
     pub commit_block: Option<Block>,
     /// The record area (see the module's doc), created on first use and
-    /// sized when the function is finished to `frame_bytes`.
+    /// sized when the function is finished.
     pub frame: Option<StackSlot>,
-    /// The largest record's slots, in bytes.
-    pub frame_bytes: u32,
+    /// Which word of the record area each saved value has.
+    pub area: AreaLayout,
+    /// Bytes of join homes held by the open control frames (see `joins.rs`).
+    pub tracked_bytes: usize,
     /// Loop headers the restore paths pass through, over all points (the
     /// sum of `Point::loops` lengths): the hop code is proportional to it,
     /// and it grows with the square of loop nesting, so the translator
@@ -93,6 +96,10 @@ pub struct Point {
     /// For `call_indirect`: the variable holding the resolved callee, saved
     /// as the record's last slot and called again on resume.
     pub callee: Option<Variable>,
+    /// For a loop header's point: the locals its restore path defines
+    /// (the loop's entry block loads the others it needs; see `joins.rs`).
+    /// `None`: all it saves.
+    pub defined: Option<Box<[u32]>>,
     /// Fuel the restored frame gets back before it continues at `target`:
     /// a loop header charges the loop's cost again, which it already paid.
     pub fuel_credit: u64,
@@ -119,14 +126,17 @@ impl Translation<'_, '_> {
         slots.extend_from_slice(&self.stack.types()[..saved]);
         let zeroed = self.stack.types()[saved..].to_vec();
         let suspension = self.suspension();
+        let mut area: Vec<u16> = locals.iter().map(|l| position(suspension.area.local(*l))).collect();
+        area.extend((0..saved).map(|depth| position(suspension.area.depth(depth))));
+        let area: Box<[u16]> = area.into();
         let mut loops = suspension.open_loops.clone();
         if kind == ResumeKind::LoopHeader {
             loops.pop();
         }
         suspension.hops += loops.len();
         let points = &mut suspension.points;
-        let layout = ResumePoint { kind, slots: slots.into(), callee_type: None };
-        points.push(Point { layout, locals, target, loops, zeroed, callee: None, fuel_credit: 0 });
+        let layout = ResumePoint { kind, slots: slots.into(), callee_type: None, area };
+        points.push(Point { layout, locals, target, loops, zeroed, callee: None, defined: None, fuel_credit: 0 });
         (points.len() - 1) as u32
     }
 
@@ -186,7 +196,7 @@ impl Translation<'_, '_> {
     /// translated, entered from `entry`): charge the loop's cost. A header
     /// that checks is a resume point; one that does not still lets restored
     /// frames through to the resume points inside the loop.
-    pub fn loop_fuel_check(&mut self, entry: Block) {
+    pub fn loop_fuel_check(&mut self, entry: Block, entry_loads: Vec<u32>) {
         let offset = self.op_offset;
         let lp = self.suspension().cost.loop_at(offset);
         let hop = lp.encloses_points.then(|| self.cold_block());
@@ -199,7 +209,12 @@ impl Translation<'_, '_> {
         }
         if lp.check {
             let body = self.b.create_block();
+            let defined = (0..self.homes.len() as u32)
+                .filter(|l| self.homes[*l as usize] == LocalHome::Variable && entry_loads.binary_search(l).is_err())
+                .collect();
             self.fuel_check(lp.cost, ResumeKind::LoopHeader, body, entry);
+            let point = self.suspension().points.len() - 1;
+            self.suspension().points[point].defined = Some(defined);
             self.b.switch_to_block(body);
         } else if let Some(hop) = hop {
             // Out of fuel here, the check inside the loop suspends; only a
@@ -295,7 +310,7 @@ impl Translation<'_, '_> {
         self.suspension.as_ref()?;
         let call_block = self.b.create_block();
         let point = self.new_point(ResumeKind::Call, call_block, unsaved);
-        self.store_frame(point);
+        self.store_frame(point, true);
         self.b.ins().jump(call_block, &[]);
         self.b.switch_to_block(call_block);
         self.sync_fuel_out();
@@ -322,6 +337,11 @@ impl Translation<'_, '_> {
         let mut slots = p.layout.slots.to_vec();
         slots.push(ValType::FuncRef);
         p.layout.slots = slots.into();
+        let word = position(self.suspension().area.callee());
+        let p = &mut self.suspension().points[point as usize];
+        let mut area = p.layout.area.to_vec();
+        area.push(word);
+        p.layout.area = area.into();
         self.b.use_var(var)
     }
 
@@ -361,17 +381,17 @@ impl Translation<'_, '_> {
     /// header (or, if a call returned with a trap, does nothing) and sets
     /// the state to unwinding (for a fuel check's save).
     fn save_record(&mut self, point: u32) {
-        let (kind, slots, callee) = {
+        let (kind, slots, callee, callee_word) = {
             let p = &self.suspension().points[point as usize];
-            (p.layout.kind, p.layout.slots.len(), p.callee)
+            (p.layout.kind, p.layout.slots.len(), p.callee, p.layout.area.last().copied())
         };
         if kind != ResumeKind::Call {
-            self.store_frame(point);
+            self.store_frame(point, false);
         }
-        if let Some(callee) = callee {
-            let frame = self.frame_slot(slots);
+        if let (Some(callee), Some(word)) = (callee, callee_word) {
+            let frame = self.frame_slot();
             let value = self.b.use_var(callee);
-            self.b.ins().stack_store(crate::abi::POINTER, value, frame, ((slots - 1) * 8) as i32);
+            self.b.ins().stack_store(crate::abi::POINTER, value, frame, i32::from(word) * 8);
         }
         let size = slots * 8 + RECORD_HEADER_SIZE;
         let commit = self.commit_block();
@@ -399,9 +419,11 @@ impl Translation<'_, '_> {
         self.b.switch_to_block(commit);
         let word = self.b.block_params(commit)[0];
         let func = self.b.ins().iconst(types::I32, self.func_index as i64);
-        let frame = self.frame_slot(0);
+        let frame = self.frame_slot();
         let area = self.b.ins().stack_addr(crate::abi::POINTER, frame, 0);
-        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func, area]);
+        let words = self.suspension().area.words.max(1);
+        let area_words = self.b.ins().iconst(types::I32, words as i64);
+        self.env.call_builtin_unchecked(&mut self.b, Builtin::CommitRecord, &[word, func, area, area_words]);
         self.b.ins().jump(self.env.propagate_block, &[]);
     }
 

@@ -109,8 +109,9 @@ builtins! {
     /// Traps out of bounds.
     table_init / TableInit(table: u32, elem_index: u32, dst: u32, src: u32, len: u32);
     elem_drop / ElemDrop(elem_index: u32);
-    /// Compiled code has assembled the slots of a record in its record
-    /// area at `slots`, for the resume point and size `word` encodes (see
+    /// Compiled code has put the slots of a record in its record area at
+    /// `area` (of `area_words` words; each slot in the word the point's
+    /// `ResumePoint::area` gives), for the resume point and size `word` encodes (see
     /// [`commit_word`](super::commit_word)), of function `func` (its index
     /// in its module) of the instance `vmctx`; or, with `word ==`
     /// [`REWIND_FAILED`](super::REWIND_FAILED), function `func` took the
@@ -122,7 +123,7 @@ builtins! {
     /// (`saved_stack_limit`), else the last record is not one of `func`'s
     /// in this instance, and the runtime stops the activation with an error
     /// of its own ([`EMBEDDER_STOP`](super::EMBEDDER_STOP)).
-    /// Otherwise it sets the state to unwinding, copies the slots to
+    /// Otherwise it sets the state to unwinding, gathers the slots at
     /// `exec.cont_ptr` and writes the record's header after them (see
     /// "Continuation records" in [`crate::vm`]), advances `cont_ptr`
     /// past the record and makes sure the buffer again has room for the
@@ -131,7 +132,7 @@ builtins! {
     /// traps.
     ///
     /// [`TrapCode::StackOverflow`]: super::TrapCode::StackOverflow
-    commit_record / CommitRecord(word: u64, func: u32, slots: u64);
+    commit_record / CommitRecord(word: u64, func: u32, area: u64, area_words: u32);
     /// A call reached the stub of defined function `func` (its index among
     /// the module's defined functions) of a lazily compiled module, and the
     /// function is not compiled yet; the stub spilled its arguments to
@@ -155,8 +156,9 @@ builtins! {
     /// [`TrapCode::StackOverflow`](super::TrapCode::StackOverflow). Else the
     /// last record must be one of `func`'s in this instance (otherwise the
     /// runtime stops the activation with an error of its own,
-    /// [`EMBEDDER_STOP`](super::EMBEDDER_STOP)): pops it, copying its slots
-    /// to the frame's record area at `area` (`area_slots` slots), and
+    /// [`EMBEDDER_STOP`](super::EMBEDDER_STOP)): pops it, scattering its
+    /// slots to their words of the frame's record area at `area`
+    /// (`area_slots` words), and
     /// publishes its point in `exec.resume_point` (the frame's way to it
     /// passes loop headers that read it). Returns the point, or `u32::MAX`
     /// if it trapped.
@@ -177,7 +179,10 @@ mod tests {
             Builtin::TableFill.params(),
             [BuiltinType::I32, BuiltinType::I32, BuiltinType::I64, BuiltinType::I32]
         );
-        assert_eq!(Builtin::CommitRecord.params(), [BuiltinType::I64, BuiltinType::I32, BuiltinType::I64]);
+        assert_eq!(
+            Builtin::CommitRecord.params(),
+            [BuiltinType::I64, BuiltinType::I32, BuiltinType::I64, BuiltinType::I32]
+        );
         assert_eq!(Builtin::CommitRecord.result(), None);
         for (i, builtin) in Builtin::ALL.iter().enumerate() {
             assert_eq!(*builtin as usize, i);

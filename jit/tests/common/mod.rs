@@ -92,12 +92,20 @@ unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _
 /// Room the harness keeps free in the buffer (more than any test's record).
 const RECORD_ROOM: usize = 4096;
 
-unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64, func: u32, slots: u64) {
+unsafe extern "C" fn commit_record(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    word: u64,
+    func: u32,
+    area: u64,
+    area_words: u32,
+) {
     let (point, bytes) = decode_commit_word(word);
     // SAFETY: the harness sets `embedder` to its live `Buffer` and keeps
     // `cont_ptr` within `bytes`'s length, with room for any record after
     // it (so the header's word is inside too); compiled code passes its
-    // record area with the record's slots.
+    // record area of `area_words` words with the record's slots in the
+    // words its layout gives.
     unsafe {
         if word == REWIND_FAILED {
             rewind_failed(exec);
@@ -107,11 +115,19 @@ unsafe extern "C" fn commit_record(vmctx: *mut u8, exec: *mut ExecCtx, word: u64
             return;
         }
         (*exec).state = STATE_UNWINDING;
-        std::ptr::copy_nonoverlapping(slots as usize as *const u8, (*exec).cont_ptr, bytes - 16);
+        let buffer = &mut *((*exec).embedder as *mut Buffer);
+        // The harness's modules import no functions: `func` is defined.
+        let layout = &(*buffer.compiled).resume_points(func)[point as usize];
+        assert_eq!(layout.record_size(), bytes, "the commit word's size is the layout's");
+        assert!(layout.area_words() <= area_words as usize, "a record outside its frame's area");
+        let area = area as usize as *const u64;
+        for (i, word) in layout.area.iter().enumerate() {
+            let value = area.add(usize::from(*word)).read();
+            (*exec).cont_ptr.add(i * 8).cast::<u64>().write_unaligned(value);
+        }
         let header = u64::from(func) | u64::from(point) << 32;
         (*exec).cont_ptr.add(bytes - 16).cast::<u64>().write_unaligned(vmctx as u64);
         (*exec).cont_ptr.add(bytes - 8).cast::<u64>().write_unaligned(header);
-        let buffer = &mut *((*exec).embedder as *mut Buffer);
         let used = (*exec).cont_ptr as usize - buffer.bytes.as_ptr() as usize + bytes;
         if buffer.bytes.len() - used < RECORD_ROOM {
             buffer.bytes.resize((used + RECORD_ROOM) * 2, 0);
@@ -187,9 +203,12 @@ unsafe extern "C" fn rewind_frame(vmctx: *mut u8, exec: *mut ExecCtx, func: u32,
             }
         };
         let slots = layout.slots.len();
-        assert!(slots <= area_slots as usize, "a record larger than its frame's area");
+        assert!(layout.area_words() <= area_slots as usize, "a record outside its frame's area");
         let start = end.sub(16 + slots * 8);
-        std::ptr::copy_nonoverlapping(start, area as usize as *mut u8, slots * 8);
+        let area = area as usize as *mut u64;
+        for (i, word) in layout.area.iter().enumerate() {
+            area.add(usize::from(*word)).write(start.add(i * 8).cast::<u64>().read_unaligned());
+        }
         (*exec).cont_ptr = start;
         (*exec).resume_point = point;
         point

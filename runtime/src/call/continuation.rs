@@ -184,7 +184,7 @@ impl ContBuffer {
     pub(crate) fn commit_in_place(
         &self,
         exec: &mut ExecCtx,
-        slots: &[u64],
+        slots: impl ExactSizeIterator<Item = u64>,
         vmctx: *mut u8,
         header: u64,
         room: usize,
@@ -201,10 +201,13 @@ impl ContBuffer {
             // `cont_ptr` points into (checked above), so the slots, both
             // header words (word-aligned: `ptr` is a multiple of 8 from the
             // word-aligned base) and the result stay in bounds of the same
-            // allocation; `slots` is not in the buffer (it is the caller's).
+            // allocation (`take` writes at most the slots `bytes` counts).
             unsafe {
                 let start = exec.cont_ptr.cast::<u64>();
-                std::ptr::copy_nonoverlapping(slots.as_ptr(), start, slots.len());
+                let count = bytes / 8 - 2;
+                for (i, value) in slots.take(count).enumerate() {
+                    start.add(i).write(value);
+                }
                 let record_end = exec.cont_ptr.add(bytes);
                 record_end.offset(RECORD_VMCTX_WORD as isize).cast::<u64>().write(vmctx as usize as u64);
                 record_end.offset(RECORD_HEADER_WORD as isize).cast::<u64>().write(header);
@@ -388,13 +391,13 @@ mod tests {
         let mut e = exec();
         let vmctx = 0x1000 as *mut u8;
         buffer.install(&mut e);
-        assert!(!buffer.commit_in_place(&mut e, &[], vmctx, 7, 0), "no allocation yet");
+        assert!(!buffer.commit_in_place(&mut e, std::iter::empty(), vmctx, 7, 0), "no allocation yet");
         buffer.reserve(&mut e, 64, 1 << 20).unwrap();
         let cap = buffer.capacity();
         let start = e.cont_ptr;
-        assert!(buffer.commit_in_place(&mut e, &[5], vmctx, 7, cap - 24));
+        assert!(buffer.commit_in_place(&mut e, [5].into_iter(), vmctx, 7, cap - 24));
         assert_eq!(e.cont_ptr as usize - start as usize, 24);
-        assert!(!buffer.commit_in_place(&mut e, &[6], vmctx, 8, cap - 24), "the room would be short");
+        assert!(!buffer.commit_in_place(&mut e, [6].into_iter(), vmctx, 8, cap - 24), "the room would be short");
         assert_eq!(e.cont_ptr as usize - start as usize, 24, "refusals change nothing");
         // `commit` handles what the fast path refuses: it grows the buffer.
         buffer.commit(&mut e, &[], vmctx, 8, cap, 1 << 20).unwrap();

@@ -204,7 +204,12 @@ impl Module {
             Some(_) => info
                 .types
                 .iter()
-                .map(|ty| ResumePoint { kind: ResumeKind::Uncompiled, slots: ty.params.clone(), callee_type: None })
+                .map(|ty| ResumePoint {
+                    kind: ResumeKind::Uncompiled,
+                    slots: ty.params.clone(),
+                    callee_type: None,
+                    area: Box::new([]),
+                })
                 .collect(),
             None => Box::new([]),
         };

@@ -2,11 +2,11 @@
 //! bytes, to skip compiling it again (a cache, or code compiled ahead of
 //! time with `wasmbeam compile -o`).
 //!
-//! # Format (version 1, little-endian)
+//! # Format (version 2, little-endian)
 //!
 //! ```text
 //! magic        8 bytes  "WBMODUL\0"
-//! version      u32      1
+//! version      u32      2
 //! codegen      str      the code generator's id (wasmbeam_jit::CODEGEN_ID)
 //! settings     str      everything that changes the code (Compiler::settings_key)
 //! features     str      CPU features the code may use, comma-separated
@@ -19,7 +19,7 @@
 //!   code       u64 length, bytes
 //!   relocs     u32 n, n x (u32 at, u8 kind, u8 target kind, u32 target, i64 addend)
 //!   points     per function: u32 n, n x (u8 kind, u32 slots, slots x u8 type,
-//!              u32 callee type or 2^32 - 1)
+//!              u32 callee type or 2^32 - 1, u32 words, words x u16 area word)
 //! ```
 //! (`str` is a u32 length and UTF-8 bytes.)
 //!
@@ -52,7 +52,7 @@ use wasmbeam_jit::{
 };
 
 const MAGIC: &[u8; 8] = b"WBMODUL\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const NONE: u32 = u32::MAX;
 
 impl Module {
@@ -242,6 +242,10 @@ impl Writer {
             self.u8(type_code(*slot));
         }
         self.u32(point.callee_type.unwrap_or(NONE));
+        self.count(point.area.len())?;
+        for word in point.area.iter() {
+            self.0.extend_from_slice(&word.to_le_bytes());
+        }
         Ok(())
     }
 }
@@ -311,7 +315,10 @@ impl<'a> Reader<'a> {
             NONE => None,
             t => Some(t),
         };
-        Ok(ResumePoint { kind, slots: slots.into(), callee_type })
+        let area = (0..self.count(2)?)
+            .map(|_| Ok(u16::from_le_bytes([self.u8()?, self.u8()?])))
+            .collect::<Result<Vec<u16>, Error>>()?;
+        Ok(ResumePoint { kind, slots: slots.into(), callee_type, area: area.into() })
     }
 }
 

@@ -1,0 +1,304 @@
+//! Where control flow joins: reconciling where each way in keeps the
+//! locals (see `frame.rs`).
+//!
+//! Without reductions every local is always in its variable and none of
+//! this applies. With them, a call leaves the locals it saved in the record
+//! area, and loading them all back before every branch would cost a load
+//! per live local per branch, and, worse, a fresh SSA value each, which
+//! becomes a block parameter at every join, the register allocator's
+//! heaviest work. So each join takes the *meet* of its ways in instead:
+//!
+//! - A `block`'s or `if`'s end: every way in is known by the time the end
+//!   is translated, so each branch there goes through a *landing* block of
+//!   its own (when it had locals in the area only), filled at the end with
+//!   loads of just the locals the meet wants in their variables. A local in
+//!   the area on every way in stays there; a local dead on one way in is
+//!   dead at the join (it is dead on every path from there), whatever the
+//!   others hold.
+//! - A `loop`'s header: its back edges come after it, so the header decides
+//!   when it is entered: locals in the area stay there if the loop makes
+//!   calls that can suspend (which would put them back there anyway);
+//!   otherwise they are loaded in the loop's entry block, which restored
+//!   frames pass too, and those the loop never writes stay in both places,
+//!   so its fuel check need not save them. Each back edge conforms with a
+//!   store or a load before it branches. Either leaves the local in both
+//!   places, which is right on the branch's other way too.
+//!
+//! The homes at a join take one byte per local per open frame; past
+//! [`TRACKED_BYTES`] in all, a frame is not tracked: every way into it
+//! loads what is in the area only, as if every local lived in its variable.
+
+use super::control::{FrameKind, Joins, Landing};
+use super::frame::LocalHome;
+use super::Translation;
+use cranelift_codegen::ir::{Block, InstBuilder};
+
+/// Bytes of join homes the open frames of one function may hold.
+const TRACKED_BYTES: usize = 64 << 20;
+
+/// Merges a way in with `homes` into a join's `meet` (`None`: no way in
+/// yet).
+fn merge_into(meet: &mut Option<Box<[LocalHome]>>, homes: &[LocalHome]) {
+    match meet {
+        None => *meet = Some(homes.into()),
+        Some(meet) => {
+            for (m, h) in meet.iter_mut().zip(homes) {
+                *m = meet_of(*m, *h);
+            }
+        }
+    }
+}
+
+/// Where a local is after a join, given where two ways in have it.
+fn meet_of(a: LocalHome, b: LocalHome) -> LocalHome {
+    use LocalHome::*;
+    match (a, b) {
+        (Dead, _) | (_, Dead) => Dead,
+        (Variable, _) | (_, Variable) => Variable,
+        (Both, Both) => Both,
+        _ => Area,
+    }
+}
+
+impl Translation<'_, '_> {
+    /// Join state for a new `block`, `loop` or `if` frame: tracked if the
+    /// function has reductions and the budget allows.
+    pub(super) fn open_joins(&mut self) -> Joins {
+        let bytes = 2 * self.homes.len();
+        let Some(suspension) = self.suspension.as_mut() else { return Joins::default() };
+        if suspension.tracked_bytes + bytes > TRACKED_BYTES {
+            return Joins::default();
+        }
+        suspension.tracked_bytes += bytes;
+        Joins { tracked: true, ..Joins::default() }
+    }
+
+    /// Releases what [`Translation::open_joins`] charged.
+    pub(super) fn close_joins(&mut self, joins: &Joins) {
+        let bytes = 2 * self.homes.len();
+        if let Some(suspension) = self.suspension.as_mut().filter(|_| joins.tracked) {
+            suspension.tracked_bytes -= bytes;
+        }
+    }
+
+    /// Loads every local that is in the area only (it is then in both
+    /// places).
+    fn load_area_only(&mut self) {
+        for local in 0..self.homes.len() {
+            if self.homes[local] == LocalHome::Area {
+                let value = self.load_local(local as u32);
+                self.b.def_var(self.locals[local], value);
+                self.homes[local] = LocalHome::Both;
+            }
+        }
+    }
+
+    /// At an untracked join: every local is in its variable (a dead one's
+    /// variable holds any value, which is never read).
+    fn forget_homes(&mut self) {
+        self.homes.fill(LocalHome::Variable);
+    }
+
+    /// Before a branch to the frame at `index` (in `self.control`): a back
+    /// edge to a loop conforms to its header's homes (code before the
+    /// branch); a way into a block's or an if's end joins its meet, and gets
+    /// a landing block (returned) if it has locals in the area only.
+    pub(super) fn join_edge(&mut self, index: usize) -> Option<Block> {
+        self.suspension.as_ref()?;
+        let frame = &self.control[index];
+        match frame.kind {
+            FrameKind::Function => None,
+            FrameKind::Loop { .. } => {
+                let header = frame.joins.start.clone();
+                self.conform_to(header.as_deref());
+                None
+            }
+            FrameKind::Block | FrameKind::If { .. } => {
+                if !frame.joins.tracked {
+                    self.load_area_only();
+                    return None;
+                }
+                self.add_way_in(index);
+                let area_only: Vec<u32> =
+                    (0..self.homes.len() as u32).filter(|l| self.homes[*l as usize] == LocalHome::Area).collect();
+                if area_only.is_empty() {
+                    return None;
+                }
+                let block = self.b.create_block();
+                self.control[index].joins.landings.push(Landing { block, area_only });
+                Some(block)
+            }
+        }
+    }
+
+    /// Merges the current homes into the meet of the frame at `index`.
+    fn add_way_in(&mut self, index: usize) {
+        merge_into(&mut self.control[index].joins.meet, &self.homes);
+    }
+
+    /// Makes the current homes agree with `target` (a loop header's;
+    /// `None`: untracked, every local in its variable): a local the target
+    /// has in the area only is stored there, one it has in its variable is
+    /// loaded. Either leaves the local in both places.
+    fn conform_to(&mut self, target: Option<&[LocalHome]>) {
+        let Some(target) = target else {
+            self.load_area_only();
+            return;
+        };
+        for (local, want) in target.iter().enumerate() {
+            let have = self.homes[local];
+            if *want == LocalHome::Dead || have == LocalHome::Dead {
+                continue;
+            }
+            if want.in_area() && !have.in_area() {
+                self.store_local(local as u32);
+                self.homes[local] = LocalHome::Both;
+            } else if *want != LocalHome::Area && have == LocalHome::Area {
+                let value = self.load_local(local as u32);
+                self.b.def_var(self.locals[local], value);
+                self.homes[local] = LocalHome::Both;
+            }
+        }
+    }
+
+    /// At a `loop` operator, before its header: decides the header's homes
+    /// (see the module's doc) and returns them (`None`: untracked, the
+    /// current block loaded what was in the area only) with the locals the
+    /// loop's entry block must load (see [`Translation::enter_loop`]).
+    pub(super) fn loop_header_homes(&mut self, joins: &Joins) -> (Option<Box<[LocalHome]>>, Vec<u32>) {
+        let Some(suspension) = self.suspension.as_ref() else { return (None, Vec::new()) };
+        if !joins.tracked {
+            self.load_area_only();
+            self.forget_homes();
+            return (None, Vec::new());
+        }
+        let calls = suspension.cost.loop_at(self.op_offset).encloses_calls;
+        let live = suspension.liveness.at(self.op_offset);
+        let read = suspension.liveness.read_in_loop(self.op_offset);
+        let written = suspension.liveness.written_in_loop(self.op_offset);
+        let has = |list: Option<&[u32]>, local: usize| list.is_none_or(|l| l.binary_search(&(local as u32)).is_ok());
+        let mut header: Box<[LocalHome]> = self.homes.clone().into();
+        if let Some(live) = live {
+            let mut live = live.iter().peekable();
+            for (local, home) in header.iter_mut().enumerate() {
+                if live.next_if(|l| **l as usize == local).is_none() {
+                    *home = LocalHome::Dead;
+                }
+            }
+        }
+        let mut entry_loads = Vec::new();
+        for (local, home) in header.iter_mut().enumerate() {
+            if !home.in_area() {
+                continue;
+            }
+            if calls || !has(read, local) {
+                // Its calls put the locals back in the area anyway; and a
+                // local the loop does not read can wait there.
+                *home = LocalHome::Area;
+                continue;
+            }
+            entry_loads.push(local as u32);
+            *home = if has(written, local) { LocalHome::Variable } else { LocalHome::Both };
+        }
+        (Some(header), entry_loads)
+    }
+
+    /// In a loop's entry block (with reductions: the block both the code
+    /// before the loop and restored frames enter it through), after
+    /// [`Translation::loop_header_homes`]: loads `entry_loads` (their area
+    /// words hold their values on both ways in) and takes the header's
+    /// homes. So a frame restored at the loop's header defines only the
+    /// locals the header has in their variables and not loaded here.
+    pub(super) fn enter_loop(&mut self, header: Option<&[LocalHome]>, entry_loads: &[u32]) {
+        for local in entry_loads {
+            let value = self.load_local(*local);
+            self.b.def_var(self.locals[*local as usize], value);
+        }
+        if let Some(header) = header {
+            self.homes.copy_from_slice(header);
+        }
+    }
+
+    /// At an `if`: where both arms start (`None`: untracked, every local in
+    /// its variable, loaded now if need be).
+    pub(super) fn if_start_homes(&mut self, joins: &Joins) -> Option<Box<[LocalHome]>> {
+        self.suspension.as_ref()?;
+        if !joins.tracked {
+            self.load_area_only();
+            self.forget_homes();
+            return None;
+        }
+        Some(self.homes.clone().into())
+    }
+
+    /// At an `else` (reachable or not): the else arm starts from the homes
+    /// the `if` had.
+    pub(super) fn start_else_arm(&mut self, start: Option<&[LocalHome]>) {
+        match start {
+            Some(start) => self.homes.copy_from_slice(start),
+            None => self.forget_homes(),
+        }
+    }
+
+    /// The loads a way in with `homes` needs to reach a join whose homes
+    /// are `meet`.
+    fn load_for_meet(&mut self, area_only: &[u32], meet: &[LocalHome]) {
+        for local in area_only {
+            if meet[*local as usize] == LocalHome::Variable {
+                let value = self.load_local(*local);
+                self.b.def_var(self.locals[*local as usize], value);
+            }
+        }
+    }
+
+    /// At the end of the frame at `index` (a block or an if), with every
+    /// way in known but the ones still to be emitted: the fall-through of
+    /// its last arm (`falls_through`) and an if's implicit else arm
+    /// (`implicit_else`, the homes it starts from). Merges them into the
+    /// meet.
+    pub(super) fn final_meet(&mut self, index: usize, falls_through: bool, implicit_else: Option<&[LocalHome]>) {
+        if !self.control[index].joins.tracked {
+            return;
+        }
+        if falls_through {
+            self.add_way_in(index);
+        }
+        if let Some(start) = implicit_else {
+            merge_into(&mut self.control[index].joins.meet, start);
+        }
+    }
+
+    /// On a way into a join with `meet` that is emitted inline (a
+    /// fall-through, an implicit else): loads what the meet wants in a
+    /// variable but `homes` has in the area only.
+    pub(super) fn conform_inline(&mut self, homes: &[LocalHome], meet: Option<&[LocalHome]>) {
+        let area_only: Vec<u32> = (0..homes.len() as u32).filter(|l| homes[*l as usize] == LocalHome::Area).collect();
+        match meet {
+            Some(meet) => self.load_for_meet(&area_only, meet),
+            None => {
+                for local in area_only {
+                    let value = self.load_local(local);
+                    self.b.def_var(self.locals[local as usize], value);
+                }
+            }
+        }
+    }
+
+    /// Fills the landing blocks of a join whose homes are `meet` and that
+    /// continues at `next`; then the translation continues at the join with
+    /// those homes.
+    pub(super) fn finish_join(&mut self, landings: Vec<Landing>, meet: Option<&[LocalHome]>, next: Block) {
+        for landing in landings {
+            self.b.switch_to_block(landing.block);
+            self.b.seal_block(landing.block);
+            if let Some(meet) = meet {
+                self.load_for_meet(&landing.area_only, meet);
+            }
+            self.b.ins().jump(next, &[]);
+        }
+        match meet {
+            Some(meet) => self.homes.copy_from_slice(meet),
+            None => self.forget_homes(),
+        }
+    }
+}
