@@ -187,18 +187,34 @@ impl Translation<'_, '_> {
             }
         }
         let mut entry_loads = Vec::new();
+        let mut entry_stores = Vec::new();
         for (local, home) in header.iter_mut().enumerate() {
-            if !home.in_area() {
-                continue;
+            let (is_read, is_written) = (has(read, local), has(written, local));
+            match *home {
+                LocalHome::Dead => {}
+                // A local the loop does not write goes through the area,
+                // stored once before the loop: then no way into the loop,
+                // restored frames' included, has to carry it.
+                LocalHome::Variable => {
+                    entry_stores.push(local as u32);
+                    if (calls || !is_read) && !is_written {
+                        *home = LocalHome::Area;
+                    } else {
+                        entry_loads.push(local as u32);
+                        *home = if is_written { LocalHome::Variable } else { LocalHome::Both };
+                    }
+                }
+                // Its calls put the locals back in the area anyway.
+                _ if calls || (!is_read && !is_written) => *home = LocalHome::Area,
+                _ => {
+                    entry_loads.push(local as u32);
+                    *home = if is_written { LocalHome::Variable } else { LocalHome::Both };
+                }
             }
-            if calls || !has(read, local) {
-                // Its calls put the locals back in the area anyway; and a
-                // local the loop does not read can wait there.
-                *home = LocalHome::Area;
-                continue;
-            }
-            entry_loads.push(local as u32);
-            *home = if has(written, local) { LocalHome::Variable } else { LocalHome::Both };
+        }
+        for local in entry_stores {
+            self.store_local(local);
+            self.homes[local as usize] = LocalHome::Both;
         }
         (Some(header), entry_loads)
     }

@@ -7,18 +7,21 @@
 //! fuel ran out, or a callee returned while unwinding), it saves a record:
 //! the locals live at the point (see `liveness.rs`) and the operand stack.
 //!
-//! A record is assembled in the frame's *record area*, a stack slot as
-//! large as the function's largest record, and every save ends in one
-//! shared block per function that has `commit_record` copy the area into
-//! the continuation buffer, write the header and return.
+//! A record is assembled in the frame's *record area*, a stack slot in
+//! which each saved local and operand stack depth has a word of its own
+//! (see `frame.rs`), and every save ends in one shared block per function
+//! that has `commit_record` gather the point's words into the continuation
+//! buffer, write the header and return.
 //!
 //! At a call, the values live across it go through the record area on the
-//! hot path: stored before the call, loaded back after it. A value live
+//! hot path: stored before the call (but the locals already there), loaded
+//! back after it where they are needed (see `frame.rs` and `joins.rs`). A
+//! value live
 //! across a call must be kept somewhere the callee leaves alone anyway (a
 //! callee-saved register or a spill slot), so this costs the running code
 //! little, and it is what keeps call points cheap to compile: the saved
 //! record is already in place when the callee unwinds (the save is a jump),
-//! and a restored frame only copies its record back into the area and
+//! and a restored frame only scatters its record back into the area and
 //! re-issues the call, so no value of the frame flows from the restore path
 //! into the running code and no call site becomes a merge of every live
 //! value.
