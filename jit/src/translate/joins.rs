@@ -16,13 +16,21 @@
 //!   dead at the join (it is dead on every path from there), whatever the
 //!   others hold.
 //! - A `loop`'s header: its back edges come after it, so the header decides
-//!   when it is entered: locals in the area stay there if the loop makes
-//!   calls that can suspend (which would put them back there anyway);
-//!   otherwise they are loaded in the loop's entry block, which restored
-//!   frames pass too, and those the loop never writes stay in both places,
-//!   so its fuel check need not save them. Each back edge conforms with a
-//!   store or a load before it branches. Either leaves the local in both
-//!   places, which is right on the branch's other way too.
+//!   when it is entered. In a loop with resume points inside, every local
+//!   live there is put in the area first (a store before the loop, if it is
+//!   only in its variable), and those the loop uses are loaded in its entry
+//!   block, the block restored frames enter the loop through too: so no
+//!   restore path through the loop carries a local, and a restored frame
+//!   defines none. (An innermost loop, entered often, keeps its locals in
+//!   variables, and so does a loop with calls for those it writes: a
+//!   recursion turned into a loop runs about once per entry.) What stays in
+//!   the area: locals the
+//!   loop does not touch, and, in a loop with calls that can suspend (which
+//!   put them back anyway), the ones it does not write. Locals the loop
+//!   reads but does not write are in both places, so its fuel check need
+//!   not save them. Each back edge conforms with a store or a load before
+//!   it branches. Either leaves the local in both places, which is right on
+//!   the branch's other way too.
 //!
 //! The homes at a join take one byte per local per open frame; past
 //! [`TRACKED_BYTES`] in all, a frame is not tracked: every way into it
@@ -162,9 +170,10 @@ impl Translation<'_, '_> {
     }
 
     /// At a `loop` operator, before its header: decides the header's homes
-    /// (see the module's doc) and returns them (`None`: untracked, the
-    /// current block loaded what was in the area only) with the locals the
-    /// loop's entry block must load (see [`Translation::enter_loop`]).
+    /// (see the module's doc), stores in the area the live locals that are
+    /// only in their variables, and returns the homes (`None`: untracked,
+    /// the current block loaded what was in the area only) with the locals
+    /// the loop's entry block must load (see [`Translation::enter_loop`]).
     pub(super) fn loop_header_homes(&mut self, joins: &Joins) -> (Option<Box<[LocalHome]>>, Vec<u32>) {
         let Some(suspension) = self.suspension.as_ref() else { return (None, Vec::new()) };
         if !joins.tracked {
@@ -172,7 +181,8 @@ impl Translation<'_, '_> {
             self.forget_homes();
             return (None, Vec::new());
         }
-        let calls = suspension.cost.loop_at(self.op_offset).encloses_calls;
+        let lp = suspension.cost.loop_at(self.op_offset);
+        let (calls, hops) = (lp.encloses_calls, lp.encloses_points);
         let live = suspension.liveness.at(self.op_offset);
         let read = suspension.liveness.read_in_loop(self.op_offset);
         let written = suspension.liveness.written_in_loop(self.op_offset);
@@ -195,6 +205,12 @@ impl Translation<'_, '_> {
                 // A local the loop does not write goes through the area,
                 // stored once before the loop: then no way into the loop,
                 // restored frames' included, has to carry it.
+                // An innermost loop (the hot kind) keeps its way in free
+                // of stores: only its own point's restore path enters it.
+                // So does a loop with calls for the locals it writes (it
+                // may run once per entry, like a recursion turned into a
+                // loop, where its calls store what they need anyway).
+                LocalHome::Variable if !hops || (calls && is_written) => {}
                 LocalHome::Variable => {
                     entry_stores.push(local as u32);
                     if (calls || !is_read) && !is_written {
