@@ -3,7 +3,10 @@
 serialized module and peak memory, for real WASI programs from PyPI and the
 benchmark kernels, against wasmtime (PyPI's `wasmtime`, epoch interruption
 on: the interruptible configuration, the fair peer) measured in the same
-run on the same machine. Run by `scripts/bench-startup`, which fetches the
+run on the same machine. Compile times are also compared, on one thread,
+with wasmtime with `signals_based_traps` off: explicit bounds and trap
+checks, the code wasmbeam must generate too (the BEAM process gets no
+signal handlers from us). Run by `scripts/bench-startup`, which fetches the
 programs and builds `wasmbeam`; prints Markdown tables.
 
 Usage: startup.py WASMBEAM GRAPHVIZ_WASM CC1_WASM KERNEL.wasm...
@@ -23,6 +26,7 @@ import json, sys, time, wasmtime
 config = wasmtime.Config()
 config.epoch_interruption = True
 config.parallel_compilation = sys.argv[2] == "parallel"
+config.signals_based_traps = sys.argv[3] == "signals"
 engine = wasmtime.Engine(config)
 data = open(sys.argv[1], "rb").read()
 start = time.perf_counter()
@@ -94,9 +98,10 @@ def wasmbeam_compile(wasmbeam, wasm, *options):
     return values
 
 
-def wasmtime_compile(wasm, parallel):
+def wasmtime_compile(wasm, parallel, signals=True):
     out = subprocess.run(
-        [sys.executable, "-c", WASMTIME_COMPILE, wasm, "parallel" if parallel else "serial"],
+        [sys.executable, "-c", WASMTIME_COMPILE, wasm, "parallel" if parallel else "serial",
+         "signals" if signals else "no-signals"],
         check=True, capture_output=True, text=True,
     )
     return json.loads(out.stdout)
@@ -118,30 +123,37 @@ def main():
 
     print(f"## Eager compilation ({threads} cores; wasmtime {wasmtime_version()}, epoch interruption on)\n")
     row("module", "wasm", "code on", "code off", "on/off", "compile 1 thread", "wasmtime 1 thread", "ratio",
-        f"compile {threads} threads", f"wasmtime {threads} threads", "ratio", "wasmtime artifact",
-        "load serialized", "load/compile", f"peak memory ({threads} threads)")
-    row(*["---"] * 15)
-    ratios = {"size": [], "compile1": [], "compileN": []}
+        "wasmtime, no signals, 1 thread", "ratio", f"compile {threads} threads", f"wasmtime {threads} threads",
+        "ratio", "wasmtime artifact", "no signals", "load serialized", "load/compile",
+        f"peak memory ({threads} threads)")
+    row(*["---"] * 18)
+    ratios = {"size": [], "compile1": [], "compile1_explicit": [], "compileN": []}
     for name, wasm in modules:
         one = wasmbeam_compile(wasmbeam, wasm, "--threads", "1", "--reductions", "both")
         serialized = os.path.join(tmp, name + ".wbm")
         many = wasmbeam_compile(wasmbeam, wasm, "-o", serialized)
         wt1 = wasmtime_compile(wasm, parallel=False)
+        wte = wasmtime_compile(wasm, parallel=False, signals=False)
         wtn = wasmtime_compile(wasm, parallel=True)
         size_ratio = one["size_on"] / one["size_off"]
         c1 = one["time_on"] / 1e3 / wt1["compile"]
+        ce = one["time_on"] / 1e3 / wte["compile"]
         cn = many["time_on"] / 1e3 / wtn["compile"]
         if name in ("graphviz.wasm", "cc1.wasm"):
             ratios["size"].append((name, size_ratio))
         ratios["compile1"].append((name, c1))
+        ratios["compile1_explicit"].append((name, ce))
         ratios["compileN"].append((name, cn))
         row(name, mb(os.path.getsize(wasm)), mb(one["size_on"]), mb(one["size_off"]), f"{size_ratio:.2f}x",
             f"{one['time_on'] / 1e3:.2f} s", f"{wt1['compile']:.2f} s", f"{c1:.2f}x",
+            f"{wte['compile']:.2f} s", f"{ce:.2f}x",
             f"{many['time_on'] / 1e3:.2f} s", f"{wtn['compile']:.2f} s", f"{cn:.2f}x", mb(wt1["artifact"]),
-            f"{many['load']:.1f} ms", f"{many['load'] / many['time_on']:.3f}x", f"{many['peak_mb']:.0f} MB")
+            mb(wte["artifact"]), f"{many['load']:.1f} ms", f"{many['load'] / many['time_on']:.3f}x",
+            f"{many['peak_mb']:.0f} MB")
     print()
     for key, label, budget in [("size", "code size on/off (real modules)", 1.5),
                                ("compile1", "compile time over wasmtime, 1 thread", 1.0),
+                               ("compile1_explicit", "compile time over wasmtime without signals, 1 thread", 1.0),
                                ("compileN", f"compile time over wasmtime, {threads} threads", 1.0)]:
         worst = max(ratios[key], key=lambda r: r[1])
         print(f"- {label}: worst {worst[0]} {worst[1]:.2f}x (budget {budget}x)")
