@@ -233,6 +233,44 @@ fn memory_grow_from_wasm() {
 }
 
 #[test]
+fn memory_grown_on_one_way_into_a_join_is_seen_after_it() {
+    // Compiled code keeps memory 0's base and length in registers and
+    // reloads them after calls and builtins only when needed: wherever
+    // control flow joins, a growth on any way in must be seen after it.
+    for reductions in [true, false] {
+        let mut store = Store::new(&Engine::new(Config { reductions, ..Config::default() }).unwrap());
+        let i = instantiate(
+            &mut store,
+            &Linker::new(),
+            r#"(module (memory 1 4)
+                (func $grow (drop (memory.grow (i32.const 1))))
+                (func (export "then") (param i32) (result i32)
+                  (if (local.get 0) (then (call $grow)))
+                  (i32.store (i32.const 70000) (i32.const 7))
+                  (i32.load (i32.const 70000)))
+                (func (export "else") (param i32) (result i32)
+                  (if (local.get 0) (then (nop)) (else (call $grow)))
+                  (i32.store (i32.const 140000) (i32.const 8))
+                  (i32.load (i32.const 140000)))
+                (func (export "branch") (param i32) (result i32)
+                  (block $b
+                    (br_if $b (local.get 0))
+                    (drop (memory.grow (i32.const 1))))
+                  (i32.store (i32.const 200000) (i32.const 9))
+                  (i32.load (i32.const 200000))))"#,
+        );
+        // Not grown (one page): out of bounds.
+        let trap = trap_of(call(&mut store, i, "branch", &[Val::I32(1)]));
+        assert_eq!(trap.code, TrapCode::MemoryOutOfBounds, "{reductions}");
+        // Each grows memory by a page on one way into the join, then
+        // touches the new page.
+        assert_eq!(call(&mut store, i, "then", &[Val::I32(1)]).unwrap(), vec![Val::I32(7)], "{reductions}");
+        assert_eq!(call(&mut store, i, "else", &[Val::I32(0)]).unwrap(), vec![Val::I32(8)], "{reductions}");
+        assert_eq!(call(&mut store, i, "branch", &[Val::I32(0)]).unwrap(), vec![Val::I32(9)], "{reductions}");
+    }
+}
+
+#[test]
 fn call_indirect_through_a_table_shared_by_two_instances() {
     let mut store = Store::new(&Engine::default());
     let a = instantiate(

@@ -56,6 +56,11 @@ pub struct Joins {
     /// For a loop: the homes at its header; for an if: at the `if`, where
     /// both arms start.
     pub start: Option<Box<[LocalHome]>>,
+    /// For a block or an if: whether the memory cache is stale on some way
+    /// into its end so far.
+    pub cache_stale: bool,
+    /// For an if: whether the memory cache was stale at the `if`.
+    pub start_cache_stale: bool,
 }
 
 /// A branch's own block before a join, filled when the join's homes are

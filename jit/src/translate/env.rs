@@ -127,26 +127,35 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// After anything that may have moved or grown memory 0 (a call, a
-    /// builtin): the cache is reloaded before its next use, or at the next
-    /// control-flow join ([`FuncEnv::settle_memory_cache`]), whichever
-    /// comes first. So a stretch of calls with no memory access in between
-    /// loads nothing.
+    /// builtin): the cache is reloaded before its next use, or before a
+    /// branch back to a loop's header ([`FuncEnv::settle_memory_cache`]),
+    /// whichever comes first. So a stretch of calls and branches with no
+    /// memory access in between loads nothing. Where control flow joins
+    /// otherwise, the cache is stale if it is on any way in (see
+    /// [`FuncEnv::memory_cache_stale`]).
     pub fn invalidate_memory_cache(&mut self) {
         self.memory_cache_stale = self.memory_cache.is_some();
     }
 
-    /// Reloads the cache if it was invalidated: before a branch or at a
-    /// join, every way in must agree on what the cache's variables hold.
+    /// Reloads the cache if it was invalidated: before a loop (whose
+    /// header keeps the cache in registers) and before each branch back to
+    /// its header.
     pub fn settle_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
         if self.memory_cache_stale {
             self.reload_memory_cache(b);
         }
     }
 
-    /// Where the translation continues after unreachable code: at a join
-    /// whose ways in all settled the cache.
-    pub fn forget_stale_memory_cache(&mut self) {
-        self.memory_cache_stale = false;
+    /// Whether the cache's variables may be out of date here.
+    pub fn memory_cache_stale(&self) -> bool {
+        self.memory_cache_stale
+    }
+
+    /// Where the translation continues at a join: the cache is stale if it
+    /// was on some way in (the variables then hold values nothing reads
+    /// before the next reload).
+    pub fn set_memory_cache_stale(&mut self, stale: bool) {
+        self.memory_cache_stale = stale && self.memory_cache.is_some();
     }
 
     pub fn reload_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {

@@ -108,10 +108,18 @@ impl Translation<'_, '_> {
     }
 
     /// Before a branch to the frame at `index` (in `self.control`): a back
-    /// edge to a loop conforms to its header's homes (code before the
-    /// branch); a way into a block's or an if's end joins its meet, and gets
-    /// a landing block (returned) if it has locals in the area only.
+    /// edge to a loop conforms to its header's homes and memory cache (code
+    /// before the branch); a way into a block's or an if's end joins its
+    /// meet (and whether the memory cache is stale), and gets a landing
+    /// block (returned) if it has locals in the area only.
     pub(super) fn join_edge(&mut self, index: usize) -> Option<Block> {
+        let stale = self.env.memory_cache_stale();
+        let frame = &mut self.control[index];
+        match frame.kind {
+            FrameKind::Block | FrameKind::If { .. } => frame.joins.cache_stale |= stale,
+            FrameKind::Loop { .. } => self.env.settle_memory_cache(&mut self.b),
+            FrameKind::Function => {}
+        }
         self.suspension.as_ref()?;
         let frame = &self.control[index];
         match frame.kind {

@@ -18,7 +18,7 @@ impl Translation<'_, '_> {
             return self.dead_operator(op);
         }
         use Operator::*;
-        if matches!(op, Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. }) {
+        if matches!(op, Loop { .. }) {
             self.env.settle_memory_cache(&mut self.b);
         }
         match op {
@@ -57,6 +57,7 @@ impl Translation<'_, '_> {
                 let param_values = self.stack.peek_n(&mut self.b, params.len());
                 let mut joins = self.open_joins();
                 joins.start = self.if_start_homes(&joins);
+                joins.start_cache_stale = self.env.memory_cache_stale();
                 let then_block = self.b.create_block();
                 let else_block = self.b.create_block();
                 self.b.ins().brif(condition, then_block, &[], else_block, &[]);
@@ -380,14 +381,8 @@ impl Translation<'_, '_> {
     fn dead_operator(&mut self, op: Operator<'_>) -> Result<(), CompileError> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.dead_depth += 1,
-            Operator::Else if self.dead_depth == 0 => {
-                self.env.forget_stale_memory_cache();
-                self.else_arm()
-            }
-            Operator::End if self.dead_depth == 0 => {
-                self.env.forget_stale_memory_cache();
-                self.end_frame()
-            }
+            Operator::Else if self.dead_depth == 0 => self.else_arm(),
+            Operator::End if self.dead_depth == 0 => self.end_frame(),
             Operator::End => self.dead_depth -= 1,
             _ => {}
         }
@@ -474,6 +469,7 @@ impl Translation<'_, '_> {
         // for the ways into blocks' ends too.
         for depth in depths.iter().chain([&default]) {
             if self.frame_mut(*depth).is_loop() {
+                self.env.settle_memory_cache(&mut self.b);
                 self.join_edge(self.control.len() - 1 - *depth as usize);
             }
         }
@@ -510,12 +506,14 @@ impl Translation<'_, '_> {
         let (next, height, results) = (frame.next, frame.height, frame.result_types.len());
         let param_types = frame.param_types.clone();
         let start = frame.joins.start.clone();
+        let start_cache_stale = frame.joins.start_cache_stale;
         if reachable {
             frame.next_reachable = true;
             self.stack.move_top_to(&mut self.b, results, height);
             let landing = self.join_edge(index);
             self.b.ins().jump(landing.unwrap_or(next), &[]);
         }
+        self.env.set_memory_cache_stale(start_cache_stale);
         self.stack.truncate(height);
         self.b.switch_to_block(else_block);
         for (value, ty) in params.into_iter().zip(param_types) {
@@ -537,6 +535,9 @@ impl Translation<'_, '_> {
         if joins {
             let start = frame.joins.start.clone().filter(|_| implicit_else);
             self.final_meet(index, self.reachable, start.as_deref());
+            let frame = &mut self.control[index];
+            frame.joins.cache_stale |=
+                (self.reachable && self.env.memory_cache_stale()) || (implicit_else && frame.joins.start_cache_stale);
         }
         let mut frame = self.control.pop().expect("validated: end matches a frame");
         if frame.is_loop() {
@@ -570,6 +571,7 @@ impl Translation<'_, '_> {
         if joins {
             let landings = std::mem::take(&mut frame.joins.landings);
             self.finish_join(landings, meet.as_deref(), frame.next);
+            self.env.set_memory_cache_stale(frame.joins.cache_stale);
         }
         self.close_joins(&frame.joins);
         self.stack.truncate(frame.height);
