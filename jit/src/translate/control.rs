@@ -48,7 +48,11 @@ pub struct Joins {
     /// Whether the homes are tracked at all (reductions on, within budget);
     /// if not, every way in has every local in its variable.
     pub tracked: bool,
-    /// For a block or an if: the meet of the ways into its end so far.
+    /// For a block or an if: where the ways into its end so far have each
+    /// local.
+    pub tally: Option<Box<[Tally]>>,
+    /// For a block or an if, once every way in is known: the homes at its
+    /// end.
     pub meet: Option<Box<[LocalHome]>>,
     /// For a block or an if: the branches to its end that had locals in
     /// the area only.
@@ -64,12 +68,23 @@ pub struct Joins {
 }
 
 /// A branch's own block before a join, filled when the join's homes are
-/// known with the loads that way in needs.
+/// known with the loads and stores that way in needs.
 #[derive(Debug)]
 pub struct Landing {
     pub block: Block,
     /// The locals the branch had in the record area only.
     pub area_only: Vec<u32>,
+    /// The locals the branch had in their variables only, of those with a
+    /// word in the record area.
+    pub variable_only: Vec<u32>,
+}
+
+/// How many ways into a join have a local where (see `joins.rs`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub area_only: u32,
+    pub variable_only: u32,
+    pub dead: bool,
 }
 
 impl ControlFrame {

@@ -79,6 +79,11 @@ impl AreaLayout {
         *word
     }
 
+    /// Whether local `local` has a word.
+    pub fn has_local(&self, local: u32) -> bool {
+        self.locals[local as usize] != NO_WORD
+    }
+
     /// The word of operand stack depth `depth`, assigned now if it has none.
     pub fn depth(&mut self, depth: usize) -> u32 {
         while self.depths.len() <= depth {

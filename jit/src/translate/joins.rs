@@ -10,11 +10,13 @@
 //!
 //! - A `block`'s or `if`'s end: every way in is known by the time the end
 //!   is translated, so each branch there goes through a *landing* block of
-//!   its own (when it had locals in the area only), filled at the end with
-//!   loads of just the locals the meet wants in their variables. A local in
-//!   the area on every way in stays there; a local dead on one way in is
-//!   dead at the join (it is dead on every path from there), whatever the
-//!   others hold.
+//!   its own (when it has something to reconcile), filled at the end. A
+//!   local in the area on every way in stays there; a local dead on one way
+//!   in is dead at the join (it is dead on every path from there), whatever
+//!   the others hold; where ways in disagree, the local goes to the area if
+//!   no more of them have it in its variable only than in the area only
+//!   (those store it), else to its variable (the others load it): a store
+//!   makes no new value for the join to merge.
 //! - A `loop`'s header: its back edges come after it, so the header decides
 //!   when it is entered. In a loop with resume points inside, every local
 //!   live there is put in the area first (a store before the loop, if it is
@@ -36,7 +38,7 @@
 //! [`TRACKED_BYTES`] in all, a frame is not tracked: every way into it
 //! loads what is in the area only, as if every local lived in its variable.
 
-use super::control::{FrameKind, Joins, Landing};
+use super::control::{FrameKind, Joins, Landing, Tally};
 use super::frame::LocalHome;
 use super::Translation;
 use cranelift_codegen::ir::{Block, InstBuilder};
@@ -44,27 +46,32 @@ use cranelift_codegen::ir::{Block, InstBuilder};
 /// Bytes of join homes the open frames of one function may hold.
 const TRACKED_BYTES: usize = 64 << 20;
 
-/// Merges a way in with `homes` into a join's `meet` (`None`: no way in
+/// Counts a way in with `homes` into a join's `tally` (`None`: no way in
 /// yet).
-fn merge_into(meet: &mut Option<Box<[LocalHome]>>, homes: &[LocalHome]) {
-    match meet {
-        None => *meet = Some(homes.into()),
-        Some(meet) => {
-            for (m, h) in meet.iter_mut().zip(homes) {
-                *m = meet_of(*m, *h);
-            }
+fn tally_into(tally: &mut Option<Box<[Tally]>>, homes: &[LocalHome]) {
+    let tally = tally.get_or_insert_with(|| vec![Tally::default(); homes.len()].into());
+    for (t, h) in tally.iter_mut().zip(homes) {
+        match h {
+            LocalHome::Area => t.area_only += 1,
+            LocalHome::Variable => t.variable_only += 1,
+            LocalHome::Dead => t.dead = true,
+            LocalHome::Both => {}
         }
     }
 }
 
-/// Where a local is after a join, given where two ways in have it.
-fn meet_of(a: LocalHome, b: LocalHome) -> LocalHome {
-    use LocalHome::*;
-    match (a, b) {
-        (Dead, _) | (_, Dead) => Dead,
-        (Variable, _) | (_, Variable) => Variable,
-        (Both, Both) => Both,
-        _ => Area,
+/// Where a local is after a join, given where its ways in have it: dead if
+/// it is dead on one (then it is dead on every path from the join); in
+/// both places if it is on all; otherwise in the area if at most as many
+/// ways in have it in its variable only as in the area only (they store
+/// it), else in its variable (the others load it). A store makes no new
+/// value, where a load makes one that the join must merge.
+fn meet_of(tally: Tally) -> LocalHome {
+    match tally {
+        Tally { dead: true, .. } => LocalHome::Dead,
+        Tally { area_only: 0, variable_only: 0, .. } => LocalHome::Both,
+        Tally { area_only, variable_only, .. } if variable_only <= area_only => LocalHome::Area,
+        _ => LocalHome::Variable,
     }
 }
 
@@ -135,21 +142,37 @@ impl Translation<'_, '_> {
                     return None;
                 }
                 self.add_way_in(index);
-                let area_only: Vec<u32> =
-                    (0..self.homes.len() as u32).filter(|l| self.homes[*l as usize] == LocalHome::Area).collect();
-                if area_only.is_empty() {
+                let (area_only, variable_only) = self.edge_lists(&self.homes.clone());
+                if area_only.is_empty() && variable_only.is_empty() {
                     return None;
                 }
                 let block = self.b.create_block();
-                self.control[index].joins.landings.push(Landing { block, area_only });
+                self.control[index].joins.landings.push(Landing { block, area_only, variable_only });
                 Some(block)
             }
         }
     }
 
-    /// Merges the current homes into the meet of the frame at `index`.
+    /// Counts the current homes into the tally of the frame at `index`.
     fn add_way_in(&mut self, index: usize) {
-        merge_into(&mut self.control[index].joins.meet, &self.homes);
+        tally_into(&mut self.control[index].joins.tally, &self.homes);
+    }
+
+    /// The locals a way in with `homes` may have to load or store at a
+    /// join: those in the area only, and those in their variables only
+    /// that have a word in the area (no other can be in the area at a
+    /// join).
+    fn edge_lists(&mut self, homes: &[LocalHome]) -> (Vec<u32>, Vec<u32>) {
+        let area = &self.suspension().area;
+        let (mut area_only, mut variable_only) = (Vec::new(), Vec::new());
+        for (local, home) in homes.iter().enumerate() {
+            match home {
+                LocalHome::Area => area_only.push(local as u32),
+                LocalHome::Variable if area.has_local(local as u32) => variable_only.push(local as u32),
+                _ => {}
+            }
+        }
+        (area_only, variable_only)
     }
 
     /// Makes the current homes agree with `target` (a loop header's;
@@ -280,13 +303,20 @@ impl Translation<'_, '_> {
         }
     }
 
-    /// The loads a way in with `homes` needs to reach a join whose homes
-    /// are `meet`.
-    fn load_for_meet(&mut self, area_only: &[u32], meet: &[LocalHome]) {
+    /// What a way in needs to reach a join whose homes are `meet`: loads
+    /// of the locals it has in the area only that the meet wants in their
+    /// variables, stores of those it has in their variables only that the
+    /// meet wants in the area.
+    fn conform_to_meet(&mut self, area_only: &[u32], variable_only: &[u32], meet: &[LocalHome]) {
         for local in area_only {
             if meet[*local as usize] == LocalHome::Variable {
                 let value = self.load_local(*local);
                 self.b.def_var(self.locals[*local as usize], value);
+            }
+        }
+        for local in variable_only {
+            if meet[*local as usize].in_area() {
+                self.store_local(*local);
             }
         }
     }
@@ -294,8 +324,9 @@ impl Translation<'_, '_> {
     /// At the end of the frame at `index` (a block or an if), with every
     /// way in known but the ones still to be emitted: the fall-through of
     /// its last arm (`falls_through`) and an if's implicit else arm
-    /// (`implicit_else`, the homes it starts from). Merges them into the
-    /// meet.
+    /// (`implicit_else`, the homes it starts from). Counts them in and
+    /// decides the join's homes (`joins.meet`; none if untracked or not
+    /// reached).
     pub(super) fn final_meet(&mut self, index: usize, falls_through: bool, implicit_else: Option<&[LocalHome]>) {
         if !self.control[index].joins.tracked {
             return;
@@ -304,17 +335,22 @@ impl Translation<'_, '_> {
             self.add_way_in(index);
         }
         if let Some(start) = implicit_else {
-            merge_into(&mut self.control[index].joins.meet, start);
+            tally_into(&mut self.control[index].joins.tally, start);
         }
+        let joins = &mut self.control[index].joins;
+        joins.meet = joins.tally.take().map(|tally| tally.iter().map(|t| meet_of(*t)).collect());
     }
 
     /// On a way into a join with `meet` that is emitted inline (a
-    /// fall-through, an implicit else): loads what the meet wants in a
-    /// variable but `homes` has in the area only.
+    /// fall-through, an implicit else) with `homes`: its loads and stores
+    /// (untracked: loads of what is in the area only).
     pub(super) fn conform_inline(&mut self, homes: &[LocalHome], meet: Option<&[LocalHome]>) {
-        let area_only: Vec<u32> = (0..homes.len() as u32).filter(|l| homes[*l as usize] == LocalHome::Area).collect();
+        if self.suspension.is_none() {
+            return;
+        }
+        let (area_only, variable_only) = self.edge_lists(homes);
         match meet {
-            Some(meet) => self.load_for_meet(&area_only, meet),
+            Some(meet) => self.conform_to_meet(&area_only, &variable_only, meet),
             None => {
                 for local in area_only {
                     let value = self.load_local(local);
@@ -332,7 +368,7 @@ impl Translation<'_, '_> {
             self.b.switch_to_block(landing.block);
             self.b.seal_block(landing.block);
             if let Some(meet) = meet {
-                self.load_for_meet(&landing.area_only, meet);
+                self.conform_to_meet(&landing.area_only, &landing.variable_only, meet);
             }
             self.b.ins().jump(next, &[]);
         }
