@@ -34,17 +34,28 @@
 //!   it branches. Either leaves the local in both places, which is right on
 //!   the branch's other way too.
 //!
-//! The homes at a join take one byte per local per open frame; past
-//! [`TRACKED_BYTES`] in all, a frame is not tracked: every way into it
-//! loads what is in the area only, as if every local lived in its variable.
+//! The state of a join takes a few bytes per local per open frame, and
+//! each landing a list of locals; past [`TRACKED_BYTES`] in all, a frame
+//! is not tracked (every way into it loads what is in the area only, as if
+//! every local lived in its variable), and a way into a tracked one puts
+//! every local in both places instead of getting a landing.
 
 use super::control::{FrameKind, Joins, Landing, Tally};
 use super::frame::LocalHome;
 use super::Translation;
 use cranelift_codegen::ir::{Block, InstBuilder};
 
-/// Bytes of join homes the open frames of one function may hold.
+/// Bytes of join state (homes, tallies, landings' lists) the open frames
+/// of one function may hold.
 const TRACKED_BYTES: usize = 64 << 20;
+
+/// Join state a tracked frame holds per local: a tally, a meet and a start.
+const JOIN_BYTES_PER_LOCAL: usize = std::mem::size_of::<Tally>() + 2 * std::mem::size_of::<LocalHome>();
+
+/// What a landing's lists count against [`TRACKED_BYTES`].
+fn landing_bytes(area_only: &[u32], variable_only: &[u32]) -> usize {
+    4 * (area_only.len() + variable_only.len())
+}
 
 /// Counts a way in with `homes` into a join's `tally` (`None`: no way in
 /// yet).
@@ -79,7 +90,7 @@ impl Translation<'_, '_> {
     /// Join state for a new `block`, `loop` or `if` frame: tracked if the
     /// function has reductions and the budget allows.
     pub(super) fn open_joins(&mut self) -> Joins {
-        let bytes = 2 * self.homes.len();
+        let bytes = JOIN_BYTES_PER_LOCAL * self.homes.len();
         let Some(suspension) = self.suspension.as_mut() else { return Joins::default() };
         if suspension.tracked_bytes + bytes > TRACKED_BYTES {
             return Joins::default();
@@ -90,7 +101,7 @@ impl Translation<'_, '_> {
 
     /// Releases what [`Translation::open_joins`] charged.
     pub(super) fn close_joins(&mut self, joins: &Joins) {
-        let bytes = 2 * self.homes.len();
+        let bytes = JOIN_BYTES_PER_LOCAL * self.homes.len();
         if let Some(suspension) = self.suspension.as_mut().filter(|_| joins.tracked) {
             suspension.tracked_bytes -= bytes;
         }
@@ -141,11 +152,26 @@ impl Translation<'_, '_> {
                     self.load_area_only();
                     return None;
                 }
-                self.add_way_in(index);
                 let (area_only, variable_only) = self.edge_lists(&self.homes.clone());
                 if area_only.is_empty() && variable_only.is_empty() {
+                    self.add_way_in(index);
                     return None;
                 }
+                let bytes = landing_bytes(&area_only, &variable_only);
+                let suspension = self.suspension();
+                if suspension.tracked_bytes + bytes > TRACKED_BYTES {
+                    // No room to remember this way in: put every local
+                    // with a word in both places now, which suits any meet.
+                    self.load_area_only();
+                    for local in variable_only {
+                        self.store_local(local);
+                        self.homes[local as usize] = LocalHome::Both;
+                    }
+                    self.add_way_in(index);
+                    return None;
+                }
+                suspension.tracked_bytes += bytes;
+                self.add_way_in(index);
                 let block = self.b.create_block();
                 self.control[index].joins.landings.push(Landing { block, area_only, variable_only });
                 Some(block)
@@ -365,6 +391,7 @@ impl Translation<'_, '_> {
     /// those homes.
     pub(super) fn finish_join(&mut self, landings: Vec<Landing>, meet: Option<&[LocalHome]>, next: Block) {
         for landing in landings {
+            self.suspension().tracked_bytes -= landing_bytes(&landing.area_only, &landing.variable_only);
             self.b.switch_to_block(landing.block);
             self.b.seal_block(landing.block);
             if let Some(meet) = meet {
