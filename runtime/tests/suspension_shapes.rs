@@ -331,3 +331,25 @@ fn locals_kept_in_the_record_area_across_joins_and_loops() {
         check(wat, ty.clone(), "run", &[Val::I32(n)]);
     }
 }
+
+#[test]
+fn a_join_reached_before_and_after_a_local_is_first_saved() {
+    // `$x` is in its variable on the first branch to `$b`, before any call
+    // has saved it (it has no place in the record area yet), and in the
+    // area only on the second, after a call: after the join it must hold
+    // the right value on both ways.
+    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    let wat = r#"(module (import "host" "ask" (func $ask (param i32) (result i32)))
+        (func (export "run") (param $n i32) (result i32) (local $x i32) (local $y i32)
+          (local.set $x (i32.add (local.get $n) (i32.const 100)))
+          (local.set $y (i32.mul (local.get $n) (i32.const 3)))
+          (block $b
+            (br_if $b (i32.and (local.get $n) (i32.const 1)))
+            (drop (call $ask (local.get $x)))
+            (br_if $b (i32.and (local.get $n) (i32.const 2)))
+            (local.set $y (call $ask (local.get $y))))
+          (i32.add (local.get $x) (local.get $y))))"#;
+    for n in [0, 1, 2, 3] {
+        check(wat, ty.clone(), "run", &[Val::I32(n)]);
+    }
+}

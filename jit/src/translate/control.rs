@@ -85,6 +85,9 @@ pub struct Tally {
     pub area_only: u32,
     pub variable_only: u32,
     pub dead: bool,
+    /// Some way in has the local in its variable while it had no word in
+    /// the area yet (so that way in cannot store it there).
+    pub pinned: bool,
 }
 
 impl ControlFrame {

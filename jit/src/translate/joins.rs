@@ -41,7 +41,7 @@
 //! every local in both places instead of getting a landing.
 
 use super::control::{FrameKind, Joins, Landing, Tally};
-use super::frame::LocalHome;
+use super::frame::{AreaLayout, LocalHome};
 use super::Translation;
 use cranelift_codegen::ir::{Block, InstBuilder};
 
@@ -58,13 +58,14 @@ fn landing_bytes(area_only: &[u32], variable_only: &[u32]) -> usize {
 }
 
 /// Counts a way in with `homes` into a join's `tally` (`None`: no way in
-/// yet).
-fn tally_into(tally: &mut Option<Box<[Tally]>>, homes: &[LocalHome]) {
+/// yet); `area` tells which locals have a word in the area now.
+fn tally_into(tally: &mut Option<Box<[Tally]>>, homes: &[LocalHome], area: &AreaLayout) {
     let tally = tally.get_or_insert_with(|| vec![Tally::default(); homes.len()].into());
-    for (t, h) in tally.iter_mut().zip(homes) {
+    for (local, (t, h)) in tally.iter_mut().zip(homes).enumerate() {
         match h {
             LocalHome::Area => t.area_only += 1,
-            LocalHome::Variable => t.variable_only += 1,
+            LocalHome::Variable if area.has_local(local as u32) => t.variable_only += 1,
+            LocalHome::Variable => t.pinned = true,
             LocalHome::Dead => t.dead = true,
             LocalHome::Both => {}
         }
@@ -72,14 +73,16 @@ fn tally_into(tally: &mut Option<Box<[Tally]>>, homes: &[LocalHome]) {
 }
 
 /// Where a local is after a join, given where its ways in have it: dead if
-/// it is dead on one (then it is dead on every path from the join); in
-/// both places if it is on all; otherwise in the area if at most as many
+/// it is dead on one (then it is dead on every path from the join); in its
+/// variable if one way in had it there before it had a word in the area;
+/// in both places if it is on all; otherwise in the area if at most as many
 /// ways in have it in its variable only as in the area only (they store
 /// it), else in its variable (the others load it). A store makes no new
 /// value, where a load makes one that the join must merge.
 fn meet_of(tally: Tally) -> LocalHome {
     match tally {
         Tally { dead: true, .. } => LocalHome::Dead,
+        Tally { pinned: true, .. } => LocalHome::Variable,
         Tally { area_only: 0, variable_only: 0, .. } => LocalHome::Both,
         Tally { area_only, variable_only, .. } if variable_only <= area_only => LocalHome::Area,
         _ => LocalHome::Variable,
@@ -181,7 +184,8 @@ impl Translation<'_, '_> {
 
     /// Counts the current homes into the tally of the frame at `index`.
     fn add_way_in(&mut self, index: usize) {
-        tally_into(&mut self.control[index].joins.tally, &self.homes);
+        let area = &self.suspension.as_ref().expect("joins are tracked with reductions only").area;
+        tally_into(&mut self.control[index].joins.tally, &self.homes, area);
     }
 
     /// The locals a way in with `homes` may have to load or store at a
@@ -361,7 +365,8 @@ impl Translation<'_, '_> {
             self.add_way_in(index);
         }
         if let Some(start) = implicit_else {
-            tally_into(&mut self.control[index].joins.tally, start);
+            let area = &self.suspension.as_ref().expect("joins are tracked with reductions only").area;
+            tally_into(&mut self.control[index].joins.tally, start, area);
         }
         let joins = &mut self.control[index].joins;
         joins.meet = joins.tally.take().map(|tally| tally.iter().map(|t| meet_of(*t)).collect());
