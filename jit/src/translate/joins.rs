@@ -156,8 +156,10 @@ impl Translation<'_, '_> {
                     return None;
                 }
                 let (area_only, variable_only) = self.edge_lists(&self.homes.clone());
-                if area_only.is_empty() && variable_only.is_empty() {
-                    self.add_way_in(index);
+                if area_only.is_empty() {
+                    // No landing (it would change nothing but the
+                    // layout): this way in keeps its locals in variables.
+                    self.add_way_in_pinned(index);
                     return None;
                 }
                 let bytes = landing_bytes(&area_only, &variable_only);
@@ -178,6 +180,22 @@ impl Translation<'_, '_> {
                 let block = self.b.create_block();
                 self.control[index].joins.landings.push(Landing { block, area_only, variable_only });
                 Some(block)
+            }
+        }
+    }
+
+    /// Counts the current homes into the tally of the frame at `index`,
+    /// for a way in without a landing block, which cannot store: its
+    /// locals in variables only stay there at the join.
+    fn add_way_in_pinned(&mut self, index: usize) {
+        let tally = &mut self.control[index].joins.tally;
+        let tally = tally.get_or_insert_with(|| vec![Tally::default(); self.homes.len()].into());
+        for (t, h) in tally.iter_mut().zip(&self.homes) {
+            match h {
+                LocalHome::Area => t.area_only += 1,
+                LocalHome::Variable => t.pinned = true,
+                LocalHome::Dead => t.dead = true,
+                LocalHome::Both => {}
             }
         }
     }
