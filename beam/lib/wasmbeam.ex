@@ -455,9 +455,22 @@ defmodule Wasmbeam do
 
   ## Memory
 
+  @typedoc """
+  A memory of an instance: its index in the module's memory index space
+  (imported memories first, exported or not), or its export name.
+  """
+  @type memory_ref :: non_neg_integer() | String.t() | atom()
+
+  @typedoc """
+  Which memory a memory function works on: `memory: memory_ref()`; without
+  it, the instance's export `memory`, or its first exported memory.
+  """
+  @type memory_option :: {:memory, memory_ref()}
+
   @doc """
   Reads `length` bytes at `offset` of the instance's memory (its export
-  `memory`, or its first exported memory).
+  `memory`, or its first exported memory, unless `opts` name another with
+  `memory:`).
 
   Allowed from any process, also while a call is suspended.
 
@@ -465,31 +478,44 @@ defmodule Wasmbeam do
       ...> |> Wasmbeam.instantiate!()
       iex> Wasmbeam.read_memory(instance, 8, 5)
       {:ok, "hello"}
-  """
-  @spec read_memory(Instance.t(), non_neg_integer(), non_neg_integer()) ::
-          {:ok, binary()} | {:error, reason()}
-  def read_memory(instance, offset, length),
-    do: :wasmbeam.read_memory(ref(instance), offset, length)
 
-  @doc "Like `read_memory/3`, but returns the bytes or raises `Wasmbeam.Error`."
-  @spec read_memory!(Instance.t(), non_neg_integer(), non_neg_integer()) :: binary()
-  def read_memory!(instance, offset, length), do: unwrap!(read_memory(instance, offset, length))
+  With two memories, the second by index or by export name:
+
+      iex> instance = Wasmbeam.compile!(~S[(module (memory 1) (memory (export "two") 1) (data (memory 1) (i32.const 0) "second"))])
+      ...> |> Wasmbeam.instantiate!()
+      iex> Wasmbeam.read_memory(instance, 0, 6, memory: 1)
+      {:ok, "second"}
+      iex> Wasmbeam.read_memory(instance, 0, 6, memory: "two")
+      {:ok, "second"}
+  """
+  @spec read_memory(Instance.t(), non_neg_integer(), non_neg_integer(), [memory_option()]) ::
+          {:ok, binary()} | {:error, reason()}
+  def read_memory(instance, offset, length, opts \\ []),
+    do: :wasmbeam.read_memory(ref(instance), offset, length, memory_options(opts))
+
+  @doc "Like `read_memory/4`, but returns the bytes or raises `Wasmbeam.Error`."
+  @spec read_memory!(Instance.t(), non_neg_integer(), non_neg_integer(), [memory_option()]) :: binary()
+  def read_memory!(instance, offset, length, opts \\ []),
+    do: unwrap!(read_memory(instance, offset, length, opts))
 
   @doc """
-  Writes `bytes` at `offset` of the instance's memory.
+  Writes `bytes` at `offset` of the instance's memory (or of the one `opts`
+  name with `memory:`).
 
   Allowed from any process, also while a call is suspended.
   """
-  @spec write_memory(Instance.t(), non_neg_integer(), binary()) :: :ok | {:error, reason()}
-  def write_memory(instance, offset, bytes),
-    do: :wasmbeam.write_memory(ref(instance), offset, bytes)
+  @spec write_memory(Instance.t(), non_neg_integer(), binary(), [memory_option()]) :: :ok | {:error, reason()}
+  def write_memory(instance, offset, bytes, opts \\ []),
+    do: :wasmbeam.write_memory(ref(instance), offset, bytes, memory_options(opts))
 
-  @doc "Like `write_memory/3`, but raises `Wasmbeam.Error` on failure."
-  @spec write_memory!(Instance.t(), non_neg_integer(), binary()) :: :ok
-  def write_memory!(instance, offset, bytes), do: unwrap!(write_memory(instance, offset, bytes))
+  @doc "Like `write_memory/4`, but raises `Wasmbeam.Error` on failure."
+  @spec write_memory!(Instance.t(), non_neg_integer(), binary(), [memory_option()]) :: :ok
+  def write_memory!(instance, offset, bytes, opts \\ []),
+    do: unwrap!(write_memory(instance, offset, bytes, opts))
 
   @doc """
-  The size of the instance's memory in bytes.
+  The size of the instance's memory in bytes (or of the one `opts` name
+  with `memory:`).
 
       iex> instance = Wasmbeam.compile!(~S[(module (memory (export "memory") 1 4))]) |> Wasmbeam.instantiate!()
       iex> Wasmbeam.memory_size(instance)
@@ -499,27 +525,35 @@ defmodule Wasmbeam do
       iex> Wasmbeam.memory_size(instance)
       {:ok, 196608}
   """
-  @spec memory_size(Instance.t()) :: {:ok, non_neg_integer()} | {:error, reason()}
-  def memory_size(instance), do: :wasmbeam.memory_size(ref(instance))
+  @spec memory_size(Instance.t(), [memory_option()]) :: {:ok, non_neg_integer()} | {:error, reason()}
+  def memory_size(instance, opts \\ []), do: :wasmbeam.memory_size(ref(instance), memory_options(opts))
 
-  @doc "Like `memory_size/1`, but returns the size or raises `Wasmbeam.Error`."
-  @spec memory_size!(Instance.t()) :: non_neg_integer()
-  def memory_size!(instance), do: unwrap!(memory_size(instance))
+  @doc "Like `memory_size/2`, but returns the size or raises `Wasmbeam.Error`."
+  @spec memory_size!(Instance.t(), [memory_option()]) :: non_neg_integer()
+  def memory_size!(instance, opts \\ []), do: unwrap!(memory_size(instance, opts))
 
   @doc """
-  Grows the instance's memory by `pages` pages of 64 KiB; returns the
-  previous size in pages.
+  Grows the instance's memory (or the one `opts` name with `memory:`) by
+  `pages` pages of 64 KiB; returns the previous size in pages.
 
   Growing past the memory's maximum or the instance's `:memory_limit` is
   `{:error, {:limit, message}}`.
   """
-  @spec grow_memory(Instance.t(), non_neg_integer()) ::
+  @spec grow_memory(Instance.t(), non_neg_integer(), [memory_option()]) ::
           {:ok, non_neg_integer()} | {:error, reason()}
-  def grow_memory(instance, pages), do: :wasmbeam.grow_memory(ref(instance), pages)
+  def grow_memory(instance, pages, opts \\ []),
+    do: :wasmbeam.grow_memory(ref(instance), pages, memory_options(opts))
 
-  @doc "Like `grow_memory/2`, but returns the previous size or raises `Wasmbeam.Error`."
-  @spec grow_memory!(Instance.t(), non_neg_integer()) :: non_neg_integer()
-  def grow_memory!(instance, pages), do: unwrap!(grow_memory(instance, pages))
+  @doc "Like `grow_memory/3`, but returns the previous size or raises `Wasmbeam.Error`."
+  @spec grow_memory!(Instance.t(), non_neg_integer(), [memory_option()]) :: non_neg_integer()
+  def grow_memory!(instance, pages, opts \\ []), do: unwrap!(grow_memory(instance, pages, opts))
+
+  # The Erlang API's options map; anything else is passed on for it to refuse.
+  defp memory_options(opts) when is_list(opts) do
+    if Keyword.keyword?(opts), do: Map.new(opts), else: opts
+  end
+
+  defp memory_options(opts), do: opts
 
   ## Globals
 

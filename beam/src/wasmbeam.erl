@@ -62,14 +62,16 @@
          instantiate/2, instantiate/3,
          call/3, call/4,
          run/2,
-         read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
+         read_memory/3, read_memory/4, write_memory/3, write_memory/4,
+         memory_size/1, memory_size/2, grow_memory/2, grow_memory/3,
          get_global/2, set_global/3,
          format_error/1, trap_codes/0,
          stats/0]).
 
 -export_type([wasm_module/0, instance/0, value/0, value_type/0, extern_type/0,
               host_fun/0, imports/0, instance_options/0, call_options/0, error_reason/0,
-              trap_code/0, wasi_options/0, wasi_output/0, run_options/0]).
+              trap_code/0, wasi_options/0, wasi_output/0, run_options/0,
+              memory_options/0, memory_ref/0]).
 
 -opaque wasm_module() :: reference().
 -opaque instance() :: reference().
@@ -111,6 +113,10 @@
                          timeout => non_neg_integer() | infinity}.
 -type call_options() :: #{fuel_limit => pos_integer() | infinity,
                           timeout => non_neg_integer() | infinity}.
+-type memory_ref() :: non_neg_integer() | binary() | atom().
+%% A memory of an instance: its index in the module's memory index space
+%% (imported memories first, exported or not), or its export name.
+-type memory_options() :: #{memory => memory_ref()}.
 -type trap_code() :: unreachable | out_of_bounds_memory_access | out_of_bounds_table_access
                    | uninitialized_element | undefined_element | indirect_call_type_mismatch
                    | integer_overflow | integer_divide_by_zero | invalid_conversion_to_integer
@@ -405,24 +411,60 @@ run(_Module, _Options) ->
 %% process, also while a call is suspended.
 -spec read_memory(instance(), non_neg_integer(), non_neg_integer()) -> {ok, binary()} | {error, error_reason()}.
 read_memory(Instance, Offset, Length) ->
-    wasmbeam_nif:read_memory(Instance, Offset, Length).
+    read_memory(Instance, Offset, Length, #{}).
+
+%% @doc Like `read_memory/3', of the memory the option `memory' names
+%% (by index or export name; without it, the default memory).
+-spec read_memory(instance(), non_neg_integer(), non_neg_integer(), memory_options()) ->
+          {ok, binary()} | {error, error_reason()}.
+read_memory(Instance, Offset, Length, Options) ->
+    with_memory(Options, fun(Memory) -> wasmbeam_nif:read_memory(Instance, Memory, Offset, Length) end).
 
 %% @doc Writes `Bytes' at `Offset' of the instance's memory.
 -spec write_memory(instance(), non_neg_integer(), binary()) -> ok | {error, error_reason()}.
 write_memory(Instance, Offset, Bytes) ->
-    wasmbeam_nif:write_memory(Instance, Offset, Bytes).
+    write_memory(Instance, Offset, Bytes, #{}).
+
+%% @doc Like `write_memory/3', to the memory the option `memory' names.
+-spec write_memory(instance(), non_neg_integer(), binary(), memory_options()) -> ok | {error, error_reason()}.
+write_memory(Instance, Offset, Bytes, Options) ->
+    with_memory(Options, fun(Memory) -> wasmbeam_nif:write_memory(Instance, Memory, Offset, Bytes) end).
 
 %% @doc The size of the instance's memory in bytes.
 -spec memory_size(instance()) -> {ok, non_neg_integer()} | {error, error_reason()}.
 memory_size(Instance) ->
-    wasmbeam_nif:memory_size(Instance).
+    memory_size(Instance, #{}).
+
+%% @doc Like `memory_size/1', of the memory the option `memory' names.
+-spec memory_size(instance(), memory_options()) -> {ok, non_neg_integer()} | {error, error_reason()}.
+memory_size(Instance, Options) ->
+    with_memory(Options, fun(Memory) -> wasmbeam_nif:memory_size(Instance, Memory) end).
 
 %% @doc Grows the instance's memory by `Pages' pages of 64 KiB; returns the
 %% previous size in pages. Growing past the memory's maximum or the
 %% instance's `memory_limit' is `{error, {limit, Message}}'.
 -spec grow_memory(instance(), non_neg_integer()) -> {ok, non_neg_integer()} | {error, error_reason()}.
 grow_memory(Instance, Pages) ->
-    wasmbeam_nif:grow_memory(Instance, Pages).
+    grow_memory(Instance, Pages, #{}).
+
+%% @doc Like `grow_memory/2', of the memory the option `memory' names.
+-spec grow_memory(instance(), non_neg_integer(), memory_options()) ->
+          {ok, non_neg_integer()} | {error, error_reason()}.
+grow_memory(Instance, Pages, Options) ->
+    with_memory(Options, fun(Memory) -> wasmbeam_nif:grow_memory(Instance, Memory, Pages) end).
+
+%% The NIFs take the memory as `[]' (the default one), an index or a name.
+with_memory(#{memory := Memory}, Fun) when is_integer(Memory), Memory >= 0;
+                                           is_binary(Memory); is_atom(Memory) ->
+    Fun(Memory);
+with_memory(#{memory := _}, _Fun) ->
+    bad_argument(<<"a memory is named by its index (a non-negative integer) or export name (a binary or atom)">>);
+with_memory(Options, Fun) when is_map(Options), map_size(Options) =:= 0 ->
+    Fun([]);
+with_memory(Options, _Fun) when is_map(Options) ->
+    bad_argument(<<"the only memory option is memory">>);
+with_memory(_Options, _Fun) ->
+    bad_argument(<<"the options must be a map">>).
 
 %% @doc The value of the exported global `Name'.
 -spec get_global(instance(), binary() | atom()) -> {ok, value()} | {error, error_reason()}.

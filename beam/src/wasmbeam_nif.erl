@@ -11,7 +11,7 @@
          module_serialize/1, module_deserialize/1,
          instantiate/3, run_start/1,
          call/4, resume/2, abort/1,
-         read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
+         read_memory/4, write_memory/4, memory_size/2, grow_memory/3,
          get_global/2, set_global/3,
          stats/0, reset_longest_slice/0, call_memory/1, noop/0,
          trap_codes/0, fault/1,
@@ -21,7 +21,7 @@
        module_serialize/1, module_deserialize/1,
        instantiate/3, run_start/1,
        call/4, resume/2, abort/1,
-       read_memory/3, write_memory/3, memory_size/1, grow_memory/2,
+       read_memory/4, write_memory/4, memory_size/2, grow_memory/3,
        get_global/2, set_global/3,
        stats/0, reset_longest_slice/0, call_memory/1, noop/0,
        trap_codes/0, fault/1,
@@ -53,10 +53,10 @@ run_start(_Instance) -> not_loaded().
 call(_Instance, _Name, _Args, _Options) -> not_loaded().
 resume(_Call, _Results) -> not_loaded().
 abort(_Call) -> not_loaded().
-read_memory(_Instance, _Offset, _Length) -> not_loaded().
-write_memory(_Instance, _Offset, _Bytes) -> not_loaded().
-memory_size(_Instance) -> not_loaded().
-grow_memory(_Instance, _Pages) -> not_loaded().
+read_memory(_Instance, _Memory, _Offset, _Length) -> not_loaded().
+write_memory(_Instance, _Memory, _Offset, _Bytes) -> not_loaded().
+memory_size(_Instance, _Memory) -> not_loaded().
+grow_memory(_Instance, _Memory, _Pages) -> not_loaded().
 get_global(_Instance, _Name) -> not_loaded().
 set_global(_Instance, _Name, _Value) -> not_loaded().
 stats() -> not_loaded().

@@ -139,8 +139,10 @@ bad_argument_test() ->
     ?assertEqual(<<"bad argument: ", Description/binary>>, wasmbeam:format_error({bad_argument, Description})),
     %% The NIF library itself answers the same way (the API adds nothing).
     [?assertMatch({error, {bad_argument, _}}, wasmbeam_nif:Fun(X))
-     || Fun <- [module_exports, module_imports, run_start, memory_size, abort, call_memory, proceed,
+     || Fun <- [module_exports, module_imports, run_start, abort, call_memory, proceed,
                 wasi_captured], X <- [foo, 42]],
+    [?assertMatch({error, {bad_argument, _}}, wasmbeam_nif:memory_size(X, Memory))
+     || X <- [foo, 42], Memory <- [[], 0, <<"memory">>, {bad}]],
     ?assertMatch({error, {bad_argument, _}}, wasmbeam_nif:wasi_resume(foo, none)),
     ?assertMatch({error, {bad_argument, _}}, wasmbeam_nif:resume(foo, [])),
     ?assertMatch({error, {bad_argument, _}}, wasmbeam_nif:fault(elsewhere)).

@@ -384,6 +384,36 @@ defmodule WasmbeamTest do
       assert {:error, {:limit, _}} = Wasmbeam.read_memory(big, 0, 2 <<< 30)
     end
 
+    test "several memories, by index or export name" do
+      i =
+        instance!(~S"""
+        (module
+          (memory 1)
+          (memory (export "big") 2 3)
+          (func (export "load_both") (param i32) (result i32 i32)
+            (i32.load8_u 0 (local.get 0)) (i32.load8_u 1 (local.get 0))))
+        """)
+
+      assert Wasmbeam.write_memory(i, 3, <<5>>, memory: 0) == :ok
+      assert Wasmbeam.write_memory!(i, 3, <<6>>, memory: :big) == :ok
+      assert Wasmbeam.call(i, "load_both", [3]) == {:ok, [5, 6]}
+      assert Wasmbeam.read_memory!(i, 3, 1, memory: "big") == <<6>>
+      # Only memory 1 is exported, so it is the default.
+      assert Wasmbeam.memory_size!(i) == 2 * 65536
+      assert Wasmbeam.memory_size(i, memory: 0) == {:ok, 65536}
+      assert Wasmbeam.grow_memory!(i, 1, memory: 1) == 2
+      assert {:error, {:limit, _}} = Wasmbeam.grow_memory(i, 1, memory: "big")
+      assert {:error, {:bad_argument, message}} = Wasmbeam.read_memory(i, 0, 1, memory: 2)
+      assert message =~ "no memory 2"
+      assert {:error, {:bad_argument, _}} = Wasmbeam.read_memory(i, 0, 1, memory: "small")
+      assert {:error, {:bad_argument, _}} = Wasmbeam.read_memory(i, 0, 1, memory: -1)
+      assert {:error, {:bad_argument, _}} = Wasmbeam.memory_size(i, size: 1)
+      assert {:error, {:bad_argument, _}} = Wasmbeam.memory_size(i, :big)
+      assert_raise Wasmbeam.Error, ~r/no exported memory named `small`/, fn ->
+        Wasmbeam.memory_size!(i, memory: :small)
+      end
+    end
+
     test "an instance without memory" do
       i = instance!("(module)")
       assert {:error, {:bad_argument, _}} = Wasmbeam.memory_size(i)

@@ -104,6 +104,49 @@ memory_test() ->
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, -1, 1)),
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:write_memory(I, 0, not_a_binary)).
 
+%% With multi-memory, each memory is reached by its index (exported or not)
+%% or its export name; the default is the export `memory'.
+several_memories_test() ->
+    {ok, M} = wasmbeam:compile(<<"(module
+        (memory $hidden 1 2)
+        (memory (export \"memory\") 2)
+        (memory (export \"third\") 1 3)
+        (data (memory $hidden) (i32.const 0) \"zero\")
+        (data (memory 2) (i32.const 16) \"two\")
+        (func (export \"load8\") (param i32) (result i32 i32 i32)
+          (i32.load8_u $hidden (local.get 0))
+          (i32.load8_u 1 (local.get 0))
+          (i32.load8_u 2 (local.get 0)))
+        (func (export \"sizes\") (result i32 i32 i32)
+          (memory.size $hidden) (memory.size 1) (memory.size 2)))">>),
+    {ok, I} = wasmbeam:instantiate(M, #{}),
+    ?assertEqual({ok, <<"zero">>}, wasmbeam:read_memory(I, 0, 4, #{memory => 0})),
+    ?assertEqual({ok, <<"two">>}, wasmbeam:read_memory(I, 16, 3, #{memory => 2})),
+    ?assertEqual({ok, <<"two">>}, wasmbeam:read_memory(I, 16, 3, #{memory => third})),
+    ?assertEqual({ok, <<"two">>}, wasmbeam:read_memory(I, 16, 3, #{memory => <<"third">>})),
+    %% The default memory is the export `memory' (index 1 here).
+    ?assertEqual({ok, 2 * 65536}, wasmbeam:memory_size(I)),
+    ?assertEqual({ok, 2 * 65536}, wasmbeam:memory_size(I, #{memory => 1})),
+    ?assertEqual(ok, wasmbeam:write_memory(I, 5, <<7>>, #{memory => 0})),
+    ?assertEqual(ok, wasmbeam:write_memory(I, 5, <<8>>)),
+    ?assertEqual(ok, wasmbeam:write_memory(I, 5, <<9>>, #{memory => third})),
+    ?assertEqual({ok, [7, 8, 9]}, wasmbeam:call(I, load8, [5])),
+    ?assertEqual({ok, 1}, wasmbeam:grow_memory(I, 1, #{memory => 0})),
+    ?assertMatch({error, {limit, _}}, wasmbeam:grow_memory(I, 1, #{memory => 0})),
+    ?assertEqual({ok, 1}, wasmbeam:grow_memory(I, 2, #{memory => 2})),
+    ?assertEqual({ok, [2, 2, 3]}, wasmbeam:call(I, sizes, [])),
+    %% Each memory has its own bounds.
+    ?assertEqual({ok, <<0>>}, wasmbeam:read_memory(I, 2 * 65536 - 1, 1, #{memory => 0})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 2 * 65536, 1, #{memory => 0})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 0, 1, #{memory => 3})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 0, 1, #{memory => 1 bsl 40})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 0, 1, #{memory => nope})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 0, 1, #{memory => -1})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 0, 1, #{memory => {0}})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, 0, 1, #{mem => 0})),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:memory_size(I, [{memory, 0}])),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:grow_memory(I, 1, #{memory => "third"})).
+
 %% Copies over 1 MiB, and modules over 256 KiB, go to a dirty scheduler.
 large_memory_copies_run_on_a_dirty_scheduler_test() ->
     {ok, M} = wasmbeam:compile(<<"(module (memory (export \"memory\") 40))">>),

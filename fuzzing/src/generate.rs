@@ -10,6 +10,8 @@ use wasm_smith::{Config, Module};
 /// every memory has a maximum, so `memory.grow` fails at the same size in
 /// both engines.
 pub const MAX_MEMORY_BYTES: u64 = 10 << 16;
+/// Most memories a module declares (multi-memory).
+pub const MAX_MEMORIES: usize = 4;
 /// Largest table; every table has a maximum.
 pub const MAX_TABLE_ELEMENTS: u64 = 1_000;
 /// Fuel range for wasm-smith's termination pass (a global decremented at
@@ -18,7 +20,7 @@ pub const MAX_TABLE_ELEMENTS: u64 = 1_000;
 pub const FUEL: std::ops::RangeInclusive<u32> = 100..=2_000;
 
 /// A module only using what wasmbeam supports (WebAssembly 2.0 without
-/// SIMD, one memory), with no imports, every item exported, NaNs
+/// SIMD, extended-const, a few memories), with no imports, every item exported, NaNs
 /// canonicalized after every float operation, bounded memories and tables
 /// with maximums, and calls that terminate (wasm-smith's fuel global).
 ///
@@ -72,8 +74,9 @@ pub fn any_module(u: &mut Unstructured<'_>) -> arbitrary::Result<(Vec<u8>, bool)
     Ok((module.to_bytes(), supported))
 }
 
-/// Turns off every proposal beyond WebAssembly 2.0, SIMD, and more than
-/// one memory. Only ever turns things off, so the config stays consistent.
+/// Turns off SIMD and every proposal beyond WebAssembly 2.0 that wasmbeam
+/// does not implement yet (extended-const and multi-memory stay as drawn).
+/// Only ever turns things off, so the config stays consistent.
 fn restrict_to_wasmbeam(config: &mut Config) {
     config.simd_enabled = false;
     config.relaxed_simd_enabled = false;
@@ -84,11 +87,10 @@ fn restrict_to_wasmbeam(config: &mut Config) {
     config.memory64_enabled = false;
     config.tail_call_enabled = false;
     config.wide_arithmetic_enabled = false;
-    config.extended_const_enabled = false;
     config.custom_page_sizes_enabled = false;
     config.compact_imports_enabled = false;
     config.custom_descriptors_enabled = false;
     config.multibyte_array_access_enabled = false;
     config.acquire_release_atomics_enabled = false;
-    config.max_memories = config.max_memories.min(1);
+    config.max_memories = config.max_memories.min(MAX_MEMORIES);
 }

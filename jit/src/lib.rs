@@ -13,6 +13,7 @@ mod code_memory;
 mod compile;
 mod compiled;
 mod error;
+mod features;
 mod lazy;
 pub mod limits;
 mod link;
@@ -27,10 +28,11 @@ pub use code_memory::CodeMemory;
 pub use compile::{CompileOptions, CompiledTrampolines, Compiler, OptLevel, Target};
 pub use compiled::{CodeImage, CompiledModule};
 pub use error::CompileError;
+pub use features::Features;
 pub use lazy::LazyCode;
 pub use link::{RelocKind, RelocTarget, Relocation, RoundingCall};
 pub use module_info::*;
-pub use parse::{features, parse};
+pub use parse::{features, parse, parse_with};
 pub use resume::{
     ResumeKind, ResumePoint, RECORD_HEADER_SIZE, RECORD_HEADER_WORD, RECORD_VMCTX_WORD, STUB_RESUME_POINT,
 };

@@ -9,7 +9,8 @@
 pub const MAX_FUNCTIONS: usize = 1_000_000;
 pub const MAX_TYPES: usize = 1_000_000;
 pub const MAX_TABLES: usize = 100_000;
-pub const MAX_MEMORIES: usize = 1;
+/// As the validator allows with multi-memory.
+pub const MAX_MEMORIES: usize = 100;
 pub const MAX_GLOBALS: usize = 1_000_000;
 pub const MAX_ELEMENT_SEGMENTS: usize = 100_000;
 pub const MAX_DATA_SEGMENTS: usize = 100_000;

@@ -78,8 +78,10 @@ pub struct GlobalType {
     pub mutable: bool,
 }
 
-/// A constant expression, as allowed in WebAssembly 2.0 initializers.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A constant expression (global, table and segment initializers, segment
+/// offsets): a single instruction, or, with extended-const, integer
+/// arithmetic over constants and globals.
+#[derive(Debug, Clone, PartialEq)]
 pub enum ConstExpr {
     I32(i32),
     I64(i64),
@@ -90,6 +92,30 @@ pub enum ConstExpr {
     RefNull(ValType),
     RefFunc(u32),
     GlobalGet(u32),
+    /// An extended constant expression, in the order its instructions run
+    /// on a value stack (the validator has checked it is well typed and
+    /// leaves one value).
+    Extended(Box<[ConstOp]>),
+}
+
+/// One instruction of an extended constant expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstOp {
+    I32Const(i32),
+    I64Const(i64),
+    GlobalGet(u32),
+    /// `i32.add`, `i32.sub` or `i32.mul` (wrapping) of the top two values.
+    I32(Arith),
+    /// `i64.add`, `i64.sub` or `i64.mul` (wrapping) of the top two values.
+    I64(Arith),
+}
+
+/// The arithmetic extended constant expressions allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,27 +2,36 @@
 //! [`CompileError`] that says what is wrong and where.
 
 use crate::error::CompileError;
+use crate::features::Features;
 use crate::limits;
 use crate::module_info::*;
 use wasmparser::{
     ElementItems, ElementKind, FuncValidatorAllocations, Operator, Parser, Payload, Validator, WasmFeatures,
 };
 
-/// Exactly the features wasmbeam implements: WebAssembly 2.0 without SIMD.
+/// Exactly the validator features wasmbeam implements ([`Features::ALL`]).
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+    Features::ALL.wasmparser()
 }
 
-/// Validates `bytes` as a WebAssembly 2.0 (scalar) module and collects its
-/// declarations. Function bodies are validated here too, so the translator
-/// may assume well-typed code.
+/// Validates `bytes` as a module using any feature wasmbeam implements, and
+/// collects its declarations (see [`parse_with`]).
+pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
+    parse_with(bytes, Features::ALL)
+}
+
+/// Validates `bytes` as a WebAssembly 2.0 (scalar) module with the
+/// proposals `features` allows, and collects its declarations. Function
+/// bodies are validated here too, so the translator may assume well-typed
+/// code.
 ///
 /// Function bodies are validated on all cores once the module has been
 /// read, and an error is the one a validation in module order would
 /// report: that of the first invalid body, even when a later section is
 /// malformed too.
-pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
-    let mut validator = Validator::new_with_features(features());
+pub fn parse_with(bytes: &[u8], features: Features) -> Result<ModuleInfo, CompileError> {
+    let features = features.wasmparser();
+    let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
 
@@ -30,7 +39,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModuleInfo, CompileError> {
     // proposals (compact imports) are accepted by the parser's defaults
     // and never seen by the validator.
     let mut parser = Parser::new(0);
-    parser.set_features(features());
+    parser.set_features(features);
     let read = (|| {
         for payload in parser.parse_all(bytes) {
             let payload = payload?;
@@ -314,13 +323,46 @@ fn global_type(ty: wasmparser::GlobalType) -> Result<GlobalType, CompileError> {
     Ok(GlobalType { content: val_type(ty.content_type)?, mutable: ty.mutable })
 }
 
-/// Reads a validated WebAssembly 2.0 constant expression (one instruction
-/// followed by `end`).
+/// Reads a validated constant expression: one instruction followed by
+/// `end`, or (extended-const) a sequence of them.
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileError> {
     let mut reader = expr.get_operators_reader();
-    let value = match reader.read()? {
-        Operator::I32Const { value } => ConstExpr::I32(value),
-        Operator::I64Const { value } => ConstExpr::I64(value),
+    let mut ops = Vec::new();
+    loop {
+        let op = match reader.read()? {
+            Operator::End => break,
+            Operator::I32Const { value } => ConstOp::I32Const(value),
+            Operator::I64Const { value } => ConstOp::I64Const(value),
+            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::I32Add => ConstOp::I32(Arith::Add),
+            Operator::I32Sub => ConstOp::I32(Arith::Sub),
+            Operator::I32Mul => ConstOp::I32(Arith::Mul),
+            Operator::I64Add => ConstOp::I64(Arith::Add),
+            Operator::I64Sub => ConstOp::I64(Arith::Sub),
+            Operator::I64Mul => ConstOp::I64(Arith::Mul),
+            single if ops.is_empty() => {
+                let value = single_const(single)?;
+                return match reader.read()? {
+                    Operator::End => Ok(value),
+                    other => Err(CompileError::Unsupported(format!("constant expression with {other:?}"))),
+                };
+            }
+            other => return Err(CompileError::Unsupported(format!("constant expression with {other:?}"))),
+        };
+        ops.push(op);
+    }
+    Ok(match ops[..] {
+        [ConstOp::I32Const(v)] => ConstExpr::I32(v),
+        [ConstOp::I64Const(v)] => ConstExpr::I64(v),
+        [ConstOp::GlobalGet(g)] => ConstExpr::GlobalGet(g),
+        _ => ConstExpr::Extended(ops.into()),
+    })
+}
+
+/// A constant expression's only instruction, of those that cannot take
+/// part in extended-const arithmetic.
+fn single_const(op: Operator<'_>) -> Result<ConstExpr, CompileError> {
+    Ok(match op {
         Operator::F32Const { value } => ConstExpr::F32(value.bits()),
         Operator::F64Const { value } => ConstExpr::F64(value.bits()),
         Operator::RefNull { hty } => ConstExpr::RefNull(match hty {
@@ -329,11 +371,6 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
             other => return Err(CompileError::Unsupported(format!("ref.null of {other:?}"))),
         }),
         Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
-        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
         other => return Err(CompileError::Unsupported(format!("constant expression {other:?}"))),
-    };
-    match reader.read()? {
-        Operator::End => Ok(value),
-        other => Err(CompileError::Unsupported(format!("extended constant expression with {other:?}"))),
-    }
+    })
 }

@@ -1,4 +1,4 @@
-//! The embedder's view of an instance: its memory and its globals.
+//! The embedder's view of an instance: its memories and its globals.
 //!
 //! Any process may use these, also while a call is suspended (in a host
 //! fun, or between slices): they take the instance's store lock, so they
@@ -18,8 +18,23 @@ const INLINE_COPY_BYTES: u64 = 1 << 20;
 /// than risk the VM failing to allocate the binary.
 const MAX_READ_BYTES: u64 = 1 << 30;
 
-fn memory_of(st: &InstanceState) -> Result<Memory, Failure> {
-    st.memory.ok_or_else(|| bad_argument("the instance exports no memory"))
+/// The memory `selector` names: `[]` for the default one (the export
+/// `memory`, or the first exported memory), an integer for that index of
+/// the instance's memory index space (imported memories first, exported or
+/// not), or a binary or atom for the exported memory of that name.
+fn memory_of(st: &InstanceState, selector: Term) -> Result<Memory, Failure> {
+    if selector.is_empty_list() {
+        return st.memory.ok_or_else(|| bad_argument("the instance exports no memory"));
+    }
+    if let Ok(index) = selector.decode::<u32>() {
+        return st
+            .instance
+            .memory_at(&st.store, index)
+            .ok_or_else(|| bad_argument(format!("the instance has no memory {index}")));
+    }
+    let name = name_of(selector)
+        .map_err(|_| bad_argument("a memory is named by its index (an integer) or export name (a binary or atom)"))?;
+    st.instance.get_memory(&st.store, &name).ok_or_else(|| bad_argument(format!("no exported memory named `{name}`")))
 }
 
 /// The byte range `offset..offset+len` if it lies within `size` bytes.
@@ -30,9 +45,10 @@ fn range(offset: u64, len: u64, size: usize) -> Result<std::ops::Range<usize>, F
     Ok(offset as usize..end as usize)
 }
 
-/// `read_memory(Instance, Offset, Length)` → `{ok, Binary}`.
+/// `read_memory(Instance, Memory, Offset, Length)` → `{ok, Binary}` (see
+/// [`memory_of`] for `Memory`).
 #[rustler::nif]
-fn read_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
+fn read_memory<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
     guard(env, || {
         if len.decode::<u64>().is_ok_and(|n| n > INLINE_COPY_BYTES) {
             return raw::schedule(
@@ -40,16 +56,18 @@ fn read_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term
                 c"wasmbeam_read_memory",
                 SchedulerFlags::DirtyCpu,
                 read_dirty,
-                &[instance, offset, len],
+                &[instance, memory, offset, len],
             );
         }
-        read_now(env, instance, offset, len)
+        read_now(env, instance, memory, offset, len)
     })
 }
 
-raw::continuation!(read_dirty, "read_memory", |env, [instance, offset, len]| read_now(env, instance, offset, len));
+raw::continuation!(read_dirty, "read_memory", |env, [instance, memory, offset, len]| {
+    read_now(env, instance, memory, offset, len)
+});
 
-fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
+fn read_now<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
     let result = (|| {
         let instance = instance_arg(instance)?;
         let offset = offset_of(offset)?;
@@ -58,7 +76,7 @@ fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a
             return Err(Failure::Limit(format!("one read may return at most {MAX_READ_BYTES} bytes")));
         }
         let st = instance.lock_state()?;
-        let memory = memory_of(&st)?;
+        let memory = memory_of(&st, memory)?;
         let data = memory.data(&st.store)?;
         let range = range(offset, len, data.len())?;
         let mut binary = NewBinary::new(env, range.len());
@@ -68,9 +86,9 @@ fn read_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, len: Term<'a
     ok_or_error(env, result)
 }
 
-/// `write_memory(Instance, Offset, Binary)` → `ok`.
+/// `write_memory(Instance, Memory, Offset, Binary)` → `ok`.
 #[rustler::nif]
-fn write_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
+fn write_memory<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
     guard(env, || {
         if bytes.decode::<Binary>().is_ok_and(|b| b.len() as u64 > INLINE_COPY_BYTES) {
             return raw::schedule(
@@ -78,24 +96,24 @@ fn write_memory<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: T
                 c"wasmbeam_write_memory",
                 SchedulerFlags::DirtyCpu,
                 write_dirty,
-                &[instance, offset, bytes],
+                &[instance, memory, offset, bytes],
             );
         }
-        write_now(env, instance, offset, bytes)
+        write_now(env, instance, memory, offset, bytes)
     })
 }
 
-raw::continuation!(write_dirty, "write_memory", |env, [instance, offset, bytes]| {
-    write_now(env, instance, offset, bytes)
+raw::continuation!(write_dirty, "write_memory", |env, [instance, memory, offset, bytes]| {
+    write_now(env, instance, memory, offset, bytes)
 });
 
-fn write_now<'a>(env: Env<'a>, instance: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
+fn write_now<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
     let result: Result<(), Failure> = (|| {
         let instance = instance_arg(instance)?;
         let offset = offset_of(offset)?;
         let bytes: Binary = bytes.decode().map_err(|_| bad_argument("the data must be a binary"))?;
         let mut st = instance.lock_state()?;
-        let memory = memory_of(&st)?;
+        let memory = memory_of(&st, memory)?;
         let data = memory.data_mut(&mut st.store)?;
         let range = range(offset, bytes.len() as u64, data.len())?;
         data[range].copy_from_slice(bytes.as_slice());
@@ -108,28 +126,28 @@ fn offset_of(term: Term) -> Result<u64, Failure> {
     term.decode().map_err(|_| bad_argument("the offset must be a non-negative integer"))
 }
 
-/// `memory_size(Instance)` → `{ok, Bytes}`.
+/// `memory_size(Instance, Memory)` → `{ok, Bytes}`.
 #[rustler::nif]
-fn memory_size<'a>(env: Env<'a>, instance: Term<'a>) -> Term<'a> {
+fn memory_size<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>) -> Term<'a> {
     guard(env, || {
         let result = instance_arg(instance).and_then(|instance| {
             let st = instance.lock_state()?;
-            let memory = memory_of(&st)?;
+            let memory = memory_of(&st, memory)?;
             Ok((memory.size(&st.store)? * 65536).encode(env))
         });
         ok_or_error(env, result)
     })
 }
 
-/// `grow_memory(Instance, Pages)` → `{ok, OldPages}`.
+/// `grow_memory(Instance, Memory, Pages)` → `{ok, OldPages}`.
 #[rustler::nif]
-fn grow_memory<'a>(env: Env<'a>, instance: Term<'a>, pages: Term<'a>) -> Term<'a> {
+fn grow_memory<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, pages: Term<'a>) -> Term<'a> {
     guard(env, || {
         let result = instance_arg(instance).and_then(|instance| {
             let pages: u64 =
                 pages.decode().map_err(|_| bad_argument("the page count must be a non-negative integer"))?;
             let mut st = instance.lock_state()?;
-            let memory = memory_of(&st)?;
+            let memory = memory_of(&st, memory)?;
             Ok(memory.grow(&mut st.store, pages)?.encode(env))
         });
         ok_or_error(env, result)

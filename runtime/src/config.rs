@@ -1,6 +1,6 @@
 //! [`Config`]: the settings of an [`crate::Engine`].
 
-use wasmbeam_jit::{OptLevel, Target};
+use wasmbeam_jit::{Features, OptLevel, Target};
 
 /// Engine settings. Fixed once the engine is built.
 #[derive(Debug, Clone)]
@@ -48,6 +48,9 @@ pub struct Config {
     /// Loading an entry runs its machine code: only name a directory that
     /// nobody but the programs you run can write to.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// The WebAssembly 3.0 proposals modules may use (default: all that
+    /// wasmbeam implements); a module using another is refused as invalid.
+    pub features: Features,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             compile_threads: 0,
             lazy_threshold: Some(DEFAULT_LAZY_THRESHOLD),
             cache_dir: None,
+            features: Features::ALL,
         }
     }
 }

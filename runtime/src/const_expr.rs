@@ -1,7 +1,7 @@
 //! Evaluating constant expressions (global, table and segment initializers,
 //! segment offsets) during instantiation.
 
-use wasmbeam_jit::ConstExpr;
+use wasmbeam_jit::{Arith, ConstExpr, ConstOp};
 
 /// What a constant expression can read, in raw form.
 pub(crate) struct ConstEnv<'a> {
@@ -23,7 +23,44 @@ pub(crate) fn eval(expr: &ConstExpr, env: &ConstEnv<'_>) -> Option<u64> {
         ConstExpr::RefNull(_) => 0,
         ConstExpr::RefFunc(i) => *env.funcrefs.get(i as usize)?,
         ConstExpr::GlobalGet(i) => *env.globals.get(i as usize)?,
+        ConstExpr::Extended(ref ops) => eval_extended(ops, env)?,
     })
+}
+
+/// Runs an extended constant expression on a value stack; `None` for a
+/// missing global or a stack that does not end with one value (neither
+/// happens in a validated module).
+fn eval_extended(ops: &[ConstOp], env: &ConstEnv<'_>) -> Option<u64> {
+    let mut stack: Vec<u64> = Vec::with_capacity(4);
+    for op in ops {
+        let value = match *op {
+            ConstOp::I32Const(v) => v as u32 as u64,
+            ConstOp::I64Const(v) => v as u64,
+            ConstOp::GlobalGet(i) => *env.globals.get(i as usize)?,
+            ConstOp::I32(arith) => {
+                let (a, b) = (stack.pop()? as u32, stack.pop()? as u32);
+                let v = match arith {
+                    Arith::Add => b.wrapping_add(a),
+                    Arith::Sub => b.wrapping_sub(a),
+                    Arith::Mul => b.wrapping_mul(a),
+                };
+                v as u64
+            }
+            ConstOp::I64(arith) => {
+                let (a, b) = (stack.pop()?, stack.pop()?);
+                match arith {
+                    Arith::Add => b.wrapping_add(a),
+                    Arith::Sub => b.wrapping_sub(a),
+                    Arith::Mul => b.wrapping_mul(a),
+                }
+            }
+        };
+        stack.push(value);
+    }
+    match stack[..] {
+        [value] => Some(value),
+        _ => None,
+    }
 }
 
 /// A segment offset: an `i32` constant expression read as unsigned.
@@ -47,6 +84,18 @@ mod tests {
         assert_eq!(eval(&ConstExpr::RefFunc(2), &env), None);
         assert_eq!(eval(&ConstExpr::GlobalGet(0), &env), Some(7));
         assert_eq!(eval(&ConstExpr::GlobalGet(5), &env), None);
+        // (i32.sub (i32.mul (global.get 0) (i32.const 3)) (i32.const 30)) = 7 * 3 - 30, wrapped
+        let i32_ops = [ConstOp::GlobalGet(0), ConstOp::I32Const(3), ConstOp::I32(Arith::Mul)];
+        let i32_ops = [&i32_ops[..], &[ConstOp::I32Const(30), ConstOp::I32(Arith::Sub)]].concat();
+        assert_eq!(eval(&ConstExpr::Extended(i32_ops.into()), &env), Some((-9i32) as u32 as u64));
+        // i64 arithmetic wraps at 64 bits.
+        let i64_ops = [ConstOp::I64Const(i64::MAX), ConstOp::I64Const(2), ConstOp::I64(Arith::Add)];
+        assert_eq!(eval(&ConstExpr::Extended(i64_ops.into()), &env), Some((i64::MIN + 1) as u64));
+        // A missing global, or a stack left with two values, is no value.
+        let missing = [ConstOp::GlobalGet(5), ConstOp::I32Const(1), ConstOp::I32(Arith::Add)];
+        assert_eq!(eval(&ConstExpr::Extended(missing.into()), &env), None);
+        let two = [ConstOp::I32Const(1), ConstOp::I32Const(1)];
+        assert_eq!(eval(&ConstExpr::Extended(two.into()), &env), None);
         assert_eq!(eval_offset(&ConstExpr::GlobalGet(1), &env), Some(0xffff_ffff));
     }
 }

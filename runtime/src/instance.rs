@@ -80,6 +80,13 @@ impl Instance {
         self.get_export(store, name)?.into_memory()
     }
 
+    /// Memory `index` of the instance, in its module's memory index space
+    /// (imported memories first), exported or not: what the instance's own
+    /// code reads as `memory index`.
+    pub fn memory_at(&self, store: &Store, index: u32) -> Option<Memory> {
+        store.instance(*self).ok()?.memories.get(index as usize).copied()
+    }
+
     pub fn get_table(&self, store: &Store, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
     }

@@ -71,7 +71,7 @@ pub use table::Table;
 pub use values::{ExternRef, Val};
 pub use wasmbeam_jit::vm::TrapCode;
 pub use wasmbeam_jit::{
-    CompileError, ExportKind, FuncType, GlobalType, Limits, MemoryType, OptLevel, TableType, Target, ValType,
+    CompileError, ExportKind, Features, FuncType, GlobalType, Limits, MemoryType, OptLevel, TableType, Target, ValType,
 };
 
 #[cfg(test)]

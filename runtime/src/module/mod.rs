@@ -88,7 +88,7 @@ impl Module {
     }
 
     fn compile(engine: &Engine, wasm: &[u8], how: Compilation) -> Result<Module, Error> {
-        let info = wasmbeam_jit::parse(wasm)?;
+        let info = wasmbeam_jit::parse_with(wasm, engine.config().features)?;
         let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
         let body_bytes: usize = info.bodies.iter().map(|b| b.len()).sum();
         let lazy = engine.is_executable()
@@ -173,7 +173,7 @@ impl Module {
     /// A module of `wasm` (validated again here) whose code is `image`,
     /// read back from bytes by [`Module::deserialize`].
     fn from_image(engine: &Engine, wasm: &[u8], image: CodeImage) -> Result<Module, Error> {
-        let info = wasmbeam_jit::parse(wasm)?;
+        let info = wasmbeam_jit::parse_with(wasm, engine.config().features)?;
         let functions = info.num_defined_functions() as usize;
         if image.offsets.len() != functions {
             return Err(Error::BadArgument(format!(

@@ -1,0 +1,37 @@
+//! [`Features`]: which WebAssembly proposals beyond 2.0 modules may use.
+
+use wasmparser::WasmFeatures;
+
+/// The WebAssembly 3.0 proposals a module may use, on top of WebAssembly
+/// 2.0 without SIMD. A module using one that is off is refused by
+/// validation, as a 2.0 engine would refuse it. The default is every
+/// proposal wasmbeam implements ([`Features::ALL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Features {
+    /// Integer `add`, `sub` and `mul` in constant expressions.
+    pub extended_const: bool,
+    /// More than one memory, and a memory index on every memory operator.
+    pub multi_memory: bool,
+}
+
+impl Features {
+    /// WebAssembly 2.0 (without SIMD), and nothing else.
+    pub const WASM2: Features = Features { extended_const: false, multi_memory: false };
+
+    /// Everything wasmbeam implements.
+    pub const ALL: Features = Features { extended_const: true, multi_memory: true };
+
+    /// The validator's and parser's settings for these features.
+    pub fn wasmparser(self) -> WasmFeatures {
+        let mut features = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
+        features.set(WasmFeatures::EXTENDED_CONST, self.extended_const);
+        features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        features
+    }
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features::ALL
+    }
+}
