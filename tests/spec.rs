@@ -98,7 +98,7 @@ impl Engines {
 
 /// Every suite run: WebAssembly 2.0, then the 3.0 proposals implemented so
 /// far (the others are not run yet, rather than counted as failed).
-const SUITES: [Suite; 3] = [
+const SUITES: [Suite; 4] = [
     Suite {
         folder: "wasm-v2",
         prefix: "",
@@ -118,6 +118,13 @@ const SUITES: [Suite; 3] = [
         prefix: "multi-memory/",
         files: &files::MULTI_MEMORY_FILES,
         provided: || proposal(Proposal::MultiMemory).collect(),
+        features: Features::ALL,
+    },
+    Suite {
+        folder: "proposals/tail-call",
+        prefix: "tail-call/",
+        files: &files::TAIL_CALL_FILES,
+        provided: || proposal(Proposal::TailCall).collect(),
         features: Features::ALL,
     },
 ];

@@ -54,6 +54,35 @@ endless_loops_do_not_hold_schedulers_test_() ->
         kill_all(Loopers)
     end}.
 
+%% The same with endless tail recursion: two functions that `return_call'
+%% each other forever, with no loop instruction, run in constant native
+%% stack (a stack that grew would trap with call_stack_exhausted and end
+%% the looper), yield like loops do and can be killed.
+endless_tail_calls_do_not_hold_schedulers_test_() ->
+    {timeout, 90, fun() ->
+        {ok, M} = wasmbeam:compile(<<"(module
+            (func $ping (export \"ping\") (param i64) (result i64)
+              (return_call $pong (i64.add (local.get 0) (i64.const 1))))
+            (func $pong (param i64) (result i64)
+              (return_call $ping (local.get 0))))">>),
+        Parent = self(),
+        N = erlang:system_info(schedulers_online),
+        Loopers = [spawn(fun() ->
+                                 {ok, I} = wasmbeam:instantiate(M, #{}),
+                                 Parent ! {looping, self()},
+                                 Parent ! {ended, self(), wasmbeam:call(I, ping, [0])}
+                         end) || _ <- lists:seq(1, N)],
+        [receive {looping, P} -> ok end || P <- Loopers],
+        #{reschedules := Before} = wasmbeam:stats(),
+        ok = clean_window(Loopers, 3),
+        #{reschedules := After} = wasmbeam:stats(),
+        ?assert(After - Before > 1000),
+        %% None ended (a trap, say).
+        [receive {ended, P, Outcome} -> ?assertEqual(running, Outcome) after 0 -> ok end || P <- Loopers],
+        [?assert(is_process_alive(P)) || P <- Loopers],
+        kill_all(Loopers)
+    end}.
+
 clean_window(Loopers, Attempts) ->
     wasmbeam_nif:reset_longest_slice(),
     erlang:system_monitor(self(), [{long_schedule, 20}]),

@@ -159,6 +159,52 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     func
 }
 
+/// The signature of every rewind thunk whose functions return `results`
+/// (see [`rewind_thunk`]): `(vmctx, exec, [return_area], func_ptr) ->
+/// results`, in the `tail` convention. A frame that finds its tail callee's
+/// record tail-calls the callee's thunk with it (see `ExecCtx::redirect`):
+/// the callee's type has the caller's results, so this is the caller's to
+/// build.
+pub fn rewind_thunk_signature(results: &[ValType]) -> Signature {
+    let ty = FuncType::new(Vec::new(), results.to_vec());
+    let mut sig = wasm_signature(&ty);
+    sig.params.push(AbiParam::new(POINTER));
+    sig
+}
+
+/// Builds the rewind thunk of functions of type `ty`: it tail-calls
+/// `func_ptr` with `vmctx`, `exec`, the return area if any, and zeros for
+/// the parameters, which a rewinding function ignores. It lets a frame
+/// restart the rewind in a function whose type it does not know (see
+/// [`rewind_thunk_signature`]), in constant native stack.
+pub fn rewind_thunk(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
+    let signature = rewind_thunk_signature(&ty.results);
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::user(1, 3), signature);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    // The signature has three or four parameters, `func_ptr` last.
+    let (fixed, func_ptr) = params.split_at(params.len() - 1);
+    let func_ptr = func_ptr[0];
+    let mut args = fixed.to_vec();
+    for t in ty.params.iter() {
+        let zero = match ir_type(*t) {
+            types::F32 => b.ins().f32const(0.0),
+            types::F64 => b.ins().f64const(0.0),
+            int => b.ins().iconst(int, 0),
+        };
+        args.push(zero);
+    }
+    let callee_sig = b.import_signature(wasm_signature(ty));
+    b.ins().return_call_indirect(callee_sig, func_ptr, &args);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    func
+}
+
 /// Builds the template of the stub through which a lazily compiled
 /// module's function of type `ty` is called (see `lazy.rs`): a `tail`
 /// function with the Wasm signature. Two symbols are filled in per

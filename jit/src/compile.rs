@@ -150,8 +150,9 @@ impl Compiler {
         };
         let shared = settings::Flags::new(flags.clone());
         let isa = builder()?.finish(shared).map_err(|e| CompileError::Target(e.to_string()))?;
-        // Lazy stubs tail-call, which Cranelift implements with frame
-        // pointers kept in every function that does it.
+        // Lazy stubs and functions with `return_call` tail-call, which
+        // Cranelift implements with frame pointers kept in every function
+        // that does it.
         set(&mut flags, "preserve_frame_pointers", "true")?;
         let stub_isa =
             builder()?.finish(settings::Flags::new(flags)).map_err(|e| CompileError::Target(e.to_string()))?;
@@ -181,7 +182,8 @@ impl Compiler {
         &*self.isa
     }
 
-    /// The ISA lazy stubs are compiled with (see `stub_isa`).
+    /// The ISA lazy stubs and functions that make tail calls are compiled
+    /// with (it keeps frame pointers; see `stub_isa`).
     pub(crate) fn stub_isa(&self) -> &dyn TargetIsa {
         &*self.stub_isa
     }
@@ -281,6 +283,11 @@ impl Compiler {
         ctx.clear();
         ctx.func = abi::host_stub(self.isa(), ty);
         self.emit(&mut ctx, u32::MAX, stub_offset as u32, &mut code, &mut relocs)?;
+        let thunk_offset = align_to(code.len(), 16);
+        code.resize(thunk_offset, 0);
+        ctx.clear();
+        ctx.func = abi::rewind_thunk(self.isa(), ty);
+        self.emit(&mut ctx, STUB_FUNC_INDEX, thunk_offset as u32, &mut code, &mut relocs)?;
         let memory = link(&code, &relocs, &[], &[])?;
         let base = memory.as_ptr();
         // SAFETY: offset 0 of this code block is the entry trampoline, compiled
@@ -289,7 +296,9 @@ impl Compiler {
         let entry = unsafe { std::mem::transmute::<*const u8, EntryTrampoline>(base) };
         // SAFETY: `stub_offset` is within the block (the stub was emitted there).
         let host_stub = unsafe { base.add(stub_offset) };
-        Ok(CompiledTrampolines { _memory: memory, entry, host_stub })
+        // SAFETY: as above.
+        let rewind_thunk = unsafe { base.add(thunk_offset) };
+        Ok(CompiledTrampolines { _memory: memory, entry, host_stub, rewind_thunk })
     }
 
     /// Compiles `ctx.func`, appends its code at `start` and records its
@@ -303,7 +312,8 @@ impl Compiler {
         relocs: &mut Vec<Relocation>,
     ) -> Result<(), CompileError> {
         let names = ctx.func.params.user_named_funcs().clone();
-        let isa = if func_index == STUB_FUNC_INDEX { self.stub_isa() } else { self.isa() };
+        let isa =
+            if func_index == STUB_FUNC_INDEX || makes_tail_calls(&ctx.func) { self.stub_isa() } else { self.isa() };
         let compiled = ctx
             .compile(isa, &mut ControlPlane::default())
             .map_err(|e| CompileError::Internal { func_index: Some(func_index), message: e.inner.to_string() })?;
@@ -359,9 +369,12 @@ pub struct CompiledTrampolines {
     /// The host stub's code: use as [`crate::vm::VMFuncRef::func_ptr`] of a
     /// host function of this type. Valid for as long as this value lives.
     pub host_stub: *const u8,
+    /// The rewind thunk of this type (see `abi::rewind_thunk`). Valid for
+    /// as long as this value lives.
+    pub rewind_thunk: *const u8,
 }
 
-// SAFETY: both pointers point into `_memory`, immutable executable code
+// SAFETY: all three pointers point into `_memory`, immutable executable code
 // owned by this value.
 unsafe impl Send for CompiledTrampolines {}
 // SAFETY: as above.
@@ -465,6 +478,15 @@ impl Job<'_> {
         self.compiler.emit(ctx, func_index, 0, &mut code, &mut relocs)?;
         Ok(CompiledFunction { code, relocs, resume_points })
     }
+}
+
+/// Whether `func` has a tail call (then it must keep its frame pointer).
+fn makes_tail_calls(func: &cranelift_codegen::ir::Function) -> bool {
+    use cranelift_codegen::ir::Opcode;
+    func.layout
+        .blocks()
+        .filter_map(|block| func.layout.last_inst(block))
+        .any(|inst| matches!(func.dfg.insts[inst].opcode(), Opcode::ReturnCall | Opcode::ReturnCallIndirect))
 }
 
 /// What one compiling thread reuses from function to function.

@@ -12,20 +12,23 @@ pub struct Features {
     pub extended_const: bool,
     /// More than one memory, and a memory index on every memory operator.
     pub multi_memory: bool,
+    /// `return_call` and `return_call_indirect`.
+    pub tail_call: bool,
 }
 
 impl Features {
     /// WebAssembly 2.0 (without SIMD), and nothing else.
-    pub const WASM2: Features = Features { extended_const: false, multi_memory: false };
+    pub const WASM2: Features = Features { extended_const: false, multi_memory: false, tail_call: false };
 
     /// Everything wasmbeam implements.
-    pub const ALL: Features = Features { extended_const: true, multi_memory: true };
+    pub const ALL: Features = Features { extended_const: true, multi_memory: true, tail_call: true };
 
     /// The validator's and parser's settings for these features.
     pub fn wasmparser(self) -> WasmFeatures {
         let mut features = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
         features.set(WasmFeatures::EXTENDED_CONST, self.extended_const);
         features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        features.set(WasmFeatures::TAIL_CALL, self.tail_call);
         features
     }
 }

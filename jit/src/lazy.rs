@@ -72,6 +72,11 @@ impl LazyCode {
         Some(address as *const u8)
     }
 
+    /// The address of defined function `defined`'s stub, compiled or not.
+    pub fn stub_ptr(&self, defined: u32) -> Option<*const u8> {
+        Some(*self.stubs.get(defined as usize)? as *const u8)
+    }
+
     /// The resume points of defined function `defined` (none before it is
     /// compiled).
     pub fn resume_points(&self, defined: u32) -> &[ResumePoint] {

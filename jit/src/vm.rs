@@ -95,6 +95,31 @@ pub struct ExecCtx {
     /// its entry publishes for the loop headers the frame passes on its way
     /// there (its record is popped only at the point).
     pub resume_point: u32,
+    /// While rewinding, where a frame that made a tail call goes when the
+    /// innermost frame it stands for is its callee's (see
+    /// [`REWIND_REDIRECT`]): that function's code and vmctx, and the
+    /// rewind thunk of its type, which the frame tail-calls.
+    pub redirect: Redirect,
+}
+
+/// See [`ExecCtx::redirect`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Redirect {
+    /// The function to tail-call with placeholder arguments: it rewinds.
+    pub func_ptr: *const u8,
+    pub vmctx: *mut u8,
+    /// Its type's rewind thunk (`abi::rewind_thunk`), called as
+    /// `thunk(vmctx, exec, [return_area], func_ptr)`.
+    pub thunk: *const u8,
+}
+
+impl Redirect {
+    pub const NONE: Redirect =
+        Redirect { func_ptr: std::ptr::null(), vmctx: std::ptr::null_mut(), thunk: std::ptr::null() };
+    pub const OFFSET_FUNC_PTR: i32 = std::mem::offset_of!(Redirect, func_ptr) as i32;
+    pub const OFFSET_VMCTX: i32 = std::mem::offset_of!(Redirect, vmctx) as i32;
+    pub const OFFSET_THUNK: i32 = std::mem::offset_of!(Redirect, thunk) as i32;
 }
 
 impl ExecCtx {
@@ -112,6 +137,7 @@ impl ExecCtx {
             cont_ptr: std::ptr::null_mut(),
             cont_end: std::ptr::null_mut(),
             resume_point: 0,
+            redirect: Redirect::NONE,
         }
     }
 
@@ -120,6 +146,7 @@ impl ExecCtx {
     pub const OFFSET_CONT_PTR: i32 = std::mem::offset_of!(ExecCtx, cont_ptr) as i32;
     pub const OFFSET_CONT_END: i32 = std::mem::offset_of!(ExecCtx, cont_end) as i32;
     pub const OFFSET_RESUME_POINT: i32 = std::mem::offset_of!(ExecCtx, resume_point) as i32;
+    pub const OFFSET_REDIRECT: i32 = std::mem::offset_of!(ExecCtx, redirect) as i32;
 
     pub const OFFSET_TRAP_DETAIL: i32 = std::mem::offset_of!(ExecCtx, trap_detail) as i32;
     pub const OFFSET_STATE: i32 = std::mem::offset_of!(ExecCtx, state) as i32;
@@ -250,6 +277,13 @@ const _: () = assert!(crate::limits::MAX_RECORD_SLOTS + 1 < 1 << COMMIT_SIZE_BIT
 /// check failed and could not go on rewinding: not a record's word (those
 /// are below 2^45).
 pub const REWIND_FAILED: u64 = u64::MAX;
+
+/// What [`VMBuiltins::rewind_tail_frame`] returns when the innermost frame
+/// that the restored frame stands for is not its own but a function it
+/// tail-called (directly or down a chain of tail calls): the frame then
+/// tail-calls that function through [`ExecCtx::redirect`], and it rewinds.
+/// Not a resume point index (those are below [`crate::resume::STUB_RESUME_POINT`]).
+pub const REWIND_REDIRECT: u32 = u32::MAX - 2;
 
 /// The [`VMBuiltins::commit_record`] word for a record of `bytes` bytes
 /// (header included, a multiple of 8) at resume point `point`. Never 0 (a

@@ -14,6 +14,7 @@
 
 use crate::call::activation::{current_suspension, Stop};
 use crate::call::records::{header, header_word};
+use crate::call::redirect::redirect;
 use crate::call::{raise, raise_code, store_of};
 use crate::error::Error;
 use crate::host::panic_message;
@@ -23,8 +24,8 @@ use crate::store::{pair_mut, Store};
 use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
 use wasmbeam_jit::vm::{
-    decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, VMOffsets, REWIND_FAILED, STATE_REWINDING,
-    STATE_TRAPPING, STATE_UNWINDING,
+    decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, VMOffsets, REWIND_FAILED, REWIND_REDIRECT,
+    STATE_REWINDING, STATE_TRAPPING, STATE_UNWINDING,
 };
 use wasmbeam_jit::{RECORD_HEADER_WORD, RECORD_VMCTX_WORD, STUB_RESUME_POINT};
 
@@ -44,6 +45,7 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     lazy_call: crate::call::lazy::lazy_call,
     lazy_resume: crate::call::lazy::lazy_resume,
     rewind_frame,
+    rewind_tail_frame,
 };
 
 /// Why a builtin failed: a WebAssembly trap (only its code: the message is
@@ -449,13 +451,44 @@ fn record_slots<'a>(
 /// Called by compiled code only (see [`run`]), with `area` pointing to its
 /// record area of `area_slots` slots.
 unsafe extern "C" fn rewind_frame(vmctx: *mut u8, exec: *mut ExecCtx, func: u32, area: u64, area_slots: u32) -> u32 {
+    // SAFETY: our contract is `rewind`'s.
+    unsafe { rewind(vmctx, exec, func, area, area_slots, false) }
+}
+
+/// The builtin `rewind_tail_frame`: `rewind_frame` for a function that
+/// makes tail calls, which may have to hand the rewind on to its callee
+/// (see `call/redirect.rs`): returns [`REWIND_REDIRECT`] after filling
+/// `exec.redirect`.
+///
+/// # Safety
+/// As [`rewind_frame`]; `area_slots` may be 0 (and `area` anything).
+unsafe extern "C" fn rewind_tail_frame(
+    vmctx: *mut u8,
+    exec: *mut ExecCtx,
+    func: u32,
+    area: u64,
+    area_slots: u32,
+) -> u32 {
+    // SAFETY: our contract is `rewind`'s.
+    unsafe { rewind(vmctx, exec, func, area, area_slots, true) }
+}
+
+/// `rewind_frame` and (`tail`) `rewind_tail_frame`.
+///
+/// # Safety
+/// As [`rewind_tail_frame`].
+unsafe fn rewind(vmctx: *mut u8, exec: *mut ExecCtx, func: u32, area: u64, area_slots: u32, tail: bool) -> u32 {
     // Below the caller's frame: if the caller's stack was too deep, so is
     // this one's.
     let marker = 0u8;
     let sp = std::hint::black_box(&marker) as *const u8 as usize;
-    // SAFETY: compiled code passes its record area of `area_slots` slots
-    // (our contract), which nothing else reads or writes while we run.
-    let area = unsafe { std::slice::from_raw_parts_mut(area as usize as *mut u64, area_slots as usize) };
+    let area: &mut [u64] = match area_slots {
+        0 => &mut [],
+        // SAFETY: compiled code passes its record area of `area_slots`
+        // slots (our contract), which nothing else reads or writes while we
+        // run.
+        n => unsafe { std::slice::from_raw_parts_mut(area as usize as *mut u64, n as usize) },
+    };
     // Every restored frame comes here: the fast path cannot panic (every
     // lookup is checked), so it needs no `catch_unwind`.
     let outcome = {
@@ -466,7 +499,15 @@ unsafe extern "C" fn rewind_frame(vmctx: *mut u8, exec: *mut ExecCtx, func: u32,
         if exec.state != STATE_REWINDING || sp < exec.saved_stack_limit {
             None
         } else {
-            Some(pop_own_record(store, exec, index as usize, vmctx, func, area))
+            let redirect = if tail { redirect(store, exec, vmctx, func) } else { Ok(None) };
+            Some(match redirect {
+                Ok(Some(to)) => {
+                    exec.redirect = to;
+                    Ok(REWIND_REDIRECT)
+                }
+                Ok(None) => pop_own_record(store, exec, index as usize, vmctx, func, area),
+                Err(stop) => Err(stop),
+            })
         }
     };
     match outcome {

@@ -353,3 +353,62 @@ fn a_join_reached_before_and_after_a_local_is_first_saved() {
         check(wat, ty.clone(), "run", &[Val::I32(n)]);
     }
 }
+
+#[test]
+fn tail_call_chains_suspended_and_resumed_in_the_middle() {
+    // Mutual tail recursion (direct and through a table), a host function
+    // asked with an ordinary call and one reached by a tail call, a loop
+    // in a tail-called function, and many results through a return area
+    // handed down a tail call: a suspension anywhere leaves the frame that
+    // made the call replaced by its callee, whose record is what the
+    // caller's frame finds when restored.
+    let ty = FuncType::new([ValType::I32, ValType::I64], [ValType::I64]);
+    let wat = r#"(module
+        (import "host" "ask" (func $ask (param i32 i64) (result i64)))
+        (type $t (func (param i32 i64) (result i64)))
+        (type $many (func (param i32) (result i64 i64 i64 i64 i64 i64 i64 i64 i64)))
+        (global $steps (export "steps") (mut i64) (i64.const 0))
+        (table 3 funcref)
+        (elem (i32.const 0) $even $odd $ask)
+        (func $even (param $n i32) (param $acc i64) (result i64)
+          (if (i32.eqz (local.get $n))
+            (then (return_call $ask (local.get $n) (local.get $acc))))
+          (if (i32.eqz (i32.rem_u (local.get $n) (i32.const 5)))
+            (then (local.set $acc
+              (i64.add (local.get $acc) (call $ask (local.get $n) (local.get $acc))))))
+          (global.set $steps (i64.add (global.get $steps) (i64.const 1)))
+          (return_call $odd (i32.sub (local.get $n) (i32.const 1))
+            (i64.add (local.get $acc) (i64.const 3))))
+        (func $odd (param $n i32) (param $acc i64) (result i64)
+          (return_call_indirect (type $t) (local.get $n)
+            (i64.mul (local.get $acc) (i64.const 7)) (i32.const 0)))
+        (func $spin (param $n i32) (param $acc i64) (result i64) (local $i i32)
+          (loop $l
+            (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $i))))
+            (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20))))
+          (return_call_indirect (type $t) (local.get $n) (local.get $acc)
+            (select (i32.const 0) (i32.const 2) (local.get $n))))
+        (func $many (param $n i32) (result i64 i64 i64 i64 i64 i64 i64 i64 i64)
+          (if (i32.eqz (local.get $n))
+            (then (return (i64.const 1) (i64.const 2) (i64.const 3) (i64.const 4) (i64.const 5)
+              (call $ask (local.get $n) (i64.const 6)) (i64.const 7) (i64.const 8) (i64.const 9))))
+          (global.set $steps (i64.add (global.get $steps) (i64.const 1)))
+          (return_call $many (i32.sub (local.get $n) (i32.const 1))))
+        (func (export "run") (param $n i32) (param $acc i64) (result i64)
+          (i64.add (call $even (local.get $n) (local.get $acc)) (i64.const 1000)))
+        (func (export "direct") (param $n i32) (param $acc i64) (result i64)
+          (return_call $even (local.get $n) (local.get $acc)))
+        (func (export "to_host") (param $n i32) (param $acc i64) (result i64)
+          (return_call $ask (local.get $n) (local.get $acc)))
+        (func (export "spin") (param $n i32) (param $acc i64) (result i64)
+          (return_call $spin (local.get $n) (local.get $acc)))
+        (func (export "many") (param $n i32) (param $acc i64) (result i64)
+          (call $many (local.get $n))
+          (i64.sub) (i64.add) (i64.sub) (i64.add) (i64.sub) (i64.add) (i64.sub) (i64.add)
+          (i64.mul (local.get $acc))))"#;
+    for export in ["run", "direct", "to_host", "spin", "many"] {
+        for n in [0, 1, 6, 23] {
+            check(wat, ty.clone(), export, &[Val::I32(n), Val::I64(5)]);
+        }
+    }
+}

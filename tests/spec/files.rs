@@ -142,3 +142,6 @@ pub const MULTI_MEMORY_FILES: [&str; 41] = [
     "store2.wast",
     "traps0.wast",
 ];
+
+/// Every script of the `proposals/tail-call` folder.
+pub const TAIL_CALL_FILES: [&str; 2] = ["return_call.wast", "return_call_indirect.wast"];

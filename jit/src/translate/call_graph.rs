@@ -48,7 +48,8 @@ pub struct CallGraph {
 #[derive(Debug, Default)]
 struct Calls {
     /// Module-wide indices of the functions called directly, once per call
-    /// site.
+    /// site (tail calls included: for cycles, boundedness and fuel they are
+    /// calls like any other).
     direct: Vec<u32>,
     indirect: bool,
     loops: bool,
@@ -133,8 +134,10 @@ impl Calls {
         while !reader.eof() {
             let op = reader.read()?;
             match op {
-                Operator::Call { function_index } => found.direct.push(function_index),
-                Operator::CallIndirect { .. } => found.indirect = true,
+                Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                    found.direct.push(function_index)
+                }
+                Operator::CallIndirect { .. } | Operator::ReturnCallIndirect { .. } => found.indirect = true,
                 Operator::Loop { .. } => found.loops = true,
                 _ => {}
             }

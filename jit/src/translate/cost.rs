@@ -232,6 +232,20 @@ impl Scan {
                 }
             },
             Operator::CallIndirect { .. } => self.call(),
+            // A tail call leaves the function: no resume point here, but
+            // the function counts fuel (the callee's entry checks it if
+            // the call graph says so).
+            Operator::ReturnCall { function_index } => {
+                match calls.inclusive_cost(function_index) {
+                    Some(callee) => cost = cost.saturating_add(callee),
+                    None => self.has_calls = true,
+                }
+                self.state = None;
+            }
+            Operator::ReturnCallIndirect { .. } => {
+                self.has_calls = true;
+                self.state = None;
+            }
             _ => {}
         }
         match self.open.last_mut() {

@@ -4,7 +4,9 @@
 
 use crate::abi::{self, POINTER};
 use crate::module_info::{FuncType, ModuleInfo};
-use crate::vm::{Builtin, BuiltinType, ExecCtx, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING};
+use crate::vm::{
+    Builtin, BuiltinType, ExecCtx, Redirect, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING,
+};
 use cranelift_codegen::ir::{
     self, condcodes::IntCC, types, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData, Value,
 };
@@ -36,6 +38,9 @@ pub enum ExecField {
     StackLimit,
     SavedStackLimit,
     ResumePoint,
+    RedirectFuncPtr,
+    RedirectVmctx,
+    RedirectThunk,
 }
 
 impl ExecField {
@@ -46,6 +51,9 @@ impl ExecField {
             ExecField::StackLimit => (ExecCtx::OFFSET_STACK_LIMIT, POINTER),
             ExecField::SavedStackLimit => (ExecCtx::OFFSET_SAVED_STACK_LIMIT, POINTER),
             ExecField::ResumePoint => (ExecCtx::OFFSET_RESUME_POINT, types::I32),
+            ExecField::RedirectFuncPtr => (ExecCtx::OFFSET_REDIRECT + Redirect::OFFSET_FUNC_PTR, POINTER),
+            ExecField::RedirectVmctx => (ExecCtx::OFFSET_REDIRECT + Redirect::OFFSET_VMCTX, POINTER),
+            ExecField::RedirectThunk => (ExecCtx::OFFSET_REDIRECT + Redirect::OFFSET_THUNK, POINTER),
         }
     }
 }
@@ -412,10 +420,20 @@ impl<'a> FuncEnv<'a> {
     /// Emits a call to function `func` with the Wasm arguments `args`; returns
     /// the call instruction (results are read by the caller of this method).
     pub fn call(&mut self, b: &mut FunctionBuilder<'_>, func: u32, args: &[Value]) -> ir::Inst {
+        self.emit_call(b, func, args, false)
+    }
+
+    /// Tail-calls function `func` (ends the block).
+    pub fn return_call(&mut self, b: &mut FunctionBuilder<'_>, func: u32, args: &[Value]) {
+        self.emit_call(b, func, args, true);
+    }
+
+    /// A call of `func`, or (`tail`) a tail call, which ends the block.
+    fn emit_call(&mut self, b: &mut FunctionBuilder<'_>, func: u32, args: &[Value], tail: bool) -> ir::Inst {
         let type_index = self.info.functions[func as usize];
         if self.info.is_imported_function(func) {
             let funcref = self.funcref(b, func);
-            return self.call_funcref(b, type_index, funcref, args);
+            return self.emit_call_funcref(b, type_index, funcref, args, tail);
         }
         let callee = match self.direct_funcs.get(&func) {
             Some(callee) => *callee,
@@ -435,7 +453,10 @@ impl<'a> FuncEnv<'a> {
         };
         let mut full_args = vec![self.vmctx, self.exec];
         full_args.extend_from_slice(args);
-        b.ins().call(callee, &full_args)
+        match tail {
+            true => b.ins().return_call(callee, &full_args),
+            false => b.ins().call(callee, &full_args),
+        }
     }
 
     /// Calls through a non-null `*const VMFuncRef` already checked to be of
@@ -447,13 +468,38 @@ impl<'a> FuncEnv<'a> {
         funcref: Value,
         args: &[Value],
     ) -> ir::Inst {
+        self.emit_call_funcref(b, type_index, funcref, args, false)
+    }
+
+    /// Tail-calls through a funcref, as [`FuncEnv::call_funcref`] calls.
+    pub fn return_call_funcref(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        type_index: u32,
+        funcref: Value,
+        args: &[Value],
+    ) {
+        self.emit_call_funcref(b, type_index, funcref, args, true);
+    }
+
+    fn emit_call_funcref(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        type_index: u32,
+        funcref: Value,
+        args: &[Value],
+        tail: bool,
+    ) -> ir::Inst {
         let flags = MemFlagsData::trusted().with_readonly();
         let func_ptr = b.ins().load(POINTER, flags, funcref, VMFuncRef::OFFSET_FUNC_PTR);
         let callee_vmctx = b.ins().load(POINTER, flags, funcref, VMFuncRef::OFFSET_VMCTX);
         let signature = self.signature(b, type_index);
         let mut full_args = vec![callee_vmctx, self.exec];
         full_args.extend_from_slice(args);
-        b.ins().call_indirect(signature, func_ptr, &full_args)
+        match tail {
+            true => b.ins().return_call_indirect(signature, func_ptr, &full_args),
+            false => b.ins().call_indirect(signature, func_ptr, &full_args),
+        }
     }
 
     /// `call_indirect`'s callee: element `index` of `table`, checked to be

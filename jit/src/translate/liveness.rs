@@ -358,7 +358,7 @@ fn build(
                 graph.edge(cur, target(&frames, targets.default()));
                 cur = graph.node()?;
             }
-            Operator::Return => {
+            Operator::Return | Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } => {
                 graph.edge(cur, exit);
                 cur = graph.node()?;
             }

@@ -174,6 +174,8 @@ impl FuncTranslator {
             dead_depth: 0,
             suspension,
             calls: reductions,
+            return_area,
+            tail_calls: false,
         };
         let entry_cold = t.suspension.as_ref().map(|s| s.entry_cold);
         t.env.check_stack(&mut t.b, entry_cold);
@@ -278,4 +280,11 @@ struct Translation<'a, 'f> {
     suspension: Option<Suspension>,
     /// The module's call graph, when compiling with reductions.
     calls: Option<&'a CallGraph>,
+    /// Where the caller wants the results, for a function type with many
+    /// (see `abi::uses_return_area`); a tail call passes it on.
+    return_area: Option<Value>,
+    /// Whether the function makes tail calls: then its frame, when
+    /// restored, may find a callee's record instead of its own (see
+    /// `rewind.rs`).
+    tail_calls: bool,
 }

@@ -107,6 +107,23 @@ impl Translation<'_, '_> {
                 self.end_call(point);
                 self.call_results(call, type_index, area);
             }
+            ReturnCall { function_index } => {
+                let type_index = self.env.info.functions[function_index as usize];
+                let args = self.tail_call_args(type_index);
+                self.sync_fuel_out();
+                self.env.return_call(&mut self.b, function_index, &args);
+                self.tail_calls = true;
+                self.reachable = false;
+            }
+            ReturnCallIndirect { type_index, table_index } => {
+                let index = self.pop();
+                let callee = self.env.indirect_callee(&mut self.b, type_index, table_index, index);
+                let args = self.tail_call_args(type_index);
+                self.sync_fuel_out();
+                self.env.return_call_funcref(&mut self.b, type_index, callee, &args);
+                self.tail_calls = true;
+                self.reachable = false;
+            }
             CallIndirect { type_index, table_index } => {
                 // A resumed frame calls the callee it resolved before
                 // suspending (saved in its record), not the table's element.
@@ -602,6 +619,15 @@ impl Translation<'_, '_> {
         let mut args = vec![area];
         args.extend(wasm_args);
         (args, Some(area))
+    }
+
+    /// Pops a tail call's arguments: the callee's results are this
+    /// function's, so where they go (the return area, if the type has one)
+    /// is passed on as it came.
+    fn tail_call_args(&mut self, type_index: u32) -> Vec<Value> {
+        let params = self.env.func_type(type_index).params.len();
+        let wasm_args = self.popn(params);
+        self.return_area.into_iter().chain(wasm_args).collect()
     }
 
     /// Pushes a call's results (the state check is done).

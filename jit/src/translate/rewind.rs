@@ -40,7 +40,7 @@ use super::suspend::Point;
 use super::Translation;
 use crate::error::CompileError;
 use crate::resume::ResumeKind;
-use crate::vm::{Builtin, REWIND_FAILED, STATE_RUNNING};
+use crate::vm::{Builtin, REWIND_FAILED, REWIND_REDIRECT, STATE_RUNNING};
 use cranelift_codegen::ir::{condcodes::IntCC, types, Block, InstBuilder, JumpTableData, StackSlot, Value};
 use cranelift_frontend::Variable;
 use std::collections::BTreeMap;
@@ -70,9 +70,19 @@ impl Translation<'_, '_> {
             // Nothing here can have been suspended: a stack overflow, or a
             // record that is not this function's, for which the commit
             // block (with the word `REWIND_FAILED`) has the runtime raise
-            // the right trap. (A loop may still have a hop, when the scan
-            // counted a call in unreachable code.)
+            // the right trap; unless this function made a tail call, whose
+            // callee it stands for. (A loop may still have a hop, when the
+            // scan counted a call in unreachable code.)
             let fail = self.cold_block();
+            if self.tail_calls {
+                let func = self.b.ins().iconst(types::I32, self.func_index as i64);
+                let area = self.b.ins().iconst(crate::abi::POINTER, 0);
+                let area_slots = self.b.ins().iconst(types::I32, 0);
+                let point =
+                    self.env.call_builtin_unchecked(&mut self.b, Builtin::RewindTailFrame, &[func, area, area_slots]);
+                let point = point.expect("rewind_tail_frame returns the point");
+                self.redirect_if_asked(point);
+            }
             self.b.ins().jump(fail, &[]);
             self.fill_rewind_failure(fail, commit);
             for hop in suspension.loops.iter().filter_map(|lp| lp.hop) {
@@ -88,8 +98,12 @@ impl Translation<'_, '_> {
         let area = self.b.ins().stack_addr(crate::abi::POINTER, frame, 0);
         let area_size = self.b.func.sized_stack_slots[frame].size;
         let area_slots = self.b.ins().iconst(types::I32, i64::from(area_size / 8));
-        let point = self.env.call_builtin_unchecked(&mut self.b, Builtin::RewindFrame, &[func, area, area_slots]);
+        let rewind = if self.tail_calls { Builtin::RewindTailFrame } else { Builtin::RewindFrame };
+        let point = self.env.call_builtin_unchecked(&mut self.b, rewind, &[func, area, area_slots]);
         let point = point.expect("rewind_frame returns the point");
+        if self.tail_calls {
+            self.redirect_if_asked(point);
+        }
         self.env.reload_memory_cache(&mut self.b);
         let arrivals: Vec<Block> = suspension.points.iter().map(|_| self.cold_block()).collect();
         // A point in loops enters its outermost loop; the points of a loop
@@ -153,6 +167,28 @@ impl Translation<'_, '_> {
         }
         self.suspension = Some(suspension);
         Ok(())
+    }
+
+    /// After `rewind_tail_frame` returned `point`: if it is
+    /// [`REWIND_REDIRECT`], the frame this function tail-called (or one down
+    /// the chain) is the one to restore, so tail-call it through its type's
+    /// rewind thunk (see `ExecCtx::redirect`); else go on in a new block.
+    fn redirect_if_asked(&mut self, point: Value) {
+        let (redirect, next) = (self.cold_block(), self.cold_block());
+        let asked = self.b.ins().icmp_imm_u(IntCC::Equal, point, i64::from(REWIND_REDIRECT));
+        self.b.ins().brif(asked, redirect, &[], next, &[]);
+        self.b.seal_block(redirect);
+        self.b.switch_to_block(redirect);
+        let [func_ptr, vmctx, thunk] = [ExecField::RedirectFuncPtr, ExecField::RedirectVmctx, ExecField::RedirectThunk]
+            .map(|field| self.env.exec_load(&mut self.b, field));
+        let results = self.env.func_type(self.env.info.functions[self.func_index as usize]).results.clone();
+        let signature = self.b.import_signature(crate::abi::rewind_thunk_signature(&results));
+        let mut args = vec![vmctx, self.env.exec];
+        args.extend(self.return_area);
+        args.push(func_ptr);
+        self.b.ins().return_call_indirect(signature, thunk, &args);
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
     }
 
     /// Ends a loop's hop block: on to the block `routes` gives for the

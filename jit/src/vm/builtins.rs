@@ -163,6 +163,15 @@ builtins! {
     /// passes loop headers that read it). Returns the point, or `u32::MAX`
     /// if it trapped.
     rewind_frame / RewindFrame(func: u32, area: u64, area_slots: u32) -> u32;
+    /// [`rewind_frame`](VMBuiltins::rewind_frame) for a function that makes
+    /// tail calls: a frame it replaced by tail-calling may have saved the
+    /// last record, or, if there is none left, a host function it
+    /// tail-called may be waiting for its answer. Then, instead, fills
+    /// [`ExecCtx::redirect`](super::ExecCtx::redirect) with that function
+    /// (the one that saved the record, or the host function) and returns
+    /// [`REWIND_REDIRECT`](super::REWIND_REDIRECT). A function with no
+    /// resume points passes `area_slots` 0.
+    rewind_tail_frame / RewindTailFrame(func: u32, area: u64, area_slots: u32) -> u32;
 }
 
 #[cfg(test)]
@@ -171,7 +180,7 @@ mod tests {
 
     #[test]
     fn signatures_follow_the_declarations() {
-        assert_eq!(Builtin::ALL.len(), 14);
+        assert_eq!(Builtin::ALL.len(), 15);
         assert_eq!(Builtin::RewindFrame.result(), Some(BuiltinType::I32));
         assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I32]);
         assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I32));

@@ -171,6 +171,9 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     lazy_call: unused_lazy,
     lazy_resume: unused_lazy,
     rewind_frame,
+    // The harness never hands a rewind on to a tail callee (the runtime
+    // does, see its `call/redirect.rs`): a frame finds its own record.
+    rewind_tail_frame: rewind_frame,
 };
 
 /// While rewinding, pops the frame's own record into its record area (see

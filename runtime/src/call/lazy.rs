@@ -91,9 +91,19 @@ pub(crate) unsafe extern "C" fn lazy_resume(vmctx: *mut u8, exec: *mut ExecCtx, 
             let params = module.info().func_type(func).params.len();
             // SAFETY: as in `lazy_call`.
             let exec = &mut *exec;
+            let tail_calls = store.engine().config().features.tail_call;
             let suspension = current_suspension(store, exec, "a stub rewinding")?;
+            // The function may have tail-called the function that saved the
+            // last record, or a host function (then there is none): once
+            // compiled, it hands the rewind on (see `call/redirect.rs`).
+            if tail_calls && suspension.buffer.is_empty_in(exec) {
+                return Ok(2);
+            }
             let (found_vmctx, found_header) = suspension.buffer.last_header(exec).map_err(Stop::internal)?;
             let (found_func, point) = header(found_header);
+            if tail_calls && (found_vmctx != vmctx as usize as u64 || found_func != func) {
+                return Ok(2);
+            }
             if found_vmctx != vmctx as usize as u64 || found_func != func {
                 return Err(Stop::Mismatch(format!(
                     "the stub of function {func} found the record of function {found_func} on top"

@@ -21,6 +21,7 @@ pub(crate) mod fuel;
 pub(crate) mod host_call;
 pub(crate) mod lazy;
 pub(crate) mod records;
+pub(crate) mod redirect;
 mod serialize;
 mod thread_stack;
 
@@ -439,7 +440,7 @@ impl Call {
                     Err(Error::Trap(Trap::new(TrapCode::OutOfFuel)))
                 }
                 None => {
-                    self.check_saved_frames(store)?;
+                    self.check_saved_frames(store, false)?;
                     self.phase = Phase::Yielded;
                     if spent >= MAX_FUEL_GRANT as u64 && (slice == u64::MAX || spent < slice) {
                         // Only the largest grant (`MAX_FUEL_GRANT`) ran
@@ -452,13 +453,13 @@ impl Call {
                     Ok(Step::Yielded)
                 }
                 Some(SuspendReason::Compile { module, defined }) => {
-                    self.check_saved_frames(store)?;
+                    self.check_saved_frames(store, false)?;
                     self.phase = Phase::Yielded;
                     self.pending_compile = Some(PendingCompile { module, defined });
                     Ok(Step::Yielded)
                 }
                 Some(SuspendReason::HostCall { func, args }) => {
-                    self.check_saved_frames(store)?;
+                    self.check_saved_frames(store, true)?;
                     let data = store.func(func)?;
                     let ty = data.ty.clone();
                     let may_run_again =
@@ -485,12 +486,18 @@ impl Call {
     }
 
     /// After unwinding: the outermost record must be the called function's,
-    /// else the code did not save its frames (it cannot suspend).
-    fn check_saved_frames(&mut self, store: &Store) -> Result<(), Error> {
+    /// else the code did not save its frames (it cannot suspend). With tail
+    /// calls, it may be of any function the called one tail-called (there
+    /// may be none, if that was a host function: `host_call`), which each
+    /// frame checks when it is restored (see `call/redirect.rs`).
+    fn check_saved_frames(&mut self, store: &Store, host_call: bool) -> Result<(), Error> {
         let expected = store.func(self.func)?.defined_in;
         let vmctx = expected.and_then(|d| store.instances.get(d.instance.0.index as usize)).map(|i| i.vmctx_word());
+        let tail_calls = store.engine().config().features.tail_call;
         match (records::outermost(self.buffer.records()), expected, vmctx) {
             (Some(found), Some(expected), Some(vmctx)) if found == (vmctx, expected.index) => Ok(()),
+            (Some(_), Some(_), Some(_)) if tail_calls => Ok(()),
+            (None, Some(_), Some(_)) if tail_calls && host_call => Ok(()),
             _ => {
                 self.phase = Phase::Done;
                 Err(self.broken("the compiled code did not save its frames when the call suspended"))

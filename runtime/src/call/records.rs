@@ -83,7 +83,7 @@ pub(crate) fn outermost(words: &[u64]) -> Option<(u64, u32)> {
 /// name to instances of the store (see [`instances_by_vmctx`]).
 ///
 /// Checks everything reading the records relies on: the outermost record
-/// is `entry`'s, every record names an instance of the store, a function
+/// is `entry`'s (unless the engine allows tail calls: see below), every record names an instance of the store, a function
 /// defined in its module and a resume point of it, fits in the words left,
 /// and has a kind that fits its place (the innermost one is where the call
 /// stopped, every other one a call). Errors say what is wrong.
@@ -94,7 +94,14 @@ pub(crate) fn walk<'a>(
     words: &[u64],
     stop: StoppedAt,
 ) -> Result<Vec<Record<'a>>, String> {
+    // With tail calls, the called function may have been replaced by
+    // another (whose record is then the outermost), or by a host function
+    // (then there is no record at all when it stopped there).
+    let tail_calls = store.engine().config().features.tail_call;
     if words.is_empty() {
+        if tail_calls && stop == StoppedAt::HostCall {
+            return Ok(Vec::new());
+        }
         return Err("no saved frames".into());
     }
     let mut records = Vec::new();
@@ -118,7 +125,7 @@ pub(crate) fn walk<'a>(
                 instance
             }
         };
-        if end == words.len() && (instance, func) != (entry.instance.0.index, entry.index) {
+        if end == words.len() && !tail_calls && (instance, func) != (entry.instance.0.index, entry.index) {
             return Err(format!(
                 "the outermost saved frame is of function {func} of instance {instance}, not of the called \
                  function {} of instance {}",
