@@ -81,15 +81,27 @@ defmodule Wasmbeam do
   @typedoc "The type of a WebAssembly value."
   @type value_type :: :i32 | :i64 | :f32 | :f64 | :funcref | :externref
 
-  @typedoc "Limits of a memory (in 64 KiB pages) or a table (in elements)."
-  @type limits :: %{min: non_neg_integer(), max: non_neg_integer() | :infinity}
+  @typedoc """
+  Limits of a memory (in 64 KiB pages) or a table (in elements); `index:
+  :i64` only for one indexed by 64-bit numbers (memory64).
+  """
+  @type limits :: %{
+          required(:min) => non_neg_integer(),
+          required(:max) => non_neg_integer() | :infinity,
+          optional(:index) => :i64
+        }
 
   @typedoc "The type of an import or an export."
   @type extern_type ::
           {:function, params :: [value_type()], results :: [value_type()]}
           | {:memory, limits()}
           | {:table,
-             %{element: value_type(), min: non_neg_integer(), max: non_neg_integer() | :infinity}}
+             %{
+               required(:element) => value_type(),
+               required(:min) => non_neg_integer(),
+               required(:max) => non_neg_integer() | :infinity,
+               optional(:index) => :i64
+             }}
           | {:global, %{type: value_type(), mutable: boolean()}}
 
   @typedoc """

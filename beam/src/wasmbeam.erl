@@ -78,11 +78,13 @@
 -type value() :: integer() | float() | infinity | neg_infinity | nan
                | null | funcref | {externref, non_neg_integer()}.
 -type value_type() :: i32 | i64 | f32 | f64 | funcref | externref.
--type limits() :: #{min := non_neg_integer(), max := non_neg_integer() | infinity}.
+%% `index => i64' is there for a memory or table indexed by 64-bit numbers
+%% (memory64), and absent for 32-bit ones.
+-type limits() :: #{min := non_neg_integer(), max := non_neg_integer() | infinity, index => i64}.
 -type extern_type() :: {function, [value_type()], [value_type()]}
                      | {memory, limits()}
                      | {table, #{element := value_type(), min := non_neg_integer(),
-                                 max := non_neg_integer() | infinity}}
+                                 max := non_neg_integer() | infinity, index => i64}}
                      | {global, #{type := value_type(), mutable := boolean()}}.
 -type host_fun() :: fun((Caller :: instance(), Args :: [value()]) -> Results :: [value()]).
 -type imports() :: #{binary() => #{binary() => host_fun()}}.

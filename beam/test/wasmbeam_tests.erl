@@ -104,6 +104,27 @@ memory_test() ->
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:read_memory(I, -1, 1)),
     ?assertMatch({error, {bad_argument, _}}, wasmbeam:write_memory(I, 0, not_a_binary)).
 
+%% A 64-bit memory (memory64) reads and writes like any other, and its type
+%% says it is one.
+memory64_test() ->
+    {ok, M} = wasmbeam:compile(<<"(module
+        (memory (export \"memory\") i64 1 2)
+        (table (export \"t\") i64 1 funcref)
+        (func (export \"peek\") (param i64) (result i32) (i32.load8_u (local.get 0)))
+        (func (export \"size\") (result i64) (memory.size)))">>),
+    ?assertEqual({ok, [{<<"memory">>, {memory, #{min => 1, max => 2, index => i64}}},
+                       {<<"t">>, {table, #{element => funcref, min => 1, max => infinity, index => i64}}},
+                       {<<"peek">>, {function, [i64], [i32]}},
+                       {<<"size">>, {function, [], [i64]}}]},
+                 wasmbeam:exports(M)),
+    {ok, I} = wasmbeam:instantiate(M, #{}),
+    ?assertEqual(ok, wasmbeam:write_memory(I, 65535, <<42>>)),
+    ?assertEqual({ok, [42]}, wasmbeam:call(I, peek, [65535])),
+    ?assertEqual({error, {trap, out_of_bounds_memory_access}}, wasmbeam:call(I, peek, [1 bsl 32])),
+    ?assertEqual({ok, 1}, wasmbeam:grow_memory(I, 1)),
+    ?assertEqual({ok, [2]}, wasmbeam:call(I, size, [])),
+    ?assertEqual({ok, <<42>>}, wasmbeam:read_memory(I, 65535, 1)).
+
 %% With multi-memory, each memory is reached by its index (exported or not)
 %% or its export name; the default is the export `memory'.
 several_memories_test() ->

@@ -20,7 +20,7 @@ pub const MAX_TABLE_ELEMENTS: u64 = 1_000;
 pub const FUEL: std::ops::RangeInclusive<u32> = 100..=2_000;
 
 /// A module only using what wasmbeam supports (WebAssembly 2.0 without
-/// SIMD, extended-const, tail calls, a few memories), with no imports, every item exported, NaNs
+/// SIMD, extended-const, tail calls, a few memories, 32- or 64-bit), with no imports, every item exported, NaNs
 /// canonicalized after every float operation, bounded memories and tables
 /// with maximums, and calls that terminate (wasm-smith's fuel global).
 ///
@@ -42,6 +42,7 @@ pub fn executable_module(u: &mut Unstructured<'_>, trap_guards: bool) -> arbitra
     config.max_funcs = config.max_funcs.clamp(1, 50);
     config.max_instructions = config.max_instructions.min(400);
     config.max_memory32_bytes = config.max_memory32_bytes.min(MAX_MEMORY_BYTES);
+    config.max_memory64_bytes = config.max_memory64_bytes.min(u128::from(MAX_MEMORY_BYTES));
     config.memory_max_size_required = true;
     config.max_tables = config.max_tables.min(5);
     config.max_table_elements = config.max_table_elements.min(MAX_TABLE_ELEMENTS);
@@ -75,8 +76,8 @@ pub fn any_module(u: &mut Unstructured<'_>) -> arbitrary::Result<(Vec<u8>, bool)
 }
 
 /// Turns off SIMD and every proposal beyond WebAssembly 2.0 that wasmbeam
-/// does not implement yet (extended-const, multi-memory and tail calls
-/// stay as drawn).
+/// does not implement yet (extended-const, multi-memory, tail calls and
+/// memory64 stay as drawn).
 /// Only ever turns things off, so the config stays consistent.
 fn restrict_to_wasmbeam(config: &mut Config) {
     config.simd_enabled = false;
@@ -85,7 +86,6 @@ fn restrict_to_wasmbeam(config: &mut Config) {
     config.threads_enabled = false;
     config.shared_everything_threads_enabled = false;
     config.gc_enabled = false;
-    config.memory64_enabled = false;
     config.wide_arithmetic_enabled = false;
     config.custom_page_sizes_enabled = false;
     config.compact_imports_enabled = false;

@@ -14,14 +14,17 @@ pub struct Features {
     pub multi_memory: bool,
     /// `return_call` and `return_call_indirect`.
     pub tail_call: bool,
+    /// Memories indexed by `i64` addresses.
+    pub memory64: bool,
 }
 
 impl Features {
     /// WebAssembly 2.0 (without SIMD), and nothing else.
-    pub const WASM2: Features = Features { extended_const: false, multi_memory: false, tail_call: false };
+    pub const WASM2: Features =
+        Features { extended_const: false, multi_memory: false, tail_call: false, memory64: false };
 
     /// Everything wasmbeam implements.
-    pub const ALL: Features = Features { extended_const: true, multi_memory: true, tail_call: true };
+    pub const ALL: Features = Features { extended_const: true, multi_memory: true, tail_call: true, memory64: true };
 
     /// The validator's and parser's settings for these features.
     pub fn wasmparser(self) -> WasmFeatures {
@@ -29,6 +32,7 @@ impl Features {
         features.set(WasmFeatures::EXTENDED_CONST, self.extended_const);
         features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
         features.set(WasmFeatures::TAIL_CALL, self.tail_call);
+        features.set(WasmFeatures::MEMORY64, self.memory64);
         features
     }
 }

@@ -63,13 +63,18 @@ pub struct Limits {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MemoryType {
+    /// In 64 KiB pages.
     pub limits: Limits,
+    /// Indexed by `i64` addresses (memory64), rather than `i32`.
+    pub memory64: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableType {
     pub element: ValType,
     pub limits: Limits,
+    /// Indexed by `i64` (memory64's 64-bit tables), rather than `i32`.
+    pub table64: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -229,12 +229,17 @@ fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Re
 /// The validator reads all limits as 64-bit numbers (for memory64), so it
 /// accepts LEB128 encodings longer than the 5 bytes a 32-bit limit may take.
 /// Re-reads the limits that start at `reader` (flags, minimum, maximum) as
-/// the WebAssembly 2.0 binary format defines them.
+/// the binary format defines them: 32-bit, but for a 64-bit memory or table
+/// (flag 0x04).
 fn check_limits_encoding(reader: &mut wasmparser::BinaryReader<'_>) -> Result<(), CompileError> {
     let flags = reader.read_u8()?;
-    reader.read_var_u32()?;
+    let read = |reader: &mut wasmparser::BinaryReader<'_>| match flags & 0x04 {
+        0 => reader.read_var_u32().map(drop),
+        _ => reader.read_var_u64().map(drop),
+    };
+    read(reader)?;
     if flags & 1 != 0 {
-        reader.read_var_u32()?;
+        read(reader)?;
     }
     Ok(())
 }
@@ -303,17 +308,21 @@ pub(crate) fn ref_type(ty: wasmparser::RefType) -> Result<ValType, CompileError>
 }
 
 fn table_type(ty: wasmparser::TableType) -> Result<TableType, CompileError> {
-    if ty.table64 || ty.shared {
-        return Err(CompileError::Unsupported("64-bit or shared tables".into()));
+    if ty.shared {
+        return Err(CompileError::Unsupported("shared tables".into()));
     }
-    Ok(TableType { element: ref_type(ty.element_type)?, limits: Limits { min: ty.initial, max: ty.maximum } })
+    Ok(TableType {
+        element: ref_type(ty.element_type)?,
+        limits: Limits { min: ty.initial, max: ty.maximum },
+        table64: ty.table64,
+    })
 }
 
 fn memory_type(ty: wasmparser::MemoryType) -> Result<MemoryType, CompileError> {
-    if ty.memory64 || ty.shared || ty.page_size_log2.is_some() {
-        return Err(CompileError::Unsupported("64-bit, shared or custom-page-size memories".into()));
+    if ty.shared || ty.page_size_log2.is_some() {
+        return Err(CompileError::Unsupported("shared or custom-page-size memories".into()));
     }
-    Ok(MemoryType { limits: Limits { min: ty.initial, max: ty.maximum } })
+    Ok(MemoryType { limits: Limits { min: ty.initial, max: ty.maximum }, memory64: ty.memory64 })
 }
 
 fn global_type(ty: wasmparser::GlobalType) -> Result<GlobalType, CompileError> {

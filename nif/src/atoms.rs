@@ -38,6 +38,7 @@ rustler::atoms! {
     max,
     mutable,
     element,
+    index,
     type_ = "type",
     // Options.
     memory_limit,

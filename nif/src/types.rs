@@ -4,6 +4,7 @@
 //!   `f32`, `f64`, `funcref`, `externref`);
 //! - `{memory, #{min => Pages, max => Pages | infinity}}`;
 //! - `{table, #{element => Type, min => N, max => N | infinity}}`;
+//!   both with `index => i64` when indexed by 64-bit numbers (memory64);
 //! - `{global, #{type => Type, mutable => boolean()}}`.
 
 use crate::atoms;
@@ -14,9 +15,14 @@ use wasmbeam_runtime::{ExternType, Limits, ValType};
 pub fn extern_type<'a>(env: Env<'a>, ty: &ExternType) -> Term<'a> {
     match ty {
         ExternType::Func(f) => (atoms::function(), types(&f.params), types(&f.results)).encode(env),
-        ExternType::Memory(m) => (atoms::memory(), map(env, limits(env, m.limits))).encode(env),
+        ExternType::Memory(m) => {
+            let mut pairs = limits(env, m.limits);
+            index_type(env, m.memory64, &mut pairs);
+            (atoms::memory(), map(env, pairs)).encode(env)
+        }
         ExternType::Table(t) => {
             let mut pairs = limits(env, t.limits);
+            index_type(env, t.table64, &mut pairs);
             pairs.push((atoms::element(), type_atom(t.element).encode(env)));
             (atoms::table(), map(env, pairs)).encode(env)
         }
@@ -25,6 +31,13 @@ pub fn extern_type<'a>(env: Env<'a>, ty: &ExternType) -> Term<'a> {
                 vec![(atoms::type_(), type_atom(g.content).encode(env)), (atoms::mutable(), g.mutable.encode(env))];
             (atoms::global(), map(env, pairs)).encode(env)
         }
+    }
+}
+
+/// `index => i64` for a 64-bit memory or table (absent for 32-bit ones).
+fn index_type<'a>(env: Env<'a>, is64: bool, pairs: &mut Vec<(Atom, Term<'a>)>) {
+    if is64 {
+        pairs.push((atoms::index(), atoms::i64().encode(env)));
     }
 }
 

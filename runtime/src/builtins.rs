@@ -165,26 +165,21 @@ fn table_mut(store: &mut Store, inst: usize, index: u32) -> Result<&mut TableDat
 
 /// # Safety
 /// Called by compiled code only (see [`run`]).
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, delta: u32) -> u32 {
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, delta: u64) -> u64 {
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
-        run(vmctx, exec, u32::MAX, |store, inst| {
+        run(vmctx, exec, u64::MAX, |store, inst| {
             let memory = memory_mut(store, inst, mem)?;
-            // Sizes are at most 65536 pages, so the old size fits.
-            Ok(memory.grow(delta.into()).map_or(u32::MAX, |old| old as u32))
+            Ok(memory.grow(delta).unwrap_or(u64::MAX))
         })
     }
 }
 
 /// # Safety
 /// Called by compiled code only (see [`run`]).
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, dst: u32, byte: u32, len: u32) {
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, exec: *mut ExecCtx, mem: u32, dst: u64, byte: u32, len: u64) {
     // SAFETY: our caller is compiled code (see `run`).
-    unsafe {
-        run(vmctx, exec, (), |store, inst| {
-            Ok(memory_mut(store, inst, mem)?.fill(dst.into(), byte as u8, len.into())?)
-        })
-    }
+    unsafe { run(vmctx, exec, (), |store, inst| Ok(memory_mut(store, inst, mem)?.fill(dst, byte as u8, len)?)) }
 }
 
 /// # Safety
@@ -194,9 +189,9 @@ unsafe extern "C" fn memory_copy(
     exec: *mut ExecCtx,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     // SAFETY: our caller is compiled code (see `run`).
     unsafe {
@@ -205,10 +200,10 @@ unsafe extern "C" fn memory_copy(
             let s = memory_index(store, inst, src_mem)?;
             if d == s {
                 let memory = store.memories.get_mut(d).ok_or(TrapCode::MemoryOutOfBounds)?;
-                return Ok(memory.copy_within(dst.into(), src.into(), len.into())?);
+                return Ok(memory.copy_within(dst, src, len)?);
             }
             let (d, s) = pair_mut(&mut store.memories, d, s).ok_or(TrapCode::MemoryOutOfBounds)?;
-            Ok(d.init(dst.into(), s.bytes(), src.into(), len.into())?)
+            Ok(d.init(dst, s.bytes(), src, len)?)
         })
     }
 }
@@ -220,7 +215,7 @@ unsafe extern "C" fn memory_init(
     exec: *mut ExecCtx,
     mem: u32,
     data_index: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) {
@@ -236,7 +231,7 @@ unsafe extern "C" fn memory_init(
             let segment = instance.module.info().data.get(d).ok_or(TrapCode::MemoryOutOfBounds)?;
             let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
             let memory = store.memories.get_mut(m).ok_or(TrapCode::MemoryOutOfBounds)?;
-            Ok(memory.init(dst.into(), bytes, src.into(), len.into())?)
+            Ok(memory.init(dst, bytes, src.into(), len.into())?)
         })
     }
 }

@@ -35,9 +35,13 @@ impl ExternType {
             (ExternType::Func(expected), ExternType::Func(actual)) => expected == actual,
             (ExternType::Global(expected), ExternType::Global(actual)) => expected == actual,
             (ExternType::Table(expected), ExternType::Table(actual)) => {
-                expected.element == actual.element && limits_match(expected.limits, actual.limits)
+                expected.element == actual.element
+                    && expected.table64 == actual.table64
+                    && limits_match(expected.limits, actual.limits)
             }
-            (ExternType::Memory(expected), ExternType::Memory(actual)) => limits_match(expected.limits, actual.limits),
+            (ExternType::Memory(expected), ExternType::Memory(actual)) => {
+                expected.memory64 == actual.memory64 && limits_match(expected.limits, actual.limits)
+            }
             _ => false,
         }
     }
@@ -72,7 +76,9 @@ impl fmt::Display for ExternType {
         match self {
             ExternType::Func(ty) => write!(f, "{ty}"),
             ExternType::Table(ty) => write!(f, "(table {} {})", ShowLimits(ty.limits), ty.element),
-            ExternType::Memory(ty) => write!(f, "(memory {})", ShowLimits(ty.limits)),
+            ExternType::Memory(ty) => {
+                write!(f, "(memory {}{})", if ty.memory64 { "i64 " } else { "" }, ShowLimits(ty.limits))
+            }
             ExternType::Global(ty) if ty.mutable => write!(f, "(global (mut {}))", ty.content),
             ExternType::Global(ty) => write!(f, "(global {})", ty.content),
         }
@@ -85,7 +91,7 @@ mod tests {
     use wasmbeam_jit::ValType;
 
     fn table(min: u64, max: Option<u64>) -> ExternType {
-        ExternType::Table(TableType { element: ValType::FuncRef, limits: Limits { min, max } })
+        ExternType::Table(TableType { element: ValType::FuncRef, limits: Limits { min, max }, table64: false })
     }
 
     #[test]
@@ -96,10 +102,14 @@ mod tests {
         assert!(!table(1, Some(5)).accepts(&table(1, None)));
         assert!(table(1, Some(5)).accepts(&table(1, Some(5))));
         assert!(!table(1, Some(5)).accepts(&table(1, Some(6))));
-        let externs =
-            ExternType::Table(TableType { element: ValType::ExternRef, limits: Limits { min: 1, max: None } });
+        let externs = ExternType::Table(TableType {
+            element: ValType::ExternRef,
+            limits: Limits { min: 1, max: None },
+            table64: false,
+        });
         assert!(!table(1, None).accepts(&externs));
-        assert!(!table(0, None).accepts(&ExternType::Memory(MemoryType { limits: Limits { min: 0, max: None } })));
+        assert!(!table(0, None)
+            .accepts(&ExternType::Memory(MemoryType { limits: Limits { min: 0, max: None }, memory64: false })));
     }
 
     #[test]

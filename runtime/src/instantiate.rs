@@ -320,7 +320,9 @@ impl Builder<'_> {
         self.data()?.elements = segments;
         for (i, segment) in info.elements.iter().enumerate() {
             let ElementMode::Active { table, offset } = &segment.mode else { continue };
-            let offset = self.eval_offset(offset)?;
+            // A 64-bit table's offset is an `i64`.
+            let table64 = info.tables.get(*table as usize).is_some_and(|t| t.table64);
+            let offset = if table64 { self.eval(offset)? } else { self.eval_offset(offset)? };
             let data = self.data()?;
             let table = *data.tables.get(*table as usize).ok_or_else(|| inconsistent("table index"))?;
             let items = data.elements.get_mut(i).and_then(Option::take).unwrap_or_default();
@@ -340,7 +342,9 @@ impl Builder<'_> {
         self.data()?.data_dropped = vec![false; info.data.len()];
         for (i, segment) in info.data.iter().enumerate() {
             let DataMode::Active { memory, offset } = &segment.mode else { continue };
-            let offset = self.eval_offset(offset)?;
+            // A 64-bit memory's offset is an `i64`.
+            let memory64 = info.memories.get(*memory as usize).is_some_and(|m| m.memory64);
+            let offset = if memory64 { self.eval(offset)? } else { self.eval_offset(offset)? };
             let data = self.data()?;
             let memory = *data.memories.get(*memory as usize).ok_or_else(|| inconsistent("memory index"))?;
             if let Some(dropped) = data.data_dropped.get_mut(i) {

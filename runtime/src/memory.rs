@@ -66,7 +66,10 @@ impl MemoryData {
 
     /// The declared type with the current size as minimum.
     pub(crate) fn ty(&self) -> MemoryType {
-        MemoryType { limits: Limits { min: self.pages(), max: self.declared.limits.max } }
+        MemoryType {
+            limits: Limits { min: self.pages(), max: self.declared.limits.max },
+            memory64: self.declared.memory64,
+        }
     }
 
     /// Grows by `delta` pages, returning the old size, or `None` (and no

@@ -8,8 +8,11 @@ use crate::values::Val;
 use wasmbeam_jit::vm::{RawRef, TrapCode, VMTable};
 use wasmbeam_jit::{Limits, TableType};
 
-/// The most elements a WebAssembly 2.0 table can have.
-const MAX_ELEMENTS: u64 = u32::MAX as u64;
+/// The most elements a table can have: one less than a 32-bit table could,
+/// so that `u32::MAX`, which compiled code passes to the table builtins for
+/// any larger index or length of a 64-bit table, is out of bounds of every
+/// table (and `u32::MAX` stays free to say that growth failed).
+const MAX_ELEMENTS: u64 = u32::MAX as u64 - 1;
 
 /// A table in a [`Store`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,7 +70,11 @@ impl TableData {
 
     /// The declared type with the current size as minimum.
     pub(crate) fn ty(&self) -> TableType {
-        TableType { element: self.declared.element, limits: Limits { min: self.size(), max: self.declared.limits.max } }
+        TableType {
+            element: self.declared.element,
+            limits: Limits { min: self.size(), max: self.declared.limits.max },
+            table64: self.declared.table64,
+        }
     }
 
     pub(crate) fn get(&self, index: u64) -> Option<RawRef> {

@@ -482,7 +482,7 @@ fn a_host_function_replacing_the_store_does_not_crash() {
     assert!(call(&mut store, i, "run", &[]).is_err());
     // The store is now the replacement: empty, and usable.
     assert!(i.get_func(&store, "run").is_none());
-    let m = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None } }).unwrap();
+    let m = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None }, memory64: false }).unwrap();
     assert_eq!(m.size(&store).unwrap(), 1);
 }
 

@@ -360,7 +360,7 @@ fn ping_pong() -> (Store, Vec<Instance>) {
     let ask = Func::new_suspending(&mut store, FuncType::new([ValType::I32], [ValType::I32]));
     let table = Table::new(
         &mut store,
-        TableType { element: ValType::FuncRef, limits: Limits { min: 2, max: None } },
+        TableType { element: ValType::FuncRef, limits: Limits { min: 2, max: None }, table64: false },
         Val::FuncRef(None),
     )
     .unwrap();

@@ -4,11 +4,11 @@
 use wasmbeam_runtime::*;
 
 fn mem_ty(min: u64, max: Option<u64>) -> MemoryType {
-    MemoryType { limits: Limits { min, max } }
+    MemoryType { limits: Limits { min, max }, memory64: false }
 }
 
 fn table_ty(element: ValType, min: u64, max: Option<u64>) -> TableType {
-    TableType { element, limits: Limits { min, max } }
+    TableType { element, limits: Limits { min, max }, table64: false }
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn a_module_without_functions_exports_memory_and_globals() {
     let memory = instance.get_memory(&store, "mem").unwrap();
     assert_eq!(memory.size(&store).unwrap(), 2);
     assert_eq!(&memory.data(&store).unwrap()[65534..65538], &[0, 1, 2, 0]);
-    assert_eq!(memory.ty(&store).unwrap(), MemoryType { limits: Limits { min: 2, max: Some(5) } });
+    assert_eq!(memory.ty(&store).unwrap(), MemoryType { limits: Limits { min: 2, max: Some(5) }, memory64: false });
     assert_eq!(instance.get_global(&store, "g").unwrap().get(&store).unwrap(), Val::I64(-7));
     let h = instance.get_global(&store, "h").unwrap();
     assert_eq!(h.get(&store).unwrap().f64(), Some(2.5));
@@ -61,7 +61,7 @@ fn unknown_and_incompatible_imports() {
     linker.define("env", "f", wrong);
     let message = link_error(linker.instantiate(&mut store, &m));
     assert!(message.starts_with("incompatible import type for `env` `f`"), "{message}");
-    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None } }).unwrap();
+    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None }, memory64: false }).unwrap();
     linker.define("env", "f", memory);
     assert!(link_error(linker.instantiate(&mut store, &m)).contains("incompatible import type"));
     let right = Func::new(&mut store, FuncType::new([ValType::I32], []), |_, _, _| Ok(()));
@@ -76,14 +76,14 @@ fn memory_and_table_imports_follow_limit_subtyping() {
     let needs = module(&engine, r#"(module (import "env" "m" (memory 2 4)) (import "env" "t" (table 1 funcref)))"#);
     let table = Table::new(
         &mut store,
-        TableType { element: ValType::FuncRef, limits: Limits { min: 1, max: None } },
+        TableType { element: ValType::FuncRef, limits: Limits { min: 1, max: None }, table64: false },
         Val::FuncRef(None),
     )
     .unwrap();
     let mut linker = Linker::new();
     linker.define("env", "t", table);
     let try_memory = |store: &mut Store, linker: &mut Linker, min, max| {
-        let memory = Memory::new(store, MemoryType { limits: Limits { min, max } }).unwrap();
+        let memory = Memory::new(store, MemoryType { limits: Limits { min, max }, memory64: false }).unwrap();
         linker.define("env", "m", memory);
         linker.instantiate(store, &needs)
     };
@@ -93,14 +93,15 @@ fn memory_and_table_imports_follow_limit_subtyping() {
     try_memory(&mut store, &mut linker, 3, Some(4)).unwrap();
     try_memory(&mut store, &mut linker, 2, Some(2)).unwrap();
     // The current size counts, not the declared minimum.
-    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: Some(4) } }).unwrap();
+    let memory =
+        Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: Some(4) }, memory64: false }).unwrap();
     memory.grow(&mut store, 1).unwrap();
     linker.define("env", "m", memory);
     linker.instantiate(&mut store, &needs).unwrap();
 
     let externs = Table::new(
         &mut store,
-        TableType { element: ValType::ExternRef, limits: Limits { min: 1, max: None } },
+        TableType { element: ValType::ExternRef, limits: Limits { min: 1, max: None }, table64: false },
         Val::ExternRef(None),
     )
     .unwrap();
@@ -131,7 +132,7 @@ fn imports_from_another_store_are_rejected() {
     let mut a = Store::new(&engine);
     let mut b = Store::new(&engine);
     let m = module(&engine, r#"(module (import "env" "m" (memory 1)))"#);
-    let memory = Memory::new(&mut a, MemoryType { limits: Limits { min: 1, max: None } }).unwrap();
+    let memory = Memory::new(&mut a, MemoryType { limits: Limits { min: 1, max: None }, memory64: false }).unwrap();
     let mut linker = Linker::new();
     linker.define("env", "m", memory);
     assert!(matches!(linker.instantiate(&mut b, &m), Err(Error::BadArgument(_))));
@@ -142,7 +143,7 @@ fn imports_from_another_store_are_rejected() {
 fn data_segment_out_of_bounds_traps_after_earlier_segments() {
     let engine = Engine::default();
     let mut store = Store::new(&engine);
-    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None } }).unwrap();
+    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None }, memory64: false }).unwrap();
     let mut linker = Linker::new();
     linker.define("env", "m", memory);
     let m = module(
@@ -177,7 +178,7 @@ fn element_segment_out_of_bounds_traps_after_earlier_segments() {
     let mut store = Store::new(&engine);
     let table = Table::new(
         &mut store,
-        TableType { element: ValType::FuncRef, limits: Limits { min: 4, max: None } },
+        TableType { element: ValType::FuncRef, limits: Limits { min: 4, max: None }, table64: false },
         Val::FuncRef(None),
     )
     .unwrap();
@@ -217,7 +218,7 @@ fn start_function_runs_and_its_trap_fails_instantiation() {
     let instance = Linker::new().instantiate(&mut store, &m).unwrap();
     assert_eq!(instance.get_global(&store, "g").unwrap().get(&store).unwrap(), Val::I32(42));
 
-    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None } }).unwrap();
+    let memory = Memory::new(&mut store, MemoryType { limits: Limits { min: 1, max: None }, memory64: false }).unwrap();
     let mut linker = Linker::new();
     linker.define("env", "m", memory);
     let trapping = module(

@@ -145,3 +145,21 @@ pub const MULTI_MEMORY_FILES: [&str; 41] = [
 
 /// Every script of the `proposals/tail-call` folder.
 pub const TAIL_CALL_FILES: [&str; 2] = ["return_call.wast", "return_call_indirect.wast"];
+
+/// Every script of the `proposals/memory64` folder.
+pub const MEMORY64_FILES: [&str; 14] = [
+    "address.wast",
+    "address64.wast",
+    "align64.wast",
+    "binary-leb128.wast",
+    "binary.wast",
+    "endianness64.wast",
+    "float_memory64.wast",
+    "load64.wast",
+    "memory.wast",
+    "memory64.wast",
+    "memory_grow64.wast",
+    "memory_redundancy64.wast",
+    "memory_trap64.wast",
+    "simd_address.wast",
+];

@@ -220,6 +220,15 @@ pub fn compile_script(name: &str, text: &str, engine: &Engine) -> ScriptReport {
     })
 }
 
+/// Counts every directive of the script `text` as skipped, for `reason`:
+/// a script that needs what wasmbeam does not implement yet (SIMD, say)
+/// is reported skipped, directive by directive, never passed.
+pub fn skip_script(name: &str, text: &str, reason: &str) -> ScriptReport {
+    let mut report = ScriptReport::new(name);
+    for_each_directive(&mut report, text, |_, _| Some(Outcome::Skipped(reason.to_string())));
+    report
+}
+
 /// Runs `f` on a new thread with a [`SCRIPT_STACK_SIZE`] stack, turning a
 /// failure to spawn or an escaped panic into a one-failure report.
 fn on_script_thread(name: &str, f: impl FnOnce() -> ScriptReport + Send) -> ScriptReport {

@@ -42,11 +42,11 @@ pub(crate) fn define(store: &mut Store, linker: &mut Linker) -> Result<(), wasmb
         linker.define("spectest", name, Extern::Global(global));
     }
 
-    let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) } };
+    let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) }, table64: false };
     let table = Table::new(store, table_ty, Val::FuncRef(None))?;
     linker.define("spectest", "table", Extern::Table(table));
 
-    let memory = Memory::new(store, MemoryType { limits: Limits { min: 1, max: Some(2) } })?;
+    let memory = Memory::new(store, MemoryType { limits: Limits { min: 1, max: Some(2) }, memory64: false })?;
     linker.define("spectest", "memory", Extern::Memory(memory));
     Ok(())
 }

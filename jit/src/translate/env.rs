@@ -317,11 +317,30 @@ impl<'a> FuncEnv<'a> {
         size: u32,
     ) -> Value {
         let (base, length) = self.memory_bounds(b, memory);
-        let addr = b.ins().uextend(types::I64, addr);
-        // offset < 2^32 and size <= 8, so this cannot wrap in 64 bits.
-        let end = b.ins().iadd_imm_s(addr, (offset + size as u64) as i64);
-        let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+        let reach = offset.checked_add(u64::from(size));
+        let out_of_bounds = match (self.memory64(memory), reach) {
+            (false, Some(reach)) => {
+                let addr = b.ins().uextend(types::I64, addr);
+                // offset < 2^32 and size <= 8, so this cannot wrap in 64 bits.
+                let end = b.ins().iadd_imm_s(addr, reach as i64);
+                b.ins().icmp(IntCC::UnsignedGreaterThan, end, length)
+            }
+            // A 64-bit address plus the offset can wrap: that is out of
+            // bounds too.
+            (true, Some(reach)) => {
+                let reach = b.ins().iconst(types::I64, reach as i64);
+                let (end, wrapped) = b.ins().uadd_overflow(addr, reach);
+                let beyond = b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+                b.ins().bor(beyond, wrapped)
+            }
+            // No memory reaches past 2^64 bytes.
+            (_, None) => b.ins().iconst(types::I8, 1),
+        };
         self.trap_if(b, out_of_bounds, TrapCode::MemoryOutOfBounds);
+        let addr = match self.memory64(memory) {
+            true => addr,
+            false => b.ins().uextend(types::I64, addr),
+        };
         let native = b.ins().iadd(base, addr);
         if offset > 0 {
             b.ins().iadd_imm_s(native, offset as i64)
@@ -335,11 +354,19 @@ impl<'a> FuncEnv<'a> {
         MemFlagsData::new().with_notrap().with_alias_region(Some(self.regions.heap))
     }
 
-    /// `memory.size` in pages.
+    /// `memory.size` in pages (an `i64` for a 64-bit memory).
     pub fn memory_size(&mut self, b: &mut FunctionBuilder<'_>, memory: u32) -> Value {
         let (_, length) = self.memory_bounds(b, memory);
         let pages = b.ins().ushr_imm_u(length, 16);
-        b.ins().ireduce(types::I32, pages)
+        match self.memory64(memory) {
+            true => pages,
+            false => b.ins().ireduce(types::I32, pages),
+        }
+    }
+
+    /// Whether memory `memory` is indexed by `i64` addresses.
+    pub fn memory64(&self, memory: u32) -> bool {
+        self.info.memories.get(memory as usize).is_some_and(|m| m.memory64)
     }
 
     // ----- globals -----------------------------------------------------------
@@ -368,7 +395,15 @@ impl<'a> FuncEnv<'a> {
     pub fn table_size(&mut self, b: &mut FunctionBuilder<'_>, table: u32) -> Value {
         let descriptor = self.table_descriptor(b, table);
         let length = b.ins().load(types::I64, self.flags(self.regions.descriptors), descriptor, VMTable::OFFSET_LENGTH);
-        b.ins().ireduce(types::I32, length)
+        match self.table64(table) {
+            true => length,
+            false => b.ins().ireduce(types::I32, length),
+        }
+    }
+
+    /// Whether table `table` is indexed by `i64`.
+    pub fn table64(&self, table: u32) -> bool {
+        self.info.tables.get(table as usize).is_some_and(|t| t.table64)
     }
 
     /// Address of element `index` of `table`, trapping with `code` when out of bounds.
@@ -382,7 +417,10 @@ impl<'a> FuncEnv<'a> {
         let descriptor = self.table_descriptor(b, table);
         let flags = self.flags(self.regions.descriptors);
         let length = b.ins().load(types::I64, flags, descriptor, VMTable::OFFSET_LENGTH);
-        let index = b.ins().uextend(types::I64, index);
+        let index = match self.table64(table) {
+            true => index,
+            false => b.ins().uextend(types::I64, index),
+        };
         let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
         let detail = code.has_detail().then_some(index);
         self.trap_if_with(b, out_of_bounds, code, detail);

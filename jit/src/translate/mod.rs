@@ -8,6 +8,7 @@
 //! `cost.rs`, `liveness.rs`, `suspend.rs` and `rewind.rs` reduction counting
 //! and resume points.
 
+mod branches;
 mod call_graph;
 mod control;
 mod cost;

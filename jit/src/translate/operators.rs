@@ -1,6 +1,6 @@
 //! The one `match` over WebAssembly operators.
 
-use super::control::{ControlFrame, FrameKind, Joins};
+use super::control::FrameKind;
 use super::numeric::{self, DivKind};
 use super::Translation;
 use crate::abi::{self, POINTER};
@@ -8,9 +8,9 @@ use crate::error::CompileError;
 use crate::module_info::ValType;
 use crate::vm::{Builtin, TrapCode};
 use cranelift_codegen::ir::{
-    self, condcodes::FloatCC, condcodes::IntCC, types, InstBuilder, JumpTableData, MemFlagsData, Type, Value,
+    self, condcodes::FloatCC, condcodes::IntCC, types, InstBuilder, MemFlagsData, Type, Value,
 };
-use wasmparser::{BlockType, MemArg, Operator};
+use wasmparser::{MemArg, Operator};
 
 impl Translation<'_, '_> {
     pub fn operator(&mut self, op: Operator<'_>) -> Result<(), CompileError> {
@@ -193,25 +193,33 @@ impl Translation<'_, '_> {
                 let v = self.env.memory_size(&mut self.b, mem);
                 self.push(v);
             }
+            // The builtins take 64-bit addresses and lengths: a 32-bit
+            // memory's are zero-extended (and its page counts narrowed).
             MemoryGrow { mem } => {
                 let delta = self.pop();
+                let delta = self.widened(delta);
+                let memory64 = self.env.memory64(mem);
                 let mem = self.b.ins().iconst(types::I32, mem as i64);
                 let v = self.builtin_value(Builtin::MemoryGrow, &[mem, delta]);
+                let v = if memory64 { v } else { self.b.ins().ireduce(types::I32, v) };
                 self.push(v);
             }
             MemoryFill { mem } => {
                 let (dst, value, len) = self.pop3();
+                let (dst, len) = (self.widened(dst), self.widened(len));
                 let mem = self.b.ins().iconst(types::I32, mem as i64);
                 self.builtin(Builtin::MemoryFill, &[mem, dst, value, len]);
             }
             MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (self.widened(dst), self.widened(src), self.widened(len));
                 let dst_mem = self.b.ins().iconst(types::I32, dst_mem as i64);
                 let src_mem = self.b.ins().iconst(types::I32, src_mem as i64);
                 self.builtin(Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
             }
             MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.widened(dst);
                 let mem = self.b.ins().iconst(types::I32, mem as i64);
                 let data = self.b.ins().iconst(types::I32, data_index as i64);
                 self.builtin(Builtin::MemoryInit, &[mem, data, dst, src, len]);
@@ -235,25 +243,34 @@ impl Translation<'_, '_> {
                 let v = self.env.table_size(&mut self.b, table);
                 self.push(v);
             }
+            // The table builtins take 32-bit indices and lengths: a 64-bit
+            // table's are narrowed (see `narrowed`).
             TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let delta = self.narrowed(delta);
+                let table64 = self.env.table64(table);
                 let table = self.b.ins().iconst(types::I32, table as i64);
                 let v = self.builtin_value(Builtin::TableGrow, &[table, init, delta]);
+                // The old size, or -1: sizes are below 2^31.
+                let v = if table64 { self.b.ins().sextend(types::I64, v) } else { v };
                 self.push(v);
             }
             TableFill { table } => {
                 let (dst, value, len) = self.pop3();
+                let (dst, len) = (self.narrowed(dst), self.narrowed(len));
                 let table = self.b.ins().iconst(types::I32, table as i64);
                 self.builtin(Builtin::TableFill, &[table, dst, value, len]);
             }
             TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (self.narrowed(dst), self.narrowed(src), self.narrowed(len));
                 let dst_table = self.b.ins().iconst(types::I32, dst_table as i64);
                 let src_table = self.b.ins().iconst(types::I32, src_table as i64);
                 self.builtin(Builtin::TableCopy, &[dst_table, src_table, dst, src, len]);
             }
             TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.narrowed(dst);
                 let table = self.b.ins().iconst(types::I32, table as i64);
                 let elem = self.b.ins().iconst(types::I32, elem_index as i64);
                 self.builtin(Builtin::TableInit, &[table, elem, dst, src, len]);
@@ -406,201 +423,6 @@ impl Translation<'_, '_> {
         Ok(())
     }
 
-    // ----- control helpers ---------------------------------------------------
-
-    fn block_type(&self, blockty: BlockType) -> Result<(Vec<ValType>, Vec<ValType>), CompileError> {
-        Ok(match blockty {
-            BlockType::Empty => (Vec::new(), Vec::new()),
-            BlockType::Type(t) => (Vec::new(), vec![crate::parse::val_type(t)?]),
-            BlockType::FuncType(index) => {
-                let ty = self.env.func_type(index);
-                (ty.params.to_vec(), ty.results.to_vec())
-            }
-        })
-    }
-
-    fn push_frame(
-        &mut self,
-        kind: FrameKind,
-        next: ir::Block,
-        param_types: Vec<ValType>,
-        result_types: Vec<ValType>,
-        joins: Joins,
-    ) {
-        let height = self.stack.len() - param_types.len();
-        let frame = ControlFrame { kind, next, param_types, result_types, height, next_reachable: false, joins };
-        self.control.push(frame);
-    }
-
-    fn frame_mut(&mut self, relative_depth: u32) -> &mut ControlFrame {
-        let index = self.control.len() - 1 - relative_depth as usize;
-        &mut self.control[index]
-    }
-
-    /// `br relative_depth`: moves the carried values into place and jumps.
-    fn branch(&mut self, relative_depth: u32) {
-        let edge = self.branch_edge(relative_depth);
-        self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
-        if edge.returns {
-            self.sync_fuel_out();
-        }
-        self.b.ins().jump(edge.target, &[]);
-    }
-
-    /// Where a conditional branch to `relative_depth` should go: straight
-    /// to the frame's target when the carried values are already in place,
-    /// otherwise to a new edge block that moves them first (moving them
-    /// before the branch would clobber slots the other path still uses).
-    fn branch_edge(&mut self, relative_depth: u32) -> Edge {
-        let landing = self.join_edge(self.control.len() - 1 - relative_depth as usize);
-        let frame = self.frame_mut(relative_depth);
-        frame.next_reachable |= !frame.is_loop();
-        let returns = matches!(frame.kind, FrameKind::Function);
-        let (target, arity, height) = (frame.branch_target(), frame.branch_arity(), frame.height);
-        let target = landing.unwrap_or(target);
-        // A return stores the fuel first, which also needs an edge of its own.
-        let needs_edge = self.stack.needs_move(arity, height) || (returns && self.has_fuel());
-        let block = if needs_edge { self.b.create_block() } else { target };
-        Edge { block, target, arity, height, returns }
-    }
-
-    /// Emits the moves of an edge block (if it is one). Called after the
-    /// branch terminated the current block; the caller switches on.
-    fn fill_edge(&mut self, edge: Edge) {
-        if edge.block == edge.target {
-            return;
-        }
-        self.b.seal_block(edge.block);
-        self.b.switch_to_block(edge.block);
-        self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
-        if edge.returns {
-            self.sync_fuel_out();
-        }
-        self.b.ins().jump(edge.target, &[]);
-    }
-
-    /// `br_table`: a jump table over the targets' blocks (edge blocks where
-    /// values must move first), one per distinct depth.
-    fn branch_table(&mut self, index: Value, depths: &[u32], default: u32) {
-        // Back edges first: what they load or store is then in both places
-        // for the ways into blocks' ends too.
-        for depth in depths.iter().chain([&default]) {
-            if self.frame_mut(*depth).is_loop() {
-                self.env.settle_memory_cache(&mut self.b);
-                self.join_edge(self.control.len() - 1 - *depth as usize);
-            }
-        }
-        let mut edges: Vec<(u32, Edge)> = Vec::new();
-        let mut block_of = |this: &mut Self, depth: u32| -> ir::Block {
-            if let Some((_, edge)) = edges.iter().find(|(d, _)| *d == depth) {
-                return edge.block;
-            }
-            let edge = this.branch_edge(depth);
-            let block = edge.block;
-            edges.push((depth, edge));
-            block
-        };
-        let default_block = block_of(self, default);
-        let blocks: Vec<ir::Block> = depths.iter().map(|d| block_of(self, *d)).collect();
-        let default_call = self.b.func.dfg.block_call(default_block, &[]);
-        let calls: Vec<_> = blocks.iter().map(|block| self.b.func.dfg.block_call(*block, &[])).collect();
-        let table = self.b.create_jump_table(JumpTableData::new(default_call, &calls));
-        self.b.ins().br_table(index, table);
-        for (_, edge) in edges {
-            self.fill_edge(edge);
-        }
-    }
-
-    fn else_arm(&mut self) {
-        let reachable = self.reachable;
-        let index = self.control.len() - 1;
-        let frame = self.control.last_mut().expect("validated: else inside if");
-        let FrameKind::If { else_block, params, has_else } = &mut frame.kind else {
-            unreachable!("validated: else inside if")
-        };
-        *has_else = true;
-        let (else_block, params) = (*else_block, params.clone());
-        let (next, height, results) = (frame.next, frame.height, frame.result_types.len());
-        let param_types = frame.param_types.clone();
-        let start = frame.joins.start.clone();
-        let start_cache_stale = frame.joins.start_cache_stale;
-        if reachable {
-            frame.next_reachable = true;
-            self.stack.move_top_to(&mut self.b, results, height);
-            let landing = self.join_edge(index);
-            self.b.ins().jump(landing.unwrap_or(next), &[]);
-        }
-        self.env.set_memory_cache_stale(start_cache_stale);
-        self.stack.truncate(height);
-        self.b.switch_to_block(else_block);
-        for (value, ty) in params.into_iter().zip(param_types) {
-            self.stack.push(&mut self.b, value, ty);
-        }
-        self.start_else_arm(start.as_deref());
-        self.reachable = true;
-        self.dead_depth = 0;
-    }
-
-    fn end_frame(&mut self) {
-        let index = self.control.len() - 1;
-        let frame = &self.control[index];
-        let returns = matches!(frame.kind, FrameKind::Function);
-        // A block's or an if's end is a join (a loop's end has only its
-        // fall-through; the function's is the return).
-        let joins = !returns && !frame.is_loop();
-        let implicit_else = matches!(frame.kind, FrameKind::If { has_else: false, .. });
-        if joins {
-            let start = frame.joins.start.clone().filter(|_| implicit_else);
-            self.final_meet(index, self.reachable, start.as_deref());
-            let frame = &mut self.control[index];
-            frame.joins.cache_stale |=
-                (self.reachable && self.env.memory_cache_stale()) || (implicit_else && frame.joins.start_cache_stale);
-        }
-        let mut frame = self.control.pop().expect("validated: end matches a frame");
-        if frame.is_loop() {
-            self.leave_loop();
-        }
-        let meet = frame.joins.meet.take();
-        if self.reachable {
-            frame.next_reachable = true;
-            self.stack.move_top_to(&mut self.b, frame.result_types.len(), frame.height);
-            if joins {
-                let homes = self.homes.clone();
-                self.conform_inline(&homes, meet.as_deref());
-            }
-            if returns {
-                self.sync_fuel_out();
-            }
-            self.b.ins().jump(frame.next, &[]);
-        }
-        if let FrameKind::If { else_block, params, has_else: false } = &frame.kind {
-            // No else arm: the implicit one passes the parameters through.
-            self.b.switch_to_block(*else_block);
-            for (i, (value, ty)) in params.iter().zip(&frame.param_types).enumerate() {
-                self.stack.set(&mut self.b, frame.height + i, *ty, *value);
-            }
-            if let Some(start) = &frame.joins.start {
-                self.conform_inline(start, meet.as_deref());
-            }
-            self.b.ins().jump(frame.next, &[]);
-            frame.next_reachable = true;
-        }
-        if joins {
-            let landings = std::mem::take(&mut frame.joins.landings);
-            self.finish_join(landings, meet.as_deref(), frame.next);
-            self.env.set_memory_cache_stale(frame.joins.cache_stale);
-        }
-        self.close_joins(&frame.joins);
-        self.stack.truncate(frame.height);
-        self.b.switch_to_block(frame.next);
-        if !returns {
-            // The return block also takes the trap and unwind path, added last.
-            self.b.seal_block(frame.next);
-        }
-        self.stack.push_defined(&frame.result_types);
-        self.reachable = frame.next_reachable;
-    }
-
     /// Pops a call's arguments; for a callee returning through memory,
     /// allocates the area and passes its address first.
     fn call_args(&mut self, type_index: u32) -> (Vec<Value>, Option<Value>) {
@@ -680,6 +502,31 @@ impl Translation<'_, '_> {
             (true, 2) => ins.istore16(flags, value, address, 0),
             (true, _) => ins.istore32(flags, value, address, 0),
         };
+    }
+
+    /// `v` as a 64-bit unsigned value: an `i32` (a 32-bit memory's address
+    /// or length) zero-extended, an `i64` as it is.
+    fn widened(&mut self, v: Value) -> Value {
+        match self.b.func.dfg.value_type(v) {
+            types::I32 => self.b.ins().uextend(types::I64, v),
+            _ => v,
+        }
+    }
+
+    /// A 64-bit table's index, length or delta as the 32-bit value the
+    /// table builtins take: past `u32::MAX` it becomes `u32::MAX`, which
+    /// is out of bounds of every table (they have at most
+    /// `Config::max_table_elements`, far fewer), so the builtin traps (or
+    /// fails to grow) just as it must for the real value. An `i32` passes.
+    fn narrowed(&mut self, v: Value) -> Value {
+        match self.b.func.dfg.value_type(v) {
+            types::I64 => {
+                let max = self.b.ins().iconst(types::I64, i64::from(u32::MAX));
+                let clamped = self.b.ins().umin(v, max);
+                self.b.ins().ireduce(types::I32, clamped)
+            }
+            _ => v,
+        }
     }
 
     fn builtin(&mut self, builtin: Builtin, args: &[Value]) {
@@ -774,17 +621,6 @@ impl Translation<'_, '_> {
     fn popn(&mut self, n: usize) -> Vec<Value> {
         self.stack.pop_n(&mut self.b, n)
     }
-}
-
-/// A conditional branch's destination: `block` is `target` itself, or an
-/// edge block that moves `arity` values down to `height` and jumps there.
-struct Edge {
-    block: ir::Block,
-    target: ir::Block,
-    arity: usize,
-    height: usize,
-    /// The branch returns from the function.
-    returns: bool,
 }
 
 #[derive(Clone, Copy)]

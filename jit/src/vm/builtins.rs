@@ -91,14 +91,16 @@ macro_rules! builtins {
 }
 
 builtins! {
-    /// `-> old_pages`, or `u32::MAX` when it cannot grow.
-    memory_grow / MemoryGrow(mem: u32, delta_pages: u32) -> u32;
+    /// `-> old_pages`, or `u64::MAX` when it cannot grow. Addresses,
+    /// lengths and page counts are 64-bit for every memory (a 32-bit
+    /// memory's are zero-extended).
+    memory_grow / MemoryGrow(mem: u32, delta_pages: u64) -> u64;
     /// Traps out of bounds.
-    memory_fill / MemoryFill(mem: u32, dst: u32, byte: u32, len: u32);
+    memory_fill / MemoryFill(mem: u32, dst: u64, byte: u32, len: u64);
     /// Traps out of bounds.
-    memory_copy / MemoryCopy(dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32);
+    memory_copy / MemoryCopy(dst_mem: u32, src_mem: u32, dst: u64, src: u64, len: u64);
     /// Traps out of bounds.
-    memory_init / MemoryInit(mem: u32, data_index: u32, dst: u32, src: u32, len: u32);
+    memory_init / MemoryInit(mem: u32, data_index: u32, dst: u64, src: u32, len: u32);
     data_drop / DataDrop(data_index: u32);
     /// `-> old_length`, or `u32::MAX` when it cannot grow.
     table_grow / TableGrow(table: u32, init: RawRef, delta: u32) -> u32;
@@ -182,8 +184,8 @@ mod tests {
     fn signatures_follow_the_declarations() {
         assert_eq!(Builtin::ALL.len(), 15);
         assert_eq!(Builtin::RewindFrame.result(), Some(BuiltinType::I32));
-        assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I32]);
-        assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I32));
+        assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I64]);
+        assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I64));
         assert_eq!(
             Builtin::TableFill.params(),
             [BuiltinType::I32, BuiltinType::I32, BuiltinType::I64, BuiltinType::I32]

@@ -51,10 +51,10 @@ unsafe extern "C" fn unused(_: *mut u8, exec: *mut ExecCtx) {
     }
 }
 
-unsafe extern "C" fn unused_grow(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32) -> u32 {
+unsafe extern "C" fn unused_grow(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u64) -> u64 {
     // SAFETY: as above.
     unsafe { unused(std::ptr::null_mut(), exec) };
-    u32::MAX
+    u64::MAX
 }
 
 unsafe extern "C" fn unused_lazy(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u64) -> u32 {
@@ -69,6 +69,21 @@ unsafe extern "C" fn unused4(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: 
 }
 
 unsafe extern "C" fn unused5(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: u32, _: u32, _: u32) {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) }
+}
+
+unsafe extern "C" fn unused_memory_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u64, _: u32, _: u64) {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) }
+}
+
+unsafe extern "C" fn unused_memory_copy(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: u64, _: u64, _: u64) {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) }
+}
+
+unsafe extern "C" fn unused_memory_init(_: *mut u8, exec: *mut ExecCtx, _: u32, _: u32, _: u64, _: u32, _: u32) {
     // SAFETY: as above.
     unsafe { unused(std::ptr::null_mut(), exec) }
 }
@@ -158,9 +173,9 @@ impl Buffer {
 
 static BUILTINS: VMBuiltins = VMBuiltins {
     memory_grow: unused_grow,
-    memory_fill: unused4,
-    memory_copy: unused5,
-    memory_init: unused5,
+    memory_fill: unused_memory_fill,
+    memory_copy: unused_memory_copy,
+    memory_init: unused_memory_init,
     data_drop: unused1,
     table_grow: unused_table_grow,
     table_fill: unused_table_fill,
