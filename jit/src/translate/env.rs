@@ -547,7 +547,10 @@ impl<'a> FuncEnv<'a> {
         let address = self.table_element_address(b, table, index, TrapCode::UndefinedElement);
         let funcref = b.ins().load(POINTER, self.flags(self.regions.elements), address, 0);
         let is_null = b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
-        let index = b.ins().uextend(types::I64, index);
+        let index = match self.table64(table) {
+            true => index,
+            false => b.ins().uextend(types::I64, index),
+        };
         self.trap_if_with(b, is_null, TrapCode::IndirectCallToNull, Some(index));
         let actual =
             b.ins().load(types::I32, MemFlagsData::trusted().with_readonly(), funcref, VMFuncRef::OFFSET_TYPE_ID);
