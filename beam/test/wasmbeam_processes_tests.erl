@@ -39,19 +39,10 @@ endless_loops_do_not_hold_schedulers_test_() ->
     {timeout, 90, fun() ->
         M = loops(),
         Parent = self(),
-        N = erlang:system_info(schedulers_online),
-        Loopers = [spawn(fun() ->
-                                 {ok, I} = wasmbeam:instantiate(M, waiting_imports(Parent)),
-                                 Parent ! {looping, self()},
-                                 wasmbeam:call(I, spin, [])
-                         end) || _ <- lists:seq(1, N)],
-        [receive {looping, P} -> ok end || P <- Loopers],
-        #{reschedules := Before} = wasmbeam:stats(),
-        ok = clean_window(Loopers, 3),
-        #{reschedules := After} = wasmbeam:stats(),
-        ?assert(After - Before > 1000),
-        [?assert(is_process_alive(P)) || P <- Loopers],
-        kill_all(Loopers)
+        loopers_hold_no_scheduler(fun() ->
+            {ok, I} = wasmbeam:instantiate(M, waiting_imports(Parent)),
+            {I, spin, []}
+        end)
     end}.
 
 %% The same with endless tail recursion: two functions that `return_call'
@@ -65,23 +56,32 @@ endless_tail_calls_do_not_hold_schedulers_test_() ->
               (return_call $pong (i64.add (local.get 0) (i64.const 1))))
             (func $pong (param i64) (result i64)
               (return_call $ping (local.get 0))))">>),
-        Parent = self(),
-        N = erlang:system_info(schedulers_online),
-        Loopers = [spawn(fun() ->
-                                 {ok, I} = wasmbeam:instantiate(M, #{}),
-                                 Parent ! {looping, self()},
-                                 Parent ! {ended, self(), wasmbeam:call(I, ping, [0])}
-                         end) || _ <- lists:seq(1, N)],
-        [receive {looping, P} -> ok end || P <- Loopers],
-        #{reschedules := Before} = wasmbeam:stats(),
-        ok = clean_window(Loopers, 3),
-        #{reschedules := After} = wasmbeam:stats(),
-        ?assert(After - Before > 1000),
-        %% None ended (a trap, say).
-        [receive {ended, P, Outcome} -> ?assertEqual(running, Outcome) after 0 -> ok end || P <- Loopers],
-        [?assert(is_process_alive(P)) || P <- Loopers],
-        kill_all(Loopers)
+        loopers_hold_no_scheduler(fun() ->
+            {ok, I} = wasmbeam:instantiate(M, #{}),
+            {I, ping, [0]}
+        end)
     end}.
+
+%% As many processes as schedulers each make the endless call `Setup'
+%% returns (run in the process): the VM reschedules them, none holds its
+%% scheduler (see `clean_window'), none ends (a trap, say), and each can be
+%% killed.
+loopers_hold_no_scheduler(Setup) ->
+    Parent = self(),
+    N = erlang:system_info(schedulers_online),
+    Loopers = [spawn(fun() ->
+                             {I, Export, Args} = Setup(),
+                             Parent ! {looping, self()},
+                             Parent ! {ended, self(), wasmbeam:call(I, Export, Args)}
+                     end) || _ <- lists:seq(1, N)],
+    [receive {looping, P} -> ok end || P <- Loopers],
+    #{reschedules := Before} = wasmbeam:stats(),
+    ok = clean_window(Loopers, 3),
+    #{reschedules := After} = wasmbeam:stats(),
+    ?assert(After - Before > 1000),
+    [receive {ended, P, Outcome} -> ?assertEqual(running, Outcome) after 0 -> ok end || P <- Loopers],
+    [?assert(is_process_alive(P)) || P <- Loopers],
+    kill_all(Loopers).
 
 clean_window(Loopers, Attempts) ->
     wasmbeam_nif:reset_longest_slice(),

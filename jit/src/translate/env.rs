@@ -317,11 +317,11 @@ impl<'a> FuncEnv<'a> {
         size: u32,
     ) -> Value {
         let (base, length) = self.memory_bounds(b, memory);
+        let addr = widen(b, addr);
         let reach = offset.checked_add(u64::from(size));
         let out_of_bounds = match (self.memory64(memory), reach) {
             (false, Some(reach)) => {
-                let addr = b.ins().uextend(types::I64, addr);
-                // offset < 2^32 and size <= 8, so this cannot wrap in 64 bits.
+                // addr and offset < 2^32 and size <= 8: this cannot wrap.
                 let end = b.ins().iadd_imm_s(addr, reach as i64);
                 b.ins().icmp(IntCC::UnsignedGreaterThan, end, length)
             }
@@ -337,10 +337,6 @@ impl<'a> FuncEnv<'a> {
             (_, None) => b.ins().iconst(types::I8, 1),
         };
         self.trap_if(b, out_of_bounds, TrapCode::MemoryOutOfBounds);
-        let addr = match self.memory64(memory) {
-            true => addr,
-            false => b.ins().uextend(types::I64, addr),
-        };
         let native = b.ins().iadd(base, addr);
         if offset > 0 {
             b.ins().iadd_imm_s(native, offset as i64)
@@ -417,10 +413,7 @@ impl<'a> FuncEnv<'a> {
         let descriptor = self.table_descriptor(b, table);
         let flags = self.flags(self.regions.descriptors);
         let length = b.ins().load(types::I64, flags, descriptor, VMTable::OFFSET_LENGTH);
-        let index = match self.table64(table) {
-            true => index,
-            false => b.ins().uextend(types::I64, index),
-        };
+        let index = widen(b, index);
         let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
         let detail = code.has_detail().then_some(index);
         self.trap_if_with(b, out_of_bounds, code, detail);
@@ -547,10 +540,7 @@ impl<'a> FuncEnv<'a> {
         let address = self.table_element_address(b, table, index, TrapCode::UndefinedElement);
         let funcref = b.ins().load(POINTER, self.flags(self.regions.elements), address, 0);
         let is_null = b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
-        let index = match self.table64(table) {
-            true => index,
-            false => b.ins().uextend(types::I64, index),
-        };
+        let index = widen(b, index);
         self.trap_if_with(b, is_null, TrapCode::IndirectCallToNull, Some(index));
         let actual =
             b.ins().load(types::I32, MemFlagsData::trusted().with_readonly(), funcref, VMFuncRef::OFFSET_TYPE_ID);
@@ -636,5 +626,14 @@ fn builtin_ir_type(ty: BuiltinType) -> ir::Type {
     match ty {
         BuiltinType::I32 => types::I32,
         BuiltinType::I64 => types::I64,
+    }
+}
+
+/// `v` as an `i64`: a 32-bit memory's or table's address, index or length
+/// (an `i32`) zero-extended, a 64-bit one's as it is.
+pub(super) fn widen(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
+    match b.func.dfg.value_type(v) {
+        types::I32 => b.ins().uextend(types::I64, v),
+        _ => v,
     }
 }

@@ -1,6 +1,7 @@
 //! The one `match` over WebAssembly operators.
 
 use super::control::FrameKind;
+use super::env::widen;
 use super::numeric::{self, DivKind};
 use super::Translation;
 use crate::abi::{self, POINTER};
@@ -197,7 +198,7 @@ impl Translation<'_, '_> {
             // memory's are zero-extended (and its page counts narrowed).
             MemoryGrow { mem } => {
                 let delta = self.pop();
-                let delta = self.widened(delta);
+                let delta = widen(&mut self.b, delta);
                 let memory64 = self.env.memory64(mem);
                 let mem = self.b.ins().iconst(types::I32, mem as i64);
                 let v = self.builtin_value(Builtin::MemoryGrow, &[mem, delta]);
@@ -206,20 +207,20 @@ impl Translation<'_, '_> {
             }
             MemoryFill { mem } => {
                 let (dst, value, len) = self.pop3();
-                let (dst, len) = (self.widened(dst), self.widened(len));
+                let [dst, len] = [dst, len].map(|v| widen(&mut self.b, v));
                 let mem = self.b.ins().iconst(types::I32, mem as i64);
                 self.builtin(Builtin::MemoryFill, &[mem, dst, value, len]);
             }
             MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
-                let (dst, src, len) = (self.widened(dst), self.widened(src), self.widened(len));
+                let [dst, src, len] = [dst, src, len].map(|v| widen(&mut self.b, v));
                 let dst_mem = self.b.ins().iconst(types::I32, dst_mem as i64);
                 let src_mem = self.b.ins().iconst(types::I32, src_mem as i64);
                 self.builtin(Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
             }
             MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.widened(dst);
+                let dst = widen(&mut self.b, dst);
                 let mem = self.b.ins().iconst(types::I32, mem as i64);
                 let data = self.b.ins().iconst(types::I32, data_index as i64);
                 self.builtin(Builtin::MemoryInit, &[mem, data, dst, src, len]);
@@ -502,15 +503,6 @@ impl Translation<'_, '_> {
             (true, 2) => ins.istore16(flags, value, address, 0),
             (true, _) => ins.istore32(flags, value, address, 0),
         };
-    }
-
-    /// `v` as a 64-bit unsigned value: an `i32` (a 32-bit memory's address
-    /// or length) zero-extended, an `i64` as it is.
-    fn widened(&mut self, v: Value) -> Value {
-        match self.b.func.dfg.value_type(v) {
-            types::I32 => self.b.ins().uextend(types::I64, v),
-            _ => v,
-        }
     }
 
     /// A 64-bit table's index, length or delta as the 32-bit value the
