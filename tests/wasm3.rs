@@ -100,6 +100,8 @@ fn a_webassembly_2_engine_refuses_3_0_modules_as_invalid() {
         ("multi-memory", "(module (memory 1) (memory 1))"),
         ("tail calls", "(module (func $f (return_call $f)))"),
         ("extended-const", "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))"),
+        ("exception handling", "(module (tag) (func (throw 0)))"),
+        ("typed function references", "(module (func (param (ref func))))"),
     ] {
         let wasm = wat::parse_str(wat).unwrap();
         let error = wasmbeam::Module::new(&engine, &wasm).unwrap_err();

@@ -18,7 +18,7 @@ pub fn ir_type(ty: ValType) -> ir::Type {
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
-        ValType::FuncRef | ValType::ExternRef => POINTER,
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef | ValType::Ref(_) => POINTER,
     }
 }
 

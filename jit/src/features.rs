@@ -16,15 +16,36 @@ pub struct Features {
     pub tail_call: bool,
     /// Memories indexed by `i64` addresses.
     pub memory64: bool,
+    /// Exception handling: tags, `throw`, `throw_ref`, `try_table` and
+    /// `exnref` (the standardized form; the legacy `try`/`catch`/`delegate`
+    /// is refused as invalid either way).
+    pub exceptions: bool,
+    /// Typed function references: `call_ref`, `return_call_ref`,
+    /// `ref.as_non_null`, `br_on_null`, `br_on_non_null`, and reference
+    /// types that are not nullable or name a function type.
+    pub function_references: bool,
 }
 
 impl Features {
     /// WebAssembly 2.0 (without SIMD), and nothing else.
-    pub const WASM2: Features =
-        Features { extended_const: false, multi_memory: false, tail_call: false, memory64: false };
+    pub const WASM2: Features = Features {
+        extended_const: false,
+        multi_memory: false,
+        tail_call: false,
+        memory64: false,
+        exceptions: false,
+        function_references: false,
+    };
 
     /// Everything wasmbeam implements.
-    pub const ALL: Features = Features { extended_const: true, multi_memory: true, tail_call: true, memory64: true };
+    pub const ALL: Features = Features {
+        extended_const: true,
+        multi_memory: true,
+        tail_call: true,
+        memory64: true,
+        exceptions: true,
+        function_references: true,
+    };
 
     /// The validator's and parser's settings for these features.
     pub fn wasmparser(self) -> WasmFeatures {
@@ -33,6 +54,9 @@ impl Features {
         features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
         features.set(WasmFeatures::TAIL_CALL, self.tail_call);
         features.set(WasmFeatures::MEMORY64, self.memory64);
+        features.set(WasmFeatures::EXCEPTIONS, self.exceptions);
+        features.set(WasmFeatures::LEGACY_EXCEPTIONS, false);
+        features.set(WasmFeatures::FUNCTION_REFERENCES, self.function_references);
         features
     }
 }

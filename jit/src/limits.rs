@@ -12,6 +12,8 @@ pub const MAX_TABLES: usize = 100_000;
 /// As the validator allows with multi-memory.
 pub const MAX_MEMORIES: usize = 100;
 pub const MAX_GLOBALS: usize = 1_000_000;
+/// The validator's own limit on tags.
+pub const MAX_TAGS: usize = 1_000_000;
 pub const MAX_ELEMENT_SEGMENTS: usize = 100_000;
 pub const MAX_DATA_SEGMENTS: usize = 100_000;
 /// Blocks, loops and ifs open at once in one function.

@@ -4,7 +4,15 @@
 
 use std::ops::Range;
 
-/// A WebAssembly 2.0 scalar value type.
+/// A value type (without SIMD's `v128`).
+///
+/// The nullable abstract reference types, `funcref`, `externref` and
+/// `exnref`, are variants of their own; every other reference type (not
+/// nullable, or of a concrete function type or a bottom type, from typed
+/// function references) is a [`ValType::Ref`]. [`ValType::reference`]
+/// keeps to that, so each type has one form and `==` is type equality
+/// (concrete types compared by index: module-relative in a module's
+/// [`ModuleInfo`], engine-wide once the runtime has canonicalized them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {
     I32,
@@ -13,11 +21,135 @@ pub enum ValType {
     F64,
     FuncRef,
     ExternRef,
+    /// A caught exception (exception handling): a pointer to the
+    /// store-owned exception object (see [`crate::vm::VMException`]), or
+    /// null.
+    ExnRef,
+    /// Any other reference type; never nullable with an abstract top heap
+    /// type (those are the variants above).
+    Ref(RefType),
+}
+
+/// A reference type: what it points at, and whether it may be null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub nullable: bool,
+    pub heap: HeapType,
+}
+
+/// What a reference points at (typed function references, without GC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    Func,
+    Extern,
+    Exn,
+    /// The bottom of the function types: only null has it.
+    NoFunc,
+    NoExtern,
+    NoExn,
+    /// A function of the function type with this index.
+    Concrete(u32),
+}
+
+impl HeapType {
+    /// The top type of this heap type's hierarchy.
+    pub fn top(self) -> HeapType {
+        match self {
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => HeapType::Func,
+            HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
+            HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+        }
+    }
+
+    /// Heap subtyping (no declared subtypes: concrete types match only
+    /// themselves).
+    pub fn is_subtype_of(self, other: HeapType) -> bool {
+        self == other
+            || matches!(
+                (self, other),
+                (HeapType::NoFunc, HeapType::Func | HeapType::Concrete(_))
+                    | (HeapType::Concrete(_), HeapType::Func)
+                    | (HeapType::NoExtern, HeapType::Extern)
+                    | (HeapType::NoExn, HeapType::Exn)
+            )
+    }
 }
 
 impl ValType {
+    /// The reference type `(ref null? heap)`, in its one form.
+    pub fn reference(nullable: bool, heap: HeapType) -> ValType {
+        match (nullable, heap) {
+            (true, HeapType::Func) => ValType::FuncRef,
+            (true, HeapType::Extern) => ValType::ExternRef,
+            (true, HeapType::Exn) => ValType::ExnRef,
+            _ => ValType::Ref(RefType { nullable, heap }),
+        }
+    }
+
+    /// The reference type this is, if it is one.
+    pub fn ref_type(self) -> Option<RefType> {
+        match self {
+            ValType::FuncRef => Some(RefType { nullable: true, heap: HeapType::Func }),
+            ValType::ExternRef => Some(RefType { nullable: true, heap: HeapType::Extern }),
+            ValType::ExnRef => Some(RefType { nullable: true, heap: HeapType::Exn }),
+            ValType::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        self.ref_type().is_some()
+    }
+
+    /// How a value of this type is represented: itself for numbers; for a
+    /// reference, the nullable top type of its hierarchy (`funcref`,
+    /// `externref` or `exnref`), whose values all look alike to compiled
+    /// code and the runtime.
+    pub fn repr(self) -> ValType {
+        match self {
+            ValType::Ref(r) => ValType::reference(true, r.heap.top()),
+            other => other,
+        }
+    }
+
+    /// Whether this may be null (a nullable reference type).
+    pub fn is_nullable(self) -> bool {
+        self.ref_type().is_some_and(|r| r.nullable)
+    }
+
+    /// Value subtyping: whether every value of `self` is a value of `other`.
+    pub fn is_subtype_of(self, other: ValType) -> bool {
+        if self == other {
+            return true;
+        }
+        match (self.ref_type(), other.ref_type()) {
+            (Some(a), Some(b)) => (!a.nullable || b.nullable) && a.heap.is_subtype_of(b.heap),
+            _ => false,
+        }
+    }
+
+    /// This type with each concrete type index `i` replaced by `map(i)`.
+    pub fn map_concrete(self, map: impl Fn(u32) -> u32) -> ValType {
+        match self {
+            ValType::Ref(RefType { nullable, heap: HeapType::Concrete(i) }) => {
+                ValType::Ref(RefType { nullable, heap: HeapType::Concrete(map(i)) })
+            }
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for HeapType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::NoExn => f.write_str("noexn"),
+            HeapType::Concrete(i) => write!(f, "{i}"),
+        }
     }
 }
 
@@ -30,6 +162,9 @@ impl std::fmt::Display for ValType {
             ValType::F64 => "f64",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
+            ValType::Ref(RefType { nullable: true, heap }) => return write!(f, "(ref null {heap})"),
+            ValType::Ref(RefType { nullable: false, heap }) => return write!(f, "(ref {heap})"),
         })
     }
 }
@@ -44,6 +179,26 @@ pub struct FuncType {
 impl FuncType {
     pub fn new(params: impl Into<Box<[ValType]>>, results: impl Into<Box<[ValType]>>) -> Self {
         FuncType { params: params.into(), results: results.into() }
+    }
+
+    /// This type with each concrete type index `i` in it replaced by `map(i)`.
+    pub fn map_concrete(&self, map: impl Fn(u32) -> u32) -> FuncType {
+        FuncType {
+            params: self.params.iter().map(|t| t.map_concrete(&map)).collect(),
+            results: self.results.iter().map(|t| t.map_concrete(&map)).collect(),
+        }
+    }
+
+    /// The highest concrete type index it refers to, if any.
+    pub fn max_concrete(&self) -> Option<u32> {
+        self.params
+            .iter()
+            .chain(self.results.iter())
+            .filter_map(|t| match t.ref_type()?.heap {
+                HeapType::Concrete(i) => Some(i),
+                _ => None,
+            })
+            .max()
     }
 }
 
@@ -130,6 +285,9 @@ pub enum ImportKind {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag; index into [`ModuleInfo::types`] (a function type
+    /// without results: the tag's payload).
+    Tag(u32),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +303,7 @@ pub enum ExportKind {
     Table,
     Memory,
     Global,
+    Tag,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +376,9 @@ pub struct ModuleInfo {
     pub num_imported_globals: u32,
     /// Initializers of the defined globals (index `num_imported_globals + i`).
     pub global_inits: Vec<ConstExpr>,
+    /// Type index of every tag (exception handling), imported ones first.
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
     pub elements: Vec<ElementSegment>,
@@ -228,6 +390,11 @@ pub struct ModuleInfo {
 impl ModuleInfo {
     pub fn func_type(&self, func_index: u32) -> &FuncType {
         &self.types[self.functions[func_index as usize] as usize]
+    }
+
+    /// The payload types of tag `tag`.
+    pub fn tag_params(&self, tag: u32) -> &[ValType] {
+        &self.types[self.tags[tag as usize] as usize].params
     }
 
     pub fn num_defined_functions(&self) -> u32 {
@@ -249,6 +416,7 @@ impl ModuleInfo {
             num_memories: self.memories.len() as u32,
             num_tables: self.tables.len() as u32,
             num_globals: self.globals.len() as u32,
+            num_tags: self.tags.len() as u32,
         }
     }
 }

@@ -131,8 +131,10 @@ fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Re
                         info.num_imported_globals += 1;
                         ImportKind::Global(g)
                     }
-                    wasmparser::TypeRef::Tag(_) => {
-                        return Err(CompileError::Unsupported("tags (exception handling)".into()))
+                    wasmparser::TypeRef::Tag(t) => {
+                        info.tags.push(t.func_type_idx);
+                        info.num_imported_tags += 1;
+                        ImportKind::Tag(t.func_type_idx)
                     }
                 };
                 info.imports.push(Import { module: import.module.into(), name: import.name.into(), kind });
@@ -179,11 +181,14 @@ fn read_payload(info: &mut ModuleInfo, bytes: &[u8], payload: Payload<'_>) -> Re
                     wasmparser::ExternalKind::Table => ExportKind::Table,
                     wasmparser::ExternalKind::Memory => ExportKind::Memory,
                     wasmparser::ExternalKind::Global => ExportKind::Global,
-                    wasmparser::ExternalKind::Tag => {
-                        return Err(CompileError::Unsupported("tags (exception handling)".into()))
-                    }
+                    wasmparser::ExternalKind::Tag => ExportKind::Tag,
                 };
                 info.exports.push(Export { name: export.name.into(), kind, index: export.index });
+            }
+        }
+        Payload::TagSection(reader) => {
+            for tag in reader {
+                info.tags.push(tag?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(func),
@@ -281,6 +286,7 @@ fn check_limits(info: &ModuleInfo) -> Result<(), CompileError> {
     check("tables", info.tables.len(), limits::MAX_TABLES)?;
     check("memories", info.memories.len(), limits::MAX_MEMORIES)?;
     check("globals", info.globals.len(), limits::MAX_GLOBALS)?;
+    check("tags", info.tags.len(), limits::MAX_TAGS)?;
     check("element segments", info.elements.len(), limits::MAX_ELEMENT_SEGMENTS)?;
     check("data segments", info.data.len(), limits::MAX_DATA_SEGMENTS)?;
     Ok(())
@@ -298,13 +304,25 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType, CompileError>
 }
 
 pub(crate) fn ref_type(ty: wasmparser::RefType) -> Result<ValType, CompileError> {
-    if ty == wasmparser::RefType::FUNCREF {
-        Ok(ValType::FuncRef)
-    } else if ty == wasmparser::RefType::EXTERNREF {
-        Ok(ValType::ExternRef)
-    } else {
-        Err(CompileError::Unsupported(format!("reference type {ty}")))
-    }
+    Ok(ValType::reference(ty.is_nullable(), heap_type(ty.heap_type())?))
+}
+
+/// A heap type of typed function references (GC's are refused).
+pub(crate) fn heap_type(heap: wasmparser::HeapType) -> Result<HeapType, CompileError> {
+    use wasmparser::{AbstractHeapType as A, HeapType as H};
+    Ok(match heap {
+        H::Abstract { shared: false, ty: A::Func } => HeapType::Func,
+        H::Abstract { shared: false, ty: A::Extern } => HeapType::Extern,
+        H::Abstract { shared: false, ty: A::Exn } => HeapType::Exn,
+        H::Abstract { shared: false, ty: A::NoFunc } => HeapType::NoFunc,
+        H::Abstract { shared: false, ty: A::NoExtern } => HeapType::NoExtern,
+        H::Abstract { shared: false, ty: A::NoExn } => HeapType::NoExn,
+        H::Concrete(index) => match index.as_module_index() {
+            Some(index) => HeapType::Concrete(index),
+            None => return Err(CompileError::Unsupported(format!("heap type {heap:?}"))),
+        },
+        other => return Err(CompileError::Unsupported(format!("heap type {other:?} (GC)"))),
+    })
 }
 
 fn table_type(ty: wasmparser::TableType) -> Result<TableType, CompileError> {
@@ -374,11 +392,7 @@ fn single_const(op: Operator<'_>) -> Result<ConstExpr, CompileError> {
     Ok(match op {
         Operator::F32Const { value } => ConstExpr::F32(value.bits()),
         Operator::F64Const { value } => ConstExpr::F64(value.bits()),
-        Operator::RefNull { hty } => ConstExpr::RefNull(match hty {
-            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. } => ValType::FuncRef,
-            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => ValType::ExternRef,
-            other => return Err(CompileError::Unsupported(format!("ref.null of {other:?}"))),
-        }),
+        Operator::RefNull { hty } => ConstExpr::RefNull(ValType::reference(true, heap_type(hty)?.top())),
         Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         other => return Err(CompileError::Unsupported(format!("constant expression {other:?}"))),
     })

@@ -30,7 +30,7 @@ use std::ffi::c_void;
 
 /// A reference value as compiled code sees it: `0` is null; a `funcref` is a
 /// `*const VMFuncRef`; an `externref` is an opaque non-zero handle chosen by
-/// the embedder.
+/// the embedder; an `exnref` is a `*const` [`VMException`].
 pub type RawRef = u64;
 
 /// Functions with at most this many results return them in registers; more
@@ -53,6 +53,11 @@ pub const STATE_UNWINDING: u32 = 2;
 /// outermost, reloads its record and re-enters the call it was in, until the
 /// innermost frame (or a host function) sets `STATE_RUNNING` again.
 pub const STATE_REWINDING: u32 = 3;
+/// [`ExecCtx::state`]: an exception is propagating, by return like a trap,
+/// to the nearest frame with a handler for it (which checks after the call,
+/// where the state is checked anyway) or to the entry trampoline. The
+/// exception is [`ExecCtx::exception`].
+pub const STATE_THROWING: u32 = 4;
 
 /// The context of one activation of compiled code (one call from the
 /// embedder into Wasm). It is passed along every call, so frames of different
@@ -100,6 +105,8 @@ pub struct ExecCtx {
     /// [`REWIND_REDIRECT`]): that function's code and vmctx, and the
     /// rewind thunk of its type, which the frame tail-calls.
     pub redirect: Redirect,
+    /// While `state == STATE_THROWING`: the exception (a non-null `exnref`).
+    pub exception: RawRef,
 }
 
 /// See [`ExecCtx::redirect`].
@@ -138,6 +145,7 @@ impl ExecCtx {
             cont_end: std::ptr::null_mut(),
             resume_point: 0,
             redirect: Redirect::NONE,
+            exception: 0,
         }
     }
 
@@ -147,6 +155,7 @@ impl ExecCtx {
     pub const OFFSET_CONT_END: i32 = std::mem::offset_of!(ExecCtx, cont_end) as i32;
     pub const OFFSET_RESUME_POINT: i32 = std::mem::offset_of!(ExecCtx, resume_point) as i32;
     pub const OFFSET_REDIRECT: i32 = std::mem::offset_of!(ExecCtx, redirect) as i32;
+    pub const OFFSET_EXCEPTION: i32 = std::mem::offset_of!(ExecCtx, exception) as i32;
 
     pub const OFFSET_TRAP_DETAIL: i32 = std::mem::offset_of!(ExecCtx, trap_detail) as i32;
     pub const OFFSET_STATE: i32 = std::mem::offset_of!(ExecCtx, state) as i32;
@@ -211,6 +220,39 @@ impl VMFuncRef {
     pub const OFFSET_FUNC_PTR: i32 = std::mem::offset_of!(VMFuncRef, func_ptr) as i32;
     pub const OFFSET_VMCTX: i32 = std::mem::offset_of!(VMFuncRef, vmctx) as i32;
     pub const OFFSET_TYPE_ID: i32 = std::mem::offset_of!(VMFuncRef, type_id) as i32;
+}
+
+/// An exception tag's identity: tags are compared by the address of their
+/// `VMTag`, which the runtime allocates once per tag definition (an
+/// imported tag is the exporter's) and keeps as long as any instance that
+/// can reach it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTag {
+    /// The engine-wide id of the tag's type (its payload).
+    pub type_id: u32,
+    /// Free for the embedder (the runtime stores the tag's index in its store).
+    pub embedder_index: u32,
+}
+
+/// An exception as compiled code sees it (what an `exnref` points at):
+/// a header of [`VMException::PAYLOAD_OFFSET`] bytes, then the payload's
+/// values in slots (8 bytes each, as in slot arrays), as many as the tag's
+/// type has parameters. The runtime allocates it ([`VMBuiltins::new_exception`])
+/// and owns it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMException {
+    /// The tag it was thrown with.
+    pub tag: *const VMTag,
+    /// Free for the embedder.
+    pub embedder_word: u64,
+}
+
+impl VMException {
+    pub const OFFSET_TAG: i32 = std::mem::offset_of!(VMException, tag) as i32;
+    /// Where the payload's first slot is.
+    pub const PAYLOAD_OFFSET: i32 = std::mem::size_of::<VMException>() as i32;
 }
 
 /// Called by a host-function stub: `values` holds the arguments in slots
@@ -313,6 +355,7 @@ pub fn decode_commit_word(word: u64) -> (u32, usize) {
 /// [memories..]         *mut VMMemory, one per memory
 /// [tables..]           *mut VMTable, one per table
 /// [globals..]          *mut VMGlobal, one per global
+/// [tags..]             *const VMTag, one per tag
 /// ```
 ///
 /// Every pointer in it is written once at instantiation and never changes, so
@@ -323,6 +366,7 @@ pub struct VMOffsets {
     pub num_memories: u32,
     pub num_tables: u32,
     pub num_globals: u32,
+    pub num_tags: u32,
 }
 
 const WORD: u32 = 8;
@@ -343,8 +387,11 @@ impl VMOffsets {
     pub fn global(&self, index: u32) -> u32 {
         self.table(self.num_tables) + index * WORD
     }
+    pub fn tag(&self, index: u32) -> u32 {
+        self.global(self.num_globals) + index * WORD
+    }
     /// Size of the whole vmctx in bytes (a multiple of 8).
     pub fn size(&self) -> u32 {
-        self.global(self.num_globals)
+        self.tag(self.num_tags)
     }
 }

@@ -25,7 +25,7 @@ use crate::table::TableData;
 use std::panic::{self, AssertUnwindSafe};
 use wasmbeam_jit::vm::{
     decode_commit_word, ExecCtx, RawRef, TrapCode, VMBuiltins, VMOffsets, REWIND_FAILED, REWIND_REDIRECT,
-    STATE_REWINDING, STATE_TRAPPING, STATE_UNWINDING,
+    STATE_REWINDING, STATE_THROWING, STATE_TRAPPING, STATE_UNWINDING,
 };
 use wasmbeam_jit::{RECORD_HEADER_WORD, RECORD_VMCTX_WORD, STUB_RESUME_POINT};
 
@@ -46,6 +46,7 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     lazy_resume: crate::call::lazy::lazy_resume,
     rewind_frame,
     rewind_tail_frame,
+    new_exception,
 };
 
 /// Why a builtin failed: a WebAssembly trap (only its code: the message is
@@ -384,7 +385,7 @@ unsafe extern "C" fn commit_record(
         // live context and `store_of`'s contract holds (see `run`); the
         // two references are to different objects and die in this block.
         let (store, exec) = unsafe { (store_of(exec), &mut *exec) };
-        if exec.state == STATE_TRAPPING {
+        if exec.state == STATE_TRAPPING || exec.state == STATE_THROWING {
             return;
         }
         exec.state = STATE_UNWINDING;
@@ -624,5 +625,24 @@ unsafe fn rewind_failed(vmctx: *mut u8, exec: *mut ExecCtx, func: u32) {
             // SAFETY: as above; our caller is compiled code (`raise`'s contract).
             unsafe { raise(exec, Stop::Mismatch(message)) };
         }
+    }
+}
+
+/// `throw`: a new exception object of the tag at `tag`, with room for
+/// `payload_slots` slots (see [`VMBuiltins::new_exception`]).
+///
+/// # Safety
+/// Called by compiled code only (see [`run`]), with `tag` a word of its
+/// vmctx's tag area.
+unsafe extern "C" fn new_exception(vmctx: *mut u8, exec: *mut ExecCtx, tag: u64, payload_slots: u32) -> u64 {
+    // SAFETY: our contract is `run`'s.
+    unsafe {
+        run(vmctx, exec, 0, |store, _| {
+            store.exceptions.allocate(tag as usize as *const _, payload_slots as usize).ok_or_else(|| {
+                Failure::Stop(
+                    Error::Limit(format!("more than {} live exceptions", crate::exception::MAX_LIVE_EXCEPTIONS)).into(),
+                )
+            })
+        })
     }
 }

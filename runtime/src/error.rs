@@ -73,6 +73,11 @@ pub enum Error {
     /// program's making unless the status says so. The call is over.
     #[error("exit status {0}")]
     Exit(i32),
+    /// An exception thrown by WebAssembly code that no handler caught: its
+    /// tag and payload. A host function may return it to throw it into
+    /// the WebAssembly code that called it.
+    #[error("{0}")]
+    Exception(crate::exception::Exception),
     /// A bug in wasmbeam: an invariant of its own did not hold. The message
     /// says which; the object involved (the call, the store) may be
     /// unusable afterwards, but nothing else is affected.

@@ -11,6 +11,8 @@ pub enum ExternType {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag; the type's parameters are its payload.
+    Tag(FuncType),
 }
 
 impl ExternType {
@@ -21,6 +23,7 @@ impl ExternType {
             ExternType::Table(_) => "table",
             ExternType::Memory(_) => "memory",
             ExternType::Global(_) => "global",
+            ExternType::Tag(_) => "tag",
         }
     }
 
@@ -33,7 +36,16 @@ impl ExternType {
     pub fn accepts(&self, actual: &ExternType) -> bool {
         match (self, actual) {
             (ExternType::Func(expected), ExternType::Func(actual)) => expected == actual,
-            (ExternType::Global(expected), ExternType::Global(actual)) => expected == actual,
+            // A mutable global's type must be the same; an immutable one's
+            // may be a subtype (typed function references).
+            (ExternType::Global(expected), ExternType::Global(actual)) => {
+                expected.mutable == actual.mutable
+                    && match expected.mutable {
+                        true => expected.content == actual.content,
+                        false => actual.content.is_subtype_of(expected.content),
+                    }
+            }
+            (ExternType::Tag(expected), ExternType::Tag(actual)) => expected == actual,
             (ExternType::Table(expected), ExternType::Table(actual)) => {
                 expected.element == actual.element
                     && expected.table64 == actual.table64
@@ -81,6 +93,7 @@ impl fmt::Display for ExternType {
             }
             ExternType::Global(ty) if ty.mutable => write!(f, "(global (mut {}))", ty.content),
             ExternType::Global(ty) => write!(f, "(global {})", ty.content),
+            ExternType::Tag(ty) => write!(f, "(tag {ty})"),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::global::Global;
 use crate::memory::Memory;
 use crate::store::Store;
 use crate::table::Table;
+use crate::tag::Tag;
 
 /// A function, table, memory or global of some store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -15,6 +16,7 @@ pub enum Extern {
     Table(Table),
     Memory(Memory),
     Global(Global),
+    Tag(Tag),
 }
 
 impl Extern {
@@ -26,6 +28,7 @@ impl Extern {
             Extern::Table(t) => ExternType::Table(t.ty(store)?),
             Extern::Memory(m) => ExternType::Memory(m.ty(store)?),
             Extern::Global(g) => ExternType::Global(g.ty(store)?),
+            Extern::Tag(t) => ExternType::Tag(t.ty(store)?),
         })
     }
 
@@ -57,12 +60,20 @@ impl Extern {
         }
     }
 
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+
     pub(crate) fn store_id(&self) -> u64 {
         match self {
             Extern::Func(f) => f.0.store,
             Extern::Table(t) => t.0.store,
             Extern::Memory(m) => m.0.store,
             Extern::Global(g) => g.0.store,
+            Extern::Tag(t) => t.0.store,
         }
     }
 }
@@ -88,5 +99,11 @@ impl From<Memory> for Extern {
 impl From<Global> for Extern {
     fn from(g: Global) -> Extern {
         Extern::Global(g)
+    }
+}
+
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }

@@ -29,7 +29,7 @@ impl Global {
     /// ([`Error::BadArgument`]): `val` not of `ty.content`, or from another
     /// store.
     pub fn new(store: &mut Store, ty: GlobalType, val: Val) -> Result<Global, Error> {
-        check_type(ty.content, val)?;
+        check_type(store, ty.content, val)?;
         let raw = val.to_raw(store)?;
         store.push_global(|_| GlobalData::new(ty, raw))
     }
@@ -56,15 +56,15 @@ impl Global {
         if !ty.mutable {
             return Err(Error::BadArgument("cannot set an immutable global".into()));
         }
-        check_type(ty.content, val)?;
+        check_type(store, ty.content, val)?;
         let raw = val.to_raw(store)?;
         store.global_mut(*self)?.vm.bits = raw;
         Ok(())
     }
 }
 
-fn check_type(expected: ValType, val: Val) -> Result<(), Error> {
-    if val.ty() == expected {
+fn check_type(store: &Store, expected: ValType, val: Val) -> Result<(), Error> {
+    if val.matches(store, expected) {
         Ok(())
     } else {
         Err(Error::BadArgument(format!("a {} value cannot be stored in a global of type {expected}", val.ty())))

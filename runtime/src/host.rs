@@ -21,7 +21,7 @@ use crate::values::Val;
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use wasmbeam_jit::vm::{ExecCtx, VMFuncRef, VMHostContext, STATE_REWINDING, STATE_RUNNING};
+use wasmbeam_jit::vm::{ExecCtx, VMFuncRef, VMHostContext, STATE_REWINDING, STATE_RUNNING, STATE_THROWING};
 use wasmbeam_jit::FuncType;
 
 pub(crate) type HostCallback = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> HostResult + Send + Sync;
@@ -187,18 +187,20 @@ pub(crate) fn invoke(
         Ok(Err(error)) => return Err(error),
         Err(payload) => return Err(panic_trap(payload).into()),
     }
-    check_results(&host.ty, &results).map_err(Trap::host)?;
+    check_results(&host.ty, &results, Some(store)).map_err(Trap::host)?;
     Ok(Invoked::Returned(results))
 }
 
 /// Whether `results` are values of `ty`'s result types; the message says
 /// what is wrong.
-pub(crate) fn check_results(ty: &FuncType, results: &[Val]) -> Result<(), String> {
+/// Without a `store`, functions' concrete types are not checked (see
+/// [`Val::matches_in`]).
+pub(crate) fn check_results(ty: &FuncType, results: &[Val], store: Option<&Store>) -> Result<(), String> {
     if results.len() != ty.results.len() {
         return Err(format!("host function returned {} results, expected {}", results.len(), ty.results.len()));
     }
     for (i, (val, expected)) in results.iter().zip(ty.results.iter()).enumerate() {
-        if val.ty() != *expected {
+        if !val.matches_in(store, *expected) {
             return Err(format!("host function returned a {} as result {i}, expected {expected}", val.ty()));
         }
     }
@@ -253,7 +255,31 @@ unsafe extern "C" fn dispatch(host: *mut VMHostContext, exec: *mut ExecCtx, valu
     };
     // SAFETY: `exec` is live (contract), and no reference into the store
     // survives `dispatch_inner`.
-    unsafe { raise(exec, stop) };
+    unsafe { raise_or_throw(exec, stop) };
+}
+
+/// Makes the activation trap for `stop`, or, if it is an
+/// [`Error::Exception`] (a host function's, or one that escaped a call it
+/// made into WebAssembly), throws the exception into the calling code.
+///
+/// # Safety
+/// As [`raise`].
+unsafe fn raise_or_throw(exec: *mut ExecCtx, stop: Stop) {
+    let Stop::Error(Error::Exception(exception)) = stop else {
+        // SAFETY: our contract.
+        return unsafe { raise(exec, stop) };
+    };
+    // SAFETY: our contract is `store_of`'s; the reference dies here.
+    let object = unsafe { store_of(exec) }.exception_object(&exception);
+    match object {
+        // SAFETY: `exec` is live (contract); plain field writes.
+        Ok(raw) => unsafe {
+            (*exec).exception = raw;
+            (*exec).state = STATE_THROWING;
+        },
+        // SAFETY: our contract.
+        Err(error) => unsafe { raise(exec, error) },
+    }
 }
 
 /// # Safety

@@ -38,6 +38,7 @@ pub(crate) struct InstanceData {
     pub(crate) memories: Vec<Memory>,
     pub(crate) tables: Vec<Table>,
     pub(crate) globals: Vec<Global>,
+    pub(crate) tags: Vec<crate::tag::Tag>,
     /// Per-instance funcrefs of imported host functions.
     pub(crate) host_imports: Vec<Owned<HostImport>>,
     /// One per export of the module, in order.

@@ -22,9 +22,8 @@ use crate::module::Module;
 use crate::owned::Owned;
 use crate::store::Store;
 use crate::table::TableData;
-use std::sync::Arc;
 use wasmbeam_jit::vm::{VMBuiltins, VMFuncRef, VMOffsets};
-use wasmbeam_jit::{ConstExpr, DataMode, ElementMode, ExportKind, FuncType};
+use wasmbeam_jit::{ConstExpr, DataMode, ElementMode, ExportKind};
 
 /// Instantiates `module` in `store` with `imports` in the module's import
 /// order, and runs its start function.
@@ -62,6 +61,7 @@ pub(crate) fn instantiate_without_start(
         memories: Vec::new(),
         tables: Vec::new(),
         globals: Vec::new(),
+        tags: Vec::new(),
         host_imports: Vec::new(),
         exports: Vec::new(),
         elements: Vec::new(),
@@ -72,6 +72,7 @@ pub(crate) fn instantiate_without_start(
     builder.create_globals(imports)?;
     builder.create_tables(imports)?;
     builder.create_memories(imports)?;
+    builder.create_tags(imports)?;
     builder.fill_vmctx()?;
     builder.collect_exports()?;
     builder.apply_elements()?;
@@ -169,12 +170,11 @@ impl Builder<'_> {
         }
         let module = self.module;
         let info = module.info();
-        let types: Vec<Arc<FuncType>> = info.types.iter().cloned().map(Arc::new).collect();
         let vmctx = self.vmctx.cast::<u8>();
         for defined in 0..info.num_defined_functions() {
             let index = info.num_imported_functions + defined;
             let type_index = *info.functions.get(index as usize).ok_or_else(|| inconsistent("function index"))?;
-            let ty = types.get(type_index as usize).ok_or_else(|| inconsistent("type index"))?.clone();
+            let ty = module.func_type_arc(type_index).ok_or_else(|| inconsistent("type index"))?;
             let type_id = module.type_id(type_index).ok_or_else(|| inconsistent("type index"))?;
             let func_ptr = module
                 .compiled()
@@ -203,7 +203,7 @@ impl Builder<'_> {
         let info = module.info();
         for (i, init) in info.global_inits.iter().enumerate() {
             let index = info.num_imported_globals as usize + i;
-            let ty = *info.globals.get(index).ok_or_else(|| inconsistent("global index"))?;
+            let ty = module.global_type(*info.globals.get(index).ok_or_else(|| inconsistent("global index"))?);
             let raw = self.eval(init)?;
             let global = self.store.push_global(|_| GlobalData::new(ty, raw))?;
             self.globals.push(raw);
@@ -221,7 +221,7 @@ impl Builder<'_> {
         let info = module.info();
         for (i, init) in info.table_inits.iter().enumerate() {
             let index = info.num_imported_tables as usize + i;
-            let ty = *info.tables.get(index).ok_or_else(|| inconsistent("table index"))?;
+            let ty = module.table_type(*info.tables.get(index).ok_or_else(|| inconsistent("table index"))?);
             let init = match init {
                 Some(expr) => self.eval(expr)?,
                 None => 0,
@@ -244,6 +244,21 @@ impl Builder<'_> {
             let data = MemoryData::new(*ty, &self.store.limits())?;
             let memory = self.store.push_memory(|_| data)?;
             self.data()?.memories.push(memory);
+        }
+        Ok(())
+    }
+
+    fn create_tags(&mut self, imports: &[Extern]) -> Result<(), Error> {
+        for import in imports {
+            let Extern::Tag(tag) = *import else { continue };
+            self.data()?.tags.push(tag);
+        }
+        let module = self.module;
+        let info = module.info();
+        for type_index in info.tags.iter().skip(info.num_imported_tags as usize) {
+            let ty = module.func_type_arc(*type_index).ok_or_else(|| inconsistent("tag type index"))?;
+            let tag = crate::tag::Tag::new(self.store, (*ty).clone())?;
+            self.data()?.tags.push(tag);
         }
         Ok(())
     }
@@ -272,6 +287,9 @@ impl Builder<'_> {
         for (i, g) in data.globals.iter().enumerate() {
             words.push((offsets.global(i as u32), self.store.vm_global_ptr(*g)? as usize as u64));
         }
+        for (i, t) in data.tags.iter().enumerate() {
+            words.push((offsets.tag(i as u32), self.store.vm_tag_ptr(*t)? as usize as u64));
+        }
         let vmctx = &mut self.data()?.vmctx;
         for (offset, value) in words {
             let slot = vmctx.get_mut(offset as usize / 8).ok_or_else(|| inconsistent("vmctx layout"))?;
@@ -293,6 +311,7 @@ impl Builder<'_> {
                 ExportKind::Table => Extern::Table(*data.tables.get(i).ok_or_else(missing)?),
                 ExportKind::Memory => Extern::Memory(*data.memories.get(i).ok_or_else(missing)?),
                 ExportKind::Global => Extern::Global(*data.globals.get(i).ok_or_else(missing)?),
+                ExportKind::Tag => Extern::Tag(*data.tags.get(i).ok_or_else(missing)?),
             });
         }
         data.exports = exports;

@@ -4,6 +4,7 @@ use crate::call::activation::{Activations, Suspension};
 use crate::call::continuation::ContBuffer;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::exception::ExceptionHeap;
 use crate::func::{Func, FuncData};
 use crate::global::{Global, GlobalData};
 use crate::instance::{Instance, InstanceData};
@@ -11,8 +12,9 @@ use crate::limits::StoreLimits;
 use crate::memory::{Memory, MemoryData};
 use crate::owned::Owned;
 use crate::table::{Table, TableData};
+use crate::tag::{Tag, TagData};
 use std::sync::atomic::{AtomicU64, Ordering};
-use wasmbeam_jit::vm::{VMFuncRef, VMGlobal, VMMemory, VMTable};
+use wasmbeam_jit::vm::{VMFuncRef, VMGlobal, VMMemory, VMTable, VMTag};
 
 /// What every handle is: the id of the store that made it and the index of
 /// the object in that store's list of its kind. Objects are never removed
@@ -37,6 +39,9 @@ pub struct Store {
     pub(crate) tables: Vec<Owned<TableData>>,
     pub(crate) globals: Vec<Owned<GlobalData>>,
     pub(crate) instances: Vec<Owned<InstanceData>>,
+    pub(crate) tags: Vec<Owned<TagData>>,
+    /// Exception objects (see `exception.rs`).
+    pub(crate) exceptions: ExceptionHeap,
     /// The calls into this store's code currently on the native stack.
     pub(crate) activations: Activations,
     /// Bytes of the largest continuation record any instantiated module's
@@ -72,6 +77,8 @@ impl Store {
             tables: Vec::new(),
             globals: Vec::new(),
             instances: Vec::new(),
+            tags: Vec::new(),
+            exceptions: ExceptionHeap::default(),
             max_record_size: 0,
             activations: Activations::default(),
             limits: StoreLimits::of(engine.config()),
@@ -94,6 +101,12 @@ impl Store {
     /// maximum they were created with.
     pub fn set_limits(&mut self, limits: StoreLimits) {
         self.limits = limits.within(StoreLimits::of(self.engine.config()));
+    }
+
+    /// How many exception objects the store holds (thrown and not yet
+    /// found unreachable; see [`crate::Exception`]).
+    pub fn live_exceptions(&self) -> usize {
+        self.exceptions.len()
     }
 
     pub(crate) fn id(&self) -> u64 {
@@ -131,6 +144,7 @@ macro_rules! accessors {
                 self.$field.get(i).map(|o| &**o).ok_or_else(dangling)
             }
 
+            #[allow(dead_code)] // not every kind is changed after creation
             pub(crate) fn $get_mut(&mut self, h: $handle) -> Result<&mut $data, Error> {
                 let i = self.resolve(h.0)?;
                 self.$field.get_mut(i).map(|o| &mut **o).ok_or_else(dangling)
@@ -151,6 +165,7 @@ accessors!(memories, Memory, MemoryData, memory, memory_mut, push_memory);
 accessors!(tables, Table, TableData, table, table_mut, push_table);
 accessors!(globals, Global, GlobalData, global, global_mut, push_global);
 accessors!(instances, Instance, InstanceData, instance, instance_mut, push_instance);
+accessors!(tags, Tag, TagData, tag, tag_mut, push_tag);
 
 /// Addresses of the records compiled code uses. They are projected from the
 /// allocations' raw pointers (never from references), so they stay valid
@@ -175,6 +190,13 @@ impl Store {
         let owned = self.tables.get(i).ok_or_else(dangling)?;
         // SAFETY: as in `vm_memory_ptr`.
         Ok(unsafe { std::ptr::addr_of_mut!((*owned.as_ptr()).vm) })
+    }
+
+    pub(crate) fn vm_tag_ptr(&self, t: Tag) -> Result<*const VMTag, Error> {
+        let i = self.resolve(t.0)?;
+        let owned = self.tags.get(i).ok_or_else(dangling)?;
+        // SAFETY: as in `vm_memory_ptr`.
+        Ok(unsafe { std::ptr::addr_of!((*owned.as_ptr()).vm) })
     }
 
     pub(crate) fn vm_global_ptr(&self, g: Global) -> Result<*mut VMGlobal, Error> {
@@ -212,6 +234,8 @@ impl Drop for Store {
             std::mem::forget(std::mem::take(&mut self.tables));
             std::mem::forget(std::mem::take(&mut self.globals));
             std::mem::forget(std::mem::take(&mut self.instances));
+            std::mem::forget(std::mem::take(&mut self.tags));
+            std::mem::forget(std::mem::take(&mut self.exceptions));
         }
     }
 }

@@ -206,7 +206,7 @@ impl Table {
 
 /// `val` as a raw element of a table of type `ty`.
 fn element_raw(store: &Store, ty: TableType, val: Val) -> Result<RawRef, Error> {
-    if val.ty() != ty.element {
+    if !val.matches(store, ty.element) {
         return Err(Error::BadArgument(format!("a {} value cannot be stored in a table of {}", val.ty(), ty.element)));
     }
     val.to_raw(store)

@@ -3,13 +3,15 @@
 //!
 //! Raw encoding: `i32`/`f32` in the low 32 bits (bit pattern), `i64`/`f64`
 //! all 64 bits, `funcref` the address of the function's `VMFuncRef` (0 for
-//! null), `externref` the payload plus one (0 for null).
+//! null), `externref` the payload plus one (0 for null), `exnref` the
+//! address of the exception object (0 for null, see `exception.rs`).
 
 use crate::error::Error;
+use crate::exception::{pin, ExnRef};
 use crate::func::Func;
 use crate::store::{Store, Stored};
 use wasmbeam_jit::vm::{RawRef, VMFuncRef};
-use wasmbeam_jit::ValType;
+use wasmbeam_jit::{HeapType, ValType};
 
 /// An opaque host value: a `u64` payload chosen by the embedder.
 /// `u64::MAX` is reserved (its raw form would be null).
@@ -55,6 +57,8 @@ pub enum Val {
     F64(u64),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    /// A caught exception (exception handling).
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -66,18 +70,54 @@ impl Val {
             Val::F64(_) => ValType::F64,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
-    /// Zero, or null for reference types.
+    /// Zero, or null for reference types (of the type's representation,
+    /// [`ValType::repr`], even for a type that is not nullable).
     pub fn default_for(ty: ValType) -> Val {
-        match ty {
+        match ty.repr() {
             ValType::I32 => Val::I32(0),
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
+            ValType::Ref(_) => unreachable!("`ValType::repr` is never a `Ref`"),
+        }
+    }
+
+    /// Whether this value is one of type `ty`: of its representation, not
+    /// null unless `ty` is nullable, and for a function of a concrete
+    /// type, of that type (`ty` canonical, as the runtime's types are:
+    /// concrete types by engine-wide id). A function of another store is
+    /// reported by [`Val::to_raw`] instead.
+    pub fn matches(&self, store: &Store, ty: ValType) -> bool {
+        self.matches_in(Some(store), ty)
+    }
+
+    /// [`Val::matches`]; without a store, a function's concrete type is
+    /// not checked (the caller checks it later, with the store).
+    pub(crate) fn matches_in(&self, store: Option<&Store>, ty: ValType) -> bool {
+        let Some(r) = ty.ref_type() else { return self.ty() == ty };
+        if self.ty() != ty.repr() {
+            return false;
+        }
+        let non_null = match *self {
+            Val::FuncRef(f) => f,
+            Val::ExternRef(r) => return r.is_some() || ty.is_nullable(),
+            Val::ExnRef(r) => return r.is_some() || ty.is_nullable(),
+            _ => return false,
+        };
+        match (non_null, r.heap) {
+            (None, _) => r.nullable,
+            (Some(_), HeapType::NoFunc) => false,
+            (Some(f), HeapType::Concrete(id)) => {
+                store.is_none_or(|store| store.func(f).is_ok_and(|data| data.vm.type_id == id))
+            }
+            (Some(_), _) => true,
         }
     }
 
@@ -125,6 +165,14 @@ impl Val {
         }
     }
 
+    /// `Some(None)` is a null exnref.
+    pub fn exnref(&self) -> Option<Option<ExnRef>> {
+        match *self {
+            Val::ExnRef(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// The raw slot form of this value, for compiled code of `store`. Fails
     /// for a function of another store, or one that cannot be called from
     /// compiled code (see [`Store::funcref_raw`]).
@@ -137,6 +185,9 @@ impl Val {
             Val::FuncRef(None) => 0,
             Val::FuncRef(Some(f)) => store.funcref_raw(f)?,
             Val::ExternRef(r) => ExternRef::to_raw(r),
+            Val::ExnRef(None) => 0,
+            Val::ExnRef(Some(r)) if r.store == store.id() => r.raw,
+            Val::ExnRef(Some(_)) => return Err(Error::BadArgument("the exnref belongs to another store".into())),
         })
     }
 
@@ -147,13 +198,22 @@ impl Val {
     /// `VMFuncRef` of the store whose id is `store_id` (every funcref value
     /// compiled code or this crate produces for that store is one: they are
     /// only ever made by [`Val::to_raw`] or read from vmctx function slots).
+    /// For `ExnRef`, a non-zero `raw` must be a live exception object of
+    /// that store; it is pinned (the embedder may hold it from now on).
     pub(crate) unsafe fn from_raw(raw: u64, ty: ValType, store_id: u64) -> Val {
-        match ty {
+        match ty.repr() {
+            ValType::Ref(_) => unreachable!("`ValType::repr` is never a `Ref`"),
             ValType::I32 => Val::I32(raw as u32 as i32),
             ValType::I64 => Val::I64(raw as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
             ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw)),
+            ValType::ExnRef if raw == 0 => Val::ExnRef(None),
+            ValType::ExnRef => {
+                // SAFETY: a live exception object (our contract).
+                unsafe { pin(raw) };
+                Val::ExnRef(Some(ExnRef { store: store_id, raw }))
+            }
             ValType::FuncRef if raw == 0 => Val::FuncRef(None),
             ValType::FuncRef => {
                 let funcref = raw as usize as *const VMFuncRef;

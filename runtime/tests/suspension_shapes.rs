@@ -20,6 +20,7 @@ fn answer(args: &[Val], results: &[ValType]) -> Vec<Val> {
             Val::F64(b) => b,
             Val::FuncRef(f) => f.is_some().into(),
             Val::ExternRef(r) => r.map_or(0, |r| r.payload() + 1),
+            Val::ExnRef(r) => r.is_some().into(),
         };
         h.wrapping_mul(31).wrapping_add(bits)
     });
@@ -35,6 +36,8 @@ fn answer(args: &[Val], results: &[ValType]) -> Vec<Val> {
                 ValType::F64 => Val::F64(0x7ff8_0000_0000_0001 | (x & 0xff)),
                 ValType::FuncRef => Val::FuncRef(None),
                 ValType::ExternRef => Val::ExternRef(ExternRef::new(x >> 1)),
+                ValType::ExnRef => Val::ExnRef(None),
+                ValType::Ref(_) => Val::default_for(*t),
             }
         })
         .collect()
@@ -411,4 +414,49 @@ fn tail_call_chains_suspended_and_resumed_in_the_middle() {
             check(wat, ty.clone(), export, &[Val::I32(n), Val::I64(5)]);
         }
     }
+}
+
+/// An exception thrown 1,000 frames deep and caught at the bottom, every
+/// frame on the way catching it (`catch_all_ref`), updating a global with a
+/// local it kept across its own suspended call, and throwing it on
+/// (`throw_ref`); each frame asked the host (a suspension) on its way down,
+/// and a `try_table` whose only clause does not match lets it through.
+/// Also an exception that nothing catches: the same error every way.
+#[test]
+fn exception_thrown_a_thousand_frames_deep_and_caught_at_the_bottom() {
+    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    let wat = r#"
+(module
+  (import "host" "ask" (func $ask (param i32) (result i32)))
+  (tag $e (param i32 i64))
+  (tag $other (param f64))
+  (global $g (export "g") (mut i32) (i32.const 0))
+  (func $down (param $n i32) (result i32)
+    (local $mine i32)
+    (local.set $mine (call $ask (local.get $n)))
+    (if (i32.eqz (local.get $n))
+      (then (throw $e (local.get $mine) (i64.const 77))))
+    (block $r (result exnref)
+      (block $o (result f64)
+        (try_table (result i32) (catch $other $o) (catch_all_ref $r)
+          (call $down (i32.sub (local.get $n) (i32.const 1))))
+        (return))
+      (unreachable))
+    (global.set $g (i32.add (i32.mul (global.get $g) (i32.const 3)) (local.get $mine)))
+    (throw_ref))
+  (func (export "run") (param $n i32) (result i32)
+    (local $keep i32)
+    (local.set $keep (call $ask (i32.const 5)))
+    (block $h (result i32 i64)
+      (try_table (result i32) (catch $e $h)
+        (call $down (local.get $n)))
+      (return))
+    (i32.wrap_i64)
+    (i32.add)
+    (i32.add (local.get $keep)))
+  (func (export "uncaught") (param $n i32) (result i32)
+    (call $down (local.get $n))))
+"#;
+    check(wat, ty.clone(), "run", &[Val::I32(1000)]);
+    check(wat, ty, "uncaught", &[Val::I32(20)]);
 }

@@ -90,29 +90,29 @@ impl Driver {
             self.stats.suspensions += 1;
             self.stats.host_calls += 1;
             let mut answered = save_and_read_back(store, stopped, &mut self.stats)?;
-            let answer = self.answer(store, func, &args, stand_ins);
-            answered.resume_with(answer)?;
+            match self.answer(store, func, &args, stand_ins) {
+                Err(Error::Exception(exception)) => answered.resume_with_exception(exception)?,
+                Err(Error::Trap(trap)) => answered.resume_with(Err(trap))?,
+                Err(other) => answered.resume_with(Err(Trap::host(other.to_string())))?,
+                Ok(values) => answered.resume_with(Ok(values))?,
+            }
             call = save_and_read_back(store, answered, &mut self.stats)?;
         }
     }
 
     /// The answer to a call of the stand-in `func`: the result of calling
-    /// the real function, or its trap.
-    fn answer(&mut self, store: &mut Store, func: Func, args: &[Val], stand_ins: &StandIns) -> Result<Vec<Val>, Trap> {
+    /// the real function, or its trap or exception.
+    fn answer(&mut self, store: &mut Store, func: Func, args: &[Val], stand_ins: &StandIns) -> Result<Vec<Val>, Error> {
         let Some(real) = stand_ins.original(func) else {
-            return Err(Trap::host("harness: a host call of a function that is not a stand-in"));
+            return Err(Trap::host("harness: a host call of a function that is not a stand-in").into());
         };
         if self.nesting >= MAX_NESTING {
-            return Err(Trap::host(format!("harness: host calls nested deeper than {MAX_NESTING}")));
+            return Err(Trap::host(format!("harness: host calls nested deeper than {MAX_NESTING}")).into());
         }
         self.nesting += 1;
         self.stats.max_nesting = self.stats.max_nesting.max(self.nesting);
         let result = self.call(store, real, args, stand_ins);
         self.nesting -= 1;
-        match result {
-            Ok(values) => Ok(values),
-            Err(Error::Trap(trap)) => Err(trap),
-            Err(other) => Err(Trap::host(other.to_string())),
-        }
+        result
     }
 }

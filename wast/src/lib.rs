@@ -133,6 +133,12 @@ impl ScriptReport {
         }
     }
 
+    /// Adds the skips of `skipped` (see [`skip_lines`]).
+    pub fn add_skips(&mut self, skipped: &ScriptReport) {
+        self.counts.skipped += skipped.counts.skipped;
+        self.skips.extend(skipped.skips.iter().cloned());
+    }
+
     /// Whether nothing failed (skips are allowed).
     pub fn is_ok(&self) -> bool {
         self.counts.failed == 0
@@ -227,6 +233,56 @@ pub fn skip_script(name: &str, text: &str, reason: &str) -> ScriptReport {
     let mut report = ScriptReport::new(name);
     for_each_directive(&mut report, text, |_, _| Some(Outcome::Skipped(reason.to_string())));
     report
+}
+
+/// Cuts the directives that start on `lines` out of the script `text`
+/// (blanked, so every other directive keeps its line) and counts them as
+/// skipped for `reason`: part of a script that needs what wasmbeam does
+/// not implement yet. Returns the rest of the script and the skips, which
+/// [`ScriptReport::add_skips`] adds to the rest's report.
+pub fn skip_lines(
+    name: &str,
+    text: &str,
+    lines: std::ops::RangeInclusive<usize>,
+    reason: &str,
+) -> (String, ScriptReport) {
+    let mut report = ScriptReport::new(name);
+    let mut cut = Vec::new();
+    for_each_directive(&mut report, text, |line, directive| {
+        if !lines.contains(&line) {
+            return None;
+        }
+        let start = directive.span().offset();
+        cut.push(start);
+        Some(Outcome::Skipped(reason.to_string()))
+    });
+    // Each directive is one parenthesized form, blanked byte by byte (but
+    // its line breaks) up to its closing parenthesis; the scripts this is
+    // used on have no unbalanced parenthesis in strings or comments inside
+    // the cut directives (else what is left would not parse, a failure).
+    let mut kept = text.as_bytes().to_vec();
+    for start in cut {
+        let open = text[..start].rfind('(').unwrap_or(start);
+        let mut depth = 0usize;
+        for byte in &mut kept[open..] {
+            let closing = *byte == b')';
+            match *byte {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            if *byte != b'\n' {
+                *byte = b' ';
+            }
+            if closing && depth == 0 {
+                break;
+            }
+        }
+    }
+    // Only ASCII bytes were replaced, each by a space, and whole characters
+    // of every other kind: the text stays UTF-8.
+    let kept = String::from_utf8(kept).unwrap_or_default();
+    (kept, report)
 }
 
 /// Runs `f` on a new thread with a [`SCRIPT_STACK_SIZE`] stack, turning a

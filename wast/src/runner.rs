@@ -188,6 +188,11 @@ impl Runner {
                 self.expect_rejected(module, "malformed", message)
             }
             WastDirective::AssertUnlinkable { module, message, .. } => self.expect_unlinkable(module, message),
+            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
+                Err(ExecError::Engine(Error::Exception(_))) => Passed,
+                Ok(values) => Failed(format!("expected an exception, got {}", list_values(&values))),
+                Err(e) => Failed(format!("expected an exception, got: {e}")),
+            },
             other => Failed(format!("unsupported directive (not part of WebAssembly 2.0): {other:?}")),
         }
     }
@@ -386,6 +391,7 @@ fn describe_error(e: &Error) -> String {
         Error::Limit(message) => format!("limit: {message}"),
         Error::Internal(message) => format!("internal error: {message}"),
         Error::Exit(status) => format!("exit status {status}"),
+        Error::Exception(e) => format!("exception of tag {}: {}", e.tag_index(), list_values(&e.payload)),
     }
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn arg_to_val(arg: &WastArg<'_>) -> Result<Val, String> {
         WastArgCore::RefNull(heap) => match null_kind(heap)? {
             RefKind::Func => Val::FuncRef(None),
             RefKind::Extern => Val::ExternRef(None),
+            RefKind::Exn => Val::ExnRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(extern_ref(*n))),
         WastArgCore::V128(_) => return Err("v128 arguments are not supported (no SIMD)".into()),
@@ -92,6 +93,10 @@ fn matches(want: &WastRetCore<'_>, got: &Val) -> Result<bool, String> {
             None => true,
             Some(heap) => null_kind(heap)? == RefKind::Extern,
         },
+        (WastRetCore::RefNull(heap), Val::ExnRef(None)) => match heap {
+            None => true,
+            Some(heap) => null_kind(heap)? == RefKind::Exn,
+        },
         (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
         (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => r.payload() == u64::from(*n),
         // Which function a non-null funcref denotes cannot be observed from
@@ -128,6 +133,7 @@ fn matches(want: &WastRetCore<'_>, got: &Val) -> Result<bool, String> {
 enum RefKind {
     Func,
     Extern,
+    Exn,
 }
 
 /// The reference type a `ref.null <heaptype>` denotes, for the 2.0 types.
@@ -139,6 +145,7 @@ fn null_kind(heap: &HeapType<'_>) -> Result<RefKind, String> {
         HeapType::Abstract { shared: false, ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern } => {
             Ok(RefKind::Extern)
         }
+        HeapType::Abstract { shared: false, ty: AbstractHeapType::Exn | AbstractHeapType::NoExn } => Ok(RefKind::Exn),
         other => Err(format!("unsupported heap type {other:?}")),
     }
 }
@@ -163,6 +170,8 @@ impl fmt::Display for ValDisplay<'_> {
             Val::FuncRef(Some(_)) => f.write_str("(ref.func)"),
             Val::ExternRef(None) => f.write_str("(ref.null extern)"),
             Val::ExternRef(Some(r)) => write!(f, "(ref.extern {})", r.payload()),
+            Val::ExnRef(None) => f.write_str("(ref.null exn)"),
+            Val::ExnRef(Some(_)) => f.write_str("(ref.exn)"),
         }
     }
 }
@@ -202,6 +211,7 @@ impl fmt::Display for CoreDisplay<'_, '_> {
             WastRetCore::RefNull(Some(h)) => match null_kind(h) {
                 Ok(RefKind::Func) => f.write_str("(ref.null func)"),
                 Ok(RefKind::Extern) => f.write_str("(ref.null extern)"),
+                Ok(RefKind::Exn) => f.write_str("(ref.null exn)"),
                 Err(_) => write!(f, "(ref.null {h:?})"),
             },
             WastRetCore::RefExtern(None) => f.write_str("(ref.extern)"),

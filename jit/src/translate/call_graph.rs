@@ -137,7 +137,10 @@ impl Calls {
                 Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
                     found.direct.push(function_index)
                 }
-                Operator::CallIndirect { .. } | Operator::ReturnCallIndirect { .. } => found.indirect = true,
+                Operator::CallIndirect { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. } => found.indirect = true,
                 Operator::Loop { .. } => found.loops = true,
                 _ => {}
             }

@@ -82,6 +82,7 @@ pub fn costs_fuel(op: &Operator<'_>) -> bool {
     !matches!(
         op,
         Operator::Block { .. }
+            | Operator::TryTable { .. }
             | Operator::Loop { .. }
             | Operator::Else
             | Operator::End
@@ -163,6 +164,10 @@ struct Scan {
     has_calls: bool,
     loops: HashMap<u64, LoopCost>,
     pending_work: usize,
+    /// The open `try_table`s: each one's frame and its clauses' labels
+    /// (relative to the frame around it). A call or throw inside branches
+    /// to each label.
+    handlers: Vec<(usize, Vec<u32>)>,
 }
 
 impl Scan {
@@ -173,6 +178,16 @@ impl Scan {
             Operator::Block { .. } => {
                 self.frames.push(Frame { kind: Kind::Block, depth, merged: None });
                 return Ok(());
+            }
+            Operator::TryTable { try_table } => {
+                self.frames.push(Frame { kind: Kind::Block, depth, merged: None });
+                let labels = try_table.catches.iter().map(catch_label).collect();
+                self.handlers.push((self.frames.len() - 1, labels));
+                return Ok(());
+            }
+            Operator::Throw { .. } | Operator::ThrowRef => {
+                self.may_throw();
+                self.state = None;
             }
             Operator::Loop { .. } => {
                 let frame = self.frames.len();
@@ -210,7 +225,9 @@ impl Scan {
                 self.branch(relative_depth);
                 self.state = None;
             }
-            Operator::BrIf { relative_depth } => self.branch(relative_depth),
+            Operator::BrIf { relative_depth }
+            | Operator::BrOnNull { relative_depth }
+            | Operator::BrOnNonNull { relative_depth } => self.branch(relative_depth),
             Operator::BrTable { targets } => {
                 let mut depths = targets.targets().collect::<Result<Vec<u32>, _>>()?;
                 depths.push(targets.default());
@@ -222,16 +239,22 @@ impl Scan {
                 self.state = None;
             }
             Operator::Return | Operator::Unreachable => self.state = None,
-            Operator::Call { function_index } => match calls.inclusive_cost(function_index) {
-                Some(callee) => cost = cost.saturating_add(callee),
-                None => {
-                    self.call();
-                    if calls.checks(function_index) {
-                        self.state = self.state.map(|_| depth);
+            Operator::Call { function_index } => {
+                match calls.inclusive_cost(function_index) {
+                    Some(callee) => cost = cost.saturating_add(callee),
+                    None => {
+                        self.call();
+                        if calls.checks(function_index) {
+                            self.state = self.state.map(|_| depth);
+                        }
                     }
                 }
-            },
-            Operator::CallIndirect { .. } => self.call(),
+                self.may_throw();
+            }
+            Operator::CallIndirect { .. } | Operator::CallRef { .. } => {
+                self.call();
+                self.may_throw();
+            }
             // A tail call leaves the function: no resume point here, but
             // the function counts fuel (the callee's entry checks it if
             // the call graph says so).
@@ -242,7 +265,7 @@ impl Scan {
                 }
                 self.state = None;
             }
-            Operator::ReturnCallIndirect { .. } => {
+            Operator::ReturnCallIndirect { .. } | Operator::ReturnCallRef { .. } => {
                 self.has_calls = true;
                 self.state = None;
             }
@@ -264,10 +287,28 @@ impl Scan {
         }
     }
 
+    /// Where a throw here may go: every catch clause's label of the open
+    /// `try_table`s (a catch is a branch from the call or throw).
+    fn may_throw(&mut self) {
+        let targets: Vec<usize> = self
+            .handlers
+            .iter()
+            .flat_map(|(frame, labels)| labels.iter().filter_map(move |l| frame.checked_sub(1 + *l as usize)))
+            .collect();
+        for target in targets {
+            self.branch_to(target);
+        }
+    }
+
     /// A branch to the frame `relative_depth` out, in the current state.
     fn branch(&mut self, relative_depth: u32) {
-        let Some(k) = self.state else { return };
         let Some(target) = self.frames.len().checked_sub(relative_depth as usize + 1) else { return };
+        self.branch_to(target);
+    }
+
+    /// A branch to the frame at `target` in `frames`, in the current state.
+    fn branch_to(&mut self, target: usize) {
+        let Some(k) = self.state else { return };
         let depth = self.frames[target].depth;
         if matches!(self.frames[target].kind, Kind::Function) {
             return;
@@ -290,6 +331,9 @@ impl Scan {
 
     fn end(&mut self) {
         let Some(frame) = self.frames.pop() else { return };
+        if self.handlers.last().is_some_and(|(f, _)| *f == self.frames.len()) {
+            self.handlers.pop();
+        }
         match frame.kind {
             Kind::Function => {}
             Kind::Block | Kind::Else => self.state = merge(frame.merged, self.state),
@@ -326,6 +370,16 @@ impl Scan {
         }
         let (encloses_points, encloses_calls) = (open.encloses_points, open.encloses_calls);
         self.loops.insert(open.offset, LoopCost { cost: open.cost, check, encloses_points, encloses_calls });
+    }
+}
+
+/// The label a catch clause branches to.
+pub(super) fn catch_label(catch: &wasmparser::Catch) -> u32 {
+    match *catch {
+        wasmparser::Catch::One { label, .. }
+        | wasmparser::Catch::OneRef { label, .. }
+        | wasmparser::Catch::All { label }
+        | wasmparser::Catch::AllRef { label } => label,
     }
 }
 

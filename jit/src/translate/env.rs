@@ -3,9 +3,10 @@
 //! operator match in `operators.rs` never computes an offset itself.
 
 use crate::abi::{self, POINTER};
-use crate::module_info::{FuncType, ModuleInfo};
+use crate::module_info::{FuncType, ModuleInfo, ValType};
 use crate::vm::{
-    Builtin, BuiltinType, ExecCtx, Redirect, TrapCode, VMFuncRef, VMMemory, VMOffsets, VMTable, STATE_TRAPPING,
+    Builtin, BuiltinType, ExecCtx, Redirect, TrapCode, VMException, VMFuncRef, VMMemory, VMOffsets, VMTable,
+    STATE_TRAPPING,
 };
 use cranelift_codegen::ir::{
     self, condcodes::IntCC, types, AliasRegion, AliasRegionData, Block, InstBuilder, MemFlagsData, Value,
@@ -41,6 +42,7 @@ pub enum ExecField {
     RedirectFuncPtr,
     RedirectVmctx,
     RedirectThunk,
+    Exception,
 }
 
 impl ExecField {
@@ -54,6 +56,7 @@ impl ExecField {
             ExecField::RedirectFuncPtr => (ExecCtx::OFFSET_REDIRECT + Redirect::OFFSET_FUNC_PTR, POINTER),
             ExecField::RedirectVmctx => (ExecCtx::OFFSET_REDIRECT + Redirect::OFFSET_VMCTX, POINTER),
             ExecField::RedirectThunk => (ExecCtx::OFFSET_REDIRECT + Redirect::OFFSET_THUNK, POINTER),
+            ExecField::Exception => (ExecCtx::OFFSET_EXCEPTION, POINTER),
         }
     }
 }
@@ -435,6 +438,29 @@ impl<'a> FuncEnv<'a> {
     // ----- functions ---------------------------------------------------------
 
     /// The `*const VMFuncRef` of function `func` (what `ref.func` yields).
+    /// The identity of tag `tag` (its `*const VMTag`, see [`crate::vm::VMTag`]).
+    pub fn tag(&mut self, b: &mut FunctionBuilder<'_>, tag: u32) -> Value {
+        self.vmctx_word(b, self.offsets.tag(tag))
+    }
+
+    /// Slot `slot` of exception `exn`'s payload, as a `ty` (see
+    /// [`crate::vm::VMException`]).
+    pub fn exception_slot(&self, b: &mut FunctionBuilder<'_>, exn: Value, slot: usize, ty: ValType) -> Value {
+        let offset = VMException::PAYLOAD_OFFSET + (slot * 8) as i32;
+        b.ins().load(abi::ir_type(ty), MemFlagsData::trusted(), exn, offset)
+    }
+
+    /// Stores `value` in slot `slot` of exception `exn`'s payload.
+    pub fn set_exception_slot(&self, b: &mut FunctionBuilder<'_>, exn: Value, slot: usize, value: Value) {
+        let offset = VMException::PAYLOAD_OFFSET + (slot * 8) as i32;
+        b.ins().store(MemFlagsData::trusted(), value, exn, offset);
+    }
+
+    /// The tag exception `exn` was thrown with.
+    pub fn exception_tag(&self, b: &mut FunctionBuilder<'_>, exn: Value) -> Value {
+        b.ins().load(POINTER, MemFlagsData::trusted().with_readonly(), exn, VMException::OFFSET_TAG)
+    }
+
     pub fn funcref(&mut self, b: &mut FunctionBuilder<'_>, func: u32) -> Value {
         self.vmctx_word(b, self.offsets.funcref(func))
     }

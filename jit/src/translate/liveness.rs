@@ -290,6 +290,12 @@ fn build(
     let mut cur = first;
     let mut frames = vec![Frame::Block { end: exit }];
     let target = |frames: &[Frame], depth: u32| frames[frames.len() - 1 - depth as usize].target();
+    // The open `try_table`s: each one's frame index and the nodes its catch
+    // clauses branch to (a call or throw inside may go to any of them).
+    let mut handlers: Vec<(usize, Vec<u32>)> = Vec::new();
+    let catch_targets = |handlers: &[(usize, Vec<u32>)]| -> Vec<u32> {
+        handlers.iter().flat_map(|(_, targets)| targets.iter().copied()).collect()
+    };
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let offset = reader.original_position();
@@ -303,6 +309,18 @@ fn build(
                 access.record(local_index, true);
             }
             Operator::Block { .. } => frames.push(Frame::Block { end: graph.node()? }),
+            Operator::TryTable { try_table } => {
+                let labels: Vec<u32> =
+                    try_table.catches.iter().map(|c| target(&frames, super::cost::catch_label(c))).collect();
+                frames.push(Frame::Block { end: graph.node()? });
+                handlers.push((frames.len() - 1, labels));
+            }
+            Operator::Throw { .. } | Operator::ThrowRef => {
+                for node in catch_targets(&handlers) {
+                    graph.edge(cur, node);
+                }
+                cur = graph.node()?;
+            }
             Operator::Loop { .. } => {
                 let header = graph.node()?;
                 graph.edge(cur, header);
@@ -327,6 +345,12 @@ fn build(
                 *has_else = true;
             }
             Operator::End => match frames.pop().expect("validated: end matches a frame") {
+                frame if handlers.last().is_some_and(|(f, _)| *f == frames.len()) => {
+                    handlers.pop();
+                    let Frame::Block { end } = frame else { unreachable!("a try_table is a block") };
+                    graph.edge(cur, end);
+                    cur = end;
+                }
                 // Nothing branches to a loop's end: the block goes on.
                 Frame::Loop { .. } => access.end_loop(),
                 Frame::Block { end } => {
@@ -345,7 +369,9 @@ fn build(
                 graph.edge(cur, target(&frames, relative_depth));
                 cur = graph.node()?;
             }
-            Operator::BrIf { relative_depth } => {
+            Operator::BrIf { relative_depth }
+            | Operator::BrOnNull { relative_depth }
+            | Operator::BrOnNonNull { relative_depth } => {
                 graph.edge(cur, target(&frames, relative_depth));
                 let next = graph.node()?;
                 graph.edge(cur, next);
@@ -358,16 +384,33 @@ fn build(
                 graph.edge(cur, target(&frames, targets.default()));
                 cur = graph.node()?;
             }
-            Operator::Return | Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } => {
+            Operator::Return
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::ReturnCallRef { .. } => {
                 graph.edge(cur, exit);
                 cur = graph.node()?;
             }
             Operator::Unreachable => cur = graph.node()?,
-            Operator::Call { .. } | Operator::CallIndirect { .. } => {
+            Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. } => {
                 let next = graph.node()?;
-                graph.edge(cur, next);
+                // Inside a `try_table`, a frame resumed after the call may
+                // also go on at a catch clause's label: the point's node
+                // (empty) then precedes both.
+                let targets = catch_targets(&handlers);
+                let point = if targets.is_empty() {
+                    next
+                } else {
+                    let after = graph.node()?;
+                    graph.edge(after, next);
+                    for node in targets {
+                        graph.edge(after, node);
+                    }
+                    after
+                };
+                graph.edge(cur, point);
                 cur = next;
-                points.push((offset, next));
+                points.push((offset, point));
             }
             _ => {}
         }

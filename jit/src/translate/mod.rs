@@ -14,6 +14,7 @@ mod control;
 mod cost;
 pub use call_graph::CallGraph;
 mod env;
+mod exceptions;
 mod frame;
 mod joins;
 mod liveness;
@@ -98,11 +99,13 @@ impl FuncTranslator {
             let var = b.declare_var(abi::ir_type(*t));
             b.def_var(var, *value);
             locals.push(var);
-            local_types.push(*t);
+            // The translator sees reference types as they are represented
+            // (see `ValType::repr`): validation has checked the rest.
+            local_types.push(t.repr());
         }
         for local in body.get_locals_reader()? {
             let (count, t) = local?;
-            let t = crate::parse::val_type(t)?;
+            let t = crate::parse::val_type(t)?.repr();
             for _ in 0..count {
                 let var = b.declare_var(abi::ir_type(t));
                 let zero = zero_value(&mut b, t);
@@ -177,6 +180,7 @@ impl FuncTranslator {
             calls: reductions,
             return_area,
             tail_calls: false,
+            handlers: Vec::new(),
         };
         let entry_cold = t.suspension.as_ref().map(|s| s.entry_cold);
         t.env.check_stack(&mut t.b, entry_cold);
@@ -252,7 +256,7 @@ fn zero_value(b: &mut FunctionBuilder<'_>, t: ValType) -> Value {
         ValType::I64 => b.ins().iconst(types::I64, 0),
         ValType::F32 => b.ins().f32const(0.0),
         ValType::F64 => b.ins().f64const(0.0),
-        ValType::FuncRef | ValType::ExternRef => b.ins().iconst(POINTER, 0),
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef | ValType::Ref(_) => b.ins().iconst(POINTER, 0),
     }
 }
 
@@ -288,4 +292,7 @@ struct Translation<'a, 'f> {
     /// restored, may find a callee's record instead of its own (see
     /// `rewind.rs`).
     tail_calls: bool,
+    /// The catch clauses of the `try_table`s around the current position,
+    /// outermost first (see `exceptions.rs`).
+    handlers: Vec<exceptions::TryScope>,
 }

@@ -69,8 +69,20 @@ impl Translation<'_, '_> {
                 let kind = FrameKind::If { else_block, params: param_values, has_else: false };
                 self.push_frame(kind, next, params, results, joins);
             }
+            TryTable { try_table } => {
+                let (params, results) = self.block_type(try_table.ty)?;
+                let next = self.b.create_block();
+                let joins = self.open_joins();
+                self.push_frame(FrameKind::Block, next, params, results, joins);
+                self.enter_try_table(try_table);
+            }
+            Throw { tag_index } => self.throw(tag_index),
+            ThrowRef => self.throw_ref(),
             Else => self.else_arm(),
-            End => self.end_frame(),
+            End => {
+                self.leave_try_table();
+                self.end_frame();
+            }
             Br { relative_depth } => {
                 self.branch(relative_depth);
                 self.reachable = false;
@@ -131,11 +143,55 @@ impl Translation<'_, '_> {
                 let point = self.begin_call(0);
                 let index = self.pop();
                 let callee = self.env.indirect_callee(&mut self.b, type_index, table_index, index);
-                let callee = self.resolved_callee(point, type_index, callee);
-                let (args, area) = self.call_args(type_index);
-                let call = self.env.call_funcref(&mut self.b, type_index, callee, &args);
-                self.end_call(point);
-                self.call_results(call, type_index, area);
+                self.call_callee(point, type_index, callee);
+            }
+
+            CallRef { type_index } => {
+                // As `call_indirect`: a resumed frame calls the callee it
+                // had (saved in its record).
+                let point = self.begin_call(0);
+                let callee = self.pop();
+                self.trap_if_null(callee, TrapCode::NullFunctionReference);
+                self.call_callee(point, type_index, callee);
+            }
+            ReturnCallRef { type_index } => {
+                let callee = self.pop();
+                self.trap_if_null(callee, TrapCode::NullFunctionReference);
+                let args = self.tail_call_args(type_index);
+                self.sync_fuel_out();
+                self.env.return_call_funcref(&mut self.b, type_index, callee, &args);
+                self.tail_calls = true;
+                self.reachable = false;
+            }
+            RefAsNonNull => {
+                let ty = self.stack.top_type();
+                let r = self.pop();
+                self.trap_if_null(r, TrapCode::NullReference);
+                self.push_typed(r, ty);
+            }
+            BrOnNull { relative_depth } => {
+                let ty = self.stack.top_type();
+                let r = self.pop();
+                let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                let next = self.b.create_block();
+                let target = self.branch_edge(relative_depth);
+                self.b.ins().brif(is_null, target.block, &[], next, &[]);
+                self.fill_edge(target);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+                self.push_typed(r, ty);
+            }
+            BrOnNonNull { relative_depth } => {
+                // The reference goes with the branch; it is dropped if null.
+                let r = self.stack.peek_n(&mut self.b, 1)[0];
+                let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                let next = self.b.create_block();
+                let target = self.branch_edge(relative_depth);
+                self.b.ins().brif(is_null, next, &[], target.block, &[]);
+                self.fill_edge(target);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+                self.pop();
             }
 
             // ----- parametric and variables ----------------------------------
@@ -281,12 +337,7 @@ impl Translation<'_, '_> {
                 self.builtin(Builtin::ElemDrop, &[elem]);
             }
             RefNull { hty } => {
-                let ty = match hty {
-                    wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => {
-                        ValType::ExternRef
-                    }
-                    _ => ValType::FuncRef,
-                };
+                let ty = ValType::reference(true, crate::parse::heap_type(hty)?.top());
                 let v = self.b.ins().iconst(POINTER, 0);
                 self.push_typed(v, ty);
             }
@@ -415,13 +466,29 @@ impl Translation<'_, '_> {
     /// Unreachable code: only the nesting structure matters.
     fn dead_operator(&mut self, op: Operator<'_>) -> Result<(), CompileError> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.dead_depth += 1,
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } | Operator::TryTable { .. } => {
+                self.dead_depth += 1
+            }
             Operator::Else if self.dead_depth == 0 => self.else_arm(),
-            Operator::End if self.dead_depth == 0 => self.end_frame(),
+            Operator::End if self.dead_depth == 0 => {
+                self.leave_try_table();
+                self.end_frame()
+            }
             Operator::End => self.dead_depth -= 1,
             _ => {}
         }
         Ok(())
+    }
+
+    /// The rest of a `call_indirect` or `call_ref` (whose resume point,
+    /// if any, is `point`) once the callee (a non-null `VMFuncRef` of type
+    /// `type_index`) is known: it is kept for a resumed frame, then called.
+    fn call_callee(&mut self, point: Option<u32>, type_index: u32, callee: Value) {
+        let callee = self.resolved_callee(point, type_index, callee);
+        let (args, area) = self.call_args(type_index);
+        let call = self.env.call_funcref(&mut self.b, type_index, callee, &args);
+        self.end_call(point);
+        self.call_results(call, type_index, area);
     }
 
     /// Pops a call's arguments; for a callee returning through memory,
@@ -590,11 +657,17 @@ impl Translation<'_, '_> {
         self.stack.push(&mut self.b, v, ty);
     }
 
-    fn push_typed(&mut self, v: Value, ty: ValType) {
+    /// Traps with `code` if the reference `r` is null.
+    fn trap_if_null(&mut self, r: Value, code: TrapCode) {
+        let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.env.trap_if(&mut self.b, is_null, code);
+    }
+
+    pub(super) fn push_typed(&mut self, v: Value, ty: ValType) {
         self.stack.push(&mut self.b, v, ty);
     }
 
-    fn pop(&mut self) -> Value {
+    pub(super) fn pop(&mut self) -> Value {
         self.stack.pop(&mut self.b)
     }
 
@@ -610,7 +683,7 @@ impl Translation<'_, '_> {
         (x, y, z)
     }
 
-    fn popn(&mut self, n: usize) -> Vec<Value> {
+    pub(super) fn popn(&mut self, n: usize) -> Vec<Value> {
         self.stack.pop_n(&mut self.b, n)
     }
 }

@@ -11,7 +11,7 @@ use crate::module_info::ValType;
 use cranelift_codegen::ir::{types, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
 
-const NUM_TYPES: usize = 6;
+const NUM_TYPES: usize = 7;
 
 fn type_index(ty: ValType) -> usize {
     match ty {
@@ -21,6 +21,8 @@ fn type_index(ty: ValType) -> usize {
         ValType::F64 => 3,
         ValType::FuncRef => 4,
         ValType::ExternRef => 5,
+        ValType::ExnRef => 6,
+        ValType::Ref(_) => type_index(ty.repr()),
     }
 }
 
@@ -71,7 +73,7 @@ impl OperandStack {
 
     /// Defines the slot at `depth` (which must hold a `ty`) as `value`.
     pub fn set(&mut self, b: &mut FunctionBuilder<'_>, depth: usize, ty: ValType, value: Value) {
-        let var = self.var(b, depth, ty);
+        let var = self.var(b, depth, ty.repr());
         b.def_var(var, value);
     }
 
@@ -85,11 +87,14 @@ impl OperandStack {
     /// The value of the slot at `depth` as a `ty`, whatever the stack holds
     /// now (for saving a record whose layout was taken earlier).
     pub fn get_typed(&mut self, b: &mut FunctionBuilder<'_>, depth: usize, ty: ValType) -> Value {
-        let var = self.var(b, depth, ty);
+        let var = self.var(b, depth, ty.repr());
         b.use_var(var)
     }
 
+    /// Pushes `value`, of type `ty` (kept as its representation,
+    /// [`ValType::repr`]: every type the stack holds is one).
     pub fn push(&mut self, b: &mut FunctionBuilder<'_>, value: Value, ty: ValType) {
+        let ty = ty.repr();
         let depth = self.types.len();
         self.types.push(ty);
         self.set(b, depth, ty, value);
@@ -122,7 +127,7 @@ impl OperandStack {
     /// Pushes entries of the given types whose slots are already defined
     /// on every path that reaches this point (e.g. a join's results).
     pub fn push_defined(&mut self, types: &[ValType]) {
-        self.types.extend_from_slice(types);
+        self.types.extend(types.iter().map(|t| t.repr()));
     }
 
     /// Copies the top `n` values down to start at `height` (what a branch

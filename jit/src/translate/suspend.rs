@@ -352,23 +352,35 @@ impl Translation<'_, '_> {
     /// running (the commit block tells a trap from an unwind), otherwise
     /// continue with the fuel and the values kept across the call
     /// reloaded.
+    ///
+    /// Inside a `try_table`, the cold path first catches a propagating
+    /// exception if a clause matches (see `exceptions.rs`).
     pub fn end_call(&mut self, point: Option<u32>) {
+        if point.is_none() && !self.has_handlers() {
+            return self.env.check_state(&mut self.b);
+        }
+        // Not running: a cold path (the state is left in `state`).
+        let state = self.env.exec_load(&mut self.b, ExecField::State);
+        let stopped = self.cold_block();
+        let next = self.b.create_block();
+        self.b.ins().brif(state, stopped, &[], next, &[]);
+        self.b.seal_block(stopped);
+        self.b.seal_block(next);
+        self.b.switch_to_block(stopped);
+        if self.has_handlers() {
+            self.catch_after_call(state, point);
+        }
         match point {
-            Some(point) => {
-                let state = self.env.exec_load(&mut self.b, ExecField::State);
-                let unwind = self.cold_block();
-                let next = self.b.create_block();
-                self.b.ins().brif(state, unwind, &[], next, &[]);
-                self.b.seal_block(unwind);
-                self.b.seal_block(next);
-                self.b.switch_to_block(unwind);
-                self.save_record(point);
-                self.b.switch_to_block(next);
-                self.env.invalidate_memory_cache();
-                self.sync_fuel_in();
-                self.load_frame(point);
+            Some(point) => self.save_record(point),
+            None => {
+                self.b.ins().jump(self.env.propagate_block, &[]);
             }
-            None => self.env.check_state(&mut self.b),
+        }
+        self.b.switch_to_block(next);
+        self.env.invalidate_memory_cache();
+        if let Some(point) = point {
+            self.sync_fuel_in();
+            self.load_frame(point);
         }
     }
 

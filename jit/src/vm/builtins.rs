@@ -174,6 +174,11 @@ builtins! {
     /// [`REWIND_REDIRECT`](super::REWIND_REDIRECT). A function with no
     /// resume points passes `area_slots` 0.
     rewind_tail_frame / RewindTailFrame(func: u32, area: u64, area_slots: u32) -> u32;
+    /// `throw`: allocates an exception of tag `tag` (a `*const VMTag`)
+    /// with room for `payload_slots` slots after its header, owned by the
+    /// store, and returns it (compiled code fills in the payload and throws
+    /// it); or 0 if it trapped (too many live exceptions).
+    new_exception / NewException(tag: u64, payload_slots: u32) -> u64;
 }
 
 #[cfg(test)]
@@ -182,7 +187,7 @@ mod tests {
 
     #[test]
     fn signatures_follow_the_declarations() {
-        assert_eq!(Builtin::ALL.len(), 15);
+        assert_eq!(Builtin::ALL.len(), 16);
         assert_eq!(Builtin::RewindFrame.result(), Some(BuiltinType::I32));
         assert_eq!(Builtin::MemoryGrow.params(), [BuiltinType::I32, BuiltinType::I64]);
         assert_eq!(Builtin::MemoryGrow.result(), Some(BuiltinType::I64));

@@ -71,6 +71,12 @@ trap_codes! {
     HostError = 11, "host_error", "host function error";
     /// The call's total fuel is used up.
     OutOfFuel = 12, "out_of_fuel", "all fuel consumed";
+    /// `throw_ref` of a null `exnref`.
+    NullExceptionReference = 13, "null_exception_reference", "null exception reference";
+    /// `call_ref` or `return_call_ref` of a null function reference.
+    NullFunctionReference = 14, "null_function_reference", "null function reference";
+    /// `ref.as_non_null` of a null reference.
+    NullReference = 15, "null_reference", "null reference";
 }
 
 impl TrapCode {

@@ -104,6 +104,12 @@ unsafe extern "C" fn unused_table_fill(_: *mut u8, exec: *mut ExecCtx, _: u32, _
     unsafe { unused(std::ptr::null_mut(), exec) }
 }
 
+unsafe extern "C" fn unused_new_exception(_: *mut u8, exec: *mut ExecCtx, _: u64, _: u32) -> u64 {
+    // SAFETY: as above.
+    unsafe { unused(std::ptr::null_mut(), exec) };
+    0
+}
+
 /// Room the harness keeps free in the buffer (more than any test's record).
 const RECORD_ROOM: usize = 4096;
 
@@ -189,6 +195,7 @@ static BUILTINS: VMBuiltins = VMBuiltins {
     // The harness never hands a rewind on to a tail callee (the runtime
     // does, see its `call/redirect.rs`): a frame finds its own record.
     rewind_tail_frame: rewind_frame,
+    new_exception: unused_new_exception,
 };
 
 /// While rewinding, pops the frame's own record into its record area (see

@@ -33,7 +33,7 @@ use crate::store::Store;
 use crate::values::Val;
 use std::cell::Cell;
 use wasmbeam_jit::vm::{
-    ExecCtx, TrapCode, EMBEDDER_STOP, STATE_REWINDING, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING,
+    ExecCtx, TrapCode, EMBEDDER_STOP, STATE_REWINDING, STATE_RUNNING, STATE_THROWING, STATE_TRAPPING, STATE_UNWINDING,
 };
 
 thread_local! {
@@ -176,6 +176,8 @@ pub(crate) enum RawAnswer {
     Trap(Trap),
     /// Run the host function again, with these arguments.
     Again(Vec<Val>),
+    /// An exception to throw in the caller.
+    Throw(crate::exception::Exception),
 }
 
 impl Activation {
@@ -254,6 +256,14 @@ pub(crate) fn enter(
             state = STATE_TRAPPING;
             failure = Some(Stop::internal(message));
         }
+    }
+    if state == STATE_THROWING && failure.is_none() {
+        // An exception no frame caught: the activation ends with it.
+        state = STATE_TRAPPING;
+        failure = Some(match store.exception_of(exec.exception) {
+            Ok(exception) => Stop::Error(Error::Exception(exception)),
+            Err(error) => Stop::Error(error),
+        });
     }
     if state == STATE_TRAPPING && failure.is_none() {
         let pending = activation.pending.take();

@@ -75,6 +75,8 @@ pub(crate) fn deliver(
     let results = match answer {
         RawAnswer::Results(results) => results,
         RawAnswer::Trap(trap) => return Err(trap.into()),
+        // The dispatcher throws it (see `host.rs`).
+        RawAnswer::Throw(exception) => return Err(Stop::Error(crate::error::Error::Exception(exception))),
         RawAnswer::Again(args) => {
             exec.state = STATE_RUNNING;
             return Ok(Delivered::Again(args));

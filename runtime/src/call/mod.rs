@@ -86,6 +86,10 @@ pub struct Call {
     /// The function the call suspended for, when it did (see
     /// [`Call::defer_compiles`]).
     pending_compile: Option<PendingCompile>,
+    /// While the call holds saved frames (which may hold `exnref`s): a
+    /// clone of the store's token, which keeps it from freeing exception
+    /// objects (see `exception.rs`). Dropped with the call.
+    frames_token: Option<Arc<()>>,
 }
 
 /// A function of a lazily compiled module that a suspended call needs:
@@ -124,6 +128,8 @@ enum Answer {
     Trap(Trap),
     /// By having the function run again ([`Call::resume_again`]).
     Again,
+    /// With an exception to throw in the caller ([`Call::resume_with_exception`]).
+    Throw(crate::exception::Exception),
 }
 
 /// Where a call is.
@@ -156,7 +162,7 @@ impl Call {
     /// a plain `Func::call`.
     pub(crate) fn new(store: &mut Store, func: Func, args: &[Val], suspendable: bool) -> Result<Call, Error> {
         let ty = store.func(func)?.ty.clone();
-        check_args(&ty, args)?;
+        check_args(store, &ty, args)?;
         for arg in args {
             arg.to_raw(store)?;
         }
@@ -172,6 +178,7 @@ impl Call {
             restored: false,
             defer_compiles: false,
             pending_compile: None,
+            frames_token: None,
         })
     }
 
@@ -241,12 +248,16 @@ impl Call {
                     return match answer {
                         Answer::Results(values) => Ok(Step::Finished(values)),
                         Answer::Trap(trap) => Err(Error::Trap(trap)),
+                        Answer::Throw(exception) => Err(Error::Exception(exception)),
                         Answer::Again => self.begin(store, fuel, pending.args),
                     };
                 }
                 let answer = match answer {
                     Answer::Results(values) => {
-                        match values.iter().map(|v| v.to_raw(store)).collect::<Result<Vec<u64>, _>>() {
+                        let checked = check_results(&pending.ty, &values, Some(store)).map_err(Error::BadArgument);
+                        match checked
+                            .and_then(|()| values.iter().map(|v| v.to_raw(store)).collect::<Result<Vec<u64>, _>>())
+                        {
                             Ok(raw) => RawAnswer::Results(raw),
                             Err(e) => {
                                 pending.answer = Some(Answer::Results(values));
@@ -256,6 +267,7 @@ impl Call {
                         }
                     }
                     Answer::Trap(trap) => RawAnswer::Trap(trap),
+                    Answer::Throw(exception) => RawAnswer::Throw(exception),
                     Answer::Again => RawAnswer::Again(pending.args),
                 };
                 self.run(store, fuel, None, Some(HostAnswer { func: pending.func, answer }))
@@ -275,7 +287,8 @@ impl Call {
             return Err(Error::BadArgument("the pending host call was already answered".into()));
         }
         if let Ok(values) = &results {
-            check_results(&pending.ty, values).map_err(Error::BadArgument)?;
+            // Functions' concrete types are checked when the call resumes.
+            check_results(&pending.ty, values, None).map_err(Error::BadArgument)?;
             if values.iter().any(|v| matches!(v, Val::FuncRef(Some(f)) if f.0.store != self.store_id)) {
                 return Err(Error::BadArgument("a result is a function of another store".into()));
             }
@@ -284,6 +297,25 @@ impl Call {
             Ok(values) => Answer::Results(values),
             Err(trap) => Answer::Trap(trap),
         });
+        Ok(())
+    }
+
+    /// Answers the pending host call with an exception: when the call
+    /// resumes, the host function throws it into the WebAssembly code that
+    /// called it (where a `try_table` may catch it). Errors
+    /// ([`Error::BadArgument`]): no host call pending, already answered,
+    /// a tag or payload of another store.
+    pub fn resume_with_exception(&mut self, exception: crate::exception::Exception) -> Result<(), Error> {
+        let Phase::HostCall(pending) = &mut self.phase else {
+            return Err(Error::BadArgument("no host call is pending".into()));
+        };
+        if pending.answer.is_some() {
+            return Err(Error::BadArgument("the pending host call was already answered".into()));
+        }
+        if exception.tag.0.store != self.store_id {
+            return Err(Error::BadArgument("the exception's tag belongs to another store".into()));
+        }
+        pending.answer = Some(Answer::Throw(exception));
         Ok(())
     }
 
@@ -420,6 +452,7 @@ impl Call {
             store.spare_suspension = Some(s);
             reason
         });
+        self.frames_token = (self.buffer.used() > 0).then(|| store.exceptions.frames_token.clone());
         match state {
             STATE_RUNNING if self.buffer.used() == 0 => {
                 self.recycle_buffer(store);
@@ -518,7 +551,7 @@ impl Call {
 /// array and the results.
 pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Val>, Error> {
     let data = store.func(func)?;
-    check_args(&data.ty, args)?;
+    check_args(store, &data.ty, args)?;
     if let Some(host) = &data.host {
         let host = host.func.clone();
         return match invoke(store, &host, None, args)? {
@@ -551,6 +584,9 @@ fn run_activation(
     activation: Activation,
     rewind: bool,
 ) -> Result<Exit, Error> {
+    // Nothing but globals, tables and the embedder can hold an exnref now
+    // (unless a suspended call does, which this checks).
+    store.collect_exceptions();
     let data = store.func(func)?;
     let (func_ptr, vmctx, type_id) = (data.vm.func_ptr, data.vm.vmctx, data.vm.type_id);
     let needed = data.ty.params.len().max(data.ty.results.len()).max(1);
@@ -587,12 +623,12 @@ fn results_of(store: &Store, ty: &FuncType, values: &[u64]) -> Vec<Val> {
     ty.results.iter().zip(values).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect()
 }
 
-fn check_args(ty: &FuncType, args: &[Val]) -> Result<(), Error> {
+fn check_args(store: &Store, ty: &FuncType, args: &[Val]) -> Result<(), Error> {
     if args.len() != ty.params.len() {
         return Err(Error::BadArgument(format!("expected {} arguments, got {}", ty.params.len(), args.len())));
     }
     for (i, (arg, expected)) in args.iter().zip(ty.params.iter()).enumerate() {
-        if arg.ty() != *expected {
+        if !arg.matches(store, *expected) {
             return Err(Error::BadArgument(format!("argument {i}: expected {expected}, got {}", arg.ty())));
         }
     }

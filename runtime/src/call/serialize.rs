@@ -92,6 +92,9 @@ fn type_code(ty: ValType) -> u8 {
         ValType::F64 => 3,
         ValType::FuncRef => 4,
         ValType::ExternRef => 5,
+        ValType::ExnRef => 6,
+        // Values and records hold representations only.
+        ValType::Ref(_) => type_code(ty.repr()),
     }
 }
 
@@ -197,6 +200,12 @@ impl Writer {
                 // from the store's own code.
                 Val::FuncRef(Some(_)) => return Err(Error::internal("a function of another store among the values")),
                 Val::ExternRef(r) => self.u64(ExternRef::to_raw(r)),
+                Val::ExnRef(None) => self.u64(0),
+                Val::ExnRef(Some(_)) => {
+                    return Err(Error::BadArgument(
+                        "a pending host call with a caught exception (a non-null exnref) cannot be saved".into(),
+                    ))
+                }
             }
         }
         Ok(())
@@ -233,14 +242,15 @@ fn read_values(r: &mut Reader<'_>, store: &Store, funcs: usize) -> Result<Vec<Va
                 }
             }
             5 => Val::ExternRef(ExternRef::from_raw(raw)),
+            6 if raw == 0 => Val::ExnRef(None),
             other => return Err(bad(format!("unknown value type {other}"))),
         });
     }
     Ok(values)
 }
 
-fn check_types(what: &str, values: &[Val], types: &[ValType]) -> Result<(), Error> {
-    if values.len() != types.len() || values.iter().zip(types).any(|(v, t)| v.ty() != *t) {
+fn check_types(store: &Store, what: &str, values: &[Val], types: &[ValType]) -> Result<(), Error> {
+    if values.len() != types.len() || values.iter().zip(types).any(|(v, t)| !v.matches(store, *t)) {
         return Err(bad(format!("the {what} do not match the host function's type")));
     }
     Ok(())
@@ -298,6 +308,11 @@ impl Call {
                         w.bytes.extend_from_slice(trap.message.as_bytes());
                     }
                     Some(Answer::Again) => w.u8(3),
+                    Some(Answer::Throw(exception)) => {
+                        w.u8(4);
+                        w.u32(exception.tag.0.index);
+                        w.values(&exception.payload)?;
+                    }
                 }
                 (!p.direct).then_some(StoppedAt::HostCall)
             }
@@ -328,7 +343,7 @@ impl Call {
             w.len(record.resume.slots.len())?;
             let slots = &words[record.start..record.start + record.resume.slots.len()];
             for (ty, &slot) in record.resume.slots.iter().zip(slots) {
-                match ty {
+                match ty.repr() {
                     ValType::I32 | ValType::F32 => w.u64(slot & u64::from(u32::MAX)),
                     ValType::FuncRef if slot == 0 => w.func_id((NONE, NONE)),
                     ValType::FuncRef => {
@@ -339,6 +354,18 @@ impl Call {
                         w.func_id(id);
                     }
                     ValType::I64 | ValType::F64 | ValType::ExternRef => w.u64(slot),
+                    ValType::ExnRef if slot == 0 => w.u64(0),
+                    // An exception object belongs to its store, and what it
+                    // holds may too: it has no form as bytes.
+                    ValType::ExnRef => {
+                        return Err(Error::BadArgument(
+                            "a suspended call holding a caught exception (a non-null exnref) cannot be saved".into(),
+                        ))
+                    }
+                    // `repr` is never one.
+                    ValType::Ref(_) => {
+                        return Err(Error::internal("a record slot of a reference type not represented"))
+                    }
                 }
             }
         }
@@ -443,9 +470,13 @@ impl Call {
                         check_callee(store, record, &words, type_index)?;
                     }
                     for (i, ty) in record.resume.slots.iter().enumerate() {
-                        if *ty == ValType::FuncRef {
-                            let slot = &mut words[record.start + i];
-                            *slot = funcref_of_id(store, funcs, *slot as u32, (*slot >> 32) as u32)?;
+                        let slot = &mut words[record.start + i];
+                        match ty {
+                            ValType::FuncRef => {
+                                *slot = funcref_of_id(store, funcs, *slot as u32, (*slot >> 32) as u32)?
+                            }
+                            ValType::ExnRef if *slot != 0 => return Err(bad("a saved exnref is not null")),
+                            _ => {}
                         }
                     }
                 }
@@ -466,6 +497,8 @@ impl Call {
             // process has not yet.
             defer_compiles: false,
             pending_compile: None,
+            // Saved frames read from bytes hold no exnref (see above).
+            frames_token: None,
         })
     }
 }
@@ -490,12 +523,12 @@ fn read_host_call(r: &mut Reader, store: &Store, funcs: usize, func: Func) -> Re
         _ => return Err(bad("bad host call")),
     };
     let args = read_values(r, store, funcs)?;
-    check_types("arguments", &args, &host_ty.params)?;
+    check_types(store, "arguments", &args, &host_ty.params)?;
     let answer = match r.u8()? {
         0 => None,
         1 => {
             let results = read_values(r, store, funcs)?;
-            check_types("results", &results, &host_ty.results)?;
+            check_types(store, "results", &results, &host_ty.results)?;
             Some(Answer::Results(results))
         }
         2 => {
@@ -505,6 +538,14 @@ fn read_host_call(r: &mut Reader, store: &Store, funcs: usize, func: Func) -> Re
             Some(Answer::Trap(Trap { code, message: message.to_string() }))
         }
         3 if may_run_again => Some(Answer::Again),
+        4 => {
+            let index = r.u32()?;
+            let tag = crate::tag::Tag(Stored { store: store.id(), index });
+            let ty = store.tag(tag).map_err(|_| bad(format!("tag {index} out of range")))?.ty.clone();
+            let payload = read_values(r, store, funcs)?;
+            check_types(store, "exception's payload", &payload, &ty.params)?;
+            Some(Answer::Throw(crate::exception::Exception { tag, payload }))
+        }
         _ => return Err(bad("bad host call answer")),
     };
     Ok((PendingHostCall { func: host, args, ty: host_ty, answer, may_run_again, direct }, direct))

@@ -10,7 +10,8 @@ use crate::fnv::Fnv64;
 use std::collections::HashMap;
 use std::sync::Arc;
 use wasmbeam_jit::{
-    CodeImage, CompiledModule, ExportKind, FuncType, ImportKind, ModuleInfo, ResumeKind, ResumePoint, STUB_RESUME_POINT,
+    CodeImage, CompiledModule, ExportKind, FuncType, GlobalType, ImportKind, ModuleInfo, ResumeKind, ResumePoint,
+    TableType, ValType, STUB_RESUME_POINT,
 };
 
 /// When a module's functions are compiled (see [`Module::with_compilation`]).
@@ -41,6 +42,9 @@ struct ModuleInner {
     compiled: CompiledModule,
     /// Engine-wide id of each of the module's type indices.
     type_ids: Box<[u32]>,
+    /// Each of the module's types in its engine-wide form: concrete
+    /// reference types name engine-wide type ids (see [`canonical_types`]).
+    types: Box<[Arc<FuncType>]>,
     /// Export name -> index into `info.exports`.
     export_index: HashMap<String, u32>,
     /// FNV-1a 64 of the module's bytes: identifies the module across
@@ -89,7 +93,7 @@ impl Module {
 
     fn compile(engine: &Engine, wasm: &[u8], how: Compilation) -> Result<Module, Error> {
         let info = wasmbeam_jit::parse_with(wasm, engine.config().features)?;
-        let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
+        let (types, type_ids) = canonical_types(engine, &info)?;
         let body_bytes: usize = info.bodies.iter().map(|b| b.len()).sum();
         let lazy = engine.is_executable()
             && match how {
@@ -103,7 +107,7 @@ impl Module {
         } else {
             compiler.compile_module(&info, wasm, &type_ids)?
         };
-        Ok(Module::assemble(engine, wasm, info, compiled, type_ids))
+        Ok(Module::assemble(engine, wasm, info, compiled, types, type_ids))
     }
 
     /// Whether the module compiles its functions when they are first
@@ -181,14 +185,14 @@ impl Module {
                 image.offsets.len()
             )));
         }
-        let type_ids: Box<[u32]> = info.types.iter().map(|ty| engine.type_id(ty)).collect();
+        let (types, type_ids) = canonical_types(engine, &info)?;
         let compiled = engine.compiler().load(image, &type_ids).map_err(|e| match e {
             wasmbeam_jit::CompileError::BadImage(message) => {
                 Error::BadArgument(format!("cannot load the serialized module: {message}"))
             }
             other => other.into(),
         })?;
-        Ok(Module::assemble(engine, wasm, info, compiled, type_ids))
+        Ok(Module::assemble(engine, wasm, info, compiled, types, type_ids))
     }
 
     fn assemble(
@@ -196,6 +200,7 @@ impl Module {
         wasm: &[u8],
         info: ModuleInfo,
         compiled: CompiledModule,
+        types: Box<[Arc<FuncType>]>,
         type_ids: Box<[u32]>,
     ) -> Module {
         let export_index = info.exports.iter().enumerate().map(|(i, e)| (e.name.clone(), i as u32)).collect();
@@ -206,7 +211,8 @@ impl Module {
                 .iter()
                 .map(|ty| ResumePoint {
                     kind: ResumeKind::Uncompiled,
-                    slots: ty.params.clone(),
+                    // Records hold representations (see `ValType::repr`).
+                    slots: ty.params.iter().map(|t| t.repr()).collect(),
                     callee_type: None,
                     area: Box::new([]),
                 })
@@ -220,6 +226,7 @@ impl Module {
                 info,
                 compiled,
                 type_ids,
+                types,
                 export_index,
                 fingerprint,
                 stub_points,
@@ -237,10 +244,11 @@ impl Module {
         let info = &self.inner.info;
         info.imports.iter().map(move |import| {
             let ty = match &import.kind {
-                ImportKind::Func(t) => ExternType::Func(func_type(info, *t)),
-                ImportKind::Table(t) => ExternType::Table(*t),
+                ImportKind::Func(t) => ExternType::Func(self.func_type(*t)),
+                ImportKind::Table(t) => ExternType::Table(self.table_type(*t)),
                 ImportKind::Memory(t) => ExternType::Memory(*t),
-                ImportKind::Global(t) => ExternType::Global(*t),
+                ImportKind::Global(t) => ExternType::Global(self.global_type(*t)),
+                ImportKind::Tag(t) => ExternType::Tag(self.func_type(*t)),
             };
             (import.module.as_str(), import.name.as_str(), ty)
         })
@@ -253,10 +261,11 @@ impl Module {
             let i = export.index as usize;
             // The validator guarantees every export index is in range.
             let ty = match export.kind {
-                ExportKind::Func => ExternType::Func(func_type(info, info.functions[i])),
-                ExportKind::Table => ExternType::Table(info.tables[i]),
+                ExportKind::Func => ExternType::Func(self.func_type(info.functions[i])),
+                ExportKind::Table => ExternType::Table(self.table_type(info.tables[i])),
                 ExportKind::Memory => ExternType::Memory(info.memories[i]),
-                ExportKind::Global => ExternType::Global(info.globals[i]),
+                ExportKind::Global => ExternType::Global(self.global_type(info.globals[i])),
+                ExportKind::Tag => ExternType::Tag(self.func_type(info.tags[i])),
             };
             (export.name.as_str(), ty)
         })
@@ -284,6 +293,30 @@ impl Module {
         &self.inner.type_ids
     }
 
+    /// The module's type `type_index` in engine-wide form (in range: the
+    /// validator checks every type reference).
+    pub(crate) fn func_type(&self, type_index: u32) -> FuncType {
+        (*self.inner.types[type_index as usize]).clone()
+    }
+
+    /// The shared engine-wide form of type `type_index`, if in range.
+    pub(crate) fn func_type_arc(&self, type_index: u32) -> Option<Arc<FuncType>> {
+        self.inner.types.get(type_index as usize).cloned()
+    }
+
+    /// `ty`, of this module, in engine-wide form.
+    pub(crate) fn canonical(&self, ty: ValType) -> ValType {
+        ty.map_concrete(|index| self.inner.type_ids.get(index as usize).copied().unwrap_or(u32::MAX))
+    }
+
+    pub(crate) fn table_type(&self, ty: TableType) -> TableType {
+        TableType { element: self.canonical(ty.element), ..ty }
+    }
+
+    pub(crate) fn global_type(&self, ty: GlobalType) -> GlobalType {
+        GlobalType { content: self.canonical(ty.content), ..ty }
+    }
+
     /// Engine-wide type id of the module's type index `type_index`.
     pub(crate) fn type_id(&self, type_index: u32) -> Option<u32> {
         self.inner.type_ids.get(type_index as usize).copied()
@@ -300,10 +333,27 @@ impl Module {
     }
 }
 
-/// The module's type `type_index` (in range: the validator checks every
-/// type reference).
-fn func_type(info: &ModuleInfo, type_index: u32) -> FuncType {
-    info.types[type_index as usize].clone()
+/// A module's types in engine-wide form, and their ids.
+type CanonicalTypes = (Box<[Arc<FuncType>]>, Box<[u32]>);
+
+/// Each of `info`'s types in engine-wide form (a concrete reference type
+/// names the engine-wide id of its type), and its id. Without recursive
+/// type groups (GC), a type refers only to types before it, so one pass in
+/// order does.
+fn canonical_types(engine: &Engine, info: &ModuleInfo) -> Result<CanonicalTypes, Error> {
+    let mut ids: Vec<u32> = Vec::with_capacity(info.types.len());
+    let mut types = Vec::with_capacity(info.types.len());
+    for (index, ty) in info.types.iter().enumerate() {
+        if ty.max_concrete().is_some_and(|referred| referred as usize >= index) {
+            return Err(Error::Compile(wasmbeam_jit::CompileError::Unsupported(
+                "a type referring to itself or to a later type (recursive type groups, GC)".into(),
+            )));
+        }
+        let canonical = ty.map_concrete(|referred| ids[referred as usize]);
+        ids.push(engine.type_id(&canonical));
+        types.push(Arc::new(canonical));
+    }
+    Ok((types.into(), ids.into()))
 }
 
 impl std::fmt::Debug for Module {

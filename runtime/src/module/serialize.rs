@@ -322,12 +322,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-const TYPES: [ValType; 6] =
-    [ValType::I32, ValType::I64, ValType::F32, ValType::F64, ValType::FuncRef, ValType::ExternRef];
+/// The slot types of records, by code: every representation
+/// ([`ValType::repr`]), which is what compiled code's records hold.
+const TYPES: [ValType; 7] =
+    [ValType::I32, ValType::I64, ValType::F32, ValType::F64, ValType::FuncRef, ValType::ExternRef, ValType::ExnRef];
 
 fn type_code(ty: ValType) -> u8 {
-    // `TYPES` lists every value type: `position` always finds it.
-    TYPES.iter().position(|t| *t == ty).unwrap_or(0) as u8
+    // `TYPES` lists every representation: `position` always finds it.
+    TYPES.iter().position(|t| *t == ty.repr()).unwrap_or(0) as u8
 }
 
 fn type_of(code: u8) -> Option<ValType> {

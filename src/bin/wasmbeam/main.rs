@@ -235,7 +235,9 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
 
 /// Parses a command-line argument as a value of type `ty`.
 fn parse_arg(ty: ValType, raw: &str) -> Result<Val, String> {
-    Ok(match ty {
+    // A reference is written as one of its representation (`null`, or an
+    // externref's payload); the call checks the rest (not null, ...).
+    Ok(match ty.repr() {
         // The range checks make the narrowing casts exact: negative values
         // fit the signed type, non-negative ones the unsigned type.
         ValType::I32 => match parse_int(raw)? {
@@ -257,6 +259,9 @@ fn parse_arg(ty: ValType, raw: &str) -> Result<Val, String> {
             let payload = raw.parse::<u64>().map_err(|e| format!("not an externref payload: {e}"))?;
             Val::ExternRef(Some(ExternRef::new(payload).ok_or("externref payload out of range")?))
         }
+        ValType::ExnRef if raw == "null" => Val::ExnRef(None),
+        ValType::ExnRef => return Err("an exnref argument can only be null".into()),
+        ValType::Ref(_) => return Err(format!("no argument syntax for {ty}")),
     })
 }
 
@@ -298,6 +303,8 @@ fn format_val(val: &Val) -> String {
         }
         Val::FuncRef(None) => "ref.null func".into(),
         Val::FuncRef(Some(_)) => "ref.func".into(),
+        Val::ExnRef(None) => "ref.null exn".into(),
+        Val::ExnRef(Some(_)) => "ref.exn".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
         Val::ExternRef(Some(r)) => format!("ref.extern {}", r.payload()),
     }
