@@ -36,7 +36,12 @@ defmodule Wasmbeam do
   results are signed). `f32` and `f64` are floats, or the atoms `:infinity`,
   `:neg_infinity` and `:nan`, which Erlang floats cannot hold; arguments may
   be integers. References are `:null`, `{:externref, n}`, or `:funcref` for a
-  non-null function reference returned from WebAssembly.
+  non-null function reference returned from WebAssembly. A non-null `exnref`
+  (a caught exception) is `{:exnref, ref}`, `ref` an opaque reference that
+  may be given back to the same instance (as an argument, a host function's
+  result or a global's value); each time an exception reaches Elixir it
+  gets a new reference, so compare exceptions by what they carry, not by
+  their references.
 
   ## Host functions
 
@@ -53,6 +58,27 @@ defmodule Wasmbeam do
   that process can: `receive`, `GenServer.call/2`, and so on. If it raises,
   throws or exits, the call is abandoned and returns
   `{:error, {:host_error, kind, reason, stacktrace}}`.
+
+  Instead of results, a host function may return
+  `{:exception, %{tag: tag, payload: payload}}` to throw a WebAssembly
+  exception into the code that called it, where a `try_table` may catch it
+  (uncaught, it ends the call with `{:error, {:exception, _}}`). `tag` is
+  the export name (a string or atom) of a tag of the calling instance, or
+  the `:tag` of an exception received earlier from a call of the same
+  instance; `payload` is the list of values of the tag's parameter types.
+  That is the reason of `{:error, {:exception, _}}` as it is, so a host
+  function passes on what a nested call into its instance threw by
+  returning it:
+
+      fn caller, args ->
+        case Wasmbeam.call(caller, "inner", args) do
+          {:ok, results} -> results
+          {:error, {:exception, _} = exception} -> exception
+        end
+      end
+
+  An exception the instance cannot throw (an unknown tag, a payload not of
+  the tag's types) is the host function's error, as bad results are.
 
   ## Errors
 
@@ -77,9 +103,10 @@ defmodule Wasmbeam do
           | :null
           | :funcref
           | {:externref, non_neg_integer()}
+          | {:exnref, reference()}
 
   @typedoc "The type of a WebAssembly value."
-  @type value_type :: :i32 | :i64 | :f32 | :f64 | :funcref | :externref
+  @type value_type :: :i32 | :i64 | :f32 | :f64 | :funcref | :externref | :exnref
 
   @typedoc """
   Limits of a memory (in 64 KiB pages) or a table (in elements); `index:
@@ -103,12 +130,28 @@ defmodule Wasmbeam do
                optional(:index) => :i64
              }}
           | {:global, %{type: value_type(), mutable: boolean()}}
+          | {:tag, params :: [value_type()]}
+
+  @typedoc """
+  An exception that no WebAssembly handler caught (the reason
+  `{:exception, exception}`): its tag, by export name (a string) if the
+  instance exports it, otherwise an opaque reference meaningful only to the
+  same instance (a new one each time: not for comparing), and its payload
+  values.
+  """
+  @type exception :: %{tag: String.t() | reference(), payload: [value()]}
 
   @typedoc """
   A host function: called with the calling instance and the arguments,
-  returns the list of results.
+  returns the list of results, or `{:exception, %{tag: tag, payload:
+  values}}` to throw a WebAssembly exception into its caller (see "Host
+  functions" in the module documentation).
   """
-  @type host_fun :: (caller :: Instance.t(), args :: [value()] -> results :: [value()])
+  @type host_fun ::
+          (caller :: Instance.t(), args :: [value()] ->
+             results ::
+               [value()]
+               | {:exception, %{tag: String.t() | atom() | reference(), payload: [value()]}})
 
   @typedoc "Imports: module names to field names to host functions."
   @type imports :: %{optional(String.t()) => %{optional(String.t()) => host_fun()}}
@@ -180,15 +223,27 @@ defmodule Wasmbeam do
           | :invalid_conversion_to_integer
           | :call_stack_exhausted
           | :out_of_fuel
+          | :null_exception_reference
+          | :null_function_reference
+          | :null_reference
 
   @typedoc """
   Why a function failed (the same terms as the Erlang API's):
 
     * `{:trap, code}` - the WebAssembly code trapped; `:call_stack_exhausted`
-      is the stack limit, `:out_of_fuel` the fuel limit (see `t:trap_code/0`).
+      is the stack limit, `:out_of_fuel` the fuel limit,
+      `:null_exception_reference` a `throw_ref` of a null `exnref`;
+      `:null_function_reference` a `call_ref` or `return_call_ref` of a
+      null reference, `:null_reference` a `ref.as_non_null` of one (see
+      `t:trap_code/0`).
+    * `{:exception, %{tag: tag, payload: values}}` - the WebAssembly code
+      threw an exception that no handler caught (see `t:exception/0`). A
+      host function may return it to throw it again (see "Host functions"
+      in the module documentation).
     * `{:host_error, kind, reason, stacktrace}` - a host function raised
       (`:error`), exited (`:exit`) or threw (`:throw`), or returned values
-      that are not of the import's result types
+      that are not of the import's result types or an exception the
+      instance cannot throw
       (`{:host_error, :error, {:bad_results, description}, []}`).
     * `:busy` - another process is in a call on the instance.
     * `:timeout` - the call's `:timeout` passed.
@@ -210,6 +265,7 @@ defmodule Wasmbeam do
   """
   @type reason ::
           {:trap, trap_code()}
+          | {:exception, exception()}
           | {:host_error, :error | :exit | :throw, term(), Exception.stacktrace()}
           | :busy
           | :timeout

@@ -12,7 +12,12 @@
 %% unsigned; results are signed). `f32' and `f64' are floats, or the atoms
 %% `infinity', `neg_infinity' and `nan', which Erlang floats cannot hold;
 %% arguments may be integers. References are `null', `{externref, N}', or
-%% `funcref' for a non-null function reference returned to Erlang.
+%% `funcref' for a non-null function reference returned to Erlang. A
+%% non-null `exnref' (a caught exception) is `{exnref, Ref}', `Ref' an
+%% opaque reference that may be given back to the same instance (as an
+%% argument, a host fun's result or a global's value); each time an
+%% exception reaches Erlang it gets a new reference, so compare exceptions
+%% by what they carry, not by their references.
 %%
 %% == Host funs ==
 %% An import is `fun(Caller, Args) -> Results', where `Caller' is the
@@ -22,6 +27,26 @@
 %% the process that made the call, and may do anything that process can:
 %% `receive', `gen_server:call/2', and so on. If it raises, the call is
 %% abandoned and returns `{error, {host_error, Class, Reason, Stacktrace}}'.
+%%
+%% Instead of results, a host fun may return `{exception, #{tag => Tag,
+%% payload => Payload}}' to throw a WebAssembly exception into the code
+%% that called it, where a `try_table' may catch it (uncaught, it ends the
+%% call with `{error, {exception, _}}'). `Tag' is the export name (a
+%% binary or atom) of a tag of the calling instance, or the `tag' of an
+%% exception received earlier from a call of the same instance; `Payload'
+%% is the list of values of the tag's parameter types. That is the reason
+%% of `{error, {exception, _}}' as it is, so a host fun passes on what a
+%% nested call into its instance threw by returning it:
+%% ```
+%% fun(Caller, Args) ->
+%%     case wasmbeam:call(Caller, <<"inner">>, Args) of
+%%         {ok, Results} -> Results;
+%%         {error, {exception, _} = Exception} -> Exception
+%%     end
+%% end
+%% '''
+%% An exception the instance cannot throw (an unknown tag, a payload not
+%% of the tag's types) is the host fun's error, as bad results are.
 %%
 %% == Errors ==
 %% Every function returns `{error, Reason}' rather than raising, whatever
@@ -33,11 +58,22 @@
 %%   `undefined_element', `indirect_call_type_mismatch',
 %%   `integer_overflow', `integer_divide_by_zero',
 %%   `invalid_conversion_to_integer', `call_stack_exhausted' (the stack
-%%   limit), `out_of_fuel' (the fuel limit). `trap_codes/0' lists them
-%%   with their messages.</li>
+%%   limit), `out_of_fuel' (the fuel limit), `null_exception_reference'
+%%   (`throw_ref' of a null `exnref'), `null_function_reference' (`call_ref'
+%%   or `return_call_ref' of a null reference) and `null_reference'
+%%   (`ref.as_non_null' of one). `trap_codes/0' lists them with their
+%%   messages.</li>
+%% <li>`{exception, #{tag => Tag, payload => Payload}}': the WebAssembly
+%%   code threw an exception that no handler caught. `Tag' is the tag's
+%%   export name (a binary) when the instance exports it, otherwise an
+%%   opaque reference (meaningful only to the same instance, and a new one
+%%   each time: not for comparing); `Payload' is
+%%   the list of the exception's values. A host fun may return it to throw
+%%   it again (see Host funs).</li>
 %% <li>`{host_error, Class, Reason, Stacktrace}': a host fun raised, or
-%%   returned values that are not of the import's result types
-%%   (`error', `{bad_results, Description}').</li>
+%%   returned values that are not of the import's result types or an
+%%   exception the instance cannot throw (`error', `{bad_results,
+%%   Description}').</li>
 %% <li>`busy': another process is in a call on the instance.</li>
 %% <li>`timeout': the call's `timeout' passed.</li>
 %% <li>`{invalid_module, Message}': not valid WebAssembly or WAT, or a
@@ -70,14 +106,14 @@
 
 -export_type([wasm_module/0, instance/0, value/0, value_type/0, extern_type/0,
               host_fun/0, imports/0, instance_options/0, call_options/0, error_reason/0,
-              trap_code/0, wasi_options/0, wasi_output/0, run_options/0,
+              trap_code/0, exception/0, wasi_options/0, wasi_output/0, run_options/0,
               memory_options/0, memory_ref/0]).
 
 -opaque wasm_module() :: reference().
 -opaque instance() :: reference().
 -type value() :: integer() | float() | infinity | neg_infinity | nan
-               | null | funcref | {externref, non_neg_integer()}.
--type value_type() :: i32 | i64 | f32 | f64 | funcref | externref.
+               | null | funcref | {externref, non_neg_integer()} | {exnref, reference()}.
+-type value_type() :: i32 | i64 | f32 | f64 | funcref | externref | exnref.
 %% `index => i64' is there for a memory or table indexed by 64-bit numbers
 %% (memory64), and absent for 32-bit ones.
 -type limits() :: #{min := non_neg_integer(), max := non_neg_integer() | infinity, index => i64}.
@@ -85,8 +121,16 @@
                      | {memory, limits()}
                      | {table, #{element := value_type(), min := non_neg_integer(),
                                  max := non_neg_integer() | infinity, index => i64}}
-                     | {global, #{type := value_type(), mutable := boolean()}}.
--type host_fun() :: fun((Caller :: instance(), Args :: [value()]) -> Results :: [value()]).
+                     | {global, #{type := value_type(), mutable := boolean()}}
+                     | {tag, Params :: [value_type()]}.
+%% An exception that no WebAssembly handler caught (`{error, {exception,
+%% Exception}}'): its tag, by export name if the instance exports it, and
+%% its payload. A host fun throws one by returning `{exception, Exception}'
+%% (where the tag may also be an atom).
+-type exception() :: #{tag := binary() | reference(), payload := [value()]}.
+-type host_fun() :: fun((Caller :: instance(), Args :: [value()]) ->
+                           Results :: [value()]
+                         | {exception, #{tag := binary() | atom() | reference(), payload := [value()]}}).
 -type imports() :: #{binary() => #{binary() => host_fun()}}.
 -type instance_options() :: #{memory_limit => non_neg_integer(),
                               fuel_limit => pos_integer() | infinity,
@@ -122,8 +166,10 @@
 -type trap_code() :: unreachable | out_of_bounds_memory_access | out_of_bounds_table_access
                    | uninitialized_element | undefined_element | indirect_call_type_mismatch
                    | integer_overflow | integer_divide_by_zero | invalid_conversion_to_integer
-                   | call_stack_exhausted | out_of_fuel.
+                   | call_stack_exhausted | out_of_fuel
+                   | null_exception_reference | null_function_reference | null_reference.
 -type error_reason() :: {trap, trap_code()}
+                      | {exception, exception()}
                       | {host_error, error | exit | throw, term(), list()}
                       | busy
                       | timeout
@@ -493,6 +539,10 @@ format_error({trap, Code}) when is_atom(Code) ->
         {Code, Message} -> <<"WebAssembly trap: ", Message/binary>>;
         false -> text("WebAssembly trap: ~0p", [Code])
     end;
+format_error({exception, #{tag := Tag, payload := Payload}}) when is_binary(Tag), is_list(Payload) ->
+    text("uncaught WebAssembly exception: tag \"~ts\", payload ~w", [Tag, Payload]);
+format_error({exception, #{tag := Tag, payload := Payload}}) when is_reference(Tag), is_list(Payload) ->
+    text("uncaught WebAssembly exception: a tag the instance does not export, payload ~w", [Payload]);
 format_error({host_error, error, {bad_results, Description}, _Stacktrace}) when is_binary(Description) ->
     <<"a host function returned bad results: ", Description/binary>>;
 format_error({host_error, Class, Reason, Stacktrace})

@@ -5,7 +5,8 @@ defmodule Wasmbeam.ErrorTest do
 
   test "every trap is described with the engine's message" do
     codes = Wasmbeam.trap_codes()
-    assert length(codes) == 11
+    assert length(codes) == 14
+    assert {:null_exception_reference, "null exception reference"} in codes
     assert {:out_of_fuel, "all fuel consumed"} in codes
     assert {:call_stack_exhausted, "call stack exhausted"} in codes
 
@@ -33,6 +34,12 @@ defmodule Wasmbeam.ErrorTest do
     assert message({:bad_argument, "not an instance"}) == "bad argument: not an instance"
     assert message({:internal_error, "oops"}) =~ ~r/^internal error in wasmbeam .*: oops$/
     assert message(:something_else) == "wasmbeam error: something_else"
+
+    assert message({:exception, %{tag: "e", payload: [1, 2.5]}}) ==
+             ~s(uncaught WebAssembly exception: tag "e", payload [1,2.5])
+
+    assert message({:exception, %{tag: make_ref(), payload: []}}) ==
+             "uncaught WebAssembly exception: a tag the instance does not export, payload []"
   end
 
   test "host errors show the kind, the reason and the stacktrace" do

@@ -12,7 +12,8 @@
 -define(TRAP_CODES, [call_stack_exhausted, out_of_bounds_memory_access, out_of_bounds_table_access,
                      uninitialized_element, undefined_element, indirect_call_type_mismatch,
                      integer_overflow, integer_divide_by_zero, invalid_conversion_to_integer,
-                     unreachable, out_of_fuel]).
+                     unreachable, out_of_fuel, null_exception_reference, null_function_reference,
+                     null_reference]).
 
 -define(TRAPS, <<"(module
   (memory 1)
@@ -30,6 +31,9 @@
   (func (export \"integer_divide_by_zero\") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
   (func (export \"invalid_conversion_to_integer\") (result i32) (i32.trunc_f32_s (f32.const nan)))
   (func (export \"unreachable\") unreachable)
+  (func (export \"null_exception_reference\") (throw_ref (ref.null exn)))
+  (func (export \"null_function_reference\") (result i32) (call_ref $ret (ref.null $ret)))
+  (func (export \"null_reference\") (drop (ref.as_non_null (ref.null func))))
   (func (export \"out_of_fuel\") (loop $l (br $l))))">>).
 
 trap_codes_are_the_documented_ones_test() ->
@@ -68,6 +72,14 @@ host_errors_test() ->
     ?assertMatch(<<"a host function failed: ", _/binary>>, wasmbeam:format_error(Thrown)).
 
 zero() -> 0.
+
+%% An exception no handler caught; more in `wasmbeam_exceptions_tests'.
+exception_test() ->
+    {ok, M} = wasmbeam:compile(<<"(module (tag $e (export \"e\") (param i32 f64))
+                                   (func (export \"f\") (throw $e (i32.const 42) (f64.const 0.5))))">>),
+    {ok, I} = wasmbeam:instantiate(M, #{}),
+    {error, {exception, #{tag := <<"e">>, payload := [42, 0.5]}} = Reason} = wasmbeam:call(I, f, []),
+    ?assertEqual(<<"uncaught WebAssembly exception: tag \"e\", payload [42,0.5]">>, wasmbeam:format_error(Reason)).
 
 busy_test() ->
     {ok, M} = wasmbeam:compile(<<"(module (import \"env\" \"wait\" (func $w))

@@ -10,6 +10,7 @@ rustler::atoms! {
     nan,
     funcref,
     externref,
+    exnref,
     host_call,
     // Error reasons.
     trap,
@@ -22,6 +23,9 @@ rustler::atoms! {
     internal_error,
     bad_results,
     exit,
+    // Exceptions: `{exception, #{tag => Tag, payload => Values}}`.
+    exception,
+    payload,
     // The fallback trap code (see `error::trap_atom`); the others are made
     // from the runtime's table of trap codes.
     host_error,
@@ -34,6 +38,7 @@ rustler::atoms! {
     memory,
     table,
     global,
+    tag,
     min,
     max,
     mutable,

@@ -3,10 +3,12 @@
 //! `call/4` starts a call and runs it step by step (see `pacing.rs`). It
 //! ends in one of four ways:
 //! - `{ok, Results}`: the call returned;
-//! - `{error, Reason}`: it trapped, timed out, or could not start;
+//! - `{error, Reason}`: it trapped, threw an exception no handler caught,
+//!   timed out, or could not start;
 //! - `{host_call, Call, Caller, Fun, Args}`: WebAssembly called an import;
 //!   the Erlang wrapper applies `Fun(Caller, Args)` in the calling process
-//!   and answers with `resume/2` (or `abort/1`), which go on the same way;
+//!   and answers with `resume/2` (results, or an exception to throw) or
+//!   `abort/1`, which go on the same way;
 //! - the process's timeslice is spent: the NIF reschedules itself with
 //!   `enif_schedule_nif` and the next slice goes on in `call_slice`, after
 //!   the VM has run other processes (and delivered exit signals).
@@ -17,6 +19,7 @@
 
 use crate::atoms;
 use crate::error::{bad_argument, guard, ok_or_error, ok_or_error_unit, Failure};
+use crate::exception;
 use crate::instance::{fuel_limit, instance_arg, with_name, InstanceRes};
 use crate::pacer::Pacer;
 use crate::pacing::timeslice_percent;
@@ -192,7 +195,10 @@ fn call_arg(term: Term) -> Result<ResourceArc<CallRes>, Failure> {
     term.decode().map_err(|_| bad_argument("not a call"))
 }
 
-/// `resume(Call, Results)`: the host fun returned `Results`.
+/// `resume(Call, Results)`: the host fun returned `Results`, a list of
+/// values, or `{exception, #{tag => Tag, payload => [Value]}}` to throw
+/// that exception into the WebAssembly code that called it (see
+/// `exception.rs`).
 #[rustler::nif]
 fn resume<'a>(env: Env<'a>, call: Term<'a>, results: Term<'a>) -> Term<'a> {
     guard(env, || match call_arg(call) {
@@ -213,16 +219,22 @@ fn resume_with<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) 
         let Some(running) = state.call.as_mut() else {
             return bad_argument("the call is over").to_term(env);
         };
-        // Values of the wrong types (or count) are the host fun's fault:
-        // `bad_results`, which the wrapper reports as its error.
-        let answered = match decode_list(results, &types, "result") {
-            Ok(values) => running.resume_with(Ok(values)).map_err(|e| match Failure::from(e) {
-                Failure::BadArgument(message) => Failure::BadResults(message),
-                other => other,
-            }),
-            Err(Failure::BadArgument(message)) => Err(Failure::BadResults(message)),
-            Err(other) => Err(other),
-        };
+        // Values of the wrong types (or count), or an exception the
+        // instance cannot throw, are the host fun's fault: `bad_results`,
+        // which the wrapper reports as its error.
+        let answered = match exception::thrown(results) {
+            Some(thrown) => call
+                .instance
+                .lock_state()
+                .and_then(|st| exception::decode(&st, thrown))
+                .and_then(|e| running.resume_with_exception(e).map_err(Failure::from)),
+            None => decode_list(results, &types, "result")
+                .and_then(|values| running.resume_with(Ok(values)).map_err(Failure::from)),
+        }
+        .map_err(|failure| match failure {
+            Failure::BadArgument(message) => Failure::BadResults(message),
+            other => other,
+        });
         match answered {
             Ok(()) if state.deadline.is_some_and(|d| Instant::now() >= d) => {
                 finish(&call.instance, &mut state);
@@ -492,7 +504,7 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
         let fuel = state.pacer.fuel();
         let stepped = instance.lock_state().map(|mut st| {
             let before = call.fuel_consumed();
-            let step = call.step(&mut st.store, fuel).map_err(Failure::from);
+            let step = call.step(&mut st.store, fuel).map_err(|e| exception::failure(&st, e));
             let output = st.wasi.as_ref().filter(|w| w.has_output()).map(WasiSetup::take_output);
             (step, call.fuel_consumed() - before, output)
         });

@@ -9,7 +9,7 @@
 use crate::atoms;
 use rustler::{Atom, Encoder, Env, Term};
 use std::panic::{self, AssertUnwindSafe};
-use wasmbeam_runtime::{Error, TrapCode};
+use wasmbeam_runtime::{Error, Exception, TrapCode};
 
 /// Why a NIF failed.
 #[derive(Debug)]
@@ -39,6 +39,11 @@ pub enum Failure {
     /// `{exit, Status}`: the program ended the call with an exit status
     /// (WASI's `proc_exit`), where a plain call was expected.
     Exit(i32),
+    /// `{exception, #{tag => Tag, payload => [Value]}}`: WebAssembly threw
+    /// an exception that no handler caught. `name` is the tag's export
+    /// name, if the instance exports it (see `exception.rs`; runtime
+    /// errors become this with the name through `exception::failure`).
+    Exception { exception: Exception, name: Option<String> },
 }
 
 impl From<Error> for Failure {
@@ -51,6 +56,7 @@ impl From<Error> for Failure {
             Error::Limit(m) => Failure::Limit(m),
             Error::Internal(m) => Failure::Internal(m),
             Error::Exit(status) => Failure::Exit(status),
+            Error::Exception(exception) => Failure::Exception { exception, name: None },
         }
     }
 }
@@ -76,6 +82,9 @@ impl Failure {
             Failure::Timeout => atoms::timeout().encode(env),
             Failure::BadResults(m) => (atoms::bad_results(), m.as_str()).encode(env),
             Failure::Exit(status) => (atoms::exit(), *status).encode(env),
+            Failure::Exception { exception, name } => {
+                (atoms::exception(), crate::exception::encode(env, exception, name.as_deref())).encode(env)
+            }
             Failure::Internal(m) => {
                 crate::stats::INTERNAL_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 (atoms::internal_error(), m.as_str()).encode(env)

@@ -14,6 +14,7 @@ mod atoms;
 mod call;
 mod engine;
 mod error;
+mod exception;
 mod instance;
 mod memory;
 mod module;

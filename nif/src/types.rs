@@ -1,11 +1,13 @@
 //! Descriptions of imports and exports as terms:
 //!
 //! - `{function, [Param], [Result]}`, each a type atom (`i32`, `i64`,
-//!   `f32`, `f64`, `funcref`, `externref`);
+//!   `f32`, `f64`, `funcref`, `externref`, `exnref`);
 //! - `{memory, #{min => Pages, max => Pages | infinity}}`;
 //! - `{table, #{element => Type, min => N, max => N | infinity}}`;
 //!   both with `index => i64` when indexed by 64-bit numbers (memory64);
-//! - `{global, #{type => Type, mutable => boolean()}}`.
+//! - `{global, #{type => Type, mutable => boolean()}}`;
+//! - `{tag, [Param]}`: an exception tag, whose exceptions carry values of
+//!   the types `[Param]`.
 
 use crate::atoms;
 use crate::values::type_atom;
@@ -31,6 +33,7 @@ pub fn extern_type<'a>(env: Env<'a>, ty: &ExternType) -> Term<'a> {
                 vec![(atoms::type_(), type_atom(g.content).encode(env)), (atoms::mutable(), g.mutable.encode(env))];
             (atoms::global(), map(env, pairs)).encode(env)
         }
+        ExternType::Tag(t) => (atoms::tag(), types(&t.params)).encode(env),
     }
 }
 

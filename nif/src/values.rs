@@ -6,22 +6,38 @@
 //! | f32, f64  | float, or `infinity`, `neg_infinity`, `nan` (Erlang floats cannot hold those); arguments may be integers |
 //! | funcref   | `null`, or `funcref` for a non-null result (not accepted as an argument) |
 //! | externref | `null` or `{externref, Payload}` with Payload in 0..2^64-2   |
+//! | exnref    | `null` or `{exnref, Ref}`, Ref an opaque reference to a caught exception of the instance (an [`ExnRefRes`]) |
 
 use crate::atoms;
 use crate::error::{bad_argument, Failure};
 use rustler::types::tuple::get_tuple;
-use rustler::{Atom, Encoder, Env, Term};
-use wasmbeam_runtime::{ExternRef, Val, ValType};
+use rustler::{Atom, Encoder, Env, Resource, ResourceArc, Term};
+use wasmbeam_runtime::{ExnRef, ExternRef, Val, ValType};
 
-/// The name of a value type, for messages and type descriptions.
+/// A non-null `exnref` handed to Erlang: `{exnref, Ref}`. It may be given
+/// back as an argument, a result or a global's value to the instance it
+/// came from (the runtime refuses it for another store); the exception it
+/// refers to lives as long as that instance.
+pub struct ExnRefRes {
+    exnref: ExnRef,
+}
+
+#[rustler::resource_impl]
+impl Resource for ExnRefRes {}
+
+/// The name of a value type, for messages and type descriptions: a typed
+/// reference type is named by its representation (`funcref`, `externref`
+/// or `exnref`, see `ValType::repr`), whose values it takes, the runtime
+/// checking the rest (not null, of the function type).
 pub fn type_atom(ty: ValType) -> Atom {
-    match ty {
+    match ty.repr() {
         ValType::I32 => atoms::i32(),
         ValType::I64 => atoms::i64(),
         ValType::F32 => atoms::f32(),
         ValType::F64 => atoms::f64(),
         ValType::FuncRef => atoms::funcref(),
         ValType::ExternRef => atoms::externref(),
+        ValType::ExnRef | ValType::Ref(_) => atoms::exnref(),
     }
 }
 
@@ -47,7 +63,7 @@ pub fn decode_list(list: Term, types: &[ValType], what: &str) -> Result<Vec<Val>
 /// message).
 pub fn decode(term: Term, ty: ValType, what: &str, index: usize) -> Result<Val, Failure> {
     let wrong = || bad_argument(format!("{what} {} must be {}", index + 1, expected(ty)));
-    match ty {
+    match ty.repr() {
         ValType::I32 => {
             let n: i64 = term.decode().map_err(|_| wrong())?;
             if (i32::MIN as i64..=u32::MAX as i64).contains(&n) {
@@ -73,18 +89,28 @@ pub fn decode(term: Term, ty: ValType, what: &str, index: usize) -> Result<Val, 
                 .ok_or_else(wrong)?;
             Ok(Val::ExternRef(Some(payload)))
         }
-        ValType::FuncRef => Err(wrong()),
+        ValType::ExnRef if is_atom(term, atoms::null()) => Ok(Val::ExnRef(None)),
+        ValType::ExnRef => {
+            let res = get_tuple(term)
+                .ok()
+                .filter(|t| t.len() == 2 && is_atom(t[0], atoms::exnref()))
+                .and_then(|t| t[1].decode::<ResourceArc<ExnRefRes>>().ok())
+                .ok_or_else(wrong)?;
+            Ok(Val::ExnRef(Some(res.exnref)))
+        }
+        ValType::FuncRef | ValType::Ref(_) => Err(wrong()),
     }
 }
 
 fn expected(ty: ValType) -> &'static str {
-    match ty {
+    match ty.repr() {
         ValType::I32 => "an integer in -2^31..2^32-1 (i32)",
         ValType::I64 => "an integer in -2^63..2^64-1 (i64)",
         ValType::F32 => "a number, infinity, neg_infinity or nan (f32)",
         ValType::F64 => "a number, infinity, neg_infinity or nan (f64)",
         ValType::FuncRef => "null (funcref)",
         ValType::ExternRef => "null or {externref, Payload} (externref)",
+        ValType::ExnRef | ValType::Ref(_) => "null or {exnref, Ref} (exnref)",
     }
 }
 
@@ -120,9 +146,10 @@ pub fn encode<'a>(env: Env<'a>, val: &Val) -> Term<'a> {
         Val::I64(n) => n.encode(env),
         Val::F32(bits) => encode_float(env, f32::from_bits(bits) as f64),
         Val::F64(bits) => encode_float(env, f64::from_bits(bits)),
-        Val::FuncRef(None) | Val::ExternRef(None) => atoms::null().encode(env),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => atoms::null().encode(env),
         Val::FuncRef(Some(_)) => atoms::funcref().encode(env),
         Val::ExternRef(Some(r)) => (atoms::externref(), r.payload()).encode(env),
+        Val::ExnRef(Some(exnref)) => (atoms::exnref(), ResourceArc::new(ExnRefRes { exnref })).encode(env),
     }
 }
 
