@@ -8,6 +8,12 @@
 //! on vs off with its geometric mean (budget: at most 2x) and the largest
 //! ratio.
 //!
+//! Then what exception handling costs code that throws nothing: each
+//! program again with every function's body wrapped in a `try_table` with
+//! a `catch_all` clause (so every call in it is a call inside a
+//! `try_table`, as in C++ code with cleanups), reductions on, against the
+//! plain program; ratio per program and geometric mean.
+//!
 //! Then, through `Func::start` / `Call::step`, the cost of one suspend +
 //! resume at call depth 1 and 100: in a suspending host import (against the
 //! same call with a native import), and as a fuel-slice yield (against the
@@ -272,12 +278,16 @@ struct Loaded {
 }
 
 fn load(reductions: bool, program: &Program) -> Loaded {
+    load_wasm(reductions, program, program.wasm)
+}
+
+fn load_wasm(reductions: bool, program: &Program, wasm: &[u8]) -> Loaded {
     let mut runs = Vec::new();
     let mut code_size = 0;
     for offset in CODE_OFFSETS {
         let engine = engine(reductions, offset);
-        let module: Module = wasmbeam::load_module(&engine, program.wasm)
-            .unwrap_or_else(|e| panic!("{}: does not compile: {e}", program.name));
+        let module: Module =
+            wasmbeam::load_module(&engine, wasm).unwrap_or_else(|e| panic!("{}: does not compile: {e}", program.name));
         let mut store = Store::new(&engine);
         let instance = Linker::new()
             .instantiate(&mut store, &module)
@@ -490,6 +500,7 @@ fn main() {
     }
 
     print_table(&rows);
+    try_tables::run(&mut c);
     suspend::run(&mut c);
     c.final_summary();
 }
@@ -711,5 +722,136 @@ mod suspend {
             per_frame(host_cost(0), host_cost(1)),
             per_frame(yield_cost(0), yield_cost(1))
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// try_table on vs off
+
+/// Each program with every function body in a `try_table` (see the module
+/// docs), against the plain program, both with reductions on.
+mod try_tables {
+    use super::{bench_call, fmt_time, geomean, load, load_wasm, sample_size, Timing, PROGRAMS};
+    use criterion::{Criterion, SamplingMode};
+    use std::borrow::Cow;
+    use wasm_encoder::reencode::{Error, Reencode};
+    use wasm_encoder::{BlockType, Catch, CodeSection, Instruction};
+
+    /// A program's times and code sizes, with and without the try_tables.
+    type Row = (&'static str, Option<Timing>, Option<Timing>, usize, usize);
+
+    pub fn run(c: &mut Criterion) {
+        let mut rows: Vec<Row> = Vec::new();
+        for program in PROGRAMS {
+            let expected = (program.expected)(program.arg);
+            let plain_wasm = wat::parse_bytes(program.wasm).expect("the programs parse");
+            let wrapped = in_try_tables(&plain_wasm);
+            let mut plain = load(true, program);
+            let mut tried = load_wasm(true, program, &wrapped);
+            let mut group = c.benchmark_group(format!("{}/try_table", program.name));
+            group.sampling_mode(SamplingMode::Flat);
+            let with = bench_call(&mut group, "with", &mut tried, program.arg, &expected);
+            let without = bench_call(&mut group, "without", &mut plain, program.arg, &expected);
+            group.finish();
+            rows.push((program.name, with, without, tried.code_size, plain.code_size));
+        }
+        let ratio = |a: Option<Timing>, b: Option<Timing>| Some(a?.median / b?.median);
+        println!();
+        println!(
+            "try_table: every function body in a try_table (catch_all) vs plain, reductions on, medians of {} samples",
+            sample_size()
+        );
+        println!();
+        println!(
+            "| {:<7} | {:>10} | {:>10} | {:>6} | {:>7} | {:>8} |",
+            "program", "with", "without", "w/wo", "code w", "code wo"
+        );
+        println!("|{:-<9}|{:->12}|{:->12}|{:->8}|{:->9}|{:->10}|", "", ":", ":", ":", ":", ":");
+        let time = |t: Option<Timing>| t.map_or("-".to_string(), |t| fmt_time(t.median));
+        for (name, with, without, size_with, size_without) in &rows {
+            let r = ratio(*with, *without).map_or("-".to_string(), |r| format!("{r:.3}"));
+            println!(
+                "| {name:<7} | {:>10} | {:>10} | {r:>6} | {size_with:>7} | {size_without:>8} |",
+                time(*with),
+                time(*without)
+            );
+        }
+        match geomean(rows.iter().filter_map(|r| ratio(r.1, r.2))) {
+            Some(g) => println!("try_table with/without, geometric mean: {g:.3}x"),
+            None => println!("try_table with/without: not measured"),
+        }
+    }
+
+    /// `wasm` with each defined function's body `B` replaced by
+    /// `block (try_table (result R) (catch_all 0) B) return end unreachable`.
+    /// A branch in `B` to the function's label now leaves the `try_table`
+    /// with the same values and returns them: the program computes the
+    /// same, every call of it inside a `try_table`.
+    pub fn in_try_tables(wasm: &[u8]) -> Vec<u8> {
+        let mut wrapper = Wrapper { results: defined_results(wasm), next: 0 };
+        let mut module = wasm_encoder::Module::new();
+        wrapper.parse_core_module(&mut module, wasmparser::Parser::new(0), wasm).expect("the programs re-encode");
+        module.finish()
+    }
+
+    /// The result block type of each defined function, in order.
+    fn defined_results(wasm: &[u8]) -> Vec<BlockType> {
+        let (mut types, mut results) = (Vec::new(), Vec::new());
+        for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+            match payload.expect("the programs parse") {
+                wasmparser::Payload::TypeSection(reader) => {
+                    for ty in reader.into_iter_err_on_gc_types() {
+                        let ty = ty.expect("function types");
+                        types.push(match ty.results() {
+                            [] => BlockType::Empty,
+                            [one] => BlockType::Result(
+                                wasm_encoder::reencode::RoundtripReencoder.val_type(*one).expect("a value type"),
+                            ),
+                            _ => panic!("the programs' functions have at most one result"),
+                        });
+                    }
+                }
+                wasmparser::Payload::FunctionSection(reader) => {
+                    for index in reader {
+                        results.push(types[index.expect("a type index") as usize]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        results
+    }
+
+    struct Wrapper {
+        results: Vec<BlockType>,
+        next: usize,
+    }
+
+    impl Reencode for Wrapper {
+        type Error = std::convert::Infallible;
+
+        fn parse_function_body(
+            &mut self,
+            code: &mut CodeSection,
+            func: wasmparser::FunctionBody<'_>,
+        ) -> Result<(), Error<Self::Error>> {
+            let mut f = self.new_function_with_parsed_locals(&func)?;
+            let results = self.results[self.next];
+            self.next += 1;
+            f.instruction(&Instruction::Block(BlockType::Empty));
+            f.instruction(&Instruction::TryTable(results, Cow::Owned(vec![Catch::All { label: 0 }])));
+            let mut reader = func.get_operators_reader()?;
+            while !reader.eof() {
+                let instruction = self.parse_instruction(&mut reader)?;
+                // The body's own final `end` now ends the try_table.
+                f.instruction(&instruction);
+            }
+            f.instruction(&Instruction::Return);
+            f.instruction(&Instruction::End);
+            f.instruction(&Instruction::Unreachable);
+            f.instruction(&Instruction::End);
+            code.function(&f);
+            Ok(())
+        }
     }
 }

@@ -15,8 +15,8 @@ fn main() {
     }
     let data = std::fs::read(&args[1]).expect("readable input");
     let wasm = match args[0].as_str() {
-        "differential" => executable_module(&mut Unstructured::new(&data), false).ok(),
-        "suspension" => executable_module(&mut Unstructured::new(&data), true).ok(),
+        "differential" => executable_module(&mut Unstructured::new(&data), false, false).ok(),
+        "suspension" => executable_module(&mut Unstructured::new(&data), true, true).ok(),
         "compile" => match data.split_first() {
             Some((s, rest)) if s & 1 == 1 => Some(rest.to_vec()),
             Some((_, rest)) => any_module(&mut Unstructured::new(rest)).ok().map(|(wasm, _)| wasm),

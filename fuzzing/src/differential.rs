@@ -16,7 +16,7 @@ use arbitrary::Unstructured;
 /// trapping. Inputs too short to make a module are `Ok` with nothing done.
 pub fn differential(data: &[u8]) -> Result<Summary, Failure> {
     let mut u = Unstructured::new(data);
-    match executable_module(&mut u, false) {
+    match executable_module(&mut u, false, false) {
         Ok(wasm) => differential_module(&wasm, &mut u),
         Err(_) => Ok(Summary::default()),
     }

@@ -20,7 +20,8 @@ pub const MAX_TABLE_ELEMENTS: u64 = 1_000;
 pub const FUEL: std::ops::RangeInclusive<u32> = 100..=2_000;
 
 /// A module only using what wasmbeam supports (WebAssembly 2.0 without
-/// SIMD, extended-const, tail calls, a few memories, 32- or 64-bit), with no imports, every item exported, NaNs
+/// SIMD, extended-const, tail calls, a few memories, 32- or 64-bit, and,
+/// with `exceptions`, exception handling), with no imports, every item exported, NaNs
 /// canonicalized after every float operation, bounded memories and tables
 /// with maximums, and calls that terminate (wasm-smith's fuel global).
 ///
@@ -31,10 +32,15 @@ pub const FUEL: std::ops::RangeInclusive<u32> = 100..=2_000;
 /// the like) trigger a bug of wasmi 2.0.0 that the differential oracle
 /// would report as a mismatch on every such module (see
 /// `tests/oracle_bugs.rs`).
-pub fn executable_module(u: &mut Unstructured<'_>, trap_guards: bool) -> arbitrary::Result<Vec<u8>> {
+///
+/// Exception handling is for the oracles that compare wasmbeam with
+/// itself: wasmi 2 has none.
+pub fn executable_module(u: &mut Unstructured<'_>, trap_guards: bool, exceptions: bool) -> arbitrary::Result<Vec<u8>> {
     let mut config = Config::arbitrary(u)?;
     config.disallow_traps &= trap_guards;
+    let drawn_exceptions = config.exceptions_enabled;
     restrict_to_wasmbeam(&mut config);
+    config.exceptions_enabled = exceptions && drawn_exceptions;
     config.max_imports = 0;
     config.min_funcs = 1;
     config.min_types = 1;
@@ -76,13 +82,12 @@ pub fn any_module(u: &mut Unstructured<'_>) -> arbitrary::Result<(Vec<u8>, bool)
 }
 
 /// Turns off SIMD and every proposal beyond WebAssembly 2.0 that wasmbeam
-/// does not implement yet (extended-const, multi-memory, tail calls and
-/// memory64 stay as drawn).
+/// does not implement yet (extended-const, multi-memory, tail calls,
+/// memory64 and exception handling stay as drawn).
 /// Only ever turns things off, so the config stays consistent.
 fn restrict_to_wasmbeam(config: &mut Config) {
     config.simd_enabled = false;
     config.relaxed_simd_enabled = false;
-    config.exceptions_enabled = false;
     config.threads_enabled = false;
     config.shared_everything_threads_enabled = false;
     config.gc_enabled = false;
@@ -93,4 +98,47 @@ fn restrict_to_wasmbeam(config: &mut Config) {
     config.multibyte_array_access_enabled = false;
     config.acquire_release_atomics_enabled = false;
     config.max_memories = config.max_memories.min(MAX_MEMORIES);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many of 300 modules drawn from fixed pseudo-random bytes use
+    /// `try_table` and `throw`, with or without exception handling allowed.
+    fn modules_with_exceptions(exceptions: bool) -> (usize, usize) {
+        let (mut try_tables, mut throws) = (0, 0);
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..300 {
+            let data: Vec<u8> = (0..4096)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            let Ok(wasm) = executable_module(&mut Unstructured::new(&data), true, exceptions) else { continue };
+            let (mut has_try, mut has_throw) = (false, false);
+            for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+                if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload {
+                    let Ok(mut reader) = body.get_operators_reader() else { continue };
+                    while let Ok(op) = reader.read() {
+                        has_try |= matches!(op, wasmparser::Operator::TryTable { .. });
+                        has_throw |= matches!(op, wasmparser::Operator::Throw { .. });
+                    }
+                }
+            }
+            try_tables += usize::from(has_try);
+            throws += usize::from(has_throw);
+        }
+        (try_tables, throws)
+    }
+
+    #[test]
+    fn exception_handling_is_drawn_only_where_allowed() {
+        let (try_tables, throws) = modules_with_exceptions(true);
+        assert!(try_tables > 10 && throws > 10, "{try_tables} modules with try_table, {throws} with throw");
+        assert_eq!(modules_with_exceptions(false), (0, 0));
+    }
 }

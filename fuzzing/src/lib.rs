@@ -30,6 +30,7 @@ pub mod plan;
 pub mod seeded;
 pub mod subject;
 mod suspension;
+pub mod typed_calls;
 pub mod value;
 pub mod wasmbeam_side;
 pub mod wasmi_side;

@@ -80,6 +80,11 @@ fn argument(kind: ValType, funcs: usize, u: &mut Unstructured<'_>) -> Value {
         // Payloads below u64::MAX, which wasmbeam reserves.
         ValType::ExternRef if special => Value::ExternRef(Some(u.int_in_range(0..=1000u64).unwrap_or(0))),
         ValType::ExternRef => Value::ExternRef(None),
+        // Only a null one can be made from outside.
+        ValType::ExnRef => Value::ExnRef(false),
+        // Typed references come with GC in wasm-smith, which the
+        // generators leave off.
+        ValType::Ref(_) => argument(kind.repr(), funcs, u),
     }
 }
 

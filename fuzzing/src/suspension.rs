@@ -1,11 +1,14 @@
 //! The suspension oracle: a generated module run with every call
 //! uninterrupted and, on a second instance, with every call in tiny fuel
 //! slices, each suspension saved as bytes, read back and resumed on
-//! another thread. Both runs must be identical.
+//! another thread. Both runs must be identical. The modules may use every
+//! feature wasmbeam implements: exception handling as wasm-smith draws it,
+//! typed function references through [`typed_calls`].
 
 use crate::compare::{compare, compare_instantiation, Sides};
 use crate::generate::executable_module;
 use crate::plan::Plan;
+use crate::typed_calls::typed_calls;
 use crate::wasmbeam_side::{self, Execution, WasmbeamSubject};
 use crate::{Failure, Summary};
 use arbitrary::Unstructured;
@@ -24,9 +27,13 @@ const SLICES: [u64; 6] = [1, 2, 3, 7, 13, 101];
 pub fn suspension(data: &[u8]) -> Result<Summary, Failure> {
     let mut summary = Summary::default();
     let mut u = Unstructured::new(data);
-    let Ok(wasm) = executable_module(&mut u, true) else {
+    let Ok(mut wasm) = executable_module(&mut u, true, true) else {
         return Ok(summary);
     };
+    // Half the time, direct calls go through typed function references.
+    if u.arbitrary::<bool>().unwrap_or(false) {
+        wasm = typed_calls(&wasm).ok_or_else(|| Failure::new("a drawn module could not be re-encoded"))?;
+    }
     let fuel = u.choose(&SLICES).copied().unwrap_or(1);
     let module = wasmbeam_side::compile(&wasm)?;
     let plan = Plan::new(wasmbeam_side::exported_funcs(&module), &mut u);

@@ -21,6 +21,9 @@ pub enum Value {
     FuncRef(Option<u32>),
     /// An `externref` by the payload the harness gave it.
     ExternRef(Option<u64>),
+    /// An `exnref`: whether it is non-null (an exception's identity cannot
+    /// be observed from outside).
+    ExnRef(bool),
 }
 
 /// The non-null `funcref` of a result: some function, identity unknown.

@@ -92,6 +92,8 @@ impl<'w> WasmbeamSubject<'w> {
             Value::FuncRef(None) => Val::FuncRef(None),
             Value::FuncRef(Some(i)) => Val::FuncRef(Some(self.func(plan, i as usize)?)),
             Value::ExternRef(r) => Val::ExternRef(r.and_then(ExternRef::new)),
+            Value::ExnRef(false) => Val::ExnRef(None),
+            Value::ExnRef(true) => return Err(Failure::new("a non-null exnref argument cannot be made")),
         })
     }
 
@@ -138,6 +140,7 @@ impl<'w> WasmbeamSubject<'w> {
                 Value::FuncRef(Some(index.map_or(FUNC_UNKNOWN, |i| i as u32)))
             }
             Val::ExternRef(r) => Value::ExternRef(r.map(ExternRef::payload)),
+            Val::ExnRef(r) => Value::ExnRef(r.is_some()),
         }
     }
 }
@@ -173,7 +176,7 @@ impl Subject for WasmbeamSubject<'_> {
                     let nulls = (0..size).map(|i| t.get(store, i).map_or(true, is_null)).collect();
                     snapshot.tables.insert(name.to_string(), nulls);
                 }
-                Extern::Func(_) => {}
+                Extern::Func(_) | Extern::Tag(_) => {}
             }
         }
         snapshot
@@ -181,7 +184,7 @@ impl Subject for WasmbeamSubject<'_> {
 }
 
 fn is_null(val: Val) -> bool {
-    matches!(val, Val::FuncRef(None) | Val::ExternRef(None))
+    matches!(val, Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None))
 }
 
 /// The kind of a trap, or of an error that is an acceptable way for an
@@ -196,6 +199,19 @@ fn failure_kind(e: Error) -> Result<TrapKind, Failure> {
             code => Ok(trap_kind(code)),
         },
         Error::Limit(message) => Ok(TrapKind::Other(message)),
+        // Only the suspension oracle draws exceptions: both sides are
+        // wasmbeam, and tags are numbered alike in their stores.
+        Error::Exception(e) => {
+            let payload: Vec<String> = e
+                .payload
+                .iter()
+                .map(|v| match v {
+                    Val::FuncRef(f) => format!("funcref non-null: {}", f.is_some()),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            Ok(TrapKind::Other(format!("uncaught exception of tag {}: {payload:?}", e.tag_index())))
+        }
         other => Err(Failure::new(format!("wasmbeam failed: {other}"))),
     }
 }
