@@ -112,7 +112,7 @@ impl Engines {
 
 /// Every suite run: WebAssembly 2.0, then the 3.0 proposals implemented so
 /// far (the others are not run yet, rather than counted as failed).
-const SUITES: [Suite; 8] = [
+const SUITES: [Suite; 10] = [
     Suite {
         folder: "wasm-v2",
         prefix: "",
@@ -176,7 +176,7 @@ const SUITES: [Suite; 8] = [
         // Its scripts predate multi-memory: they assert that a second
         // memory, or a memory index byte other than 0, is refused.
         features: Features { multi_memory: false, ..Features::ALL },
-        skipped: &[("simd_address.wast", "needs SIMD, not implemented yet")],
+        skipped: &[],
         partly_skipped: &[],
     },
     Suite {
@@ -196,6 +196,24 @@ const SUITES: [Suite; 8] = [
         // Its scripts predate multi-memory: they assert that a memory
         // index byte other than 0 is malformed.
         features: Features { multi_memory: false, ..Features::ALL },
+        skipped: &[],
+        partly_skipped: &[],
+    },
+    Suite {
+        folder: "proposals/simd",
+        prefix: "simd/",
+        files: &files::SIMD_FILES,
+        provided: || proposal(Proposal::Simd).collect(),
+        features: Features::ALL,
+        skipped: &[],
+        partly_skipped: &[],
+    },
+    Suite {
+        folder: "proposals/relaxed-simd",
+        prefix: "relaxed-simd/",
+        files: &files::RELAXED_SIMD_FILES,
+        provided: || proposal(Proposal::RelaxedSimd).collect(),
+        features: Features::ALL,
         skipped: &[],
         partly_skipped: &[],
     },

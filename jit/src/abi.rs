@@ -18,7 +18,80 @@ pub fn ir_type(ty: ValType) -> ir::Type {
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
+        // One vector type for every v128: operators bitcast to the lane
+        // shape they work on (see `translate/simd.rs`).
+        ValType::V128 => types::I8X16,
         ValType::FuncRef | ValType::ExternRef | ValType::ExnRef | ValType::Ref(_) => POINTER,
+    }
+}
+
+/// A zero of Cranelift type `ty` (a null reference, for a pointer).
+pub(crate) fn zero(b: &mut FunctionBuilder<'_>, ty: ir::Type) -> ir::Value {
+    match ty {
+        types::F32 => b.ins().f32const(0.0),
+        types::F64 => b.ins().f64const(0.0),
+        vector if vector.is_vector() => {
+            let bytes = b.func.dfg.constants.insert(ir::ConstantData::from(vec![0u8; vector.bytes() as usize]));
+            b.ins().vconst(vector, bytes)
+        }
+        int => b.ins().iconst(int, 0),
+    }
+}
+
+/// Byte offsets of values of types `types` laid out one after the other in
+/// 8-byte words (see [`ValType::words`]), and the words they take in all.
+pub fn word_offsets(types: &[ValType]) -> (Vec<i32>, usize) {
+    let mut words = 0;
+    let offsets = types
+        .iter()
+        .map(|t| {
+            let offset = (words * 8) as i32;
+            words += t.words();
+            offset
+        })
+        .collect();
+    (offsets, words)
+}
+
+/// Flags for a value in a slot array or record area: plain and never
+/// trapping; aligned but for vectors, whose slots are 8-byte aligned only.
+fn value_flags(ty: ir::Type) -> MemFlagsData {
+    if ty.is_vector() {
+        MemFlagsData::new().with_notrap()
+    } else {
+        slot_flags()
+    }
+}
+
+/// Words of the value array through which values of a call of type `ty`
+/// pass (its parameters, then its results, in the same words; at least
+/// one).
+pub fn value_words(ty: &FuncType) -> usize {
+    word_offsets(&ty.params).1.max(word_offsets(&ty.results).1).max(1)
+}
+
+/// Loads values of types `types` from consecutive words at `base` (see
+/// [`word_offsets`]).
+pub(crate) fn load_values(b: &mut FunctionBuilder<'_>, types: &[ValType], base: ir::Value) -> Vec<ir::Value> {
+    let (offsets, _) = word_offsets(types);
+    types
+        .iter()
+        .zip(offsets)
+        .map(|(t, offset)| {
+            let ty = ir_type(*t);
+            b.ins().load(ty, value_flags(ty), base, offset)
+        })
+        .collect()
+}
+
+/// Stores `values` to consecutive words at `base` (see [`word_offsets`]),
+/// each as wide as its Cranelift type.
+pub(crate) fn store_values(b: &mut FunctionBuilder<'_>, values: &[ir::Value], base: ir::Value) {
+    let mut offset = 0;
+    for v in values {
+        let ty = b.func.dfg.value_type(*v);
+        b.ins().store(value_flags(ty), *v, base, offset);
+        offset += if ty.is_vector() { 16 } else { 8 };
     }
 }
 
@@ -92,16 +165,12 @@ pub fn entry_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
         // arguments have all been loaded before the call.
         args.push(values);
     }
-    for (i, t) in ty.params.iter().enumerate() {
-        args.push(b.ins().load(ir_type(*t), slot_flags(), values, (i * 8) as i32));
-    }
+    args.extend(load_values(&mut b, &ty.params, values));
     let callee_sig = b.import_signature(wasm_signature(ty));
     let call = b.ins().call_indirect(callee_sig, func_ptr, &args);
     if !uses_return_area(ty) {
         let results = b.inst_results(call).to_vec();
-        for (i, v) in results.into_iter().enumerate() {
-            b.ins().store(slot_flags(), v, values, (i * 8) as i32);
-        }
+        store_values(&mut b, &results, values);
     }
     b.ins().return_(&[]);
     b.seal_all_blocks();
@@ -126,28 +195,22 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let (return_area, wasm_args) =
         if uses_return_area(ty) { (Some(params[2]), &params[3..]) } else { (None, &params[2..]) };
 
-    let slots = ty.params.len().max(ty.results.len()).max(1);
+    let slots = value_words(ty);
     let slot =
         b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, (slots * 8) as u32, 3));
     let values = b.ins().stack_addr(POINTER, slot, 0);
-    for (i, v) in wasm_args.iter().enumerate() {
-        b.ins().store(slot_flags(), *v, values, (i * 8) as i32);
-    }
+    let wasm_args = wasm_args.to_vec();
+    store_values(&mut b, &wasm_args, values);
     let mut dispatch_sig = Signature::new(isa.default_call_conv());
     dispatch_sig.params.extend([AbiParam::new(POINTER); 3]);
     let dispatch_sig = b.import_signature(dispatch_sig);
     let dispatch = b.ins().load(POINTER, slot_flags(), host, 0);
     b.ins().call_indirect(dispatch_sig, dispatch, &[host, exec, values]);
 
-    let mut results = Vec::with_capacity(ty.results.len());
-    for (i, t) in ty.results.iter().enumerate() {
-        results.push(b.ins().load(ir_type(*t), slot_flags(), values, (i * 8) as i32));
-    }
+    let results = load_values(&mut b, &ty.results, values);
     match return_area {
         Some(area) => {
-            for (i, v) in results.iter().enumerate() {
-                b.ins().store(slot_flags(), *v, area, (i * 8) as i32);
-            }
+            store_values(&mut b, &results, area);
             b.ins().return_(&[]);
         }
         None => {
@@ -191,12 +254,7 @@ pub fn rewind_thunk(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let func_ptr = func_ptr[0];
     let mut args = fixed.to_vec();
     for t in ty.params.iter() {
-        let zero = match ir_type(*t) {
-            types::F32 => b.ins().f32const(0.0),
-            types::F64 => b.ins().f64const(0.0),
-            int => b.ins().iconst(int, 0),
-        };
-        args.push(zero);
+        args.push(zero(&mut b, ir_type(*t)));
     }
     let callee_sig = b.import_signature(wasm_signature(ty));
     b.ins().return_call_indirect(callee_sig, func_ptr, &args);
@@ -241,7 +299,7 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let slot_offset = b.ins().ishl_imm_u(index, 3);
     let slot = b.ins().iadd(table, slot_offset);
     let callee_sig = b.import_signature(signature);
-    let slots = ty.params.len().max(1);
+    let slots = word_offsets(&ty.params).1.max(1);
     let spill =
         b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, (slots * 8) as u32, 3));
 
@@ -264,9 +322,7 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     // Not compiled: spill the arguments and ask the runtime.
     b.switch_to_block(slow);
     let values = b.ins().stack_addr(POINTER, spill, 0);
-    for (i, v) in params[fixed..].iter().enumerate() {
-        b.ins().store(slot_flags(), *v, values, (i * 8) as i32);
-    }
+    store_values(&mut b, &params[fixed..], values);
     let values64 = values;
     let compiled = call_builtin(&mut b, isa, vmctx, exec, Builtin::LazyCall, &[index32, values64]);
     let reload = b.create_block();
@@ -291,9 +347,7 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     b.ins().jump(go, &[code.into()]);
     b.switch_to_block(restored);
     let mut args = params[..fixed].to_vec();
-    for (i, t) in ty.params.iter().enumerate() {
-        args.push(b.ins().load(ir_type(*t), slot_flags(), values, (i * 8) as i32));
-    }
+    args.extend(load_values(&mut b, &ty.params, values));
     let code = b.ins().load(POINTER, flags, slot, 0);
     b.ins().return_call_indirect(callee_sig, code, &args);
 
@@ -303,15 +357,7 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     if uses_return_area(ty) {
         b.ins().return_(&[]);
     } else {
-        let zeros: Vec<ir::Value> = ty
-            .results
-            .iter()
-            .map(|t| match ir_type(*t) {
-                types::F32 => b.ins().f32const(0.0),
-                types::F64 => b.ins().f64const(0.0),
-                int => b.ins().iconst(int, 0),
-            })
-            .collect();
+        let zeros: Vec<ir::Value> = ty.results.iter().map(|t| zero(&mut b, ir_type(*t))).collect();
         b.ins().return_(&zeros);
     }
     b.seal_all_blocks();

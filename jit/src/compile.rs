@@ -142,7 +142,15 @@ impl Compiler {
         let builder = || match options.target {
             Target::Host => cranelift_native::builder().map_err(|e| CompileError::Target(e.to_string())),
             Target::X86_64 => {
-                cranelift_codegen::isa::lookup_by_name("x86_64").map_err(|e| CompileError::Target(e.to_string()))
+                let mut builder = cranelift_codegen::isa::lookup_by_name("x86_64")
+                    .map_err(|e| CompileError::Target(e.to_string()))?;
+                // What SIMD needs (see `translate::simd::vector_isa`):
+                // code compiled for another x86_64 CPU assumes it, and its
+                // CPU features say so.
+                for feature in ["has_sse3", "has_ssse3", "has_sse41"] {
+                    builder.enable(feature).map_err(|e| CompileError::Target(format!("{feature}: {e}")))?;
+                }
+                Ok(builder)
             }
             Target::Aarch64 => {
                 cranelift_codegen::isa::lookup_by_name("aarch64").map_err(|e| CompileError::Target(e.to_string()))
@@ -464,10 +472,10 @@ impl Job<'_> {
             self.calls,
             &mut ctx.func,
         )?;
-        if let Some(largest) = resume_points.iter().map(|p| p.slots.len()).max() {
+        if let Some(largest) = resume_points.iter().map(|p| p.words()).max() {
             if largest > limits::MAX_RECORD_SLOTS {
                 return Err(CompileError::LimitExceeded {
-                    what: "locals and operand stack values saved at one resume point",
+                    what: "words of locals and operand stack values saved at one resume point (a v128 takes two)",
                     count: largest,
                     max: limits::MAX_RECORD_SLOTS,
                 });

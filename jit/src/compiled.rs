@@ -42,8 +42,8 @@ impl CodeImage {
         }
         for (f, points) in self.resume_points.iter().enumerate() {
             for point in points {
-                if point.slots.len() > crate::limits::MAX_RECORD_SLOTS {
-                    return Err(format!("function {f} saves {} values at a resume point", point.slots.len()));
+                if point.words() > crate::limits::MAX_RECORD_SLOTS {
+                    return Err(format!("function {f} saves {} words at a resume point", point.words()));
                 }
                 if point.area.len() != point.slots.len() || point.area_words() > crate::limits::MAX_AREA_SLOTS {
                     return Err(format!("function {f} has a resume point whose record area does not match it"));

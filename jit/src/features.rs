@@ -2,8 +2,8 @@
 
 use wasmparser::WasmFeatures;
 
-/// The WebAssembly 3.0 proposals a module may use, on top of WebAssembly
-/// 2.0 without SIMD. A module using one that is off is refused by
+/// The WebAssembly proposals a module may use, on top of WebAssembly 2.0
+/// (SIMD, part of 2.0, can be turned off too). A module using one that is off is refused by
 /// validation, as a 2.0 engine would refuse it. The default is every
 /// proposal wasmbeam implements ([`Features::ALL`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,10 +24,17 @@ pub struct Features {
     /// `ref.as_non_null`, `br_on_null`, `br_on_non_null`, and reference
     /// types that are not nullable or name a function type.
     pub function_references: bool,
+    /// 128-bit SIMD (`v128` and its fixed-width instructions), part of
+    /// WebAssembly 2.0.
+    pub simd: bool,
+    /// Relaxed SIMD: the instructions whose result may depend on the
+    /// hardware, with one documented choice each (the same on every
+    /// architecture wasmbeam targets).
+    pub relaxed_simd: bool,
 }
 
 impl Features {
-    /// WebAssembly 2.0 (without SIMD), and nothing else.
+    /// WebAssembly 2.0 (SIMD included), and nothing else.
     pub const WASM2: Features = Features {
         extended_const: false,
         multi_memory: false,
@@ -35,6 +42,8 @@ impl Features {
         memory64: false,
         exceptions: false,
         function_references: false,
+        simd: true,
+        relaxed_simd: false,
     };
 
     /// Everything wasmbeam implements.
@@ -45,11 +54,15 @@ impl Features {
         memory64: true,
         exceptions: true,
         function_references: true,
+        simd: true,
+        relaxed_simd: true,
     };
 
     /// The validator's and parser's settings for these features.
     pub fn wasmparser(self) -> WasmFeatures {
-        let mut features = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
+        let mut features = WasmFeatures::WASM2;
+        features.set(WasmFeatures::SIMD, self.simd);
+        features.set(WasmFeatures::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features.set(WasmFeatures::EXTENDED_CONST, self.extended_const);
         features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
         features.set(WasmFeatures::TAIL_CALL, self.tail_call);

@@ -19,8 +19,9 @@ pub const MAX_DATA_SEGMENTS: usize = 100_000;
 /// Blocks, loops and ifs open at once in one function.
 pub const MAX_CONTROL_DEPTH: usize = 100_000;
 
-/// Values one resume point of a function compiled with reductions may save
-/// (its locals, then its operand stack). Each of them is live across every
+/// Words one resume point of a function compiled with reductions may save
+/// (its locals, then its operand stack: a word per value, two for a
+/// `v128`). Each of them is live across every
 /// resume point of the function, and Cranelift's compile time grows faster
 /// than linearly with that count: about 0.2 s at 1,000 locals, 1.2 s at
 /// 3,000, 10 s at 10,000 and a minute at 23,000 (three resume points, on a

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-/// A value type (without SIMD's `v128`).
+/// A value type.
 ///
 /// The nullable abstract reference types, `funcref`, `externref` and
 /// `exnref`, are variants of their own; every other reference type (not
@@ -19,6 +19,9 @@ pub enum ValType {
     I64,
     F32,
     F64,
+    /// A 128-bit vector (SIMD): two words wherever values are kept in
+    /// 8-byte words (see [`ValType::words`]).
+    V128,
     FuncRef,
     ExternRef,
     /// A caught exception (exception handling): a pointer to the
@@ -97,6 +100,17 @@ impl ValType {
         }
     }
 
+    /// How many 8-byte words a value of this type takes where values are
+    /// kept in words (argument and result arrays, continuation records,
+    /// record areas, exception payloads): two for a `v128` (its low half
+    /// first, each half little-endian), one for every other type.
+    pub fn words(self) -> usize {
+        match self {
+            ValType::V128 => 2,
+            _ => 1,
+        }
+    }
+
     pub fn is_ref(self) -> bool {
         self.ref_type().is_some()
     }
@@ -160,6 +174,7 @@ impl std::fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
             ValType::ExnRef => "exnref",
@@ -249,6 +264,8 @@ pub enum ConstExpr {
     F32(u32),
     /// Bit pattern.
     F64(u64),
+    /// `v128.const`: the 16 bytes as a little-endian number.
+    V128(u128),
     RefNull(ValType),
     RefFunc(u32),
     GlobalGet(u32),

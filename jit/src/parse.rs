@@ -298,7 +298,7 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType, CompileError>
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => return Err(CompileError::Unsupported("v128 (SIMD)".into())),
+        wasmparser::ValType::V128 => ValType::V128,
         wasmparser::ValType::Ref(r) => ref_type(r)?,
     })
 }
@@ -392,6 +392,7 @@ fn single_const(op: Operator<'_>) -> Result<ConstExpr, CompileError> {
     Ok(match op {
         Operator::F32Const { value } => ConstExpr::F32(value.bits()),
         Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::V128Const { value } => ConstExpr::V128(value.i128() as u128),
         Operator::RefNull { hty } => ConstExpr::RefNull(ValType::reference(true, heap_type(hty)?.top())),
         Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         other => return Err(CompileError::Unsupported(format!("constant expression {other:?}"))),

@@ -42,7 +42,8 @@ pub struct ResumePoint {
     /// with that signature, unchecked.
     pub callee_type: Option<u32>,
     /// Where each slot is kept in the frame's record area while the frame
-    /// runs (slot `i` at the area's word `area[i]`): every local and every
+    /// runs (slot `i` at the area's word `area[i]`, and a `v128` slot at
+    /// the next word too): every local and every
     /// operand stack depth has one place in the area for the whole
     /// function, so a value already there at one point needs no copy at
     /// the next. The runtime gathers a record from the area when the frame
@@ -55,15 +56,61 @@ pub struct ResumePoint {
 impl ResumePoint {
     /// Bytes of the record, header included.
     pub fn record_size(&self) -> usize {
-        self.slots.len() * 8 + RECORD_HEADER_SIZE
+        self.words() * 8 + RECORD_HEADER_SIZE
+    }
+
+    /// Words of the record's slots (a `v128` takes two).
+    pub fn words(&self) -> usize {
+        self.slots.iter().map(|t| t.words()).sum()
     }
 
     /// Words of record area the point's slots need (one past the highest
-    /// position).
+    /// word a slot takes).
     pub fn area_words(&self) -> usize {
-        self.area.iter().map(|p| usize::from(*p) + 1).max().unwrap_or(0)
+        self.area.iter().zip(self.slots.iter()).map(|(p, t)| usize::from(*p) + t.words()).max().unwrap_or(0)
+    }
+
+    /// Each word of the record, in order, as its word of the record area:
+    /// a `v128` slot's two words are consecutive there too.
+    pub fn area_word_positions(&self) -> AreaWords<'_> {
+        AreaWords { slots: self.slots.iter().zip(self.area.iter()), second: None, left: self.words() }
     }
 }
+
+/// The iterator of [`ResumePoint::area_word_positions`] (its length known,
+/// for gathering a record straight into the continuation buffer).
+pub struct AreaWords<'a> {
+    slots: std::iter::Zip<std::slice::Iter<'a, ValType>, std::slice::Iter<'a, u16>>,
+    /// The second word of the `v128` slot whose first was just yielded.
+    second: Option<usize>,
+    left: usize,
+}
+
+impl Iterator for AreaWords<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let word = match self.second.take() {
+            Some(word) => word,
+            None => {
+                let (ty, position) = self.slots.next()?;
+                let first = usize::from(*position);
+                if ty.words() == 2 {
+                    self.second = Some(first + 1);
+                }
+                first
+            }
+        };
+        self.left -= 1;
+        Some(word)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for AreaWords<'_> {}
 
 /// Bytes of a record's header: the frame's vmctx, then the header word
 /// (function index and resume point index; see "Continuation records" in

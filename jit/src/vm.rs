@@ -193,12 +193,14 @@ impl VMTable {
 }
 
 /// A global's storage: the value's bits in the low bytes (little-endian), as
-/// in a slot.
+/// in a slot; a `v128` in both words (loaded and stored as one 16-byte
+/// value: the struct is 16-byte aligned).
 #[repr(C, align(16))]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct VMGlobal {
     pub bits: u64,
-    pub _reserved: u64,
+    /// The high half of a `v128`; zero for other types.
+    pub high: u64,
 }
 
 /// What a `funcref` points at: enough to call the function from anywhere.

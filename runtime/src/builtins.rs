@@ -431,7 +431,7 @@ fn record_slots<'a>(
     let layout = store.instances.get(index)?.module.resume_point(func, point)?;
     let fits = layout.record_size() == bytes && layout.area.len() == layout.slots.len();
     (fits && layout.area_words() <= area.len())
-        .then(|| layout.area.iter().map(|word| area.get(usize::from(*word)).copied().unwrap_or(0)))
+        .then(|| layout.area_word_positions().map(|word| area.get(word).copied().unwrap_or(0)))
 }
 
 /// `rewind_frame`: the entry of function `func` (module-wide index) of
@@ -565,12 +565,12 @@ fn pop_own_record(
     // the frame's record area is not in.
     let record = unsafe {
         let start = exec.cont_ptr.sub(layout.record_size());
-        let record = std::slice::from_raw_parts(start.cast::<u64>(), layout.slots.len());
+        let record = std::slice::from_raw_parts(start.cast::<u64>(), layout.words());
         exec.cont_ptr = start;
         record
     };
-    for (value, word) in record.iter().zip(layout.area.iter()) {
-        if let Some(slot) = area.get_mut(usize::from(*word)) {
+    for (value, word) in record.iter().zip(layout.area_word_positions()) {
+        if let Some(slot) = area.get_mut(word) {
             *slot = *value;
         }
     }

@@ -7,8 +7,9 @@ use wasmbeam_jit::{Arith, ConstExpr, ConstOp};
 pub(crate) struct ConstEnv<'a> {
     /// Raw funcref of every function of the instance (the vmctx slots).
     pub(crate) funcrefs: &'a [u64],
-    /// Current raw value of every global available so far.
-    pub(crate) globals: &'a [u64],
+    /// Current raw value of every global available so far (see
+    /// `GlobalData::raw`).
+    pub(crate) globals: &'a [u128],
 }
 
 /// The raw value of `expr`, or `None` if it refers to a function or global
@@ -22,7 +23,8 @@ pub(crate) fn eval(expr: &ConstExpr, env: &ConstEnv<'_>) -> Option<u64> {
         ConstExpr::F64(bits) => bits,
         ConstExpr::RefNull(_) => 0,
         ConstExpr::RefFunc(i) => *env.funcrefs.get(i as usize)?,
-        ConstExpr::GlobalGet(i) => *env.globals.get(i as usize)?,
+        ConstExpr::GlobalGet(i) => *env.globals.get(i as usize)? as u64,
+        ConstExpr::V128(bits) => bits as u64,
         ConstExpr::Extended(ref ops) => eval_extended(ops, env)?,
     })
 }
@@ -36,7 +38,7 @@ fn eval_extended(ops: &[ConstOp], env: &ConstEnv<'_>) -> Option<u64> {
         let value = match *op {
             ConstOp::I32Const(v) => v as u32 as u64,
             ConstOp::I64Const(v) => v as u64,
-            ConstOp::GlobalGet(i) => *env.globals.get(i as usize)?,
+            ConstOp::GlobalGet(i) => *env.globals.get(i as usize)? as u64,
             ConstOp::I32(arith) => {
                 let (a, b) = (stack.pop()? as u32, stack.pop()? as u32);
                 let v = match arith {
@@ -60,6 +62,16 @@ fn eval_extended(ops: &[ConstOp], env: &ConstEnv<'_>) -> Option<u64> {
     match stack[..] {
         [value] => Some(value),
         _ => None,
+    }
+}
+
+/// A global's initial raw value (see `GlobalData::raw`): as [`eval`], but
+/// all 128 bits of a `v128`.
+pub(crate) fn eval_global(expr: &ConstExpr, env: &ConstEnv<'_>) -> Option<u128> {
+    match *expr {
+        ConstExpr::V128(bits) => Some(bits),
+        ConstExpr::GlobalGet(i) => env.globals.get(i as usize).copied(),
+        _ => eval(expr, env).map(u128::from),
     }
 }
 

@@ -178,12 +178,12 @@ impl Store {
         let tag_ptr = unsafe { (raw as usize as *const u64).read() } as usize as *const VMTag;
         let tag = self.tag_of(tag_ptr)?;
         let ty = self.tag(tag)?.ty.clone();
-        // SAFETY: as above; the payload has the tag type's parameter count.
-        let (_, slots) = unsafe { object_parts(raw, ty.params.len()) };
+        // SAFETY: as above; the payload has the words of the tag type's parameters.
+        let (_, slots) = unsafe { object_parts(raw, wasmbeam_jit::abi::word_offsets(&ty.params).1) };
         let id = self.id();
         // SAFETY: the slots were written by compiled code of this store
         // (or by `throw_exception`) with values of the tag's types.
-        let payload = ty.params.iter().zip(slots).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect();
+        let payload = unsafe { crate::values::vals_from_raw(&ty.params, slots, id) };
         Ok(Exception { tag, payload })
     }
 
@@ -200,7 +200,7 @@ impl Store {
                 "an exception of a tag of type {ty} cannot carry values of types {types:?}"
             )));
         }
-        let raw_payload = exception.payload.iter().map(|v| v.to_raw(self)).collect::<Result<Vec<u64>, _>>()?;
+        let raw_payload = crate::values::raw_words(self, &exception.payload)?;
         let raw = self
             .exceptions
             .allocate(vm_tag, raw_payload.len())

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::store::{Store, Stored};
+use crate::values::RawVal;
 use crate::values::Val;
 use wasmbeam_jit::vm::VMGlobal;
 use wasmbeam_jit::{GlobalType, ValType};
@@ -19,8 +20,21 @@ pub(crate) struct GlobalData {
 }
 
 impl GlobalData {
-    pub(crate) fn new(ty: GlobalType, raw: u64) -> GlobalData {
-        GlobalData { vm: VMGlobal { bits: raw, _reserved: 0 }, ty }
+    /// A global holding `raw`: a value's raw form as a number (a `v128`'s
+    /// 16 bytes, or its one word in the low 64 bits).
+    pub(crate) fn new(ty: GlobalType, raw: u128) -> GlobalData {
+        GlobalData { vm: VMGlobal { bits: raw as u64, high: (raw >> 64) as u64 }, ty }
+    }
+
+    /// The value's raw form as a number (see [`GlobalData::new`]).
+    pub(crate) fn raw(&self) -> u128 {
+        u128::from(self.vm.bits) | u128::from(self.vm.high) << 64
+    }
+
+    fn set_raw(&mut self, raw: RawVal) {
+        let words = raw.as_slice();
+        self.vm.bits = words[0];
+        self.vm.high = words.get(1).copied().unwrap_or(0);
     }
 }
 
@@ -31,7 +45,11 @@ impl Global {
     pub fn new(store: &mut Store, ty: GlobalType, val: Val) -> Result<Global, Error> {
         check_type(store, ty.content, val)?;
         let raw = val.to_raw(store)?;
-        store.push_global(|_| GlobalData::new(ty, raw))
+        store.push_global(|_| {
+            let mut data = GlobalData::new(ty, 0);
+            data.set_raw(raw);
+            data
+        })
     }
 
     /// The global's type. Errors ([`Error::BadArgument`]): a handle of
@@ -46,7 +64,7 @@ impl Global {
         let g = store.global(*self)?;
         // SAFETY: the global holds a raw value of its content type made for
         // this store (type invariant of `GlobalData`).
-        Ok(unsafe { Val::from_raw(g.vm.bits, g.ty.content, store.id()) })
+        Ok(unsafe { Val::from_raw(&[g.vm.bits, g.vm.high], g.ty.content, store.id()) })
     }
 
     /// Sets the value. Errors ([`Error::BadArgument`]): immutable global,
@@ -58,7 +76,7 @@ impl Global {
         }
         check_type(store, ty.content, val)?;
         let raw = val.to_raw(store)?;
-        store.global_mut(*self)?.vm.bits = raw;
+        store.global_mut(*self)?.set_raw(raw);
         Ok(())
     }
 }

@@ -299,7 +299,7 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
         None => return Err(Stop::internal("a host stub was called for a WebAssembly function")),
     };
     let ty = host.ty.clone();
-    let slots = ty.params.len().max(ty.results.len()).max(1);
+    let slots = wasmbeam_jit::abi::value_words(&ty);
     // SAFETY: the stub's slot array has `slots` slots (contract), exclusively
     // ours until we return: compiled code is suspended in the stub.
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
@@ -320,15 +320,18 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
             let id = store.id();
             // SAFETY: arguments come from compiled code of this store, so
             // funcrefs among them are live `VMFuncRef`s of this store.
-            ty.params.iter().zip(values.iter()).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect()
+            unsafe { crate::values::vals_from_raw(&ty.params, values, id) }
         }
         _ => return Err(Stop::internal(format!("a host function was called in execution state {state}"))),
     };
     match invoke(store, &host, instance, &args)? {
         Invoked::Returned(results) => {
-            for (slot, val) in values.iter_mut().zip(&results) {
-                *slot = val.to_raw(store).map_err(|e| Trap::host(format!("host function result: {e}")))?;
-            }
+            let raw = crate::values::raw_words(store, &results)
+                .map_err(|e| Trap::host(format!("host function result: {e}")))?;
+            values
+                .get_mut(..raw.len())
+                .ok_or_else(|| Stop::internal("host function results larger than the slot array"))?
+                .copy_from_slice(&raw);
             Ok(())
         }
         // SAFETY: as for `deliver` above.

@@ -9,7 +9,7 @@
 //! requires), and the half-made instance stays in the store, unreachable.
 
 use crate::builtins::BUILTINS;
-use crate::const_expr::{eval, eval_offset, ConstEnv};
+use crate::const_expr::{eval, eval_global, eval_offset, ConstEnv};
 use crate::engine::Engine;
 use crate::error::{Error, Trap};
 use crate::external::Extern;
@@ -130,7 +130,7 @@ struct Builder<'a> {
     /// Raw funcref of each function of the instance, imports first.
     funcrefs: Vec<u64>,
     /// Raw value of each global created so far, imports first.
-    globals: Vec<u64>,
+    globals: Vec<u128>,
 }
 
 impl Builder<'_> {
@@ -196,7 +196,7 @@ impl Builder<'_> {
     fn create_globals(&mut self, imports: &[Extern]) -> Result<(), Error> {
         for import in imports {
             let Extern::Global(global) = *import else { continue };
-            self.globals.push(self.store.global(global)?.vm.bits);
+            self.globals.push(self.store.global(global)?.raw());
             self.data()?.globals.push(global);
         }
         let module = self.module;
@@ -204,7 +204,8 @@ impl Builder<'_> {
         for (i, init) in info.global_inits.iter().enumerate() {
             let index = info.num_imported_globals as usize + i;
             let ty = module.global_type(*info.globals.get(index).ok_or_else(|| inconsistent("global index"))?);
-            let raw = self.eval(init)?;
+            let raw = eval_global(init, &self.env())
+                .ok_or_else(|| inconsistent("constant expression refers to a missing item"))?;
             let global = self.store.push_global(|_| GlobalData::new(ty, raw))?;
             self.globals.push(raw);
             self.data()?.globals.push(global);
@@ -324,8 +325,7 @@ impl Builder<'_> {
     fn apply_elements(&mut self) -> Result<(), Error> {
         // Globals may have been imported mutable; read them afresh.
         let data = self.store.instance(self.instance)?;
-        let current: Result<Vec<u64>, Error> =
-            data.globals.iter().map(|g| Ok(self.store.global(*g)?.vm.bits)).collect();
+        let current: Result<Vec<u128>, Error> = data.globals.iter().map(|g| Ok(self.store.global(*g)?.raw())).collect();
         self.globals = current?;
         let module = self.module;
         let info = module.info();

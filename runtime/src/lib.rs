@@ -72,7 +72,7 @@ pub use module::{Compilation, Module};
 pub use store::Store;
 pub use table::Table;
 pub use tag::Tag;
-pub use values::{ExternRef, Val};
+pub use values::{ExternRef, Val, V128};
 pub use wasmbeam_jit::vm::TrapCode;
 pub use wasmbeam_jit::{
     CompileError, ExportKind, Features, FuncType, GlobalType, Limits, MemoryType, OptLevel, TableType, Target, ValType,

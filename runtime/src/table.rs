@@ -176,7 +176,7 @@ impl Table {
         let raw = table.get(index).ok_or_else(|| Error::BadArgument(format!("table index {index} out of bounds")))?;
         // SAFETY: table elements are raw references of the table's element
         // type made for this store (type invariant of `TableData`).
-        Ok(unsafe { Val::from_raw(raw, table.declared.element, store.id()) })
+        Ok(unsafe { Val::from_raw(&[raw], table.declared.element, store.id()) })
     }
 
     /// Sets the element at `index`. Errors ([`Error::BadArgument`]): out of
@@ -209,5 +209,6 @@ fn element_raw(store: &Store, ty: TableType, val: Val) -> Result<RawRef, Error> 
     if !val.matches(store, ty.element) {
         return Err(Error::BadArgument(format!("a {} value cannot be stored in a table of {}", val.ty(), ty.element)));
     }
-    val.to_raw(store)
+    // A reference: one word.
+    Ok(val.to_raw(store)?.narrow())
 }

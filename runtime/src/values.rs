@@ -1,10 +1,11 @@
-//! [`Val`] and [`ExternRef`], and their raw form: the `u64` slots compiled
-//! code reads and writes.
+//! [`Val`], [`V128`] and [`ExternRef`], and their raw form: the `u64`
+//! words compiled code reads and writes.
 //!
 //! Raw encoding: `i32`/`f32` in the low 32 bits (bit pattern), `i64`/`f64`
-//! all 64 bits, `funcref` the address of the function's `VMFuncRef` (0 for
-//! null), `externref` the payload plus one (0 for null), `exnref` the
-//! address of the exception object (0 for null, see `exception.rs`).
+//! all 64 bits, `v128` two words (low half first), `funcref` the address of
+//! the function's `VMFuncRef` (0 for null), `externref` the payload plus
+//! one (0 for null), `exnref` the address of the exception object (0 for
+//! null, see `exception.rs`).
 
 use crate::error::Error;
 use crate::exception::{pin, ExnRef};
@@ -45,6 +46,82 @@ impl ExternRef {
     }
 }
 
+/// A 128-bit SIMD vector: its 16 bytes in memory order (lane 0 first), as a
+/// little-endian `u128`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct V128(u128);
+
+impl V128 {
+    pub fn from_bytes(bytes: [u8; 16]) -> V128 {
+        V128(u128::from_le_bytes(bytes))
+    }
+
+    /// The 16 bytes as WebAssembly stores them in memory.
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0.to_le_bytes()
+    }
+
+    pub fn as_u128(self) -> u128 {
+        self.0
+    }
+}
+
+impl From<u128> for V128 {
+    fn from(bits: u128) -> V128 {
+        V128(bits)
+    }
+}
+
+/// A value's raw form: one word, or two for a `v128` (see the module's
+/// doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RawVal {
+    words: [u64; 2],
+    wide: bool,
+}
+
+impl RawVal {
+    fn word(word: u64) -> RawVal {
+        RawVal { words: [word, 0], wide: false }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u64] {
+        &self.words[..1 + usize::from(self.wide)]
+    }
+
+    /// The one word of a value that is not a `v128`.
+    pub(crate) fn narrow(self) -> u64 {
+        self.words[0]
+    }
+}
+
+/// The raw words of `vals`, one after the other.
+pub(crate) fn raw_words(store: &Store, vals: &[Val]) -> Result<Vec<u64>, Error> {
+    let mut words = Vec::with_capacity(vals.len());
+    for val in vals {
+        words.extend_from_slice(val.to_raw(store)?.as_slice());
+    }
+    Ok(words)
+}
+
+/// Reads values of types `types` from consecutive raw words.
+///
+/// # Safety
+/// As [`Val::from_raw`], for each value; `words` holds at least the words
+/// of `types`.
+pub(crate) unsafe fn vals_from_raw(types: &[ValType], words: &[u64], store_id: u64) -> Vec<Val> {
+    let mut at = 0;
+    types
+        .iter()
+        .map(|t| {
+            // SAFETY: the caller's contract.
+            let val = unsafe { Val::from_raw(&words[at..], *t, store_id) };
+            at += t.words();
+            val
+        })
+        .collect()
+}
+
 /// A WebAssembly value. Floats are kept as bit patterns so NaN payloads
 /// survive unchanged.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,6 +132,7 @@ pub enum Val {
     F32(u32),
     /// Bit pattern.
     F64(u64),
+    V128(V128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
     /// A caught exception (exception handling).
@@ -68,6 +146,7 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
             Val::ExnRef(_) => ValType::ExnRef,
@@ -82,6 +161,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(V128(0)),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
             ValType::ExnRef => Val::ExnRef(None),
@@ -149,6 +229,13 @@ impl Val {
         }
     }
 
+    pub fn v128(&self) -> Option<V128> {
+        match *self {
+            Val::V128(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// `Some(None)` is a null funcref.
     pub fn funcref(&self) -> Option<Option<Func>> {
         match *self {
@@ -173,40 +260,44 @@ impl Val {
         }
     }
 
-    /// The raw slot form of this value, for compiled code of `store`. Fails
+    /// The raw form of this value, for compiled code of `store`. Fails
     /// for a function of another store, or one that cannot be called from
     /// compiled code (see [`Store::funcref_raw`]).
-    pub(crate) fn to_raw(self, store: &Store) -> Result<u64, Error> {
-        Ok(match self {
+    pub(crate) fn to_raw(self, store: &Store) -> Result<RawVal, Error> {
+        Ok(RawVal::word(match self {
             Val::I32(v) => v as u32 as u64,
             Val::I64(v) => v as u64,
             Val::F32(bits) => bits as u64,
             Val::F64(bits) => bits,
+            Val::V128(V128(bits)) => return Ok(RawVal { words: [bits as u64, (bits >> 64) as u64], wide: true }),
             Val::FuncRef(None) => 0,
             Val::FuncRef(Some(f)) => store.funcref_raw(f)?,
             Val::ExternRef(r) => ExternRef::to_raw(r),
             Val::ExnRef(None) => 0,
             Val::ExnRef(Some(r)) if r.store == store.id() => r.raw,
             Val::ExnRef(Some(_)) => return Err(Error::BadArgument("the exnref belongs to another store".into())),
-        })
+        }))
     }
 
-    /// Reads a slot holding a value of type `ty`.
+    /// Reads a value of type `ty` from the start of `words` (one word, two
+    /// for a `v128`; `words` must hold them).
     ///
     /// # Safety
-    /// For `FuncRef`, a non-zero `raw` must be the address of a live
+    /// For `FuncRef`, a non-zero word must be the address of a live
     /// `VMFuncRef` of the store whose id is `store_id` (every funcref value
     /// compiled code or this crate produces for that store is one: they are
     /// only ever made by [`Val::to_raw`] or read from vmctx function slots).
-    /// For `ExnRef`, a non-zero `raw` must be a live exception object of
+    /// For `ExnRef`, a non-zero word must be a live exception object of
     /// that store; it is pinned (the embedder may hold it from now on).
-    pub(crate) unsafe fn from_raw(raw: u64, ty: ValType, store_id: u64) -> Val {
+    pub(crate) unsafe fn from_raw(words: &[u64], ty: ValType, store_id: u64) -> Val {
+        let raw = words[0];
         match ty.repr() {
             ValType::Ref(_) => unreachable!("`ValType::repr` is never a `Ref`"),
             ValType::I32 => Val::I32(raw as u32 as i32),
             ValType::I64 => Val::I64(raw as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
+            ValType::V128 => Val::V128(V128(u128::from(raw) | u128::from(words[1]) << 64)),
             ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw)),
             ValType::ExnRef if raw == 0 => Val::ExnRef(None),
             ValType::ExnRef => {
@@ -242,6 +333,12 @@ impl From<i64> for Val {
 impl From<f32> for Val {
     fn from(v: f32) -> Val {
         Val::F32(v.to_bits())
+    }
+}
+
+impl From<V128> for Val {
+    fn from(v: V128) -> Val {
+        Val::V128(v)
     }
 }
 

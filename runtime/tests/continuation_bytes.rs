@@ -218,9 +218,9 @@ fn bad_bytes_are_rejected_without_a_panic() {
         bad_argument(Call::from_bytes(&store, &good[..len]));
     }
     let mut newer = good.clone();
-    newer[8..12].copy_from_slice(&4u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&5u32.to_le_bytes());
     reseal(&mut newer);
-    assert!(bad_argument(Call::from_bytes(&store, &newer)).contains("version 4"));
+    assert!(bad_argument(Call::from_bytes(&store, &newer)).contains("version 5"));
     for at in 0..good.len() {
         let mut flipped = good.clone();
         flipped[at] ^= 0x10;
@@ -267,7 +267,7 @@ fn bytes_of_the_first_format_are_refused() {
     let old = include_bytes!("data/continuation-v1.bin");
     let (store, _, _) = setup(&Engine::default());
     let message = bad_argument(Call::from_bytes(&store, old));
-    assert!(message.contains("format version 1, this build reads version 3"), "{message}");
+    assert!(message.contains("format version 1, this build reads version 4"), "{message}");
 }
 
 #[test]

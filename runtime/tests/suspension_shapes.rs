@@ -18,6 +18,7 @@ fn answer(args: &[Val], results: &[ValType]) -> Vec<Val> {
             Val::I64(x) => x as u64,
             Val::F32(b) => b.into(),
             Val::F64(b) => b,
+            Val::V128(v) => (v.as_u128() as u64) ^ (v.as_u128() >> 64) as u64,
             Val::FuncRef(f) => f.is_some().into(),
             Val::ExternRef(r) => r.map_or(0, |r| r.payload() + 1),
             Val::ExnRef(r) => r.is_some().into(),
@@ -34,6 +35,7 @@ fn answer(args: &[Val], results: &[ValType]) -> Vec<Val> {
                 ValType::I64 => Val::I64(x as i64),
                 ValType::F32 => Val::F32(0x7fc0_0001 | (x as u32 & 0xff)),
                 ValType::F64 => Val::F64(0x7ff8_0000_0000_0001 | (x & 0xff)),
+                ValType::V128 => Val::V128(V128::from(u128::from(x) << 64 | u128::from(x.rotate_left(17)))),
                 ValType::FuncRef => Val::FuncRef(None),
                 ValType::ExternRef => Val::ExternRef(ExternRef::new(x >> 1)),
                 ValType::ExnRef => Val::ExnRef(None),
@@ -459,4 +461,68 @@ fn exception_thrown_a_thousand_frames_deep_and_caught_at_the_bottom() {
 "#;
     check(wat, ty.clone(), "run", &[Val::I32(1000)]);
     check(wat, ty, "uncaught", &[Val::I32(20)]);
+}
+
+#[test]
+fn v128_locals_stack_values_arguments_and_results_live_across_suspension() {
+    // Vectors in locals, on the operand stack under calls, as arguments
+    // and results of the suspending import and of a function returning
+    // through a return area, in a global, and kept across loop headers
+    // (each a fuel check).
+    let ty = FuncType::new([ValType::V128, ValType::I32], [ValType::V128, ValType::I32]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param v128 i32) (result v128 i32)))
+            (global $g (export "g") (mut v128) (v128.const i64x2 0 0))
+            (func $many (param $v v128) (result v128 i32 v128 f64 v128)
+              (local.get $v) (i32.const 5) (i8x16.neg (local.get $v)) (f64.const -0.5)
+              (call $ask (local.get $v) (i32.const 3)) (drop))
+            (func (export "run") (param $x v128) (param $n i32) (result v128 i32 v128)
+              (local $acc v128) (local $i i32) (local $keep v128)
+              (local.set $keep (i32x4.splat (i32.const 0x01020304)))
+              (local.set $acc (local.get $x))
+              (loop $l
+                (local.set $acc
+                  (i32x4.add
+                    (local.get $acc)
+                    (i16x8.mul (local.get $keep) (call $ask (local.get $acc) (local.get $i)) (drop))))
+                (global.set $g (f64x2.add (global.get $g) (f64x2.convert_low_i32x4_s (local.get $acc))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (i8x16.swizzle (local.get $acc) (v128.const i8x16 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0))
+              (call $many (local.get $acc))
+              (drop) (drop)
+              (local.set $keep)
+              (local.set $i)
+              (v128.xor)
+              (i32.add (local.get $i) (i32x4.extract_lane 2 (local.get $keep)))
+              (local.get $keep)))"#,
+        ty,
+        "run",
+        &[Val::V128(V128::from(0x0011_2233_4455_6677_8899_aabb_ccdd_eeffu128)), Val::I32(9)],
+    );
+}
+
+#[test]
+fn v128_in_an_exception_payload_across_suspension() {
+    let ty = FuncType::new([ValType::V128], [ValType::V128]);
+    check(
+        r#"(module (import "host" "ask" (func $ask (param v128) (result v128)))
+            (tag $t (param i32 v128 i64))
+            (func $thrower (param $v v128)
+              (throw $t (i32.const 7) (call $ask (local.get $v)) (i64.const -1)))
+            (func (export "run") (param $v v128) (result i32 v128 i64 v128)
+              (local $i i32)
+              (block $caught (result i32 v128 i64)
+                (try_table (catch $t $caught)
+                  (loop $l
+                    (local.set $v (call $ask (local.get $v)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $l (i32.lt_u (local.get $i) (i32.const 4))))
+                  (call $thrower (local.get $v)))
+                (unreachable))
+              (local.get $v)))"#,
+        ty,
+        "run",
+        &[Val::V128(V128::from(0x8000_0000_7fff_ffff_0000_0001_ffff_fffeu128))],
+    );
 }

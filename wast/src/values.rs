@@ -9,8 +9,8 @@
 //!   the payload is free.
 
 use std::fmt;
-use wasmbeam_runtime::{ExternRef, Val};
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wasmbeam_runtime::{ExternRef, Val, V128};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
 
 /// Converts an argument written in a script to a value.
@@ -29,7 +29,7 @@ pub(crate) fn arg_to_val(arg: &WastArg<'_>) -> Result<Val, String> {
             RefKind::Exn => Val::ExnRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(extern_ref(*n))),
-        WastArgCore::V128(_) => return Err("v128 arguments are not supported (no SIMD)".into()),
+        WastArgCore::V128(v) => Val::V128(V128::from_bytes(v.to_le_bytes())),
         WastArgCore::RefHost(_) => return Err("ref.host arguments are not supported (no GC)".into()),
     })
 }
@@ -75,16 +75,9 @@ fn matches(want: &WastRetCore<'_>, got: &Val) -> Result<bool, String> {
     Ok(match (want, got) {
         (WastRetCore::I32(w), Val::I32(g)) => w == g,
         (WastRetCore::I64(w), Val::I64(g)) => w == g,
-        (WastRetCore::F32(w), Val::F32(g)) => match w {
-            NanPattern::CanonicalNan => g & 0x7fff_ffff == 0x7fc0_0000,
-            NanPattern::ArithmeticNan => g & 0x7fc0_0000 == 0x7fc0_0000,
-            NanPattern::Value(w) => w.bits == *g,
-        },
-        (WastRetCore::F64(w), Val::F64(g)) => match w {
-            NanPattern::CanonicalNan => g & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-            NanPattern::ArithmeticNan => g & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
-            NanPattern::Value(w) => w.bits == *g,
-        },
+        (WastRetCore::F32(w), Val::F32(g)) => f32_matches(w, *g),
+        (WastRetCore::F64(w), Val::F64(g)) => f64_matches(w, *g),
+        (WastRetCore::V128(w), Val::V128(g)) => v128_matches(w, *g),
         (WastRetCore::RefNull(heap), Val::FuncRef(None)) => match heap {
             None => true,
             Some(heap) => null_kind(heap)? == RefKind::Func,
@@ -114,8 +107,7 @@ fn matches(want: &WastRetCore<'_>, got: &Val) -> Result<bool, String> {
             false
         }
         (
-            WastRetCore::V128(_)
-            | WastRetCore::RefHost(_)
+            WastRetCore::RefHost(_)
             | WastRetCore::RefAny
             | WastRetCore::RefEq
             | WastRetCore::RefArray
@@ -127,6 +119,38 @@ fn matches(want: &WastRetCore<'_>, got: &Val) -> Result<bool, String> {
         // Everything else is a well-formed expectation of another type.
         _ => false,
     })
+}
+
+fn f32_matches(want: &NanPattern<wast::token::F32>, got: u32) -> bool {
+    match want {
+        NanPattern::CanonicalNan => got & 0x7fff_ffff == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => got & 0x7fc0_0000 == 0x7fc0_0000,
+        NanPattern::Value(w) => w.bits == got,
+    }
+}
+
+fn f64_matches(want: &NanPattern<wast::token::F64>, got: u64) -> bool {
+    match want {
+        NanPattern::CanonicalNan => got & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => got & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+        NanPattern::Value(w) => w.bits == got,
+    }
+}
+
+/// A `v128` against a pattern lane by lane (float lanes by their bits or
+/// NaN pattern, as scalars).
+fn v128_matches(want: &V128Pattern, got: V128) -> bool {
+    let bytes = got.to_bytes();
+    let lanes =
+        |size: usize| bytes.chunks_exact(size).map(|c| c.iter().rev().fold(0u64, |a, b| a << 8 | u64::from(*b)));
+    match want {
+        V128Pattern::I8x16(w) => w.iter().zip(lanes(1)).all(|(w, g)| *w as u8 as u64 == g),
+        V128Pattern::I16x8(w) => w.iter().zip(lanes(2)).all(|(w, g)| *w as u16 as u64 == g),
+        V128Pattern::I32x4(w) => w.iter().zip(lanes(4)).all(|(w, g)| *w as u32 as u64 == g),
+        V128Pattern::I64x2(w) => w.iter().zip(lanes(8)).all(|(w, g)| *w as u64 == g),
+        V128Pattern::F32x4(w) => w.iter().zip(lanes(4)).all(|(w, g)| f32_matches(w, g as u32)),
+        V128Pattern::F64x2(w) => w.iter().zip(lanes(8)).all(|(w, g)| f64_matches(w, g)),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +196,13 @@ impl fmt::Display for ValDisplay<'_> {
             Val::ExternRef(Some(r)) => write!(f, "(ref.extern {})", r.payload()),
             Val::ExnRef(None) => f.write_str("(ref.null exn)"),
             Val::ExnRef(Some(_)) => f.write_str("(ref.exn)"),
+            Val::V128(v) => {
+                f.write_str("(v128.const i8x16")?;
+                for b in v.to_bytes() {
+                    write!(f, " {:#04x}", b)?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }

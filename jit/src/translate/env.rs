@@ -324,7 +324,7 @@ impl<'a> FuncEnv<'a> {
         let reach = offset.checked_add(u64::from(size));
         let out_of_bounds = match (self.memory64(memory), reach) {
             (false, Some(reach)) => {
-                // addr and offset < 2^32 and size <= 8: this cannot wrap.
+                // addr and offset < 2^32 and size <= 16: this cannot wrap.
                 let end = b.ins().iadd_imm_s(addr, reach as i64);
                 b.ins().icmp(IntCC::UnsignedGreaterThan, end, length)
             }
@@ -443,17 +443,19 @@ impl<'a> FuncEnv<'a> {
         self.vmctx_word(b, self.offsets.tag(tag))
     }
 
-    /// Slot `slot` of exception `exn`'s payload, as a `ty` (see
-    /// [`crate::vm::VMException`]).
-    pub fn exception_slot(&self, b: &mut FunctionBuilder<'_>, exn: Value, slot: usize, ty: ValType) -> Value {
-        let offset = VMException::PAYLOAD_OFFSET + (slot * 8) as i32;
-        b.ins().load(abi::ir_type(ty), MemFlagsData::trusted(), exn, offset)
+    /// The value of type `ty` at word `word` of exception `exn`'s payload
+    /// (see [`crate::vm::VMException`] and [`ValType::words`]).
+    pub fn exception_slot(&self, b: &mut FunctionBuilder<'_>, exn: Value, word: usize, ty: ValType) -> Value {
+        let offset = VMException::PAYLOAD_OFFSET + (word * 8) as i32;
+        let ty = abi::ir_type(ty);
+        b.ins().load(ty, payload_flags(ty), exn, offset)
     }
 
-    /// Stores `value` in slot `slot` of exception `exn`'s payload.
-    pub fn set_exception_slot(&self, b: &mut FunctionBuilder<'_>, exn: Value, slot: usize, value: Value) {
-        let offset = VMException::PAYLOAD_OFFSET + (slot * 8) as i32;
-        b.ins().store(MemFlagsData::trusted(), value, exn, offset);
+    /// Stores `value` at word `word` of exception `exn`'s payload.
+    pub fn set_exception_slot(&self, b: &mut FunctionBuilder<'_>, exn: Value, word: usize, value: Value) {
+        let offset = VMException::PAYLOAD_OFFSET + (word * 8) as i32;
+        let flags = payload_flags(b.func.dfg.value_type(value));
+        b.ins().store(flags, value, exn, offset);
     }
 
     /// The tag exception `exn` was thrown with.
@@ -657,6 +659,15 @@ fn builtin_ir_type(ty: BuiltinType) -> ir::Type {
 
 /// `v` as an `i64`: a 32-bit memory's or table's address, index or length
 /// (an `i32`) zero-extended, a 64-bit one's as it is.
+/// Flags for an exception's payload words: 8-byte aligned, so not aligned
+/// for a vector.
+fn payload_flags(ty: ir::Type) -> MemFlagsData {
+    match ty.is_vector() {
+        true => MemFlagsData::new().with_notrap(),
+        false => MemFlagsData::trusted(),
+    }
+}
+
 pub(super) fn widen(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
     match b.func.dfg.value_type(v) {
         types::I32 => b.ins().uextend(types::I64, v),

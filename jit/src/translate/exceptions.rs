@@ -69,7 +69,8 @@ impl Translation<'_, '_> {
         let params = self.env.info.tag_params(tag).to_vec();
         let payload = self.popn(params.len());
         let tag_ptr = self.env.tag(&mut self.b, tag);
-        let slots = self.b.ins().iconst(types::I32, params.len() as i64);
+        let (offsets, words) = crate::abi::word_offsets(&params);
+        let slots = self.b.ins().iconst(types::I32, words as i64);
         let exn = self
             .env
             .call_builtin_unchecked(&mut self.b, Builtin::NewException, &[tag_ptr, slots])
@@ -79,8 +80,8 @@ impl Translation<'_, '_> {
         self.b.ins().brif(exn, allocated, &[], self.env.propagate_block, &[]);
         self.b.seal_block(allocated);
         self.b.switch_to_block(allocated);
-        for (slot, value) in payload.into_iter().enumerate() {
-            self.env.set_exception_slot(&mut self.b, exn, slot, value);
+        for (value, offset) in payload.into_iter().zip(offsets) {
+            self.env.set_exception_slot(&mut self.b, exn, offset as usize / 8, value);
         }
         self.raise(exn);
     }
@@ -194,8 +195,9 @@ impl Translation<'_, '_> {
         self.stack.truncate(self.control[frame].height);
         if let Some(tag) = tag {
             let params = self.env.info.tag_params(tag).to_vec();
-            for (slot, ty) in params.into_iter().enumerate() {
-                let value = self.env.exception_slot(&mut self.b, exn, slot, ty);
+            let (offsets, _) = crate::abi::word_offsets(&params);
+            for (ty, offset) in params.into_iter().zip(offsets) {
+                let value = self.env.exception_slot(&mut self.b, exn, offset as usize / 8, ty);
                 self.push_typed(value, ty);
             }
         }

@@ -18,6 +18,7 @@
 
 use super::Translation;
 use crate::limits;
+use crate::module_info::ValType;
 use cranelift_codegen::ir::{InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value};
 
 /// Where a local's current value is.
@@ -44,13 +45,19 @@ impl LocalHome {
 
 /// The words of the record area: assigned on first use, in translation
 /// order, so a function's area is as large as the locals and stack depths
-/// it ever saves, not as all of its locals.
+/// it ever saves, not as all of its locals. A `v128` takes two words, the
+/// first at an even word (the area is 16-byte aligned, so vector loads and
+/// stores of it are aligned).
 #[derive(Debug, Default)]
 pub struct AreaLayout {
     /// Each local's word, or `NO_WORD`.
     locals: Vec<u32>,
-    /// Each operand stack depth's word.
+    /// Which locals are `v128`s.
+    wide_locals: Vec<bool>,
+    /// Each operand stack depth's word, for values of one word.
     depths: Vec<u32>,
+    /// Each operand stack depth's pair of words, for `v128`s, or `NO_WORD`.
+    wide_depths: Vec<u32>,
     /// A `call_indirect`'s resolved callee's word, if any.
     callee: Option<u32>,
     /// Words assigned so far.
@@ -60,8 +67,12 @@ pub struct AreaLayout {
 const NO_WORD: u32 = u32::MAX;
 
 impl AreaLayout {
-    pub fn new(num_locals: usize) -> Self {
-        AreaLayout { locals: vec![NO_WORD; num_locals], ..Default::default() }
+    pub fn new(local_types: &[ValType]) -> Self {
+        AreaLayout {
+            locals: vec![NO_WORD; local_types.len()],
+            wide_locals: local_types.iter().map(|t| t.words() == 2).collect(),
+            ..Default::default()
+        }
     }
 
     fn next(words: &mut usize) -> u32 {
@@ -70,11 +81,20 @@ impl AreaLayout {
         word
     }
 
-    /// The word of local `local`, assigned now if it has none.
+    /// Two words, the first even.
+    fn next_pair(words: &mut usize) -> u32 {
+        *words += *words % 2;
+        let word = *words as u32;
+        *words += 2;
+        word
+    }
+
+    /// The (first) word of local `local`, assigned now if it has none.
     pub fn local(&mut self, local: u32) -> u32 {
+        let wide = self.wide_locals[local as usize];
         let word = &mut self.locals[local as usize];
         if *word == NO_WORD {
-            *word = Self::next(&mut self.words);
+            *word = if wide { Self::next_pair(&mut self.words) } else { Self::next(&mut self.words) };
         }
         *word
     }
@@ -84,8 +104,18 @@ impl AreaLayout {
         self.locals[local as usize] != NO_WORD
     }
 
-    /// The word of operand stack depth `depth`, assigned now if it has none.
-    pub fn depth(&mut self, depth: usize) -> u32 {
+    /// The (first) word of operand stack depth `depth` holding a value of
+    /// type `ty`, assigned now if it has none.
+    pub fn depth(&mut self, depth: usize, ty: ValType) -> u32 {
+        if ty.words() == 2 {
+            if self.wide_depths.len() <= depth {
+                self.wide_depths.resize(depth + 1, NO_WORD);
+            }
+            if self.wide_depths[depth] == NO_WORD {
+                self.wide_depths[depth] = Self::next_pair(&mut self.words);
+            }
+            return self.wide_depths[depth];
+        }
         while self.depths.len() <= depth {
             let word = Self::next(&mut self.words);
             self.depths.push(word);
@@ -204,7 +234,8 @@ impl Translation<'_, '_> {
             return frame;
         }
         // Sized in `finish_frame`, when every record is known.
-        let frame = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+        // 16-byte aligned: `v128` words are (see `AreaLayout`).
+        let frame = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
         self.suspension().frame = Some(frame);
         frame
     }

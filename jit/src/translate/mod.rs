@@ -21,16 +21,17 @@ mod liveness;
 mod numeric;
 mod operators;
 mod rewind;
+mod simd;
 mod stack;
 mod suspend;
 
-use crate::abi::{self, POINTER};
+use crate::abi;
 use crate::error::CompileError;
 use crate::limits;
 use crate::module_info::{ModuleInfo, ValType};
 use crate::resume::ResumePoint;
 use control::{ControlFrame, FrameKind};
-use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{self, types, InstBuilder, Value};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use env::FuncEnv;
@@ -148,7 +149,7 @@ impl FuncTranslator {
                 entry_cold,
                 commit_block: None,
                 frame: None,
-                area: frame::AreaLayout::new(local_types.len()),
+                area: frame::AreaLayout::new(&local_types),
                 tracked_bytes: 0,
                 hops: 0,
             }
@@ -181,6 +182,7 @@ impl FuncTranslator {
             return_area,
             tail_calls: false,
             handlers: Vec::new(),
+            vector_isa: simd::vector_isa(isa),
         };
         let entry_cold = t.suspension.as_ref().map(|s| s.entry_cold);
         t.env.check_stack(&mut t.b, entry_cold);
@@ -220,9 +222,7 @@ impl FuncTranslator {
         let results = t.stack.pop_n(&mut t.b, ty.results.len());
         match return_area {
             Some(area) => {
-                for (i, v) in results.iter().enumerate() {
-                    t.b.ins().store(MemFlagsData::trusted(), *v, area, (i * 8) as i32);
-                }
+                abi::store_values(&mut t.b, &results, area);
                 t.b.ins().return_(&[]);
             }
             None => {
@@ -251,13 +251,7 @@ impl FuncTranslator {
 }
 
 fn zero_value(b: &mut FunctionBuilder<'_>, t: ValType) -> Value {
-    match t {
-        ValType::I32 => b.ins().iconst(types::I32, 0),
-        ValType::I64 => b.ins().iconst(types::I64, 0),
-        ValType::F32 => b.ins().f32const(0.0),
-        ValType::F64 => b.ins().f64const(0.0),
-        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef | ValType::Ref(_) => b.ins().iconst(POINTER, 0),
-    }
+    crate::abi::zero(b, crate::abi::ir_type(t))
 }
 
 /// The state of translating one function body.
@@ -295,4 +289,7 @@ struct Translation<'a, 'f> {
     /// The catch clauses of the `try_table`s around the current position,
     /// outermost first (see `exceptions.rs`).
     handlers: Vec<exceptions::TryScope>,
+    /// Whether the target has the vector instructions SIMD operators need
+    /// (see `simd::vector_isa`).
+    vector_isa: bool,
 }

@@ -458,7 +458,11 @@ impl Translation<'_, '_> {
             F32ReinterpretI32 => self.unary(|b, x| b.ins().bitcast(types::F32, MemFlagsData::new(), x)),
             F64ReinterpretI64 => self.unary(|b, x| b.ins().bitcast(types::F64, MemFlagsData::new(), x)),
 
-            other => return Err(CompileError::Unsupported(format!("operator {other:?}"))),
+            other => {
+                if !self.simd_operator(&other)? {
+                    return Err(CompileError::Unsupported(format!("operator {other:?}")));
+                }
+            }
         }
         Ok(())
     }
@@ -495,14 +499,15 @@ impl Translation<'_, '_> {
     /// allocates the area and passes its address first.
     fn call_args(&mut self, type_index: u32) -> (Vec<Value>, Option<Value>) {
         let ty = self.env.func_type(type_index);
-        let (params, results, uses_area) = (ty.params.len(), ty.results.len(), abi::uses_return_area(ty));
+        let (params, uses_area) = (ty.params.len(), abi::uses_return_area(ty));
+        let result_words = abi::word_offsets(&ty.results).1;
         let wasm_args = self.popn(params);
         if !uses_area {
             return (wasm_args, None);
         }
         let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
             ir::StackSlotKind::ExplicitSlot,
-            (results * 8) as u32,
+            (result_words * 8) as u32,
             3,
         ));
         let area = self.b.ins().stack_addr(POINTER, slot, 0);
@@ -525,8 +530,8 @@ impl Translation<'_, '_> {
         let results = self.env.func_type(type_index).results.clone();
         match area {
             Some(area) => {
-                for (i, t) in results.iter().enumerate() {
-                    let v = self.b.ins().load(abi::ir_type(*t), MemFlagsData::trusted(), area, (i * 8) as i32);
+                let values = abi::load_values(&mut self.b, &results, area);
+                for (v, t) in values.into_iter().zip(results.iter()) {
                     self.push_typed(v, *t);
                 }
             }
@@ -696,7 +701,7 @@ enum Load {
 }
 
 /// The memory a load or store addresses (GC array targets are not validated).
-fn memory_index(memarg: &MemArg) -> u32 {
+pub(super) fn memory_index(memarg: &MemArg) -> u32 {
     match memarg.target {
         wasmparser::MemArgTarget::Memory(index) | wasmparser::MemArgTarget::Array(index) => index,
     }

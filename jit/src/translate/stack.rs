@@ -11,7 +11,7 @@ use crate::module_info::ValType;
 use cranelift_codegen::ir::{types, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
 
-const NUM_TYPES: usize = 7;
+const NUM_TYPES: usize = 8;
 
 fn type_index(ty: ValType) -> usize {
     match ty {
@@ -22,6 +22,7 @@ fn type_index(ty: ValType) -> usize {
         ValType::FuncRef => 4,
         ValType::ExternRef => 5,
         ValType::ExnRef => 6,
+        ValType::V128 => 7,
         ValType::Ref(_) => type_index(ty.repr()),
     }
 }
@@ -34,6 +35,7 @@ pub fn numeric_type(ty: cranelift_codegen::ir::Type) -> ValType {
         types::I64 => ValType::I64,
         types::F32 => ValType::F32,
         types::F64 => ValType::F64,
+        types::I8X16 => ValType::V128,
         other => unreachable!("no Wasm value has Cranelift type {other}"),
     }
 }

@@ -130,7 +130,9 @@ impl Translation<'_, '_> {
         let zeroed = self.stack.types()[saved..].to_vec();
         let suspension = self.suspension();
         let mut area: Vec<u16> = locals.iter().map(|l| position(suspension.area.local(*l))).collect();
-        area.extend((0..saved).map(|depth| position(suspension.area.depth(depth))));
+        area.extend(
+            slots[locals.len()..].iter().enumerate().map(|(depth, ty)| position(suspension.area.depth(depth, *ty))),
+        );
         let area: Box<[u16]> = area.into();
         let mut loops = suspension.open_loops.clone();
         if kind == ResumeKind::LoopHeader {
@@ -398,7 +400,7 @@ impl Translation<'_, '_> {
     fn save_record(&mut self, point: u32) {
         let (kind, slots, callee, callee_word) = {
             let p = &self.suspension().points[point as usize];
-            (p.layout.kind, p.layout.slots.len(), p.callee, p.layout.area.last().copied())
+            (p.layout.kind, p.layout.words(), p.callee, p.layout.area.last().copied())
         };
         if kind != ResumeKind::Call {
             self.store_frame(point, false);

@@ -45,7 +45,8 @@ pub(crate) fn compile_on_own_stack(module: &Module, defined: u32) -> Result<(), 
 /// # Safety
 /// Called by a lazy stub only: `vmctx` is an instance's and `exec` its
 /// activation's (see `builtins::run`), and `values` points at the stub's
-/// spilled arguments, one 8-byte slot per parameter of the function.
+/// spilled arguments, 8-byte words per parameter of the function (see
+/// `ValType::words`).
 pub(crate) unsafe extern "C" fn lazy_call(vmctx: *mut u8, exec: *mut ExecCtx, defined: u32, values: u64) -> u32 {
     // SAFETY: our contract is `run`'s.
     unsafe {
@@ -57,8 +58,8 @@ pub(crate) unsafe extern "C" fn lazy_call(vmctx: *mut u8, exec: *mut ExecCtx, de
                 return Ok(1);
             }
             let func = module.info().num_imported_functions + defined;
-            let params = module.info().func_type(func).params.len();
-            // SAFETY: the stub spilled `params` slots there (contract).
+            let params = wasmbeam_jit::abi::word_offsets(&module.info().func_type(func).params).1;
+            // SAFETY: the stub spilled `params` words there (contract).
             let args = std::slice::from_raw_parts(values as usize as *const u64, params).to_vec();
             let limit = store.limits().max_continuation_bytes;
             let room = store.max_record_size;
@@ -78,7 +79,7 @@ pub(crate) unsafe extern "C" fn lazy_call(vmctx: *mut u8, exec: *mut ExecCtx, de
 /// `VMBuiltins::lazy_resume`.
 ///
 /// # Safety
-/// As [`lazy_call`]; `values` has room for a slot per parameter.
+/// As [`lazy_call`]; `values` has room for the words of the parameters.
 pub(crate) unsafe extern "C" fn lazy_resume(vmctx: *mut u8, exec: *mut ExecCtx, defined: u32, values: u64) -> u32 {
     // SAFETY: our contract is `run`'s.
     unsafe {
@@ -88,7 +89,7 @@ pub(crate) unsafe extern "C" fn lazy_resume(vmctx: *mut u8, exec: *mut ExecCtx, 
             // not compiled the function yet.
             compile_on_own_stack(&module, defined).map_err(|e| Failure::Stop(Stop::Error(e)))?;
             let func = module.info().num_imported_functions + defined;
-            let params = module.info().func_type(func).params.len();
+            let params = wasmbeam_jit::abi::word_offsets(&module.info().func_type(func).params).1;
             // SAFETY: as in `lazy_call`.
             let exec = &mut *exec;
             let tail_calls = store.engine().config().features.tail_call;
@@ -115,7 +116,7 @@ pub(crate) unsafe extern "C" fn lazy_resume(vmctx: *mut u8, exec: *mut ExecCtx, 
                 return Ok(2);
             }
             let args = suspension.buffer.pop_record(exec, params).map_err(Stop::internal)?;
-            // SAFETY: the stub has a slot per parameter there (contract).
+            // SAFETY: the stub has the parameters' words there (contract).
             std::slice::from_raw_parts_mut(values as usize as *mut u64, params).copy_from_slice(&args);
             exec.state = STATE_RUNNING;
             exec.stack_limit = exec.saved_stack_limit;

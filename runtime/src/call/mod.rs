@@ -35,10 +35,12 @@ use crate::func::Func;
 use crate::host::{cannot_suspend, check_results, invoke, Invoked};
 use crate::store::Store;
 use crate::values::Val;
+use crate::values::{raw_words, vals_from_raw};
 use activation::{enter, Activation, Exit, HostAnswer, RawAnswer, SuspendReason};
 use continuation::ContBuffer;
 use fuel::FuelMeter;
 use std::sync::Arc;
+use wasmbeam_jit::abi::value_words;
 use wasmbeam_jit::vm::{TrapCode, MAX_FUEL_GRANT, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
 use wasmbeam_jit::FuncType;
 
@@ -255,9 +257,7 @@ impl Call {
                 let answer = match answer {
                     Answer::Results(values) => {
                         let checked = check_results(&pending.ty, &values, Some(store)).map_err(Error::BadArgument);
-                        match checked
-                            .and_then(|()| values.iter().map(|v| v.to_raw(store)).collect::<Result<Vec<u64>, _>>())
-                        {
+                        match checked.and_then(|()| raw_words(store, &values)) {
                             Ok(raw) => RawAnswer::Results(raw),
                             Err(e) => {
                                 pending.answer = Some(Answer::Results(values));
@@ -380,7 +380,7 @@ impl Call {
     fn begin(&mut self, store: &mut Store, fuel: u64, args: Vec<Val>) -> Result<Step, Error> {
         let host = store.func(self.func)?.host.as_ref().map(|h| h.func.clone());
         let Some(host) = host else {
-            let values = args.iter().map(|a| a.to_raw(store)).collect::<Result<Vec<u64>, _>>()?;
+            let values = raw_words(store, &args)?;
             return self.run(store, fuel, Some(values), None);
         };
         match invoke(store, &host, None, &args)? {
@@ -416,7 +416,7 @@ impl Call {
         let ty = self.ty.clone();
         let rewind = args.is_none();
         let mut values = args.unwrap_or_default();
-        values.resize(ty.params.len().max(ty.results.len()).max(1), 0);
+        values.resize(value_words(&ty), 0);
         let can_suspend = self.suspendable && store.engine().config().reductions;
         if rewind && !can_suspend {
             // Only a continuation read into a store of another engine.
@@ -560,10 +560,8 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Va
         };
     }
     let ty = data.ty.clone();
-    let mut values = vec![0u64; ty.params.len().max(ty.results.len()).max(1)];
-    for (slot, arg) in values.iter_mut().zip(args) {
-        *slot = arg.to_raw(store)?;
-    }
+    let mut values = raw_words(store, args)?;
+    values.resize(value_words(&ty), 0);
     let activation = Activation::new(FuelMeter::unlimited(), None);
     let exit = run_activation(store, func, &mut values, activation, false)?;
     match (exit.state, exit.failure) {
@@ -589,7 +587,7 @@ fn run_activation(
     store.collect_exceptions();
     let data = store.func(func)?;
     let (func_ptr, vmctx, type_id) = (data.vm.func_ptr, data.vm.vmctx, data.vm.type_id);
-    let needed = data.ty.params.len().max(data.ty.results.len()).max(1);
+    let needed = value_words(&data.ty);
     if data.host.is_some() || values.len() < needed {
         return Err(Error::internal("an activation of a host function, or with too few slots"));
     }
@@ -620,7 +618,7 @@ fn results_of(store: &Store, ty: &FuncType, values: &[u64]) -> Vec<Val> {
     let id = store.id();
     // SAFETY: compiled code of this store wrote results of `ty.results`;
     // funcrefs among them are live `VMFuncRef`s of this store.
-    ty.results.iter().zip(values).map(|(t, raw)| unsafe { Val::from_raw(*raw, *t, id) }).collect()
+    unsafe { vals_from_raw(&ty.results, values, id) }
 }
 
 fn check_args(store: &Store, ty: &FuncType, args: &[Val]) -> Result<(), Error> {

@@ -46,7 +46,8 @@ pub(crate) struct Record<'a> {
     pub(crate) func: u32,
     pub(crate) point: u32,
     /// What the record holds: its slots' types, and for a `call_indirect`
-    /// the type its saved callee was checked against. Slots of 32-bit
+    /// the type its saved callee was checked against. A `v128` slot takes
+    /// two words (see [`ResumePoint::words`]). Slots of 32-bit
     /// types (`i32`, `f32`) hold their value in the low half only: compiled
     /// code writes no more, and the high half keeps whatever the buffer
     /// held before (old records' words, pointers among them).
@@ -140,7 +141,7 @@ pub(crate) fn walk<'a>(
         let rp = module.resume_point(func, point).ok_or_else(|| {
             format!("instance {instance} has no function {func} with a resume point {point} in its module")
         })?;
-        let size = rp.slots.len() + HEADER_WORDS;
+        let size = rp.words() + HEADER_WORDS;
         if size > end {
             return Err(format!(
                 "the saved frame of function {func} at resume point {point} needs {size} words, {end} are left"

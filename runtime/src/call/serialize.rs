@@ -1,14 +1,14 @@
 //! [`Call::to_bytes`] and [`Call::from_bytes`]: a suspended call as plain,
 //! versioned data.
 //!
-//! # Format, version 3
+//! # Format, version 4
 //!
 //! All integers little-endian; `u32`s unless noted.
 //!
 //! | field | content |
 //! |---|---|
 //! | magic | the 8 bytes `WBMCONT\0` |
-//! | version | `3` (older versions are refused: version 1's records did not name their instance; version 2 had a byte-wise checksum and saved the high half of 32-bit slots as found) |
+//! | version | `4` (older versions are refused: version 1's records did not name their instance; version 2 had a byte-wise checksum and saved the high half of 32-bit slots as found; version 3 had no `v128`) |
 //! | instances, funcs | how many of the store's instances and functions the fingerprint covers (all of them when saved) |
 //! | fingerprint (`u64`) | FNV-1a 64 of the runtime's version, the engine's `reductions` setting, and the store's layout: each covered instance's module fingerprint (FNV-1a 64 of its bytes), then each covered function's kind, origin and type (see [`store_fingerprint`]) |
 //! | entry | the called function (store function index) |
@@ -16,12 +16,13 @@
 //! | fuel limit | one byte `0`, or `1` then the limit (`u64`) |
 //! | stop | one byte: `0` yielded, `1` in a host call |
 //! | host call (stop `1` only) | the host function (store function index); one byte `1` if it is the called function itself (no frames), else `0`; the arguments (count, values); the answer: one byte `0` none yet, `1` results (count, values), `2` a trap (code, message length, UTF-8 message), `3` run it again (a function that may suspend) |
-//! | records | count, then each record, innermost first: its instance (store instance index), function index (in the instance's module), resume point index, slot count, slots (`u64` each) |
+//! | records | count, then each record, innermost first: its instance (store instance index), function index (in the instance's module), resume point index, word count, words (`u64` each; a `v128` slot takes two, low half first) |
 //! | checksum (`u64`) | of every byte before it: FNV-1a 64's step applied per 8-byte little-endian word (the last one zero-padded), then to the byte length, then a final mix (`Fnv64::of_words` in `fnv.rs`; eight times faster than byte-wise FNV-1a on large continuations) |
 //!
 //! A value is a type byte (`0` i32, `1` i64, `2` f32, `3` f64, `4`
-//! funcref, `5` externref) and 8 bytes: the raw slot bits (externref: its
-//! raw form, payload + 1, 0 for null), or for a funcref a function id. Slots
+//! funcref, `5` externref, `6` exnref (null only), `7` v128) and 8 bytes
+//! (16 for a v128, low half first): the raw slot bits (externref: its raw
+//! form, payload + 1, 0 for null), or for a funcref a function id. Slots
 //! of records are raw bits too (an `i32` or `f32` slot in its low 32 bits,
 //! the high ones zero), except funcref slots, which hold function ids. A
 //! function id is two `u32`s: the store function index, and the instance
@@ -71,13 +72,13 @@ use crate::func::{Func, FuncData};
 use crate::host::HostImport;
 use crate::le_reader::LeReader;
 use crate::store::{Store, Stored};
-use crate::values::{ExternRef, Val};
+use crate::values::{ExternRef, Val, V128};
 use std::collections::HashMap;
 use wasmbeam_jit::vm::TrapCode;
 use wasmbeam_jit::ValType;
 
 const MAGIC: &[u8; 8] = b"WBMCONT\0";
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 const NONE: u32 = u32::MAX;
 
 fn bad(message: impl std::fmt::Display) -> Error {
@@ -93,6 +94,7 @@ fn type_code(ty: ValType) -> u8 {
         ValType::FuncRef => 4,
         ValType::ExternRef => 5,
         ValType::ExnRef => 6,
+        ValType::V128 => 7,
         // Values and records hold representations only.
         ValType::Ref(_) => type_code(ty.repr()),
     }
@@ -194,6 +196,10 @@ impl Writer {
                 Val::I64(x) => self.u64(x as u64),
                 Val::F32(bits) => self.u64(bits.into()),
                 Val::F64(bits) => self.u64(bits),
+                Val::V128(v) => {
+                    self.u64(v.as_u128() as u64);
+                    self.u64((v.as_u128() >> 64) as u64);
+                }
                 Val::FuncRef(None) => self.func_id((NONE, NONE)),
                 Val::FuncRef(Some(f)) if f.0.store == self.store => self.func_id((f.0.index, NONE)),
                 // `Call::resume_with` refuses those, and arguments come
@@ -242,6 +248,7 @@ fn read_values(r: &mut Reader<'_>, store: &Store, funcs: usize) -> Result<Vec<Va
                 }
             }
             5 => Val::ExternRef(ExternRef::from_raw(raw)),
+            7 => Val::V128(V128::from(u128::from(raw) | u128::from(r.u64()?) << 64)),
             6 if raw == 0 => Val::ExnRef(None),
             other => return Err(bad(format!("unknown value type {other}"))),
         });
@@ -340,10 +347,16 @@ impl Call {
             w.u32(record.instance);
             w.u32(record.func);
             w.u32(record.point);
-            w.len(record.resume.slots.len())?;
-            let slots = &words[record.start..record.start + record.resume.slots.len()];
-            for (ty, &slot) in record.resume.slots.iter().zip(slots) {
+            w.len(record.resume.words())?;
+            let mut at = record.start;
+            for ty in record.resume.slots.iter() {
+                let slot = words[at];
+                at += ty.words();
                 match ty.repr() {
+                    ValType::V128 => {
+                        w.u64(slot);
+                        w.u64(words[at - 1]);
+                    }
                     ValType::I32 | ValType::F32 => w.u64(slot & u64::from(u32::MAX)),
                     ValType::FuncRef if slot == 0 => w.func_id((NONE, NONE)),
                     ValType::FuncRef => {
@@ -462,15 +475,17 @@ impl Call {
                     return Err(bad("the frames do not add up"));
                 }
                 for (record, shape) in found.iter().zip(&shapes) {
-                    let read = (record.start, record.instance, record.func, record.point, record.resume.slots.len());
+                    let read = (record.start, record.instance, record.func, record.point, record.resume.words());
                     if read != *shape {
                         return Err(bad("the frames do not add up"));
                     }
                     if let Some(type_index) = record.resume.callee_type {
                         check_callee(store, record, &words, type_index)?;
                     }
-                    for (i, ty) in record.resume.slots.iter().enumerate() {
-                        let slot = &mut words[record.start + i];
+                    let mut at = record.start;
+                    for ty in record.resume.slots.iter() {
+                        let slot = &mut words[at];
+                        at += ty.words();
                         match ty {
                             ValType::FuncRef => {
                                 *slot = funcref_of_id(store, funcs, *slot as u32, (*slot >> 32) as u32)?
@@ -556,7 +571,8 @@ fn read_host_call(r: &mut Reader, store: &Store, funcs: usize, func: Func) -> Re
 /// checked, `type_index` of the record's module, as the resumed frame calls
 /// it with that signature without checking again.
 fn check_callee(store: &Store, record: &records::Record, words: &[u64], type_index: u32) -> Result<(), Error> {
-    let id = record.resume.slots.len().checked_sub(1).map(|last| words[record.start + last] as u32);
+    // The callee is the last slot, one word.
+    let id = record.resume.words().checked_sub(1).map(|last| words[record.start + last] as u32);
     let expected = store.instances.get(record.instance as usize).and_then(|i| i.module.type_id(type_index));
     let actual = id.and_then(|index| store.funcs.get(index as usize)).map(|f| f.vm.type_id);
     match (expected, actual) {

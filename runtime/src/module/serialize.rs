@@ -324,8 +324,16 @@ impl<'a> Reader<'a> {
 
 /// The slot types of records, by code: every representation
 /// ([`ValType::repr`]), which is what compiled code's records hold.
-const TYPES: [ValType; 7] =
-    [ValType::I32, ValType::I64, ValType::F32, ValType::F64, ValType::FuncRef, ValType::ExternRef, ValType::ExnRef];
+const TYPES: [ValType; 8] = [
+    ValType::I32,
+    ValType::I64,
+    ValType::F32,
+    ValType::F64,
+    ValType::FuncRef,
+    ValType::ExternRef,
+    ValType::ExnRef,
+    ValType::V128,
+];
 
 fn type_code(ty: ValType) -> u8 {
     // `TYPES` lists every representation: `position` always finds it.
