@@ -35,7 +35,10 @@ defmodule Wasmbeam do
   `i32` and `i64` are integers (arguments may be given signed or unsigned;
   results are signed). `f32` and `f64` are floats, or the atoms `:infinity`,
   `:neg_infinity` and `:nan`, which Erlang floats cannot hold; arguments may
-  be integers. References are `:null`, `{:externref, n}`, or `:funcref` for a
+  be integers. A `v128` (SIMD) is a binary of 16 bytes in memory order: lane
+  0 first, each lane little-endian (`<<a::32-little, b::32-little,
+  c::32-little, d::32-little>>` for `i32x4`). References are `:null`,
+  `{:externref, n}`, or `:funcref` for a
   non-null function reference returned from WebAssembly. A non-null `exnref`
   (a caught exception) is `{:exnref, ref}`, `ref` an opaque reference that
   may be given back to the same instance (as an argument, a host function's
@@ -92,7 +95,8 @@ defmodule Wasmbeam do
 
   @typedoc """
   A WebAssembly value: an integer (`i32`, `i64`), a float or one of
-  `:infinity`, `:neg_infinity`, `:nan` (`f32`, `f64`), or a reference.
+  `:infinity`, `:neg_infinity`, `:nan` (`f32`, `f64`), a 16-byte binary
+  (`v128`), or a reference.
   """
   @type value ::
           integer()
@@ -100,13 +104,14 @@ defmodule Wasmbeam do
           | :infinity
           | :neg_infinity
           | :nan
+          | <<_::128>>
           | :null
           | :funcref
           | {:externref, non_neg_integer()}
           | {:exnref, reference()}
 
   @typedoc "The type of a WebAssembly value."
-  @type value_type :: :i32 | :i64 | :f32 | :f64 | :funcref | :externref | :exnref
+  @type value_type :: :i32 | :i64 | :f32 | :f64 | :v128 | :funcref | :externref | :exnref
 
   @typedoc """
   Limits of a memory (in 64 KiB pages) or a table (in elements); `index:

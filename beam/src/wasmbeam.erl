@@ -11,7 +11,10 @@
 %% `i32' and `i64' are integers (arguments may be given signed or
 %% unsigned; results are signed). `f32' and `f64' are floats, or the atoms
 %% `infinity', `neg_infinity' and `nan', which Erlang floats cannot hold;
-%% arguments may be integers. References are `null', `{externref, N}', or
+%% arguments may be integers. A `v128' (SIMD) is a binary of 16 bytes in
+%% memory order: lane 0 first, each lane little-endian (`<<A:32/little,
+%% B:32/little, C:32/little, D:32/little>>' for `i32x4'). References are
+%% `null', `{externref, N}', or
 %% `funcref' for a non-null function reference returned to Erlang. A
 %% non-null `exnref' (a caught exception) is `{exnref, Ref}', `Ref' an
 %% opaque reference that may be given back to the same instance (as an
@@ -111,9 +114,9 @@
 
 -opaque wasm_module() :: reference().
 -opaque instance() :: reference().
--type value() :: integer() | float() | infinity | neg_infinity | nan
+-type value() :: integer() | float() | infinity | neg_infinity | nan | <<_:128>>
                | null | funcref | {externref, non_neg_integer()} | {exnref, reference()}.
--type value_type() :: i32 | i64 | f32 | f64 | funcref | externref | exnref.
+-type value_type() :: i32 | i64 | f32 | f64 | v128 | funcref | externref | exnref.
 %% `index => i64' is there for a memory or table indexed by 64-bit numbers
 %% (memory64), and absent for 32-bit ones.
 -type limits() :: #{min := non_neg_integer(), max := non_neg_integer() | infinity, index => i64}.

@@ -103,9 +103,9 @@ timeout_test() ->
 invalid_module_test() ->
     {error, {invalid_module, Text}} = wasmbeam:compile(<<"(module">>),
     ?assertMatch({error, {invalid_module, _}}, wasmbeam:compile(<<0, "asm", 1, 0, 0, 0, 99>>)),
-    %% A feature wasmbeam does not support (SIMD) is an invalid module too.
-    ?assertMatch({error, {invalid_module, _}},
-                 wasmbeam:compile(<<"(module (func (result v128) (v128.const i64x2 0 0)))">>)),
+    %% A feature wasmbeam does not support (threads' shared memories) is an
+    %% invalid module too.
+    ?assertMatch({error, {invalid_module, _}}, wasmbeam:compile(<<"(module (memory 1 1 shared))">>)),
     ?assertEqual(<<"invalid module: ", Text/binary>>, wasmbeam:format_error({invalid_module, Text})).
 
 link_error_test() ->

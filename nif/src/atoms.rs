@@ -34,6 +34,7 @@ rustler::atoms! {
     i64,
     f32,
     f64,
+    v128,
     function,
     memory,
     table,

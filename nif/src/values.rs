@@ -4,6 +4,7 @@
 //! |-----------|--------------------------------------------------------------|
 //! | i32, i64  | integer; arguments may also be given unsigned (up to 2^32-1, 2^64-1), results are signed |
 //! | f32, f64  | float, or `infinity`, `neg_infinity`, `nan` (Erlang floats cannot hold those); arguments may be integers |
+//! | v128      | a binary of 16 bytes, in memory order (lane 0 first, each lane little-endian) |
 //! | funcref   | `null`, or `funcref` for a non-null result (not accepted as an argument) |
 //! | externref | `null` or `{externref, Payload}` with Payload in 0..2^64-2   |
 //! | exnref    | `null` or `{exnref, Ref}`, Ref an opaque reference to a caught exception of the instance (an [`ExnRefRes`]) |
@@ -11,8 +12,8 @@
 use crate::atoms;
 use crate::error::{bad_argument, Failure};
 use rustler::types::tuple::get_tuple;
-use rustler::{Atom, Encoder, Env, Resource, ResourceArc, Term};
-use wasmbeam_runtime::{ExnRef, ExternRef, Val, ValType};
+use rustler::{Atom, Binary, Encoder, Env, NewBinary, Resource, ResourceArc, Term};
+use wasmbeam_runtime::{ExnRef, ExternRef, Val, ValType, V128};
 
 /// A non-null `exnref` handed to Erlang: `{exnref, Ref}`. It may be given
 /// back as an argument, a result or a global's value to the instance it
@@ -35,6 +36,7 @@ pub fn type_atom(ty: ValType) -> Atom {
         ValType::I64 => atoms::i64(),
         ValType::F32 => atoms::f32(),
         ValType::F64 => atoms::f64(),
+        ValType::V128 => atoms::v128(),
         ValType::FuncRef => atoms::funcref(),
         ValType::ExternRef => atoms::externref(),
         ValType::ExnRef | ValType::Ref(_) => atoms::exnref(),
@@ -78,6 +80,12 @@ pub fn decode(term: Term, ty: ValType, what: &str, index: usize) -> Result<Val, 
         },
         ValType::F32 => float(term).map(|x| Val::F32((x as f32).to_bits())).ok_or_else(wrong),
         ValType::F64 => float(term).map(|x| Val::F64(x.to_bits())).ok_or_else(wrong),
+        ValType::V128 => term
+            .decode::<Binary>()
+            .ok()
+            .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+            .map(|bytes| Val::V128(V128::from_bytes(bytes)))
+            .ok_or_else(wrong),
         ValType::FuncRef if is_atom(term, atoms::null()) => Ok(Val::FuncRef(None)),
         ValType::ExternRef if is_atom(term, atoms::null()) => Ok(Val::ExternRef(None)),
         ValType::ExternRef => {
@@ -108,6 +116,7 @@ fn expected(ty: ValType) -> &'static str {
         ValType::I64 => "an integer in -2^63..2^64-1 (i64)",
         ValType::F32 => "a number, infinity, neg_infinity or nan (f32)",
         ValType::F64 => "a number, infinity, neg_infinity or nan (f64)",
+        ValType::V128 => "a binary of 16 bytes (v128)",
         ValType::FuncRef => "null (funcref)",
         ValType::ExternRef => "null or {externref, Payload} (externref)",
         ValType::ExnRef | ValType::Ref(_) => "null or {exnref, Ref} (exnref)",
@@ -146,11 +155,19 @@ pub fn encode<'a>(env: Env<'a>, val: &Val) -> Term<'a> {
         Val::I64(n) => n.encode(env),
         Val::F32(bits) => encode_float(env, f32::from_bits(bits) as f64),
         Val::F64(bits) => encode_float(env, f64::from_bits(bits)),
+        Val::V128(v) => encode_bytes(env, &v.to_bytes()),
         Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => atoms::null().encode(env),
         Val::FuncRef(Some(_)) => atoms::funcref().encode(env),
         Val::ExternRef(Some(r)) => (atoms::externref(), r.payload()).encode(env),
         Val::ExnRef(Some(exnref)) => (atoms::exnref(), ResourceArc::new(ExnRefRes { exnref })).encode(env),
     }
+}
+
+/// A binary holding `bytes`.
+fn encode_bytes<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
+    let mut binary = NewBinary::new(env, bytes.len());
+    binary.as_mut_slice().copy_from_slice(bytes);
+    Binary::from(binary).to_term(env)
 }
 
 fn encode_float(env: Env, x: f64) -> Term {
