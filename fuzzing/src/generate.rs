@@ -33,14 +33,17 @@ pub const FUEL: std::ops::RangeInclusive<u32> = 100..=2_000;
 /// would report as a mismatch on every such module (see
 /// `tests/oracle_bugs.rs`).
 ///
-/// Exception handling is for the oracles that compare wasmbeam with
-/// itself: wasmi 2 has none.
-pub fn executable_module(u: &mut Unstructured<'_>, trap_guards: bool, exceptions: bool) -> arbitrary::Result<Vec<u8>> {
+/// SIMD is drawn for every oracle. `itself` (an oracle that compares
+/// wasmbeam with itself) allows what wasmi cannot be compared on:
+/// exception handling, which wasmi 2 has not, and relaxed SIMD, whose
+/// results are each engine's choice.
+pub fn executable_module(u: &mut Unstructured<'_>, trap_guards: bool, itself: bool) -> arbitrary::Result<Vec<u8>> {
     let mut config = Config::arbitrary(u)?;
     config.disallow_traps &= trap_guards;
-    let drawn_exceptions = config.exceptions_enabled;
+    let (drawn_exceptions, drawn_relaxed) = (config.exceptions_enabled, config.relaxed_simd_enabled);
     restrict_to_wasmbeam(&mut config);
-    config.exceptions_enabled = exceptions && drawn_exceptions;
+    config.exceptions_enabled = itself && drawn_exceptions;
+    config.relaxed_simd_enabled = itself && drawn_relaxed && config.simd_enabled;
     config.max_imports = 0;
     config.min_funcs = 1;
     config.min_types = 1;
@@ -81,13 +84,11 @@ pub fn any_module(u: &mut Unstructured<'_>) -> arbitrary::Result<(Vec<u8>, bool)
     Ok((module.to_bytes(), supported))
 }
 
-/// Turns off SIMD and every proposal beyond WebAssembly 2.0 that wasmbeam
-/// does not implement yet (extended-const, multi-memory, tail calls,
-/// memory64 and exception handling stay as drawn).
-/// Only ever turns things off, so the config stays consistent.
+/// Turns off every proposal wasmbeam does not implement (SIMD, relaxed
+/// SIMD, extended-const, multi-memory, tail calls, memory64 and exception
+/// handling stay as drawn). Only ever turns things off, so the config
+/// stays consistent.
 fn restrict_to_wasmbeam(config: &mut Config) {
-    config.simd_enabled = false;
-    config.relaxed_simd_enabled = false;
     config.threads_enabled = false;
     config.shared_everything_threads_enabled = false;
     config.gc_enabled = false;
@@ -104,10 +105,10 @@ fn restrict_to_wasmbeam(config: &mut Config) {
 mod tests {
     use super::*;
 
-    /// How many of 300 modules drawn from fixed pseudo-random bytes use
-    /// `try_table` and `throw`, with or without exception handling allowed.
-    fn modules_with_exceptions(exceptions: bool) -> (usize, usize) {
-        let (mut try_tables, mut throws) = (0, 0);
+    /// How many of 300 modules drawn from fixed pseudo-random bytes use an
+    /// operator `is_of` picks, drawn with `itself` as given.
+    fn modules_using(itself: bool, is_of: impl Fn(&wasmparser::Operator<'_>) -> bool) -> usize {
+        let mut count = 0;
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..300 {
             let data: Vec<u8> = (0..4096)
@@ -118,27 +119,42 @@ mod tests {
                     state as u8
                 })
                 .collect();
-            let Ok(wasm) = executable_module(&mut Unstructured::new(&data), true, exceptions) else { continue };
-            let (mut has_try, mut has_throw) = (false, false);
+            let Ok(wasm) = executable_module(&mut Unstructured::new(&data), true, itself) else { continue };
+            let mut uses = false;
             for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
                 if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload {
                     let Ok(mut reader) = body.get_operators_reader() else { continue };
                     while let Ok(op) = reader.read() {
-                        has_try |= matches!(op, wasmparser::Operator::TryTable { .. });
-                        has_throw |= matches!(op, wasmparser::Operator::Throw { .. });
+                        uses |= is_of(&op);
                     }
                 }
             }
-            try_tables += usize::from(has_try);
-            throws += usize::from(has_throw);
+            count += usize::from(uses);
         }
-        (try_tables, throws)
+        count
     }
 
     #[test]
     fn exception_handling_is_drawn_only_where_allowed() {
-        let (try_tables, throws) = modules_with_exceptions(true);
-        assert!(try_tables > 10 && throws > 10, "{try_tables} modules with try_table, {throws} with throw");
-        assert_eq!(modules_with_exceptions(false), (0, 0));
+        use wasmparser::Operator::{Throw, TryTable};
+        let try_tables = |itself| modules_using(itself, |op| matches!(op, TryTable { .. }));
+        let throws = |itself| modules_using(itself, |op| matches!(op, Throw { .. }));
+        assert!(
+            try_tables(true) > 10 && throws(true) > 10,
+            "{} with try_table, {} with throw",
+            try_tables(true),
+            throws(true)
+        );
+        assert_eq!((try_tables(false), throws(false)), (0, 0));
+    }
+
+    #[test]
+    fn simd_is_drawn_everywhere_and_relaxed_simd_only_against_itself() {
+        use wasmparser::Operator::{F32x4RelaxedMadd, I32x4Add, I8x16RelaxedSwizzle, V128Const};
+        let simd = |itself| modules_using(itself, |op| matches!(op, V128Const { .. } | I32x4Add));
+        let relaxed = |itself| modules_using(itself, |op| matches!(op, F32x4RelaxedMadd | I8x16RelaxedSwizzle));
+        assert!(simd(false) > 10 && simd(true) > 10, "{} and {} modules with SIMD", simd(false), simd(true));
+        assert!(relaxed(true) > 0, "no module with relaxed SIMD");
+        assert_eq!(relaxed(false), 0);
     }
 }

@@ -75,6 +75,7 @@ fn argument(kind: ValType, funcs: usize, u: &mut Unstructured<'_>) -> Value {
             Value::F64(f[pick(u, f.len())].to_bits())
         }
         ValType::F64 => Value::F64(u.arbitrary().unwrap_or(0)),
+        ValType::V128 => Value::V128(u.arbitrary().unwrap_or(0)),
         ValType::FuncRef if special && funcs > 0 => Value::FuncRef(Some(pick(u, funcs) as u32)),
         ValType::FuncRef => Value::FuncRef(None),
         // Payloads below u64::MAX, which wasmbeam reserves.

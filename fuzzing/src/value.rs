@@ -18,6 +18,8 @@ pub enum Value {
     I64(i64),
     F32(u32),
     F64(u64),
+    /// A `v128`'s 16 bytes, little-endian.
+    V128(u128),
     FuncRef(Option<u32>),
     /// An `externref` by the payload the harness gave it.
     ExternRef(Option<u64>),

@@ -89,6 +89,7 @@ impl<'w> WasmbeamSubject<'w> {
             Value::I64(v) => Val::I64(v),
             Value::F32(v) => Val::F32(v),
             Value::F64(v) => Val::F64(v),
+            Value::V128(v) => Val::V128(v.into()),
             Value::FuncRef(None) => Val::FuncRef(None),
             Value::FuncRef(Some(i)) => Val::FuncRef(Some(self.func(plan, i as usize)?)),
             Value::ExternRef(r) => Val::ExternRef(r.and_then(ExternRef::new)),
@@ -134,6 +135,7 @@ impl<'w> WasmbeamSubject<'w> {
             Val::I64(v) => Value::I64(v),
             Val::F32(v) => Value::F32(v),
             Val::F64(v) => Value::F64(v),
+            Val::V128(v) => Value::V128(v.as_u128()),
             Val::FuncRef(None) => Value::FuncRef(None),
             Val::FuncRef(Some(f)) => {
                 let index = (0..plan.funcs.len()).find(|&i| self.func(plan, i).is_ok_and(|g| g == f));

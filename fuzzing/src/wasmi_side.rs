@@ -49,6 +49,7 @@ impl WasmiSubject {
             Value::I64(v) => Val::I64(v),
             Value::F32(v) => Val::F32(wasmi::F32::from_bits(v)),
             Value::F64(v) => Val::F64(wasmi::F64::from_bits(v)),
+            Value::V128(v) => Val::V128(v.into()),
             Value::FuncRef(None) => Val::FuncRef(Nullable::Null),
             Value::FuncRef(Some(i)) => Val::FuncRef(Nullable::Val(self.func(plan, i as usize)?)),
             Value::ExternRef(None) => Val::ExternRef(Nullable::Null),
@@ -70,7 +71,7 @@ impl WasmiSubject {
                 let payload = r.data(&self.store).downcast_ref::<u64>();
                 Value::ExternRef(Some(*payload.ok_or_else(|| Failure::new("wasmi: an externref of no payload"))?))
             }
-            Val::V128(_) => return Err(Failure::new("wasmi returned a v128")),
+            Val::V128(v) => Value::V128(v.as_u128()),
         })
     }
 }
