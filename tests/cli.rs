@@ -58,6 +58,23 @@ fn invoke_prints_each_result_by_type() {
 }
 
 #[test]
+fn invoke_takes_and_prints_v128_as_hex() {
+    // Lane 0 is the lowest bits: i32x4.add adds 1 to the last 8 digits.
+    let wat = r#"(module (func (export "inc") (param v128) (result v128 i32)
+        (i32x4.add (local.get 0) (v128.const i32x4 1 0 0 0))
+        (i8x16.extract_lane_u 15 (local.get 0))))"#;
+    let file = temp_file("v128", "m.wat", wat);
+    let out = wasmbeam(&["invoke", file.to_str().unwrap(), "inc", "0xAB0000000000000000000000FFFFFFFF"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0xab000000000000000000000000000000\n171\n");
+    let short = wasmbeam(&["invoke", file.to_str().unwrap(), "inc", "12"]);
+    assert!(short.status.success(), "{}", stderr(&short));
+    assert_eq!(stdout(&short), "0x00000000000000000000000000000013\n0\n");
+    let bad = wasmbeam(&["invoke", file.to_str().unwrap(), "inc", "0xZZ"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
 fn invoke_trap_and_errors() {
     let trap = wasmbeam(&["invoke", "examples/demo.wat", "count_primes", "0x40000001"]);
     assert_eq!(trap.status.code(), Some(1));

@@ -220,10 +220,13 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
         func.call(&mut store, &vals)?
     } else {
         let slice = options.fuel_slice.unwrap_or(u64::MAX);
+        let started = std::time::Instant::now();
         let (results, stats) = run_in_slices(&mut store, func, &vals, slice);
+        let elapsed = started.elapsed();
         if options.stats {
             eprintln!("suspensions: {}", stats.suspensions);
             eprintln!("largest continuation: {} bytes", stats.max_continuation);
+            eprintln!("call time: {:.6} s", elapsed.as_secs_f64());
         }
         results?
     };
@@ -252,6 +255,12 @@ fn parse_arg(ty: ValType, raw: &str) -> Result<Val, String> {
         },
         ValType::F32 => Val::F32(raw.parse::<f32>().map_err(|e| format!("not an f32: {e}"))?.to_bits()),
         ValType::F64 => Val::F64(raw.parse::<f64>().map_err(|e| format!("not an f64: {e}"))?.to_bits()),
+        // As `format_val` prints it: the 128 bits as one hex number (lane
+        // 0 in the lowest bits).
+        ValType::V128 => {
+            let hex = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")).unwrap_or(raw);
+            Val::V128(u128::from_str_radix(hex, 16).map_err(|e| format!("not a v128 (32 hex digits): {e}"))?.into())
+        }
         ValType::FuncRef if raw == "null" => Val::FuncRef(None),
         ValType::FuncRef => return Err("a funcref argument can only be null".into()),
         ValType::ExternRef if raw == "null" => Val::ExternRef(None),
@@ -281,7 +290,9 @@ fn parse_int(raw: &str) -> Result<i128, String> {
 }
 
 /// Integers in signed decimal, floats as Rust prints them (`1.5`, `inf`),
-/// NaNs as `nan` / `-nan`, references in script syntax.
+/// NaNs as `nan` / `-nan`, a `v128` as `0x` and 32 hex digits (its 16
+/// bytes as a little-endian number: lane 0 last), references in script
+/// syntax.
 fn format_val(val: &Val) -> String {
     fn float(value: impl std::fmt::Debug, is_nan: bool, sign_negative: bool) -> String {
         match (is_nan, sign_negative) {
@@ -301,6 +312,7 @@ fn format_val(val: &Val) -> String {
             let v = f64::from_bits(*bits);
             float(v, v.is_nan(), v.is_sign_negative())
         }
+        Val::V128(v) => format!("{:#034x}", v.as_u128()),
         Val::FuncRef(None) => "ref.null func".into(),
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExnRef(None) => "ref.null exn".into(),
