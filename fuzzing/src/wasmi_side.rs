@@ -82,7 +82,17 @@ impl Subject for WasmiSubject {
         let args = call.args.iter().map(|v| self.val_of(plan, *v)).collect::<Result<Vec<_>, _>>()?;
         let ty = func.ty(&self.store);
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
-        match func.call(&mut self.store, &args, &mut results) {
+        // wasmi compiles a function on its first call: a panic of its
+        // translator is the reference's failure, reported as a finding of
+        // the harness (not a crash of the whole run).
+        let store = &mut self.store;
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| func.call(store, &args, &mut results)))
+            .map_err(|panic| {
+            let message =
+                panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+            Failure::new(format!("wasmi panicked: {}", message.unwrap_or_default()))
+        })?;
+        match called {
             Ok(()) => Ok(CallOutcome::Returned(results.iter().map(|v| self.value_of(v)).collect::<Result<_, _>>()?)),
             Err(e) => Ok(CallOutcome::Trapped(error_kind(&e))),
         }
@@ -94,7 +104,6 @@ impl Subject for WasmiSubject {
             let name = export.name().to_string();
             match export.into_extern() {
                 Extern::Global(g) => {
-                    // A global holds no v128 here: SIMD is off in the generator.
                     let value = self.value_of(&g.get(&self.store)).unwrap_or(Value::I32(i32::MIN));
                     snapshot.globals.insert(name, value.comparable());
                 }
