@@ -679,3 +679,38 @@ fn pick_if_greater(b: &mut cranelift_frontend::FunctionBuilder<'_>, x: Value, y:
     let mask = b.ins().bitcast(ty, lanes_flags(), less);
     b.ins().bitselect(mask, y, x)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::settings::{self, Configurable};
+
+    fn isa(arch: &str, features: &[&str]) -> std::sync::Arc<dyn TargetIsa> {
+        let mut builder = cranelift_codegen::isa::lookup_by_name(arch).expect("a target Cranelift has");
+        for feature in features {
+            builder.enable(feature).expect("a feature of the target");
+        }
+        builder.finish(settings::Flags::new(settings::builder())).expect("valid settings")
+    }
+
+    #[test]
+    fn simd_needs_ssse3_and_sse41_on_x86_64_only() {
+        assert!(!vector_isa(&*isa("x86_64", &[])), "baseline x86_64 (SSE2) has no SIMD operators");
+        assert!(!vector_isa(&*isa("x86_64", &["has_sse3", "has_ssse3"])));
+        assert!(!vector_isa(&*isa("x86_64", &["has_sse3", "has_sse41"])));
+        assert!(vector_isa(&*isa("x86_64", &["has_sse3", "has_ssse3", "has_sse41"])));
+        assert!(vector_isa(&*isa("aarch64", &[])), "NEON is part of every aarch64 CPU");
+    }
+
+    #[test]
+    fn code_for_another_x86_64_cpu_assumes_what_simd_needs() {
+        let compiler = crate::Compiler::new(&crate::CompileOptions {
+            target: crate::Target::X86_64,
+            ..crate::CompileOptions::default()
+        })
+        .expect("a compiler for x86_64");
+        assert!(vector_isa(compiler.isa()));
+        let features = compiler.cpu_features();
+        assert!(features.contains(&"has_ssse3") && features.contains(&"has_sse41"), "{features:?}");
+    }
+}
