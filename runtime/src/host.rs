@@ -326,12 +326,18 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
     };
     match invoke(store, &host, instance, &args)? {
         Invoked::Returned(results) => {
-            let raw = crate::values::raw_words(store, &results)
-                .map_err(|e| Trap::host(format!("host function result: {e}")))?;
-            values
-                .get_mut(..raw.len())
-                .ok_or_else(|| Stop::internal("host function results larger than the slot array"))?
-                .copy_from_slice(&raw);
+            // The invoked function checked the results against its type,
+            // whose words the slot array holds.
+            let mut at = 0;
+            for val in &results {
+                let raw = val.to_raw(store).map_err(|e| Trap::host(format!("host function result: {e}")))?;
+                let words = raw.as_slice();
+                values
+                    .get_mut(at..at + words.len())
+                    .ok_or_else(|| Stop::internal("host function results larger than the slot array"))?
+                    .copy_from_slice(words);
+                at += words.len();
+            }
             Ok(())
         }
         // SAFETY: as for `deliver` above.

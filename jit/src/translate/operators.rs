@@ -630,7 +630,7 @@ impl Translation<'_, '_> {
     }
 
     /// Pushes a Cranelift `i8` truth value as a Wasm `i32`.
-    fn push_bool(&mut self, c: Value) {
+    pub(super) fn push_bool(&mut self, c: Value) {
         let v = self.b.ins().uextend(types::I32, c);
         self.push(v);
     }

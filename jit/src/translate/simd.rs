@@ -217,7 +217,7 @@ impl Translation<'_, '_> {
             V128AnyTrue => {
                 let x = self.pop();
                 let c = self.b.ins().vany_true(x);
-                self.push_truth(c);
+                self.push_bool(c);
             }
             I8x16AllTrue => self.all_true(I8X16),
             I16x8AllTrue => self.all_true(I16X8),
@@ -360,10 +360,10 @@ impl Translation<'_, '_> {
             F32x4Max | F32x4RelaxedMax => self.vector_binary(F32X4, |b, x, y| b.ins().fmax(x, y)),
             F64x2Max | F64x2RelaxedMax => self.vector_binary(F64X2, |b, x, y| b.ins().fmax(x, y)),
             // pmin(x, y) = y < x ? y : x; pmax(x, y) = x < y ? y : x.
-            F32x4PMin => self.vector_binary(F32X4, |b, x, y| pick_if_less(b, y, x)),
-            F64x2PMin => self.vector_binary(F64X2, |b, x, y| pick_if_less(b, y, x)),
-            F32x4PMax => self.vector_binary(F32X4, pick_if_greater),
-            F64x2PMax => self.vector_binary(F64X2, pick_if_greater),
+            F32x4PMin => self.vector_binary(F32X4, |b, x, y| if_less(b, y, x, y, x)),
+            F64x2PMin => self.vector_binary(F64X2, |b, x, y| if_less(b, y, x, y, x)),
+            F32x4PMax => self.vector_binary(F32X4, |b, x, y| if_less(b, x, y, y, x)),
+            F64x2PMax => self.vector_binary(F64X2, |b, x, y| if_less(b, x, y, y, x)),
             F32x4RelaxedMadd => self.multiply_add(F32X4, false),
             F64x2RelaxedMadd => self.multiply_add(F64X2, false),
             F32x4RelaxedNmadd => self.multiply_add(F32X4, true),
@@ -378,12 +378,12 @@ impl Translation<'_, '_> {
             }
             I32x4TruncSatF64x2SZero | I32x4RelaxedTruncF64x2SZero => self.vector_unary(F64X2, |b, x| {
                 let wide = b.ins().fcvt_to_sint_sat(I64X2, x);
-                let zero = zero_vector(b, I64X2);
+                let zero = crate::abi::zero(b, I64X2);
                 b.ins().snarrow(wide, zero)
             }),
             I32x4TruncSatF64x2UZero | I32x4RelaxedTruncF64x2UZero => self.vector_unary(F64X2, |b, x| {
                 let wide = b.ins().fcvt_to_uint_sat(I64X2, x);
-                let zero = zero_vector(b, I64X2);
+                let zero = crate::abi::zero(b, I64X2);
                 b.ins().uunarrow(wide, zero)
             }),
             F32x4ConvertI32x4S => self.vector_unary(I32X4, |b, x| b.ins().fcvt_from_sint(F32X4, x)),
@@ -434,12 +434,6 @@ impl Translation<'_, '_> {
         }
     }
 
-    /// Pushes a Cranelift truth value (`i8`) as a Wasm `i32`.
-    fn push_truth(&mut self, c: Value) {
-        let v = self.b.ins().uextend(types::I32, c);
-        self.push_typed(v, ValType::I32);
-    }
-
     fn vector_const(&mut self, bytes: &[u8]) -> Value {
         let constant = self.b.func.dfg.constants.insert(ConstantData::from(bytes.to_vec()));
         self.b.ins().vconst(I8X16, constant)
@@ -474,7 +468,7 @@ impl Translation<'_, '_> {
     fn all_true(&mut self, ty: Type) {
         let x = self.pop_vector(ty);
         let c = self.b.ins().vall_true(x);
-        self.push_truth(c);
+        self.push_bool(c);
     }
 
     fn bitmask(&mut self, ty: Type) {
@@ -642,10 +636,6 @@ fn scalar_type(lane: Type) -> ValType {
     }
 }
 
-fn zero_vector(b: &mut cranelift_frontend::FunctionBuilder<'_>, ty: Type) -> Value {
-    crate::abi::zero(b, ty)
-}
-
 /// Both halves of `x`, widened.
 fn widen(b: &mut cranelift_frontend::FunctionBuilder<'_>, x: Value, signed: bool) -> (Value, Value) {
     match signed {
@@ -664,20 +654,18 @@ fn dot(b: &mut cranelift_frontend::FunctionBuilder<'_>, x: Value, y: Value) -> V
     b.ins().iadd_pairwise(low, high)
 }
 
-/// `x < y ? x : y`, lane by lane (`pmin` with `x = rhs`).
-fn pick_if_less(b: &mut cranelift_frontend::FunctionBuilder<'_>, x: Value, y: Value) -> Value {
-    let ty = b.func.dfg.value_type(y);
-    let less = b.ins().fcmp(FloatCC::LessThan, x, y);
+/// `lhs < rhs ? then : otherwise`, lane by lane.
+fn if_less(
+    b: &mut cranelift_frontend::FunctionBuilder<'_>,
+    lhs: Value,
+    rhs: Value,
+    then: Value,
+    otherwise: Value,
+) -> Value {
+    let ty = b.func.dfg.value_type(then);
+    let less = b.ins().fcmp(FloatCC::LessThan, lhs, rhs);
     let mask = b.ins().bitcast(ty, lanes_flags(), less);
-    b.ins().bitselect(mask, x, y)
-}
-
-/// `x < y ? y : x`, lane by lane (`pmax`).
-fn pick_if_greater(b: &mut cranelift_frontend::FunctionBuilder<'_>, x: Value, y: Value) -> Value {
-    let ty = b.func.dfg.value_type(y);
-    let less = b.ins().fcmp(FloatCC::LessThan, x, y);
-    let mask = b.ins().bitcast(ty, lanes_flags(), less);
-    b.ins().bitselect(mask, y, x)
+    b.ins().bitselect(mask, then, otherwise)
 }
 
 #[cfg(test)]
