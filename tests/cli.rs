@@ -297,3 +297,26 @@ fn run_in_fuel_slices() {
     let bad = wasmbeam(&["run", "--fuel-slice", "0", "wasi/tests/programs/exit.wasm"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
+
+#[test]
+fn benchmark_programs_agree_with_reductions_off_and_in_slices() {
+    // Results of wasmtime 50 (PyPI's `wasmtime`) for the same calls.
+    for (program, arg, expected) in [
+        ("sha256", "5000", "1105006737"),
+        ("qsort", "20000", "-1128452268"),
+        ("hashmap", "20000", "302235081"),
+        ("strings", "20000", "-1249032545"),
+    ] {
+        let file = format!("benches/programs/{program}.wasm");
+        for options in [&[][..], &["--reductions", "off"], &["--fuel-slice", "97"]] {
+            let mut args = vec!["invoke"];
+            args.extend_from_slice(options);
+            args.extend_from_slice(&[&file, "run", arg]);
+            let out = wasmbeam(&args);
+            assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+            assert_eq!(stdout(&out), format!("{expected}\n"), "{args:?}");
+        }
+    }
+    let both = wasmbeam(&["invoke", "--reductions", "off", "--fuel-slice", "9", "examples/demo.wat", "fib", "1"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}

@@ -48,8 +48,11 @@ The program gets FILE as its first argument, then the ARGs.
 invoke OPTIONS (before FILE):
   --fuel-slice N   run the call in slices of N fuel units (N >= 1): it
                    suspends after each slice and is resumed until it ends
-  --stats          print to stderr how many times the call suspended and
-                   its largest continuation (saved frames) in bytes
+  --stats          print to stderr how many times the call suspended, its
+                   largest continuation (saved frames) in bytes, and the
+                   time the call took
+  --reductions MODE  on (default) or off: compile without reduction
+                   counting (the call then runs to its end in one go)
 
 compile OPTIONS:
   --target TARGET      compile for TARGET
@@ -123,6 +126,8 @@ struct InvokeOptions {
     fuel_slice: Option<u64>,
     /// Print suspension statistics to stderr.
     stats: bool,
+    /// Compile without reduction counting (`--reductions off`).
+    reductions_off: bool,
 }
 
 /// Splits `invoke`'s arguments into its options (all before FILE; `--`
@@ -134,6 +139,17 @@ fn invoke_options(args: &[String]) -> Result<(InvokeOptions, &[String]), CliErro
         match arg.as_str() {
             "--" => return Ok((options, &args[i + 1..])),
             "--stats" => options.stats = true,
+            "--reductions" => {
+                i += 1;
+                options.reductions_off = match args.get(i).map(String::as_str) {
+                    Some("on") => false,
+                    Some("off") => true,
+                    other => {
+                        let other = other.unwrap_or("nothing");
+                        return Err(CliError::Usage(format!("--reductions: `{other}` is not on or off")));
+                    }
+                };
+            }
             "--fuel-slice" => {
                 i += 1;
                 let raw = args.get(i).ok_or_else(|| CliError::Usage("--fuel-slice needs a value".into()))?;
@@ -187,6 +203,21 @@ fn run_in_slices(store: &mut Store, func: Func, args: &[Val], slice: u64) -> (Re
     }
 }
 
+/// [`run_in_slices`], timed: what `invoke --stats` reports as the call
+/// time. Never inlined, so that a profiler can count exactly the call
+/// (benches/peak.py counts instructions inside it under callgrind).
+#[inline(never)]
+fn timed_call(
+    store: &mut Store,
+    func: Func,
+    args: &[Val],
+    slice: u64,
+) -> (Result<Vec<Val>, Error>, CallStats, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let (results, stats) = run_in_slices(store, func, args, slice);
+    (results, stats, started.elapsed())
+}
+
 /// `invoke [OPTIONS] FILE FUNC [ARG...]`: instantiates FILE with no
 /// imports, calls FUNC (in fuel slices with `--fuel-slice`) and prints one
 /// result per line.
@@ -195,7 +226,10 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
     let [file, name, raw_args @ ..] = args else {
         return Err(CliError::Usage("invoke needs FILE and FUNC".into()));
     };
-    let engine = Engine::default();
+    if options.reductions_off && options.fuel_slice.is_some() {
+        return Err(CliError::Usage("--fuel-slice needs reductions on".into()));
+    }
+    let engine = Engine::new(Config { reductions: !options.reductions_off, ..Config::default() })?;
     let module = open_module(&engine, file, Compilation::Auto)?;
     let mut store = Store::new(&engine);
     let instance = Linker::new().instantiate(&mut store, &module)?;
@@ -220,9 +254,7 @@ fn invoke(args: &[String]) -> Result<(), CliError> {
         func.call(&mut store, &vals)?
     } else {
         let slice = options.fuel_slice.unwrap_or(u64::MAX);
-        let started = std::time::Instant::now();
-        let (results, stats) = run_in_slices(&mut store, func, &vals, slice);
-        let elapsed = started.elapsed();
+        let (results, stats, elapsed) = timed_call(&mut store, func, &vals, slice);
         if options.stats {
             eprintln!("suspensions: {}", stats.suspensions);
             eprintln!("largest continuation: {} bytes", stats.max_continuation);
@@ -478,13 +510,23 @@ mod tests {
         let args: Vec<String> =
             ["--fuel-slice", "7", "--stats", "f.wat", "g", "--stats"].iter().map(|s| s.to_string()).collect();
         let (options, rest) = invoke_options(&args).expect("valid options");
-        assert_eq!(options, InvokeOptions { fuel_slice: Some(7), stats: true });
+        assert_eq!(options, InvokeOptions { fuel_slice: Some(7), stats: true, reductions_off: false });
         assert_eq!(rest, &args[3..]);
         let dashed: Vec<String> = ["--", "--file", "f"].iter().map(|s| s.to_string()).collect();
         let (options, rest) = invoke_options(&dashed).expect("valid options");
         assert_eq!(options, InvokeOptions::default());
         assert_eq!(rest, &dashed[1..]);
-        for bad in [&["--fuel-slice"][..], &["--fuel-slice", "0"], &["--fuel-slice", "x"], &["--frob"]] {
+        let off: Vec<String> = ["--reductions", "off", "f.wat", "g"].iter().map(|s| s.to_string()).collect();
+        let (options, _) = invoke_options(&off).expect("valid options");
+        assert!(options.reductions_off);
+        for bad in [
+            &["--fuel-slice"][..],
+            &["--fuel-slice", "0"],
+            &["--fuel-slice", "x"],
+            &["--frob"],
+            &["--reductions"],
+            &["--reductions", "both"],
+        ] {
             let bad: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
             assert!(matches!(invoke_options(&bad), Err(CliError::Usage(_))), "{bad:?}");
         }

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Peak speed: the C programs of benches/programs run on wasmbeam (reductions
+on, the default, and off) and on wasmtime (PyPI's `wasmtime`, the same
+Cranelift generation) in four configurations, in one run:
+
+  default     no interruption, guard pages and signals for bounds checks
+  no signals  signals_based_traps off: explicit bounds checks, as wasmbeam
+  epoch       epoch interruption: wasmtime's interruptible configuration
+  fuel        fuel metering: its other interruptible configuration
+
+Every measurement is a fresh process that instantiates the module and times
+one call of `run(ARG)` around the call only (compiling is not timed), so
+every engine starts from the same cold memory. Subjects take turns, program
+by program, RUNS rounds; the minimum of each is kept. Every engine must
+return the same result. Prints a Markdown table of call times and ratios.
+
+With --instructions, the programs also run under valgrind's callgrind with
+two smaller arguments each, and the difference of the two instruction
+totals is reported: the instructions of the same extra Wasm work on every
+engine, start-up and compiling cancelled out; a figure the machine's noise
+does not move.
+
+Usage: peak.py WASMBEAM [RUNS] [--instructions] [--only NAME,...]
+(scripts/bench-peak builds wasmbeam and runs this.)
+"""
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# name, argument, two arguments under callgrind (the count is the difference
+# of their totals), what it exercises
+PROGRAMS = [
+    ("fib", 36, (22, 25), "recursion: a call and a return every few instructions"),
+    ("sieve", 4194304, (500000, 1000000), "byte loads and stores in tight loops"),
+    ("matmul", 256, (64, 96), "f64 loads, multiply-adds, stores"),
+    ("nbody", 1000000, (25000, 50000), "f64 arithmetic on a small struct array"),
+    ("interp", 1000000, (25000, 50000), "a bytecode interpreter: br_table dispatch"),
+    ("sha256", 1000000, (4095, 8191), "32-bit rotates and adds over loaded words"),
+    ("qsort", 1000000, (50000, 100000), "recursive quicksort: calls, compares, swaps"),
+    ("hashmap", 2000000, (50000, 100000), "open addressing: small functions called per key"),
+    ("strings", 2000000, (100000, 200000), "tokenizing and counting words: byte scans, calls"),
+]
+
+WASMTIME_CONFIGS = ["default", "no signals", "epoch", "fuel"]
+
+WASMTIME = r"""
+import json, sys, time, wasmtime
+path, config_name, arg = sys.argv[1], sys.argv[2], int(sys.argv[3])
+config = wasmtime.Config()
+if config_name == "no signals":
+    config.signals_based_traps = False
+elif config_name == "epoch":
+    config.epoch_interruption = True
+elif config_name == "fuel":
+    config.consume_fuel = True
+engine = wasmtime.Engine(config)
+store = wasmtime.Store(engine)
+if config_name == "epoch":
+    store.set_epoch_deadline(1 << 62)
+elif config_name == "fuel":
+    store.set_fuel(1 << 62)
+module = wasmtime.Module.from_file(engine, path)
+run = wasmtime.Instance(store, module, []).exports(store)["run"]
+start = time.perf_counter()
+result = run(store, arg)
+print(json.dumps({"time": time.perf_counter() - start, "result": result}))
+"""
+
+
+def wasm(name):
+    return os.path.join(HERE, "programs", f"{name}.wasm")
+
+
+def canonical(result):
+    """A result as text both engines print alike (floats to 12 digits)."""
+    value = float(result)
+    return repr(int(value)) if value == int(value) else f"{value:.12g}"
+
+
+def wasmbeam(binary, reductions, name, arg, prefix=()):
+    out = subprocess.run(
+        [*prefix, binary, "invoke", "--stats", "--reductions", reductions, wasm(name), "run", str(arg)],
+        capture_output=True, text=True, check=True)
+    seconds = float(re.search(r"call time: ([0-9.]+) s", out.stderr).group(1))
+    result = out.stdout.split()[0]
+    if result.lstrip("-").isdigit():
+        result = str(int(result) & 0xFFFFFFFF)  # i32 results print signed; wasmtime's Python prints unsigned
+    return seconds, canonical(result)
+
+
+def wasmtime(config, name, arg, prefix=()):
+    out = subprocess.run([*prefix, sys.executable, "-c", WASMTIME, wasm(name), config, str(arg)],
+                         capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout)
+    result = data["result"]
+    if isinstance(result, int):
+        result &= 0xFFFFFFFF
+    return data["time"], canonical(result)
+
+
+def subjects(binary):
+    """Every engine and configuration, as name -> run(name, arg, prefix)."""
+    table = {
+        "wasmbeam": lambda n, a, p=(): wasmbeam(binary, "on", n, a, p),
+        "wasmbeam off": lambda n, a, p=(): wasmbeam(binary, "off", n, a, p),
+    }
+    for config in WASMTIME_CONFIGS:
+        table[f"wasmtime {config}"] = lambda n, a, p=(), c=config: wasmtime(c, n, a, p)
+    return table
+
+
+def callgrind_instructions(run, name, args):
+    """Instructions the process executes with the larger argument beyond
+    those with the smaller one: the same extra Wasm work for every engine,
+    with start-up, compiling and instantiating cancelled out."""
+    totals = []
+    for arg in args:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "callgrind.out")
+            prefix = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
+            _, result = run(name, arg, prefix)
+            with open(out) as f:
+                totals.append(next(int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:"))))
+    return totals[1] - totals[0], result
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def ratio_row(label, ratios):
+    worst = max(ratios, key=ratios.get)
+    cells = " | ".join(f"{ratios[name]:.2f}" for name, *_ in PROGRAMS if name in ratios)
+    return f"| {label} | {cells} | **{geomean(list(ratios.values())):.2f}** | {worst} {ratios[worst]:.2f} |"
+
+
+def main():
+    args = sys.argv[1:]
+    instructions = "--instructions" in args
+    only = None
+    if "--only" in args:
+        only = set(args[args.index("--only") + 1].split(","))
+        del args[args.index("--only"):args.index("--only") + 2]
+    args = [a for a in args if a != "--instructions"]
+    binary = args[0]
+    runs = int(args[1]) if len(args) > 1 else 7
+    programs = [p for p in PROGRAMS if only is None or p[0] in only]
+    table = subjects(binary)
+
+    best = {}
+    for name, arg, _, _ in programs:
+        results = {}
+        for _ in range(runs):
+            for subject, run in table.items():
+                seconds, result = run(name, arg)
+                results.setdefault(result, []).append(subject)
+                best[subject, name] = min(best.get((subject, name), math.inf), seconds)
+        if len(results) != 1:
+            sys.exit(f"{name}: the engines disagree: {results}")
+        print(f"{name}: " + ", ".join(f"{s} {best[s, name] * 1e3:.1f} ms" for s in table), file=sys.stderr)
+
+    names = [p[0] for p in programs]
+    print(f"Call times, best of {runs} interleaved runs, in ms; ratios are wasmbeam (reductions on) over the "
+          "other subject.\n")
+    print("| program | " + " | ".join(table) + " |")
+    print("|---|" + "--:|" * len(table))
+    for name in names:
+        print(f"| {name} | " + " | ".join(f"{best[s, name] * 1e3:.1f}" for s in table) + " |")
+    print("\n| wasmbeam over | " + " | ".join(names) + " | geomean | worst |")
+    print("|---|" + "--:|" * (len(names) + 2))
+    for other in list(table)[1:]:
+        label = "itself, reductions off" if other == "wasmbeam off" else other
+        ratios = {n: best["wasmbeam", n] / best[other, n] for n in names}
+        print(ratio_row(label, ratios))
+
+    if instructions:
+        counted = ["wasmbeam", "wasmbeam off", "wasmtime default", "wasmtime epoch"]
+        counts = {}
+        for name, _, args, _ in programs:
+            results = set()
+            for subject in counted:
+                count, result = callgrind_instructions(table[subject], name, args)
+                counts[subject, name] = count
+                results.add(result)
+            if len(results) != 1:
+                sys.exit(f"{name} under callgrind: the engines disagree: {results}")
+        print("\nInstructions (callgrind) of run(B) beyond those of run(A), in millions:\n")
+        print("| program | A, B | " + " | ".join(counted) + " |")
+        print("|---|--:|" + "--:|" * len(counted))
+        for name, _, (a, b), _ in programs:
+            print(f"| {name} | {a}, {b} | " + " | ".join(f"{counts[s, name] / 1e6:.1f}" for s in counted) + " |")
+        print("\n| wasmbeam over, in instructions | " + " | ".join(names) + " | geomean | worst |")
+        print("|---|" + "--:|" * (len(names) + 2))
+        for other in counted[1:]:
+            label = "itself, reductions off" if other == "wasmbeam off" else other
+            ratios = {n: counts["wasmbeam", n] / counts[other, n] for n in names}
+            print(ratio_row(label, ratios))
+
+
+if __name__ == "__main__":
+    main()
