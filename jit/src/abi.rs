@@ -100,19 +100,29 @@ pub fn uses_return_area(ty: &FuncType) -> bool {
     ty.results.len() > MAX_REGISTER_RESULTS
 }
 
-/// `f(callee_vmctx, exec, [return_area], params...) -> results` in the `tail` convention.
+/// `f(callee_vmctx, exec, fuel, [return_area], params...) -> (fuel,
+/// results...)` in the `tail` convention: the fuel left in the slice goes
+/// in and comes back in registers (see [`crate::vm`]).
 pub fn wasm_signature(ty: &FuncType) -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
     sig.params.push(AbiParam::new(POINTER));
     sig.params.push(AbiParam::new(POINTER));
+    sig.params.push(AbiParam::new(types::I64));
     if uses_return_area(ty) {
         sig.params.push(AbiParam::new(POINTER));
     }
     sig.params.extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.returns.push(AbiParam::new(types::I64));
     if !uses_return_area(ty) {
         sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(ir_type(*t))));
     }
     sig
+}
+
+/// Parameters of [`wasm_signature`] before the Wasm parameters: `vmctx`,
+/// `exec`, the fuel, and the return area if the type has one.
+pub fn fixed_params(ty: &FuncType) -> usize {
+    3 + usize::from(uses_return_area(ty))
 }
 
 /// A symbol whose value the linker writes into the code (a relocation of
@@ -147,7 +157,8 @@ fn slot_flags() -> MemFlagsData {
 }
 
 /// Builds `tramp(vmctx, exec, func_ptr, values)` (`system_v`): loads the
-/// arguments from `values`, calls `func_ptr`, stores the results to `values`.
+/// arguments from `values` and the fuel from `exec`, calls `func_ptr`,
+/// stores the results to `values` and the fuel it returned to `exec`.
 pub fn entry_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let mut sig = Signature::new(isa.default_call_conv());
     sig.params.extend([AbiParam::new(POINTER); 4]);
@@ -159,7 +170,9 @@ pub fn entry_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     b.switch_to_block(entry);
     let [vmctx, exec, func_ptr, values] = [0, 1, 2, 3].map(|i| b.block_params(entry)[i]);
 
-    let mut args = vec![vmctx, exec];
+    let flags = MemFlagsData::trusted();
+    let fuel = b.ins().load(types::I64, flags, exec, ExecCtx::OFFSET_FUEL);
+    let mut args = vec![vmctx, exec, fuel];
     if uses_return_area(ty) {
         // The callee writes its results straight into the slot array; the
         // arguments have all been loaded before the call.
@@ -168,10 +181,16 @@ pub fn entry_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     args.extend(load_values(&mut b, &ty.params, values));
     let callee_sig = b.import_signature(wasm_signature(ty));
     let call = b.ins().call_indirect(callee_sig, func_ptr, &args);
+    let returned = b.inst_results(call).to_vec();
     if !uses_return_area(ty) {
-        let results = b.inst_results(call).to_vec();
-        store_values(&mut b, &results, values);
+        store_values(&mut b, &returned[1..], values);
     }
+    // The returned fuel is the call's only when it ended running; when it
+    // trapped, threw or suspended, `exec.fuel` is (see `crate::vm`).
+    let state = b.ins().load(types::I32, flags, exec, ExecCtx::OFFSET_STATE);
+    let stored = b.ins().load(types::I64, flags, exec, ExecCtx::OFFSET_FUEL);
+    let fuel = b.ins().select(state, stored, returned[0]);
+    b.ins().store(flags, fuel, exec, ExecCtx::OFFSET_FUEL);
     b.ins().return_(&[]);
     b.seal_all_blocks();
     b.finalize(isa.frontend_config());
@@ -191,9 +210,11 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    let (host, exec) = (params[0], params[1]);
+    let (host, exec, fuel) = (params[0], params[1], params[2]);
     let (return_area, wasm_args) =
-        if uses_return_area(ty) { (Some(params[2]), &params[3..]) } else { (None, &params[2..]) };
+        if uses_return_area(ty) { (Some(params[3]), &params[4..]) } else { (None, &params[3..]) };
+    // The host function and the runtime see the fuel in `exec`.
+    b.ins().store(slot_flags(), fuel, exec, ExecCtx::OFFSET_FUEL);
 
     let slots = value_words(ty);
     let slot =
@@ -208,13 +229,16 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     b.ins().call_indirect(dispatch_sig, dispatch, &[host, exec, values]);
 
     let results = load_values(&mut b, &ty.results, values);
+    let fuel = b.ins().load(types::I64, slot_flags(), exec, ExecCtx::OFFSET_FUEL);
     match return_area {
         Some(area) => {
             store_values(&mut b, &results, area);
-            b.ins().return_(&[]);
+            b.ins().return_(&[fuel]);
         }
         None => {
-            b.ins().return_(&results);
+            let mut returned = vec![fuel];
+            returned.extend(results);
+            b.ins().return_(&returned);
         }
     }
     b.seal_all_blocks();
@@ -223,8 +247,8 @@ pub fn host_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
 }
 
 /// The signature of every rewind thunk whose functions return `results`
-/// (see [`rewind_thunk`]): `(vmctx, exec, [return_area], func_ptr) ->
-/// results`, in the `tail` convention. A frame that finds its tail callee's
+/// (see [`rewind_thunk`]): `(vmctx, exec, fuel, [return_area], func_ptr)
+/// -> (fuel, results...)`, in the `tail` convention. A frame that finds its tail callee's
 /// record tail-calls the callee's thunk with it (see `ExecCtx::redirect`):
 /// the callee's type has the caller's results, so this is the caller's to
 /// build.
@@ -236,7 +260,7 @@ pub fn rewind_thunk_signature(results: &[ValType]) -> Signature {
 }
 
 /// Builds the rewind thunk of functions of type `ty`: it tail-calls
-/// `func_ptr` with `vmctx`, `exec`, the return area if any, and zeros for
+/// `func_ptr` with `vmctx`, `exec`, the fuel, the return area if any, and zeros for
 /// the parameters, which a rewinding function ignores. It lets a frame
 /// restart the rewind in a function whose type it does not know (see
 /// [`rewind_thunk_signature`]), in constant native stack.
@@ -249,7 +273,7 @@ pub fn rewind_thunk(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    // The signature has three or four parameters, `func_ptr` last.
+    // The signature has four or five parameters, `func_ptr` last.
     let (fixed, func_ptr) = params.split_at(params.len() - 1);
     let func_ptr = func_ptr[0];
     let mut args = fixed.to_vec();
@@ -287,8 +311,8 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    let (vmctx, exec) = (params[0], params[1]);
-    let fixed = if uses_return_area(ty) { 3 } else { 2 };
+    let (vmctx, exec, fuel) = (params[0], params[1], params[2]);
+    let fixed = fixed_params(ty);
     let symbol = |b: &mut FunctionBuilder<'_>, name: ir::UserExternalName| {
         let gv = declare_symbol(b, name);
         b.ins().symbol_value(POINTER, gv)
@@ -319,8 +343,10 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let code = b.block_params(go)[0];
     b.ins().return_call_indirect(callee_sig, code, &params);
 
-    // Not compiled: spill the arguments and ask the runtime.
+    // Not compiled: spill the arguments and ask the runtime (which may
+    // suspend the call, with the fuel in `exec`).
     b.switch_to_block(slow);
+    b.ins().store(flags, fuel, exec, ExecCtx::OFFSET_FUEL);
     let values = b.ins().stack_addr(POINTER, spill, 0);
     store_values(&mut b, &params[fixed..], values);
     let values64 = values;
@@ -351,15 +377,14 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let code = b.ins().load(POINTER, flags, slot, 0);
     b.ins().return_call_indirect(callee_sig, code, &args);
 
-    // Suspending or trapping: return placeholder results (callers look at
-    // the state first).
+    // Suspending or trapping: return placeholder fuel and results (callers
+    // look at the state first).
     b.switch_to_block(out);
-    if uses_return_area(ty) {
-        b.ins().return_(&[]);
-    } else {
-        let zeros: Vec<ir::Value> = ty.results.iter().map(|t| zero(&mut b, ir_type(*t))).collect();
-        b.ins().return_(&zeros);
+    let mut zeros = vec![zero(&mut b, types::I64)];
+    if !uses_return_area(ty) {
+        zeros.extend(ty.results.iter().map(|t| zero(&mut b, ir_type(*t))));
     }
+    b.ins().return_(&zeros);
     b.seal_all_blocks();
     b.finalize(isa.frontend_config());
     func

@@ -9,14 +9,21 @@
 //! # Calling convention
 //!
 //! Every Wasm function (and every host-function stub) is a native function
-//! `f(callee_vmctx, exec, params...) -> results` in Cranelift's `tail`
-//! convention. Functions with more than [`MAX_REGISTER_RESULTS`] results take a
-//! third hidden pointer after `exec` and store their results there, 8 bytes a
-//! slot. A function never unwinds the native stack by itself: when it traps it
-//! stores a [`TrapCode`] in [`ExecCtx::trap_code`], sets [`ExecCtx::state`] to
-//! [`STATE_TRAPPING`] and returns (with zeroed results); every caller checks
-//! `state` after each call and returns at once when it is not
-//! [`STATE_RUNNING`].
+//! `f(callee_vmctx, exec, fuel, params...) -> (fuel, results...)` in
+//! Cranelift's `tail` convention. Functions with more than
+//! [`MAX_REGISTER_RESULTS`] results take a hidden pointer after the fuel and
+//! store their results there, 8 bytes a slot. A function never unwinds the
+//! native stack by itself: when it traps it stores a [`TrapCode`] in
+//! [`ExecCtx::trap_code`], sets [`ExecCtx::state`] to [`STATE_TRAPPING`] and
+//! returns (with placeholder fuel and results); every caller checks `state`
+//! after each call and returns at once when it is not [`STATE_RUNNING`].
+//!
+//! The fuel left in the slice is passed in and returned in registers, so a
+//! call never goes through memory for it. It is in [`ExecCtx::fuel`] only
+//! where the runtime needs it: a function stores it there before it throws
+//! or suspends, a host-function stub around the host call, the entry
+//! trampoline on the way in and out. So the returned fuel is the call's
+//! only when the state is still running; otherwise `exec.fuel` is.
 //!
 //! The runtime enters compiled code only through an *entry trampoline*
 //! ([`EntryTrampoline`], `system_v`), one per function type, which reads the

@@ -43,9 +43,6 @@ impl Translation<'_, '_> {
     pub(super) fn branch(&mut self, relative_depth: u32) {
         let edge = self.branch_edge(relative_depth);
         self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
-        if edge.returns {
-            self.sync_fuel_out();
-        }
         self.b.ins().jump(edge.target, &[]);
     }
 
@@ -57,13 +54,11 @@ impl Translation<'_, '_> {
         let landing = self.join_edge(self.control.len() - 1 - relative_depth as usize);
         let frame = self.frame_mut(relative_depth);
         frame.next_reachable |= !frame.is_loop();
-        let returns = matches!(frame.kind, FrameKind::Function);
         let (target, arity, height) = (frame.branch_target(), frame.branch_arity(), frame.height);
         let target = landing.unwrap_or(target);
-        // A return stores the fuel first, which also needs an edge of its own.
-        let needs_edge = self.stack.needs_move(arity, height) || (returns && self.has_fuel());
+        let needs_edge = self.stack.needs_move(arity, height);
         let block = if needs_edge { self.b.create_block() } else { target };
-        Edge { block, target, arity, height, returns }
+        Edge { block, target, arity, height }
     }
 
     /// Emits the moves of an edge block (if it is one). Called after the
@@ -75,9 +70,6 @@ impl Translation<'_, '_> {
         self.b.seal_block(edge.block);
         self.b.switch_to_block(edge.block);
         self.stack.move_top_to(&mut self.b, edge.arity, edge.height);
-        if edge.returns {
-            self.sync_fuel_out();
-        }
         self.b.ins().jump(edge.target, &[]);
     }
 
@@ -88,7 +80,6 @@ impl Translation<'_, '_> {
         // for the ways into blocks' ends too.
         for depth in depths.iter().chain([&default]) {
             if self.frame_mut(*depth).is_loop() {
-                self.env.settle_memory_cache(&mut self.b);
                 self.join_edge(self.control.len() - 1 - *depth as usize);
             }
         }
@@ -170,9 +161,6 @@ impl Translation<'_, '_> {
                 let homes = self.homes.clone();
                 self.conform_inline(&homes, meet.as_deref());
             }
-            if returns {
-                self.sync_fuel_out();
-            }
             self.b.ins().jump(frame.next, &[]);
         }
         if let FrameKind::If { else_block, params, has_else: false } = &frame.kind {
@@ -211,6 +199,4 @@ pub(super) struct Edge {
     pub target: ir::Block,
     pub arity: usize,
     pub height: usize,
-    /// The branch returns from the function.
-    pub returns: bool,
 }

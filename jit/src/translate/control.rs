@@ -14,9 +14,12 @@ pub enum FrameKind {
     /// The function body; `next` is the return block.
     Function,
     Block,
-    /// `header` is where `br` goes (with the loop's parameters).
+    /// `header` is where `br` goes (with the loop's parameters);
+    /// `keeps_memory_cache`: whether the header keeps memory 0's base and
+    /// length in registers (branches back then reload them if stale).
     Loop {
         header: Block,
+        keeps_memory_cache: bool,
     },
     /// `else_block` starts the else arm (or the implicit one); `params` are
     /// the values the `if` received, which both arms start from.
@@ -94,7 +97,7 @@ impl ControlFrame {
     /// The block a `br` to this frame jumps to.
     pub fn branch_target(&self) -> Block {
         match self.kind {
-            FrameKind::Loop { header } => header,
+            FrameKind::Loop { header, .. } => header,
             _ => self.next,
         }
     }

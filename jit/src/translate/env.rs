@@ -2,6 +2,7 @@
 //! memories, tables, globals and builtins goes through [`FuncEnv`]. The
 //! operator match in `operators.rs` never computes an offset itself.
 
+use super::memory_use::MemoryUse;
 use crate::abi::{self, POINTER};
 use crate::module_info::{FuncType, ModuleInfo, ValType};
 use crate::vm::{
@@ -86,6 +87,9 @@ pub struct FuncEnv<'a> {
     /// Whether the cache's variables may be out of date here (see
     /// [`FuncEnv::invalidate_memory_cache`]).
     memory_cache_stale: bool,
+    /// Where the function addresses memory 0: the cache exists only if it
+    /// does, and a loop's header keeps it only if the loop does.
+    memory_use: MemoryUse,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -96,6 +100,7 @@ impl<'a> FuncEnv<'a> {
         vmctx: Value,
         exec: Value,
         propagate_block: Block,
+        memory_use: MemoryUse,
     ) -> Self {
         let mut region = |user_id, description: &'static str| {
             b.func.dfg.alias_regions.insert(AliasRegionData { user_id, description: description.into() })
@@ -122,13 +127,14 @@ impl<'a> FuncEnv<'a> {
             type_id_symbols: HashMap::new(),
             memory_cache: None,
             memory_cache_stale: false,
+            memory_use,
         }
     }
 
     /// Declares the cached memory variables and loads them; call once at
-    /// function entry. Unused loads are removed by Cranelift.
+    /// function entry. Nothing if the function never addresses memory 0.
     pub fn init_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
-        if self.info.memories.is_empty() {
+        if self.info.memories.is_empty() || !self.memory_use.in_function() {
             return;
         }
         let base = b.declare_var(POINTER);
@@ -154,6 +160,21 @@ impl<'a> FuncEnv<'a> {
     pub fn settle_memory_cache(&mut self, b: &mut FunctionBuilder<'_>) {
         if self.memory_cache_stale {
             self.reload_memory_cache(b);
+        }
+    }
+
+    /// Before the loop whose operator is at byte `offset`: if the loop
+    /// addresses memory 0, its header keeps the cache (reloaded here if
+    /// stale; branches back settle it too) and this returns true. Else the
+    /// cache is left stale for the loop and after it, so that nothing in
+    /// the loop reloads it.
+    pub fn enter_loop_memory_cache(&mut self, b: &mut FunctionBuilder<'_>, offset: u64) -> bool {
+        if self.memory_use.in_loop(offset) {
+            self.settle_memory_cache(b);
+            true
+        } else {
+            self.invalidate_memory_cache();
+            false
         }
     }
 

@@ -138,8 +138,8 @@ impl Translation<'_, '_> {
         let frame = &mut self.control[index];
         match frame.kind {
             FrameKind::Block | FrameKind::If { .. } => frame.joins.cache_stale |= stale,
-            FrameKind::Loop { .. } => self.env.settle_memory_cache(&mut self.b),
-            FrameKind::Function => {}
+            FrameKind::Loop { keeps_memory_cache: true, .. } => self.env.settle_memory_cache(&mut self.b),
+            FrameKind::Loop { keeps_memory_cache: false, .. } | FrameKind::Function => {}
         }
         self.suspension.as_ref()?;
         let frame = &self.control[index];

@@ -18,6 +18,7 @@ mod exceptions;
 mod frame;
 mod joins;
 mod liveness;
+mod memory_use;
 mod numeric;
 mod operators;
 mod rewind;
@@ -86,13 +87,14 @@ impl FuncTranslator {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let params = b.block_params(entry).to_vec();
-        let (vmctx, exec) = (params[0], params[1]);
+        let (vmctx, exec, fuel_in) = (params[0], params[1], params[2]);
         let (return_area, wasm_params) =
-            if abi::uses_return_area(&ty) { (Some(params[2]), &params[3..]) } else { (None, &params[2..]) };
+            if abi::uses_return_area(&ty) { (Some(params[3]), &params[4..]) } else { (None, &params[3..]) };
 
         let propagate_block = b.create_block();
         b.set_cold_block(propagate_block);
-        let env = FuncEnv::new(&mut b, info, isa.default_call_conv(), vmctx, exec, propagate_block);
+        let memory_use = memory_use::scan(&body)?;
+        let env = FuncEnv::new(&mut b, info, isa.default_call_conv(), vmctx, exec, propagate_block, memory_use);
 
         let mut locals = Vec::new();
         let mut local_types = Vec::new();
@@ -180,6 +182,7 @@ impl FuncTranslator {
             suspension,
             calls: reductions,
             return_area,
+            fuel_in,
             tail_calls: false,
             handlers: Vec::new(),
             vector_isa: simd::vector_isa(isa),
@@ -218,15 +221,18 @@ impl FuncTranslator {
         }
 
         // The final `end` moved to the return block with the results in the
-        // bottom stack slots (and stored the fuel, on normal paths only).
+        // bottom stack slots; the fuel goes back with them.
         let results = t.stack.pop_n(&mut t.b, ty.results.len());
+        let fuel = t.current_fuel();
         match return_area {
             Some(area) => {
                 abi::store_values(&mut t.b, &results, area);
-                t.b.ins().return_(&[]);
+                t.b.ins().return_(&[fuel]);
             }
             None => {
-                t.b.ins().return_(&results);
+                let mut returned = vec![fuel];
+                returned.extend(results);
+                t.b.ins().return_(&returned);
             }
         }
 
@@ -235,6 +241,7 @@ impl FuncTranslator {
         // A trap or an unwind: return at once with placeholder results,
         // through the same epilogue.
         t.b.switch_to_block(propagate_block);
+        t.set_placeholder_fuel();
         for (depth, result) in ty.results.iter().enumerate() {
             let zero = zero_value(&mut t.b, *result);
             t.stack.set(&mut t.b, depth, *result, zero);
@@ -282,6 +289,9 @@ struct Translation<'a, 'f> {
     /// Where the caller wants the results, for a function type with many
     /// (see `abi::uses_return_area`); a tail call passes it on.
     return_area: Option<Value>,
+    /// The fuel the function was called with: what it passes on and
+    /// returns if it keeps no fuel of its own (see `suspend.rs`).
+    fuel_in: Value,
     /// Whether the function makes tail calls: then its frame, when
     /// restored, may find a callee's record instead of its own (see
     /// `rewind.rs`).

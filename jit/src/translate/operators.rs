@@ -19,9 +19,8 @@ impl Translation<'_, '_> {
             return self.dead_operator(op);
         }
         use Operator::*;
-        if matches!(op, Loop { .. }) {
-            self.env.settle_memory_cache(&mut self.b);
-        }
+        let keeps_memory_cache =
+            matches!(op, Loop { .. }) && self.env.enter_loop_memory_cache(&mut self.b, self.op_offset);
         match op {
             // ----- control ---------------------------------------------------
             Nop => {}
@@ -47,7 +46,7 @@ impl Translation<'_, '_> {
                 self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(header);
                 let next = self.b.create_block();
-                self.push_frame(FrameKind::Loop { header }, next, params, results, joins);
+                self.push_frame(FrameKind::Loop { header, keeps_memory_cache }, next, params, results, joins);
                 if let Some(entry) = entry {
                     self.loop_fuel_check(entry, entry_loads);
                 }
@@ -117,13 +116,12 @@ impl Translation<'_, '_> {
                 };
                 let (args, area) = self.call_args(type_index);
                 let call = self.env.call(&mut self.b, function_index, &args);
-                self.end_call(point);
+                self.end_call(point, self.b.inst_results(call)[0]);
                 self.call_results(call, type_index, area);
             }
             ReturnCall { function_index } => {
                 let type_index = self.env.info.functions[function_index as usize];
                 let args = self.tail_call_args(type_index);
-                self.sync_fuel_out();
                 self.env.return_call(&mut self.b, function_index, &args);
                 self.tail_calls = true;
                 self.reachable = false;
@@ -132,7 +130,6 @@ impl Translation<'_, '_> {
                 let index = self.pop();
                 let callee = self.env.indirect_callee(&mut self.b, type_index, table_index, index);
                 let args = self.tail_call_args(type_index);
-                self.sync_fuel_out();
                 self.env.return_call_funcref(&mut self.b, type_index, callee, &args);
                 self.tail_calls = true;
                 self.reachable = false;
@@ -158,7 +155,6 @@ impl Translation<'_, '_> {
                 let callee = self.pop();
                 self.trap_if_null(callee, TrapCode::NullFunctionReference);
                 let args = self.tail_call_args(type_index);
-                self.sync_fuel_out();
                 self.env.return_call_funcref(&mut self.b, type_index, callee, &args);
                 self.tail_calls = true;
                 self.reachable = false;
@@ -491,38 +487,40 @@ impl Translation<'_, '_> {
         let callee = self.resolved_callee(point, type_index, callee);
         let (args, area) = self.call_args(type_index);
         let call = self.env.call_funcref(&mut self.b, type_index, callee, &args);
-        self.end_call(point);
+        self.end_call(point, self.b.inst_results(call)[0]);
         self.call_results(call, type_index, area);
     }
 
-    /// Pops a call's arguments; for a callee returning through memory,
-    /// allocates the area and passes its address first.
+    /// A call's arguments after `vmctx` and `exec`: the fuel, then for a
+    /// callee returning through memory a new area's address, then the
+    /// operands it pops.
     fn call_args(&mut self, type_index: u32) -> (Vec<Value>, Option<Value>) {
         let ty = self.env.func_type(type_index);
         let (params, uses_area) = (ty.params.len(), abi::uses_return_area(ty));
         let result_words = abi::word_offsets(&ty.results).1;
         let wasm_args = self.popn(params);
-        if !uses_area {
-            return (wasm_args, None);
-        }
-        let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
-            ir::StackSlotKind::ExplicitSlot,
-            (result_words * 8) as u32,
-            3,
-        ));
-        let area = self.b.ins().stack_addr(POINTER, slot, 0);
-        let mut args = vec![area];
+        let mut args = vec![self.current_fuel()];
+        let area = uses_area.then(|| {
+            let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
+                ir::StackSlotKind::ExplicitSlot,
+                (result_words * 8) as u32,
+                3,
+            ));
+            self.b.ins().stack_addr(POINTER, slot, 0)
+        });
+        args.extend(area);
         args.extend(wasm_args);
-        (args, Some(area))
+        (args, area)
     }
 
-    /// Pops a tail call's arguments: the callee's results are this
-    /// function's, so where they go (the return area, if the type has one)
-    /// is passed on as it came.
+    /// A tail call's arguments after `vmctx` and `exec`: the fuel, and as
+    /// the callee's results are this function's, where they go (the return
+    /// area, if the type has one) as it came, then the operands it pops.
     fn tail_call_args(&mut self, type_index: u32) -> Vec<Value> {
         let params = self.env.func_type(type_index).params.len();
         let wasm_args = self.popn(params);
-        self.return_area.into_iter().chain(wasm_args).collect()
+        let fuel = self.current_fuel();
+        [fuel].into_iter().chain(self.return_area).chain(wasm_args).collect()
     }
 
     /// Pushes a call's results (the state check is done).
@@ -536,7 +534,8 @@ impl Translation<'_, '_> {
                 }
             }
             None => {
-                let values = self.b.inst_results(call).to_vec();
+                // The fuel first, then the results.
+                let values = self.b.inst_results(call)[1..].to_vec();
                 for (v, t) in values.into_iter().zip(results.iter()) {
                     self.push_typed(v, *t);
                 }

@@ -183,7 +183,8 @@ impl Translation<'_, '_> {
             .map(|field| self.env.exec_load(&mut self.b, field));
         let results = self.env.func_type(self.env.info.functions[self.func_index as usize]).results.clone();
         let signature = self.b.import_signature(crate::abi::rewind_thunk_signature(&results));
-        let mut args = vec![vmctx, self.env.exec];
+        let fuel = self.env.exec_load(&mut self.b, ExecField::Fuel);
+        let mut args = vec![vmctx, self.env.exec, fuel];
         args.extend(self.return_area);
         args.push(func_ptr);
         self.b.ins().return_call_indirect(signature, thunk, &args);

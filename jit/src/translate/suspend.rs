@@ -145,11 +145,8 @@ impl Translation<'_, '_> {
         (points.len() - 1) as u32
     }
 
-    pub fn has_fuel(&self) -> bool {
-        self.suspension.as_ref().is_some_and(|s| s.fuel.is_some())
-    }
-
-    /// Stores the fuel variable to `exec.fuel` (before a call or a return).
+    /// Stores the fuel variable to `exec.fuel` (before a throw: the
+    /// runtime and catching frames read it there).
     pub fn sync_fuel_out(&mut self) {
         if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
             let value = self.b.use_var(fuel);
@@ -157,7 +154,8 @@ impl Translation<'_, '_> {
         }
     }
 
-    /// Reloads the fuel variable from `exec.fuel` (after a call).
+    /// Reloads the fuel variable from `exec.fuel` (where a thrown exception
+    /// is caught).
     pub fn sync_fuel_in(&mut self) {
         if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
             let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
@@ -165,13 +163,40 @@ impl Translation<'_, '_> {
         }
     }
 
-    /// On function entry (after the stack check): load fuel and charge the
-    /// entry cost, checking it only if the function makes calls (see
-    /// `cost.rs`). Leaf functions do nothing.
+    /// The fuel to pass to a callee or return: the fuel variable's value,
+    /// or for a function without one (a leaf, or no reductions), the fuel
+    /// it was called with, which its calls (to bounded functions, which
+    /// charge nothing) leave as it is.
+    pub fn current_fuel(&mut self) -> Value {
+        match self.suspension.as_ref().and_then(|s| s.fuel) {
+            Some(fuel) => self.b.use_var(fuel),
+            None => self.fuel_in,
+        }
+    }
+
+    /// After a call that returned running: the fuel it returned is the
+    /// frame's.
+    fn take_returned_fuel(&mut self, returned: Value) {
+        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+            self.b.def_var(fuel, returned);
+        }
+    }
+
+    /// On the way out after a trap or an unwind: the returned fuel is a
+    /// placeholder (the caller reads `exec.fuel`, see `crate::vm`).
+    pub fn set_placeholder_fuel(&mut self) {
+        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+            let zero = self.b.ins().iconst(types::I64, 0);
+            self.b.def_var(fuel, zero);
+        }
+    }
+
+    /// On function entry (after the stack check): take the fuel passed in
+    /// and charge the entry cost, checking it only if the function makes
+    /// calls (see `cost.rs`). Leaf functions do nothing.
     pub fn entry_fuel_check(&mut self) {
         let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) else { return };
-        let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
-        self.b.def_var(fuel, value);
+        self.b.def_var(fuel, self.fuel_in);
         let cost = &self.suspension().cost;
         let (charge, check) = (cost.entry, cost.entry_check);
         if !check {
@@ -318,7 +343,6 @@ impl Translation<'_, '_> {
         self.store_frame(point, true);
         self.b.ins().jump(call_block, &[]);
         self.b.switch_to_block(call_block);
-        self.sync_fuel_out();
         Some(point)
     }
 
@@ -352,14 +376,15 @@ impl Translation<'_, '_> {
 
     /// After the call instruction: save the frame if the state is not
     /// running (the commit block tells a trap from an unwind), otherwise
-    /// continue with the fuel and the values kept across the call
-    /// reloaded.
+    /// continue with the fuel the callee returned and the values kept
+    /// across the call reloaded.
     ///
     /// Inside a `try_table`, the cold path first catches a propagating
     /// exception if a clause matches (see `exceptions.rs`).
-    pub fn end_call(&mut self, point: Option<u32>) {
+    pub fn end_call(&mut self, point: Option<u32>, returned_fuel: Value) {
         if point.is_none() && !self.has_handlers() {
-            return self.env.check_state(&mut self.b);
+            self.env.check_state(&mut self.b);
+            return self.take_returned_fuel(returned_fuel);
         }
         // Not running: a cold path (the state is left in `state`).
         let state = self.env.exec_load(&mut self.b, ExecField::State);
@@ -380,8 +405,8 @@ impl Translation<'_, '_> {
         }
         self.b.switch_to_block(next);
         self.env.invalidate_memory_cache();
+        self.take_returned_fuel(returned_fuel);
         if let Some(point) = point {
-            self.sync_fuel_in();
             self.load_frame(point);
         }
     }
