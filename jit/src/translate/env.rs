@@ -90,6 +90,14 @@ pub struct FuncEnv<'a> {
     /// Where the function addresses memory 0: the cache exists only if it
     /// does, and a loop's header keeps it only if the loop does.
     memory_use: MemoryUse,
+    /// Bounds checks that hold in the current block: for an address value
+    /// and a memory, the largest reach (offset + size) already checked.
+    /// Valid along a chain of blocks each entered only from the previous
+    /// one's check ([`FuncEnv::trap_if`]'s continuation blocks); a memory
+    /// never shrinks, so a check stays true whatever runs in between.
+    checked: HashMap<(Value, u32), u64>,
+    /// The block where `checked` holds.
+    checked_block: Option<Block>,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -128,6 +136,8 @@ impl<'a> FuncEnv<'a> {
             memory_cache: None,
             memory_cache_stale: false,
             memory_use,
+            checked: HashMap::new(),
+            checked_block: None,
         }
     }
 
@@ -288,6 +298,11 @@ impl<'a> FuncEnv<'a> {
         let args: Vec<ir::BlockArg> = detail.into_iter().map(ir::BlockArg::from).collect();
         b.ins().brif(condition, trap, &args, next, &[]);
         b.seal_block(next);
+        // `next` is entered only from here: what held before the check
+        // holds in it.
+        if self.checked_block == b.current_block() {
+            self.checked_block = Some(next);
+        }
         b.switch_to_block(next);
     }
 
@@ -341,13 +356,21 @@ impl<'a> FuncEnv<'a> {
         size: u32,
     ) -> Value {
         let (base, length) = self.memory_bounds(b, memory);
+        let wasm_addr = addr;
         let addr = widen(b, addr);
         let reach = offset.checked_add(u64::from(size));
+        if self.checked_block != b.current_block() {
+            self.checked.clear();
+            self.checked_block = b.current_block();
+        }
+        let checked = reach.is_some_and(|r| self.checked.get(&(wasm_addr, memory)).is_some_and(|c| *c >= r));
         let out_of_bounds = match (self.memory64(memory), reach) {
+            // Already checked with this reach or more.
+            _ if checked => None,
             (false, Some(reach)) => {
                 // addr and offset < 2^32 and size <= 16: this cannot wrap.
                 let end = b.ins().iadd_imm_s(addr, reach as i64);
-                b.ins().icmp(IntCC::UnsignedGreaterThan, end, length)
+                Some(b.ins().icmp(IntCC::UnsignedGreaterThan, end, length))
             }
             // A 64-bit address plus the offset can wrap: that is out of
             // bounds too.
@@ -355,12 +378,17 @@ impl<'a> FuncEnv<'a> {
                 let reach = b.ins().iconst(types::I64, reach as i64);
                 let (end, wrapped) = b.ins().uadd_overflow(addr, reach);
                 let beyond = b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
-                b.ins().bor(beyond, wrapped)
+                Some(b.ins().bor(beyond, wrapped))
             }
             // No memory reaches past 2^64 bytes.
-            (_, None) => b.ins().iconst(types::I8, 1),
+            (_, None) => Some(b.ins().iconst(types::I8, 1)),
         };
-        self.trap_if(b, out_of_bounds, TrapCode::MemoryOutOfBounds);
+        if let Some(out_of_bounds) = out_of_bounds {
+            self.trap_if(b, out_of_bounds, TrapCode::MemoryOutOfBounds);
+            if let Some(reach) = reach {
+                self.checked.insert((wasm_addr, memory), reach);
+            }
+        }
         let native = b.ins().iadd(base, addr);
         if offset > 0 {
             b.ins().iadd_imm_s(native, offset as i64)
