@@ -22,7 +22,7 @@ use crate::error::{bad_argument, guard, ok_or_error, ok_or_error_unit, Failure};
 use crate::exception;
 use crate::instance::{fuel_limit, instance_arg, with_name, InstanceRes};
 use crate::pacer::Pacer;
-use crate::pacing::timeslice_percent;
+use crate::pacing::{room_for_another_step, timeslice_percent};
 use crate::raw;
 use crate::stats::{self, Live};
 use crate::values::{decode_list, encode_list};
@@ -538,7 +538,8 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Out
             if let Some(chunks) = output {
                 break Outcome::Output(chunks);
             }
-            if rustler::schedule::consume_timeslice(env, timeslice_percent(elapsed)) {
+            let exhausted = rustler::schedule::consume_timeslice(env, timeslice_percent(elapsed));
+            if exhausted || !room_for_another_step(spent) {
                 break Outcome::Reschedule;
             }
             continue;
