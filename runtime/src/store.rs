@@ -56,6 +56,9 @@ pub struct Store {
     /// The (emptied) suspension state of the last suspendable activation,
     /// for the next one to reuse.
     pub(crate) spare_suspension: Option<Box<Suspension>>,
+    /// The value array of the last finished activation, kept for the next
+    /// one (cleared; at most 256 words).
+    pub(crate) spare_values: Vec<u64>,
 }
 
 // SAFETY: a `Store` exclusively owns everything its raw pointers point at
@@ -84,6 +87,7 @@ impl Store {
             limits: StoreLimits::of(engine.config()),
             spare_buffer: None,
             spare_suspension: None,
+            spare_values: Vec::new(),
         }
     }
 

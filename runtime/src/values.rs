@@ -98,10 +98,16 @@ impl RawVal {
 /// The raw words of `vals`, one after the other.
 pub(crate) fn raw_words(store: &Store, vals: &[Val]) -> Result<Vec<u64>, Error> {
     let mut words = Vec::with_capacity(vals.len());
+    raw_words_into(store, vals, &mut words)?;
+    Ok(words)
+}
+
+/// [`raw_words`], appended to `words`.
+pub(crate) fn raw_words_into(store: &Store, vals: &[Val], words: &mut Vec<u64>) -> Result<(), Error> {
     for val in vals {
         words.extend_from_slice(val.to_raw(store)?.as_slice());
     }
-    Ok(words)
+    Ok(())
 }
 
 /// Reads values of types `types` from consecutive raw words.

@@ -35,7 +35,7 @@ use crate::func::Func;
 use crate::host::{cannot_suspend, check_results, invoke, Invoked};
 use crate::store::Store;
 use crate::values::Val;
-use crate::values::{raw_words, vals_from_raw};
+use crate::values::{raw_words, raw_words_into, vals_from_raw};
 use activation::{enter, Activation, Exit, HostAnswer, RawAnswer, SuspendReason};
 use continuation::ContBuffer;
 use fuel::FuelMeter;
@@ -46,6 +46,28 @@ use wasmbeam_jit::FuncType;
 
 /// The largest continuation buffer a store keeps for reuse.
 const SPARE_BUFFER_MAX_BYTES: usize = 64 * 1024;
+/// The largest value array a store keeps for reuse.
+const SPARE_VALUES_MAX_WORDS: usize = 256;
+
+/// The value array for an activation of a function of type `ty` called with
+/// `args`: the store's spare one if it has it (no allocation), with the
+/// arguments' raw words and room for the results.
+fn value_array(store: &mut Store, ty: &FuncType, args: &[Val]) -> Result<Vec<u64>, Error> {
+    let mut values = std::mem::take(&mut store.spare_values);
+    values.clear();
+    let words = value_words(ty);
+    values.reserve(words);
+    raw_words_into(store, args, &mut values)?;
+    values.resize(words, 0);
+    Ok(values)
+}
+
+/// Gives a finished activation's value array back to the store.
+fn recycle_values(store: &mut Store, values: Vec<u64>) {
+    if values.capacity() <= SPARE_VALUES_MAX_WORDS {
+        store.spare_values = values;
+    }
+}
 
 /// What [`Call::step`] stopped at.
 #[derive(Debug, Clone, PartialEq)]
@@ -380,7 +402,7 @@ impl Call {
     fn begin(&mut self, store: &mut Store, fuel: u64, args: Vec<Val>) -> Result<Step, Error> {
         let host = store.func(self.func)?.host.as_ref().map(|h| h.func.clone());
         let Some(host) = host else {
-            let values = raw_words(store, &args)?;
+            let values = value_array(store, &self.ty.clone(), &args)?;
             return self.run(store, fuel, Some(values), None);
         };
         match invoke(store, &host, None, &args)? {
@@ -456,7 +478,9 @@ impl Call {
         match state {
             STATE_RUNNING if self.buffer.used() == 0 => {
                 self.recycle_buffer(store);
-                Ok(Step::Finished(results_of(store, &ty, &values)))
+                let results = results_of(store, &ty, &values);
+                recycle_values(store, values);
+                Ok(Step::Finished(results))
             }
             STATE_TRAPPING => {
                 self.recycle_buffer(store);
@@ -560,12 +584,15 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Va
         };
     }
     let ty = data.ty.clone();
-    let mut values = raw_words(store, args)?;
-    values.resize(value_words(&ty), 0);
+    let mut values = value_array(store, &ty, args)?;
     let activation = Activation::new(FuelMeter::unlimited(), None);
     let exit = run_activation(store, func, &mut values, activation, false)?;
     match (exit.state, exit.failure) {
-        (STATE_RUNNING, _) => Ok(results_of(store, &ty, &values)),
+        (STATE_RUNNING, _) => {
+            let results = results_of(store, &ty, &values);
+            recycle_values(store, values);
+            Ok(results)
+        }
         (_, Some(stop)) => Err(stop.into_error(false)),
         // A call that cannot suspend never stops otherwise.
         (state, None) => Err(Error::internal(format!("a plain call ended in state {state}"))),
