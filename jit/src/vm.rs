@@ -89,7 +89,10 @@ pub struct ExecCtx {
     /// the static cost of what it is about to run at function entries and
     /// loop headers; once it is negative, the frame suspends (sets
     /// `STATE_UNWINDING`) and the runtime decides, when the unwind reaches
-    /// it, whether to resume with more fuel or to trap.
+    /// it, whether to resume with more fuel or to trap. Compiled code passes
+    /// the fuel between functions in registers; it is here at the entry and
+    /// exit of an activation, around host calls, and whenever a frame
+    /// throws or suspends (see the calling convention above).
     pub fuel: i64,
     /// The real stack limit while rewinding: then `stack_limit` is
     /// `usize::MAX`, so that every function entry takes its cold path, where
