@@ -145,10 +145,16 @@ impl Translation<'_, '_> {
         (points.len() - 1) as u32
     }
 
+    /// The variable holding the fuel; `None` without reductions and in
+    /// leaf functions.
+    fn fuel_var(&self) -> Option<Variable> {
+        self.suspension.as_ref().and_then(|s| s.fuel)
+    }
+
     /// Stores the fuel variable to `exec.fuel` (before a throw: the
     /// runtime and catching frames read it there).
     pub fn sync_fuel_out(&mut self) {
-        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+        if let Some(fuel) = self.fuel_var() {
             let value = self.b.use_var(fuel);
             self.env.exec_store(&mut self.b, ExecField::Fuel, value);
         }
@@ -157,7 +163,7 @@ impl Translation<'_, '_> {
     /// Reloads the fuel variable from `exec.fuel` (where a thrown exception
     /// is caught).
     pub fn sync_fuel_in(&mut self) {
-        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+        if let Some(fuel) = self.fuel_var() {
             let value = self.env.exec_load(&mut self.b, ExecField::Fuel);
             self.b.def_var(fuel, value);
         }
@@ -168,7 +174,7 @@ impl Translation<'_, '_> {
     /// it was called with, which its calls (to bounded functions, which
     /// charge nothing) leave as it is.
     pub fn current_fuel(&mut self) -> Value {
-        match self.suspension.as_ref().and_then(|s| s.fuel) {
+        match self.fuel_var() {
             Some(fuel) => self.b.use_var(fuel),
             None => self.fuel_in,
         }
@@ -177,7 +183,7 @@ impl Translation<'_, '_> {
     /// After a call that returned running: the fuel it returned is the
     /// frame's.
     fn take_returned_fuel(&mut self, returned: Value) {
-        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+        if let Some(fuel) = self.fuel_var() {
             self.b.def_var(fuel, returned);
         }
     }
@@ -185,7 +191,7 @@ impl Translation<'_, '_> {
     /// On the way out after a trap or an unwind: the returned fuel is a
     /// placeholder (the caller reads `exec.fuel`, see `crate::vm`).
     pub fn set_placeholder_fuel(&mut self) {
-        if let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) {
+        if let Some(fuel) = self.fuel_var() {
             let zero = self.b.ins().iconst(types::I64, 0);
             self.b.def_var(fuel, zero);
         }
@@ -195,7 +201,7 @@ impl Translation<'_, '_> {
     /// and charge the entry cost, checking it only if the function makes
     /// calls (see `cost.rs`). Leaf functions do nothing.
     pub fn entry_fuel_check(&mut self) {
-        let Some(fuel) = self.suspension.as_ref().and_then(|s| s.fuel) else { return };
+        let Some(fuel) = self.fuel_var() else { return };
         self.b.def_var(fuel, self.fuel_in);
         let cost = &self.suspension().cost;
         let (charge, check) = (cost.entry, cost.entry_check);

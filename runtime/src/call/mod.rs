@@ -402,7 +402,7 @@ impl Call {
     fn begin(&mut self, store: &mut Store, fuel: u64, args: Vec<Val>) -> Result<Step, Error> {
         let host = store.func(self.func)?.host.as_ref().map(|h| h.func.clone());
         let Some(host) = host else {
-            let values = value_array(store, &self.ty.clone(), &args)?;
+            let values = value_array(store, &self.ty, &args)?;
             return self.run(store, fuel, Some(values), None);
         };
         match invoke(store, &host, None, &args)? {
