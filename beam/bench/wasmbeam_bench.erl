@@ -59,9 +59,10 @@ main() ->
     {ExportMedian, _} = Export,
     io:format("~nround trip / no-op NIF: ~.1fx (goal <= 5x); round trip ~s 1 us; export call ~s 0.5 us~n",
               [RtMedian / NifMedian, goal(RtMedian =< 1000), goal(ExportMedian =< 500)]),
-    {Longest, LongestCpu, Reschedules} = longest_slice(Module),
-    io:format("longest slice while spinning on every scheduler for 3 s: ~b us wall clock, ~b us CPU time "
-              "(~b reschedules)~n", [Longest, LongestCpu, Reschedules]),
+    {Longest, LongestCpu, Reschedules, Buckets} = longest_slice(Module),
+    io:format("slices while spinning on every scheduler for 3 s (~b reschedules): longest ~b us wall clock, "
+              "~b us CPU time; CPU time of 99% of slices < ~s us, of 99.9% < ~s us~n",
+              [Reschedules, Longest, LongestCpu, percentile(Buckets, 0.99), percentile(Buckets, 0.999)]),
     suspended_call_memory(Module),
     ok.
 
@@ -124,9 +125,23 @@ longest_slice(Module) ->
     #{reschedules := R0} = wasmbeam:stats(),
     wasmbeam_nif:reset_longest_slice(),
     timer:sleep(3000),
-    #{longest_slice_us := Longest, longest_slice_cpu_us := LongestCpu, reschedules := R1} = wasmbeam:stats(),
+    #{longest_slice_us := Longest, longest_slice_cpu_us := LongestCpu, reschedules := R1,
+      slices_by_cpu_us := Buckets} = wasmbeam:stats(),
     [exit(P, kill) || P <- Spinners],
-    {Longest, LongestCpu, R1 - R0}.
+    {Longest, LongestCpu, R1 - R0, Buckets}.
+
+%% The bound of the histogram's bucket in which the slice at fraction `F'
+%% of all (by CPU time) falls.
+percentile(Buckets, F) ->
+    All = lists:sum([C || {_, C} <- Buckets]),
+    percentile(Buckets, F * All, 0).
+
+percentile([{Bound, _}], _, _) -> bound(Bound);
+percentile([{Bound, C} | _], Rank, Below) when Below + C >= Rank -> bound(Bound);
+percentile([{_, C} | Rest], Rank, Below) -> percentile(Rest, Rank, Below + C).
+
+bound(infinity) -> "infinity";
+bound(Us) -> integer_to_list(Us).
 
 %% One call suspended in a host fun, at depth 1 and 100: the NIF's share
 %% (resource, call, saved frames) and, over 10,000 such calls each in its

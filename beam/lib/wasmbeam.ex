@@ -289,6 +289,7 @@ defmodule Wasmbeam do
           reschedules: non_neg_integer(),
           longest_slice_us: non_neg_integer(),
           longest_slice_cpu_us: non_neg_integer(),
+          slices_by_cpu_us: [{pos_integer() | :infinity, non_neg_integer()}],
           internal_errors: non_neg_integer(),
           injected_faults: non_neg_integer()
         }
@@ -685,9 +686,14 @@ defmodule Wasmbeam do
   suspended `:calls` (resources not yet freed), how many times calls gave
   their scheduler back (`:reschedules`), the longest time one slice ran
   WebAssembly (`:longest_slice_us`, and `:longest_slice_cpu_us` in CPU
-  time), and how many `{:internal_error, _}` reasons were returned
+  time), how many slices took how much CPU time (`:slices_by_cpu_us`,
+  `{up_to_us, count}` pairs, each counting the slices shorter than
+  `up_to_us` and not shorter than the previous bound, the last bound
+  `:infinity`), and how many `{:internal_error, _}` reasons were returned
   (`:internal_errors`: 0 unless wasmbeam has a bug, or a test injected
-  faults, `:injected_faults`).
+  faults, `:injected_faults`). On a shared machine the longest slice is
+  mostly the host's noise (a virtual CPU taken away still counts as CPU
+  time); the distribution says whether slices are short as a rule.
 
   It cannot fail, so it has no `!` variant.
   """

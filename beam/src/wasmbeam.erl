@@ -584,12 +584,19 @@ text(Format, Args) ->
 %% gave their scheduler back (`reschedules'), and the longest time one
 %% slice ran WebAssembly, in wall-clock time (`longest_slice_us', which
 %% includes time the OS took the scheduler thread away) and in the
-%% thread's CPU time (`longest_slice_cpu_us'), and how many
+%% thread's CPU time (`longest_slice_cpu_us'), how many slices took how
+%% much CPU time (`slices_by_cpu_us': `{UpToUs, Count}' pairs, each counting
+%% the slices shorter than `UpToUs' and not shorter than the previous bound,
+%% the last bound `infinity'), and how many
 %% `{internal_error, _}' reasons were returned (`internal_errors': 0 unless
 %% wasmbeam has a bug, or a test injected faults, `injected_faults').
+%% On a shared machine the longest slice is mostly the host's noise (a
+%% virtual CPU taken away still counts as CPU time); the distribution says
+%% whether slices are short as a rule.
 -spec stats() -> #{modules := integer(), instances := integer(), calls := integer(),
                    reschedules := non_neg_integer(), longest_slice_us := non_neg_integer(),
                    longest_slice_cpu_us := non_neg_integer(),
+                   slices_by_cpu_us := [{pos_integer() | infinity, non_neg_integer()}],
                    internal_errors := non_neg_integer(), injected_faults := non_neg_integer()}.
 stats() ->
     wasmbeam_nif:stats().

@@ -65,7 +65,8 @@ endless_tail_calls_do_not_hold_schedulers_test_() ->
 %% As many processes as schedulers each make the endless call `Setup'
 %% returns (run in the process): the VM reschedules them, none holds its
 %% scheduler (see `clean_window'), none ends (a trap, say), and each can be
-%% killed.
+%% killed. The loopers are killed whatever the outcome, so that a failure
+%% here does not leave them spinning through the next tests.
 loopers_hold_no_scheduler(Setup) ->
     Parent = self(),
     N = erlang:system_info(schedulers_online),
@@ -74,15 +75,27 @@ loopers_hold_no_scheduler(Setup) ->
                              Parent ! {looping, self()},
                              Parent ! {ended, self(), wasmbeam:call(I, Export, Args)}
                      end) || _ <- lists:seq(1, N)],
-    [receive {looping, P} -> ok end || P <- Loopers],
-    #{reschedules := Before} = wasmbeam:stats(),
-    ok = clean_window(Loopers, 3),
-    #{reschedules := After} = wasmbeam:stats(),
-    ?assert(After - Before > 1000),
-    [receive {ended, P, Outcome} -> ?assertEqual(running, Outcome) after 0 -> ok end || P <- Loopers],
-    [?assert(is_process_alive(P)) || P <- Loopers],
-    kill_all(Loopers).
+    try
+        [receive {looping, P} -> ok end || P <- Loopers],
+        #{reschedules := Before} = wasmbeam:stats(),
+        ok = clean_window(Loopers, 3),
+        #{reschedules := After} = wasmbeam:stats(),
+        ?assert(After - Before > 1000),
+        [receive {ended, P, Outcome} -> ?assertEqual(running, Outcome) after 0 -> ok end || P <- Loopers],
+        [?assert(is_process_alive(P)) || P <- Loopers]
+    after
+        kill_all(Loopers)
+    end.
 
+%% A 5 s window in which a ping-pong pair keeps exchanging messages while
+%% the loopers spin, and the loopers' slices are short: no `long_schedule'
+%% event (20 ms of wall-clock time) from a looper, no slice over 20 ms of
+%% CPU time, and at most one slice in a thousand over 2 ms of it (most take
+%% a fraction of a ms). Both clocks are the host's to stretch on a shared
+%% machine (a virtual CPU taken away for a few ms still counts as the
+%% thread's CPU time: a plain C spin loop sees such spikes here), so a
+%% window that fails is tried again, up to `Attempts' windows in all; a
+%% call that held its scheduler would fail every one.
 clean_window(Loopers, Attempts) ->
     wasmbeam_nif:reset_longest_slice(),
     erlang:system_monitor(self(), [{long_schedule, 20}]),
@@ -97,13 +110,18 @@ clean_window(Loopers, Attempts) ->
     FromLoopers = [E || {monitor, Pid, long_schedule, _} = E <- Events, lists:member(Pid, Loopers)],
     %% The pair exchanged messages all along.
     ?assert(RoundTrips > 500),
-    %% Whatever the OS did, no slice used more than a few ms of CPU.
-    ?assertMatch(#{longest_slice_cpu_us := Cpu} when Cpu < 5000, wasmbeam:stats()),
-    case FromLoopers of
-        [] -> ok;
+    Stats = wasmbeam:stats(),
+    Slices = slice_counts(Stats),
+    case {FromLoopers, Slices} of
+        {[], #{slices := All, over_2ms := Over, over_20ms := 0}} when All > 1000, Over * 1000 =< All -> ok;
         _ when Attempts > 1 -> clean_window(Loopers, Attempts - 1);
-        _ -> ?assertEqual({[], #{}}, {FromLoopers, wasmbeam:stats()})
+        _ -> ?assertEqual({[], #{}}, {FromLoopers, Stats})
     end.
+
+%% How many slices `stats()' counted in all, and over 2 and 20 ms of CPU.
+slice_counts(#{slices_by_cpu_us := Buckets}) ->
+    Over = fun(Us) -> lists:sum([C || {Bound, C} <- Buckets, Bound =:= infinity orelse Bound > Us]) end,
+    #{slices => lists:sum([C || {_, C} <- Buckets]), over_2ms => Over(2000), over_20ms => Over(20000)}.
 
 pong() ->
     receive

@@ -80,6 +80,7 @@ rustler::atoms! {
     reschedules,
     longest_slice_us,
     longest_slice_cpu_us,
+    slices_by_cpu_us,
     internal_errors,
     injected_faults,
 }

@@ -108,7 +108,7 @@ fn call<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>, arguments: Term<'a
             Ok(state) => state,
             Err(failure) => return failure.to_term(env),
         };
-        let outcome = drive(env, &res, &mut state);
+        let outcome = drive(env, &res, &mut state, FirstStep::Estimated);
         respond(env, outcome, Holder::Fresh(res, state))
     })
 }
@@ -151,7 +151,7 @@ fn run_start_of(env: Env<'_>, instance: ResourceArc<InstanceRes>) -> Term<'_> {
     };
     let mut state =
         CallState { call: Some(call), deadline: None, pacer: Pacer::default(), pending: None, after_output: None };
-    let outcome = drive(env, &instance, &mut state);
+    let outcome = drive(env, &instance, &mut state, FirstStep::Estimated);
     respond(env, outcome, Holder::Fresh(instance, state))
 }
 
@@ -240,7 +240,7 @@ fn resume_with<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) 
                 finish(&call.instance, &mut state);
                 Outcome::Failed(Failure::Timeout)
             }
-            Ok(()) => drive(env, &call.instance, &mut state),
+            Ok(()) => drive(env, &call.instance, &mut state, FirstStep::Estimated),
             Err(failure) => {
                 finish(&call.instance, &mut state);
                 Outcome::Failed(failure)
@@ -258,10 +258,10 @@ fn proceed<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
             let outcome = match call.state.lock() {
                 Ok(mut state) => match state.after_output.take() {
                     Some(step) => match settle(env, &call.instance, &mut state, step) {
-                        Settled::Continue => drive(env, &call.instance, &mut state),
+                        Settled::Continue => drive(env, &call.instance, &mut state, FirstStep::Estimated),
                         Settled::Done(outcome) => outcome,
                     },
-                    None => drive(env, &call.instance, &mut state),
+                    None => drive(env, &call.instance, &mut state, FirstStep::Estimated),
                 },
                 Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
             };
@@ -306,7 +306,7 @@ fn wasi_resume<'a>(env: Env<'a>, call: Term<'a>, stdin: Term<'a>) -> Term<'a> {
                     running.resume_again().map_err(Failure::from)
                 });
                 match resumed {
-                    Ok(()) => drive(env, &call.instance, &mut state),
+                    Ok(()) => drive(env, &call.instance, &mut state, FirstStep::Estimated),
                     Err(failure) => Outcome::Failed(failure),
                 }
             }
@@ -378,7 +378,7 @@ unsafe extern "C" fn call_slice(env: *mut ErlNifEnv, argc: c_int, argv: *const E
                 return Failure::Internal("call_slice: not a call".into()).to_term(env);
             };
             let outcome = match call.state.lock() {
-                Ok(mut state) => drive(env, &call.instance, &mut state),
+                Ok(mut state) => drive(env, &call.instance, &mut state, FirstStep::Measured),
                 Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
             };
             respond(env, outcome, Holder::Kept(call))
@@ -483,19 +483,33 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
     }
 }
 
+/// How a NIF invocation times its first step.
+#[derive(Debug, Clone, Copy)]
+enum FirstStep {
+    /// From the fuel it used, by the pacer's estimate: a call that returns
+    /// or calls a host fun within its first step (most calls) reads no
+    /// clock. Used where a call starts or comes back from a host fun.
+    Estimated,
+    /// By the clocks: a slice after a reschedule belongs to a long call, for
+    /// which the clock reads cost nothing, so every step of a long call is
+    /// timed and teaches the pacer (an estimate would take a step that the
+    /// OS or the host stretched for the usual 200 us).
+    Measured,
+}
+
 /// Runs steps until the call ends, calls a host fun, or the timeslice is
 /// spent. Reports the time used to the VM.
 ///
-/// The clock is read only once a step has used its whole grant: a call
-/// that returns or calls a host fun within its first step (most calls)
-/// took less than the pacer's target by construction, and its time is
-/// estimated from the fuel it used, which saves two clock reads on the
-/// hot path.
-fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState) -> Outcome<'a> {
-    // Set once a step yielded: when the next step began, and the thread's
-    // CPU time then.
-    let mut clock: Option<Instant> = None;
-    let mut cpu_began = Duration::ZERO;
+/// After the first step (see [`FirstStep`]) the clock is read once a step
+/// has used its whole grant: a step that ends the call or calls a host fun
+/// took less than the pacer's target by construction.
+fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, first: FirstStep) -> Outcome<'a> {
+    // Set once a step is timed: when the next step began, and the thread's
+    // CPU time when the first timed one did.
+    let (mut clock, mut cpu_began) = match first {
+        FirstStep::Estimated => (None, Duration::ZERO),
+        FirstStep::Measured => (Some(Instant::now()), stats::thread_cpu_time()),
+    };
     let mut spent = Duration::ZERO;
     let outcome = loop {
         let Some(call) = state.call.as_mut() else {

@@ -43,6 +43,7 @@ fn stats<'a>(env: Env<'a>) -> Term<'a> {
             (atoms::reschedules(), stats::RESCHEDULES.load(Ordering::Relaxed).encode(env)),
             (atoms::longest_slice_us(), stats::LONGEST_SLICE_US.load(Ordering::Relaxed).encode(env)),
             (atoms::longest_slice_cpu_us(), stats::LONGEST_SLICE_CPU_US.load(Ordering::Relaxed).encode(env)),
+            (atoms::slices_by_cpu_us(), slices_by_cpu(env)),
             (atoms::internal_errors(), stats::INTERNAL_ERRORS.load(Ordering::Relaxed).encode(env)),
             (atoms::injected_faults(), stats::INJECTED_FAULTS.load(Ordering::Relaxed).encode(env)),
         ];
@@ -50,11 +51,23 @@ fn stats<'a>(env: Env<'a>) -> Term<'a> {
     })
 }
 
-/// `reset_longest_slice()`: starts a new measurement of the longest slice.
+/// `[{UpToUs, Count}]`: how many slices ran for less than `UpToUs`
+/// microseconds of CPU time (and at least the previous bound); the last
+/// bound is `infinity`.
+fn slices_by_cpu(env: Env<'_>) -> Term<'_> {
+    let bounds = stats::SLICE_CPU_BOUNDS_US.iter().map(|&us| us.encode(env)).chain([atoms::infinity().encode(env)]);
+    let buckets: Vec<Term> = bounds
+        .zip(&stats::SLICES_BY_CPU)
+        .map(|(bound, count)| (bound, count.load(Ordering::Relaxed)).encode(env))
+        .collect();
+    buckets.encode(env)
+}
+
+/// `reset_longest_slice()`: starts a new measurement of slice times (the
+/// longest slice and the histogram).
 #[rustler::nif]
 fn reset_longest_slice<'a>(env: Env<'a>) -> Term<'a> {
-    stats::LONGEST_SLICE_US.store(0, Ordering::Relaxed);
-    stats::LONGEST_SLICE_CPU_US.store(0, Ordering::Relaxed);
+    stats::reset_slices();
     atoms::ok().encode(env)
 }
 

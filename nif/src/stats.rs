@@ -19,6 +19,17 @@ pub static LONGEST_SLICE_US: AtomicU64 = AtomicU64::new(0);
 /// The same in CPU time of the scheduler thread, which does not.
 pub static LONGEST_SLICE_CPU_US: AtomicU64 = AtomicU64::new(0);
 
+/// Upper bounds (exclusive, in microseconds of CPU time) of the buckets of
+/// [`SLICES_BY_CPU`]; its last bucket has no bound.
+pub const SLICE_CPU_BOUNDS_US: [u64; 11] = [250, 500, 750, 1000, 1250, 1500, 2000, 3000, 5000, 10_000, 20_000];
+/// How many NIF invocations ran WebAssembly for each range of CPU time.
+/// The longest slice alone says little on a shared machine: a virtual CPU
+/// the host takes away for a few ms still counts as the thread's CPU time,
+/// so a spinning loop's longest slice is the host's noise, while the
+/// distribution shows whether slices are short as a rule.
+pub static SLICES_BY_CPU: [AtomicU64; SLICE_CPU_BOUNDS_US.len() + 1] =
+    [const { AtomicU64::new(0) }; SLICE_CPU_BOUNDS_US.len() + 1];
+
 /// How many `{internal_error, _}` terms the NIF has returned, and how many
 /// faults `fault/1` injected on purpose: the test suites check that the
 /// first never exceeds the second (no test meets a real bug's error).
@@ -46,6 +57,22 @@ impl Drop for Live {
 pub fn record_slice(wall: Duration, cpu: Duration) {
     LONGEST_SLICE_US.fetch_max(wall.as_micros() as u64, Ordering::Relaxed);
     LONGEST_SLICE_CPU_US.fetch_max(cpu.as_micros() as u64, Ordering::Relaxed);
+    SLICES_BY_CPU[cpu_bucket(cpu)].fetch_add(1, Ordering::Relaxed);
+}
+
+/// Starts a new measurement of slice times.
+pub fn reset_slices() {
+    LONGEST_SLICE_US.store(0, Ordering::Relaxed);
+    LONGEST_SLICE_CPU_US.store(0, Ordering::Relaxed);
+    for bucket in &SLICES_BY_CPU {
+        bucket.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The bucket of [`SLICES_BY_CPU`] that counts a slice of `cpu`.
+fn cpu_bucket(cpu: Duration) -> usize {
+    let us = cpu.as_micros();
+    SLICE_CPU_BOUNDS_US.iter().position(|&bound| us < u128::from(bound)).unwrap_or(SLICE_CPU_BOUNDS_US.len())
 }
 
 /// CPU time the calling thread has used (zero if the OS cannot tell).
