@@ -55,6 +55,25 @@ exports_and_imports_test() ->
                   {<<"g">>, {global, #{type => i32, mutable => true}}},
                   {<<"f">>, {function, [i64], [f32, i32]}}], Exports).
 
+%% An export named by an atom is remembered between calls: calls that
+%% alternate exports, mix atoms and binaries, or name no export each get
+%% their own answer.
+export_names_test() ->
+    I = arith(),
+    ?assertEqual({ok, [5]}, wasmbeam:call(I, add, [2, 3])),
+    ?assertEqual({ok, [5]}, wasmbeam:call(I, add, [2, 3])),
+    ?assertEqual({ok, [-1, -2]}, wasmbeam:call(I, pair, [])),
+    ?assertEqual({ok, [7]}, wasmbeam:call(I, <<"add">>, [3, 4])),
+    ?assertEqual({ok, [-1, -2]}, wasmbeam:call(I, pair, [])),
+    ?assertMatch({error, {bad_argument, <<"no exported function named `nothing`">>}},
+                 wasmbeam:call(I, nothing, [])),
+    ?assertMatch({error, {bad_argument, _}}, wasmbeam:call(I, pair, [1])),
+    ?assertEqual({ok, [9]}, wasmbeam:call(I, add, [4, 5])),
+    %% Another instance of the same module remembers its own.
+    J = arith(),
+    ?assertEqual({ok, [3]}, wasmbeam:call(J, divs, [7, 2])),
+    ?assertEqual({ok, [-1, -2]}, wasmbeam:call(I, pair, [])).
+
 values_test() ->
     I = arith(),
     ?assertEqual({ok, [5]}, wasmbeam:call(I, add, [2, 3])),

@@ -20,7 +20,7 @@
 use crate::atoms;
 use crate::error::{bad_argument, guard, ok_or_error, ok_or_error_unit, Failure};
 use crate::exception;
-use crate::instance::{fuel_limit, instance_arg, with_name, InstanceRes};
+use crate::instance::{fuel_limit, instance_arg, InstanceRes};
 use crate::pacer::Pacer;
 use crate::pacing::{room_for_another_step, timeslice_percent};
 use crate::raw;
@@ -161,13 +161,8 @@ fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> 
     res.acquire(env.pid())?;
     let started = (|| {
         let mut st = res.lock_state()?;
-        let func = with_name(name, |name| {
-            st.instance
-                .get_func(&st.store, name)
-                .ok_or_else(|| bad_argument(format!("no exported function named `{name}`")))
-        })?;
-        let ty = func.ty(&st.store)?;
-        let args = decode_list(args, &ty.params, "argument")?;
+        let func = st.export_func(name)?;
+        let args = decode_list(args, func.params(&st.store)?, "argument")?;
         let mut call = func.start(&mut st.store, &args)?;
         call.set_fuel_limit(options.fuel_limit.unwrap_or(st.fuel_limit));
         // Functions of lazily compiled modules compile on a dirty

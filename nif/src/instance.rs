@@ -60,6 +60,11 @@ pub struct InstanceState {
     pub fuel_limit: Option<u64>,
     /// The instance's WASI world, if it was made with the `wasi` option.
     pub wasi: Option<WasiSetup>,
+    /// The export last called by an atom name: the atom's term and the
+    /// function. An atom is the same term in every env for the VM's life,
+    /// so a process calling one export in a loop finds it here without
+    /// copying out and hashing its name.
+    last_export: Option<(rustler::sys::ErlNifTerm, Func)>,
 }
 
 /// The instance a NIF was given.
@@ -104,6 +109,25 @@ fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, Failure> {
 }
 
 impl InstanceState {
+    /// The exported function named `name`, a binary or an atom.
+    pub fn export_func(&mut self, name: Term) -> Result<Func, Failure> {
+        let atom = name.is_atom().then(|| name.as_c_arg());
+        if let (Some(atom), Some((last, func))) = (atom, self.last_export) {
+            if atom == last {
+                return Ok(func);
+            }
+        }
+        let func = with_name(name, |text| {
+            self.instance
+                .get_func(&self.store, text)
+                .ok_or_else(|| bad_argument(format!("no exported function named `{text}`")))
+        })?;
+        if let Some(atom) = atom {
+            self.last_export = Some((atom, func));
+        }
+        Ok(func)
+    }
+
     /// The Erlang fun of host function `func`, copied into `env`, and the
     /// function's result types.
     pub fn host_fun<'a>(&self, env: Env<'a>, func: Func) -> Option<(Term<'a>, Arc<[ValType]>)> {
@@ -205,6 +229,7 @@ fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<
             memory,
             fuel_limit: options.fuel_limit,
             wasi,
+            last_export: None,
         }),
         _live: Live::new(&stats::INSTANCES),
     })

@@ -142,6 +142,13 @@ impl Func {
         Ok((*store.func(*self)?.ty).clone())
     }
 
+    /// The function's parameter types, borrowed from the store (no copy of
+    /// the type, for callers that check arguments on every call). Errors
+    /// as [`Func::ty`].
+    pub fn params<'s>(&self, store: &'s Store) -> Result<&'s [crate::ValType], Error> {
+        Ok(&store.func(*self)?.ty.params)
+    }
+
     /// Calls the function and runs it to completion, with unlimited fuel.
     /// Errors: wrong argument count or types, or a handle of another store
     /// ([`Error::BadArgument`]); a trap ([`Error::Trap`]), including a call
