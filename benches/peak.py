@@ -8,6 +8,11 @@ Cranelift generation) in four configurations, in one run:
   epoch       epoch interruption: wasmtime's interruptible configuration
   fuel        fuel metering: its other interruptible configuration
 
+wasmbeam also runs from the BEAM ("wasmbeam BEAM": `wasmbeam:call/3` in an
+`erl` process, reductions on, the call sliced and rescheduled as in any
+Erlang system; needs `make -C beam all`), to show what the BEAM path adds
+to the same call made from Rust.
+
 Every measurement is a fresh process that instantiates the module and times
 one call of `run(ARG)` around the call only (compiling is not timed), so
 every engine starts from the same cold memory. Subjects take turns, program
@@ -74,6 +79,18 @@ print(json.dumps({"time": time.perf_counter() - start, "result": result}))
 """
 
 
+BEAM = r"""
+{ok, Bytes} = file:read_file(Path),
+{ok, Module} = wasmbeam:compile(Bytes),
+{ok, Instance} = wasmbeam:instantiate(Module, #{}),
+Start = erlang:monotonic_time(nanosecond),
+{ok, [Result]} = wasmbeam:call(Instance, run, [Arg]),
+Time = erlang:monotonic_time(nanosecond) - Start,
+io:format("~p ~p~n", [Time, Result]),
+halt().
+"""
+
+
 def wasm(name):
     return os.path.join(HERE, "programs", f"{name}.wasm")
 
@@ -95,6 +112,18 @@ def wasmbeam(binary, reductions, name, arg, prefix=()):
     return seconds, canonical(result)
 
 
+def beam(name, arg, prefix=()):
+    if prefix:
+        sys.exit("the BEAM does not run under callgrind")
+    code = BEAM.replace("Path", f'"{wasm(name)}"').replace("[Arg]", f"[{arg}]")
+    out = subprocess.run(["erl", "-noshell", "-pa", os.path.join(HERE, "..", "beam", "ebin"), "-eval", code],
+                         capture_output=True, text=True, check=True)
+    nanos, result = out.stdout.split()
+    if result.lstrip("-").isdigit():
+        result = str(int(result) & 0xFFFFFFFF)
+    return int(nanos) / 1e9, canonical(result)
+
+
 def wasmtime(config, name, arg, prefix=()):
     out = subprocess.run([*prefix, sys.executable, "-c", WASMTIME, wasm(name), config, str(arg)],
                          capture_output=True, text=True, check=True)
@@ -110,6 +139,7 @@ def subjects(binary):
     table = {
         "wasmbeam": lambda n, a, p=(): wasmbeam(binary, "on", n, a, p),
         "wasmbeam off": lambda n, a, p=(): wasmbeam(binary, "off", n, a, p),
+        "wasmbeam BEAM": beam,
     }
     for config in WASMTIME_CONFIGS:
         table[f"wasmtime {config}"] = lambda n, a, p=(), c=config: wasmtime(c, n, a, p)
@@ -176,9 +206,15 @@ def main():
     print("\n| wasmbeam over | " + " | ".join(names) + " | geomean | worst |")
     print("|---|" + "--:|" * (len(names) + 2))
     for other in list(table)[1:]:
+        if other == "wasmbeam BEAM":
+            continue
         label = "itself, reductions off" if other == "wasmbeam off" else other
         ratios = {n: best["wasmbeam", n] / best[other, n] for n in names}
         print(ratio_row(label, ratios))
+    ratios = {n: best["wasmbeam BEAM", n] / best["wasmbeam", n] for n in names}
+    print("\n| from the BEAM (`wasmbeam:call/3`) over from Rust | " + " | ".join(names) + " | geomean | worst |")
+    print("|---|" + "--:|" * (len(names) + 2))
+    print(ratio_row("wasmbeam BEAM over wasmbeam", ratios))
 
     if instructions:
         counted = ["wasmbeam", "wasmbeam off", "wasmtime default", "wasmtime epoch"]

@@ -551,8 +551,7 @@ impl Translation<'_, '_> {
     /// The checked native address of a `size`-byte access.
     fn vector_address(&mut self, memarg: MemArg, size: u32) -> Value {
         let addr = self.pop();
-        let memory = super::operators::memory_index(&memarg);
-        self.env.heap_address(&mut self.b, memory, addr, memarg.offset, size)
+        self.heap_address(memarg, addr, size)
     }
 
     /// A load of `size` bytes making a vector of shape `ty` (see
