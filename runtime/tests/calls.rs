@@ -203,43 +203,6 @@ fn caller_instance_is_the_importing_instance() {
     assert_eq!(trap.message, "no memory");
 }
 
-/// Loads of one base checked together (see the translator's
-/// `access_groups.rs`) trap exactly where one of them is out of bounds:
-/// what ran before the first of them is kept, and the store after them
-/// happens only if every load was in bounds.
-#[test]
-fn accesses_checked_together_trap_as_each_would() {
-    let mut store = Store::new(&Engine::default());
-    let i = instantiate(
-        &mut store,
-        &Linker::new(),
-        r#"(module (memory (export "mem") 1)
-            (global $before (export "before") (mut i32) (i32.const 0))
-            (func (export "sum") (param $p i32) (result i32)
-              (global.set $before (i32.add (global.get $before) (i32.const 1)))
-              (i32.store (local.get $p)
-                (i32.add (i32.load (local.get $p))
-                  (i32.add (i32.load offset=8 (local.get $p)) (i32.load offset=4 (local.get $p)))))
-              (i32.load (local.get $p))))"#,
-    );
-    let memory = i.get_memory(&store, "mem").unwrap();
-    let before = i.get_global(&store, "before").unwrap();
-    let end = 65536;
-    let words = [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0];
-    memory.data_mut(&mut store).unwrap()[end - 12..].copy_from_slice(&words);
-    // The last load reaches the last byte.
-    assert_eq!(call(&mut store, i, "sum", &[Val::I32(end as i32 - 12)]).unwrap(), vec![Val::I32(6)]);
-    memory.data_mut(&mut store).unwrap()[end - 12..].copy_from_slice(&words);
-    // The first load in bounds, or the first two, or none: the same trap,
-    // nothing stored, and the global set before the loads is kept.
-    for p in [end - 4, end - 8, end, end + 4, u32::MAX as usize] {
-        let trap = trap_of(call(&mut store, i, "sum", &[Val::I32(p as i32)]));
-        assert_eq!(trap.code, TrapCode::MemoryOutOfBounds, "at {p}");
-    }
-    assert_eq!(before.get(&store).unwrap(), Val::I32(6));
-    assert_eq!(&memory.data(&store).unwrap()[end - 12..], &words, "nothing stored by a trapping call");
-}
-
 #[test]
 fn memory_grow_from_wasm() {
     let mut store = Store::new(&Engine::default());

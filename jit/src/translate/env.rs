@@ -346,21 +346,19 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// The native address of a `size`-byte access at `addr + offset` in
-    /// `memory`, after a bounds check that traps. The check covers
-    /// `group_reach` from `addr` too if that is farther: accesses that
-    /// follow at the same address value (see `access_groups.rs`).
+    /// `memory`, after a bounds check that traps.
     pub fn heap_address(
         &mut self,
         b: &mut FunctionBuilder<'_>,
         memory: u32,
         addr: Value,
-        (offset, size): (u64, u32),
-        group_reach: Option<u64>,
+        offset: u64,
+        size: u32,
     ) -> Value {
         let (base, length) = self.memory_bounds(b, memory);
         let wasm_addr = addr;
         let addr = widen(b, addr);
-        let reach = offset.checked_add(u64::from(size)).map(|own| own.max(group_reach.unwrap_or(0)));
+        let reach = offset.checked_add(u64::from(size));
         if self.checked_block != b.current_block() {
             self.checked.clear();
             self.checked_block = b.current_block();
@@ -370,8 +368,7 @@ impl<'a> FuncEnv<'a> {
             // Already checked with this reach or more.
             _ if checked => None,
             (false, Some(reach)) => {
-                // addr and every offset < 2^32 and sizes <= 16: this
-                // cannot wrap.
+                // addr and offset < 2^32 and size <= 16: this cannot wrap.
                 let end = b.ins().iadd_imm_s(addr, reach as i64);
                 Some(b.ins().icmp(IntCC::UnsignedGreaterThan, end, length))
             }

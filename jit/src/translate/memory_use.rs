@@ -128,10 +128,25 @@ fn addresses_memory0(op: &Operator<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasmparser::{Parser, Payload};
 
     /// The scan of the first function of `wat`, and its loops' offsets in order.
     fn scan_wat(wat: &str) -> (MemoryUse, Vec<u64>) {
-        super::super::scan_first_body(wat, scan, |op| matches!(op, Operator::Loop { .. }))
+        let wasm = wat::parse_str(wat).expect("valid wat");
+        for payload in Parser::new(0).parse_all(&wasm) {
+            if let Payload::CodeSectionEntry(body) = payload.expect("valid module") {
+                let mut loops = Vec::new();
+                let mut reader = body.get_operators_reader().expect("operators");
+                while !reader.eof() {
+                    let offset = reader.original_position();
+                    if matches!(reader.read().expect("operator"), Operator::Loop { .. }) {
+                        loops.push(offset);
+                    }
+                }
+                return (scan(&body).expect("scans"), loops);
+            }
+        }
+        panic!("no function");
     }
 
     #[test]

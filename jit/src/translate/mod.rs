@@ -8,7 +8,6 @@
 //! `cost.rs`, `liveness.rs`, `suspend.rs` and `rewind.rs` reduction counting
 //! and resume points.
 
-mod access_groups;
 mod branches;
 mod call_graph;
 mod control;
@@ -95,7 +94,6 @@ impl FuncTranslator {
         let propagate_block = b.create_block();
         b.set_cold_block(propagate_block);
         let memory_use = memory_use::scan(&body)?;
-        let access_groups = access_groups::scan(&body)?;
         let env = FuncEnv::new(&mut b, info, isa.default_call_conv(), vmctx, exec, propagate_block, memory_use);
 
         let mut locals = Vec::new();
@@ -179,7 +177,6 @@ impl FuncTranslator {
             local_types,
             num_params: ty.params.len(),
             op_offset: 0,
-            access_groups,
             reachable: true,
             dead_depth: 0,
             suspension,
@@ -281,9 +278,6 @@ struct Translation<'a, 'f> {
     /// Byte offset in the module of the operator being translated (what
     /// the liveness analysis knows resume points by).
     op_offset: u64,
-    /// The reach to check at accesses that begin a group (see
-    /// `access_groups.rs`), by operator offset.
-    access_groups: access_groups::AccessGroups,
     /// Whether the current position can be reached. Unreachable code is
     /// skipped: validation allows it to be typed in ways SSA cannot express.
     reachable: bool,
@@ -308,30 +302,4 @@ struct Translation<'a, 'f> {
     /// Whether the target has the vector instructions SIMD operators need
     /// (see `simd::vector_isa`).
     vector_isa: bool,
-}
-
-/// For the pre-scans' tests: what `scan` makes of the first function body
-/// of `wat`, and the offsets of its operators that `select` picks, in
-/// order.
-#[cfg(test)]
-fn scan_first_body<T>(
-    wat: &str,
-    scan: impl FnOnce(&wasmparser::FunctionBody<'_>) -> Result<T, crate::error::CompileError>,
-    select: impl Fn(&wasmparser::Operator<'_>) -> bool,
-) -> (T, Vec<u64>) {
-    let wasm = wat::parse_str(wat).expect("valid wat");
-    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
-        if let wasmparser::Payload::CodeSectionEntry(body) = payload.expect("valid module") {
-            let mut picked = Vec::new();
-            let mut reader = body.get_operators_reader().expect("operators");
-            while !reader.eof() {
-                let offset = reader.original_position();
-                if select(&reader.read().expect("operator")) {
-                    picked.push(offset);
-                }
-            }
-            return (scan(&body).expect("scans"), picked);
-        }
-    }
-    panic!("no function");
 }

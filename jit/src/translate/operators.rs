@@ -545,16 +545,9 @@ impl Translation<'_, '_> {
 
     // ----- memory helpers ----------------------------------------------------
 
-    /// The checked native address of a `size`-byte access at `addr`, the
-    /// check covering the access's group if it begins one.
-    pub(super) fn heap_address(&mut self, memarg: MemArg, addr: Value, size: u32) -> Value {
-        let group_reach = self.access_groups.reach_at(self.op_offset);
-        self.env.heap_address(&mut self.b, memory_index(&memarg), addr, (memarg.offset, size), group_reach)
-    }
-
     fn load(&mut self, memarg: MemArg, ty: Type, size: u32, kind: Load) {
         let addr = self.pop();
-        let address = self.heap_address(memarg, addr, size);
+        let address = self.env.heap_address(&mut self.b, memory_index(&memarg), addr, memarg.offset, size);
         let flags = self.env.heap_flags();
         let ins = self.b.ins();
         let v = match (kind, size) {
@@ -572,7 +565,7 @@ impl Translation<'_, '_> {
     /// Stores the value on top of the stack; `narrow` stores only its low `size` bytes.
     fn store(&mut self, memarg: MemArg, size: u32, narrow: bool) {
         let (addr, value) = self.pop2();
-        let address = self.heap_address(memarg, addr, size);
+        let address = self.env.heap_address(&mut self.b, memory_index(&memarg), addr, memarg.offset, size);
         let flags = self.env.heap_flags();
         let ins = self.b.ins();
         match (narrow, size) {

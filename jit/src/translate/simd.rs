@@ -551,7 +551,8 @@ impl Translation<'_, '_> {
     /// The checked native address of a `size`-byte access.
     fn vector_address(&mut self, memarg: MemArg, size: u32) -> Value {
         let addr = self.pop();
-        self.heap_address(memarg, addr, size)
+        let memory = super::operators::memory_index(&memarg);
+        self.env.heap_address(&mut self.b, memory, addr, memarg.offset, size)
     }
 
     /// A load of `size` bytes making a vector of shape `ty` (see
