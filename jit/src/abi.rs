@@ -67,7 +67,14 @@ fn value_flags(ty: ir::Type) -> MemFlagsData {
 /// pass (its parameters, then its results, in the same words; at least
 /// one).
 pub fn value_words(ty: &FuncType) -> usize {
-    word_offsets(&ty.params).1.max(word_offsets(&ty.results).1).max(1)
+    words_of(&ty.params).max(words_of(&ty.results)).max(1)
+}
+
+/// Words that values of types `types` take one after the other: what
+/// [`word_offsets`] counts, without making the offsets (this runs on every
+/// call from the embedder and every host call).
+pub fn words_of(types: &[ValType]) -> usize {
+    types.iter().map(|t| t.words()).sum()
 }
 
 /// Loads values of types `types` from consecutive words at `base` (see
@@ -323,7 +330,7 @@ pub fn lazy_stub(isa: &dyn TargetIsa, ty: &FuncType) -> ir::Function {
     let slot_offset = b.ins().ishl_imm_u(index, 3);
     let slot = b.ins().iadd(table, slot_offset);
     let callee_sig = b.import_signature(signature);
-    let slots = word_offsets(&ty.params).1.max(1);
+    let slots = words_of(&ty.params).max(1);
     let spill =
         b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, (slots * 8) as u32, 3));
 

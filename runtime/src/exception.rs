@@ -179,7 +179,7 @@ impl Store {
         let tag = self.tag_of(tag_ptr)?;
         let ty = self.tag(tag)?.ty.clone();
         // SAFETY: as above; the payload has the words of the tag type's parameters.
-        let (_, slots) = unsafe { object_parts(raw, wasmbeam_jit::abi::word_offsets(&ty.params).1) };
+        let (_, slots) = unsafe { object_parts(raw, wasmbeam_jit::abi::words_of(&ty.params)) };
         let id = self.id();
         // SAFETY: the slots were written by compiled code of this store
         // (or by `throw_exception`) with values of the tag's types.

@@ -497,7 +497,7 @@ impl Translation<'_, '_> {
     fn call_args(&mut self, type_index: u32) -> (Vec<Value>, Option<Value>) {
         let ty = self.env.func_type(type_index);
         let (params, uses_area) = (ty.params.len(), abi::uses_return_area(ty));
-        let result_words = abi::word_offsets(&ty.results).1;
+        let result_words = abi::words_of(&ty.results);
         let wasm_args = self.popn(params);
         let mut args = vec![self.current_fuel()];
         let area = uses_area.then(|| {

@@ -58,7 +58,7 @@ pub(crate) unsafe extern "C" fn lazy_call(vmctx: *mut u8, exec: *mut ExecCtx, de
                 return Ok(1);
             }
             let func = module.info().num_imported_functions + defined;
-            let params = wasmbeam_jit::abi::word_offsets(&module.info().func_type(func).params).1;
+            let params = wasmbeam_jit::abi::words_of(&module.info().func_type(func).params);
             // SAFETY: the stub spilled `params` words there (contract).
             let args = std::slice::from_raw_parts(values as usize as *const u64, params).to_vec();
             let limit = store.limits().max_continuation_bytes;
@@ -89,7 +89,7 @@ pub(crate) unsafe extern "C" fn lazy_resume(vmctx: *mut u8, exec: *mut ExecCtx, 
             // not compiled the function yet.
             compile_on_own_stack(&module, defined).map_err(|e| Failure::Stop(Stop::Error(e)))?;
             let func = module.info().num_imported_functions + defined;
-            let params = wasmbeam_jit::abi::word_offsets(&module.info().func_type(func).params).1;
+            let params = wasmbeam_jit::abi::words_of(&module.info().func_type(func).params);
             // SAFETY: as in `lazy_call`.
             let exec = &mut *exec;
             let tail_calls = store.engine().config().features.tail_call;
