@@ -266,13 +266,13 @@ impl Translation<'_, '_> {
     }
 
     /// Subtracts `cost` from the fuel variable without checking it; returns
-    /// the new value.
-    fn charge(&mut self, cost: u64) -> Value {
-        let fuel = self.suspension().fuel.expect("checked by callers");
+    /// the fuel before and after.
+    fn charge(&mut self, cost: u64) -> (Value, Value) {
+        let fuel = self.fuel_var().expect("checked by callers");
         let before = self.b.use_var(fuel);
-        let after = self.b.ins().iadd_imm_s(before, -(cost.min(i64::MAX as u64) as i64));
+        let after = self.b.ins().iadd_imm_s(before, -clamped(cost));
         self.b.def_var(fuel, after);
-        after
+        (before, after)
     }
 
     /// Charges `cost` and goes on at `body`, or, if the fuel went negative,
@@ -281,17 +281,15 @@ impl Translation<'_, '_> {
     ///
     /// The test compares the fuel *before* the charge with the cost (the
     /// same as the fuel after it below zero: grants are at most
-    /// `MAX_FUEL_GRANT`, 2^62, and costs far smaller, so nothing wraps). Then the subtraction is not needed on the test's path:
-    /// Cranelift sinks it into the branches back to a loop's header, and a
-    /// loop pays `cmp; jl` and an `add`, where testing the result made the
-    /// register allocator copy it twice per iteration (interp: 7% fewer
+    /// `MAX_FUEL_GRANT`, 2^62, and costs far smaller, so nothing wraps).
+    /// Then the subtraction is not needed on the test's path: Cranelift
+    /// sinks it into the branches back to a loop's header, and a loop pays
+    /// `cmp; jl` and an `add`, where testing the result made the register
+    /// allocator copy it twice per iteration (interp: 7% fewer
     /// instructions).
     fn charge_or_run_out(&mut self, cost: u64, body: Block) -> Value {
-        let fuel = self.suspension().fuel.expect("checked by callers");
-        let before = self.b.use_var(fuel);
-        let after = self.charge(cost);
-        let cost = cost.min(i64::MAX as u64) as i64;
-        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, before, cost);
+        let (before, after) = self.charge(cost);
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, before, clamped(cost));
         let out_of_fuel = self.cold_block();
         self.b.ins().brif(spent, out_of_fuel, &[], body, &[]);
         self.b.seal_block(out_of_fuel);
@@ -491,4 +489,9 @@ impl Translation<'_, '_> {
         self.b.set_cold_block(block);
         block
     }
+}
+
+/// A static cost as the `i64` the fuel counter is charged with.
+fn clamped(cost: u64) -> i64 {
+    cost.min(i64::MAX as u64) as i64
 }
