@@ -27,6 +27,9 @@ pub struct Func(pub(crate) Stored);
 pub(crate) struct FuncData {
     pub(crate) vm: VMFuncRef,
     pub(crate) ty: Arc<FuncType>,
+    /// The words of the value array of a call of it from Rust
+    /// (`abi::value_words` of `ty`, counted once: every call needs it).
+    pub(crate) words: usize,
     /// `None` for a WebAssembly function.
     pub(crate) host: Option<HostFuncData>,
     /// `None` for a host function.
@@ -125,6 +128,7 @@ impl Func {
                     type_id,
                     embedder_index: func.0.index,
                 },
+                words: wasmbeam_jit::abi::value_words(&ty),
                 ty,
                 host: Some(HostFuncData { func: host, _ctx: ctx, stub_error }),
                 defined_in: None,

@@ -182,6 +182,7 @@ impl Builder<'_> {
                 .ok_or_else(|| inconsistent("no native code for a defined function"))?;
             let func = self.store.push_func(|h| FuncData {
                 vm: VMFuncRef { func_ptr, vmctx, type_id, embedder_index: h.0.index },
+                words: wasmbeam_jit::abi::value_words(&ty),
                 ty,
                 host: None,
                 defined_in: Some(DefinedIn { instance: self.instance, index }),

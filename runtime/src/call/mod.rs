@@ -40,7 +40,6 @@ use activation::{enter, Activation, Exit, HostAnswer, RawAnswer, SuspendReason};
 use continuation::ContBuffer;
 use fuel::FuelMeter;
 use std::sync::Arc;
-use wasmbeam_jit::abi::value_words;
 use wasmbeam_jit::vm::{TrapCode, MAX_FUEL_GRANT, STATE_RUNNING, STATE_TRAPPING, STATE_UNWINDING};
 use wasmbeam_jit::FuncType;
 
@@ -49,13 +48,13 @@ const SPARE_BUFFER_MAX_BYTES: usize = 64 * 1024;
 /// The largest value array a store keeps for reuse.
 const SPARE_VALUES_MAX_WORDS: usize = 256;
 
-/// The value array for an activation of a function of type `ty` called with
-/// `args`: the store's spare one if it has it (no allocation), with the
-/// arguments' raw words and room for the results.
-fn value_array(store: &mut Store, ty: &FuncType, args: &[Val]) -> Result<Vec<u64>, Error> {
+/// The value array of `words` words for an activation called with `args`
+/// (of the function's parameter types, checked): the store's spare one if
+/// it has it (no allocation), with the arguments' raw words and room for
+/// the results.
+fn value_array(store: &mut Store, words: usize, args: &[Val]) -> Result<Vec<u64>, Error> {
     let mut values = std::mem::take(&mut store.spare_values);
     values.clear();
-    let words = value_words(ty);
     values.reserve(words);
     raw_words_into(store, args, &mut values)?;
     values.resize(words, 0);
@@ -94,6 +93,8 @@ pub struct Call {
     store_id: u64,
     func: Func,
     ty: Arc<FuncType>,
+    /// Words of the function's value array (see `value_array`).
+    words: usize,
     phase: Phase,
     buffer: ContBuffer,
     fuel_limit: Option<u64>,
@@ -159,13 +160,22 @@ enum Answer {
 /// Where a call is.
 enum Phase {
     /// Started; nothing has run. Holds the (checked) arguments.
-    Ready(Vec<Val>),
+    Ready(Arguments),
     /// Suspended at a fuel check.
     Yielded,
     /// Suspended in a suspending host function.
     HostCall(PendingHostCall),
     /// Finished, trapped, or failed: nothing more to do.
     Done,
+}
+
+/// The arguments of a call that has not run yet.
+enum Arguments {
+    /// Of a WebAssembly function: its value array, ready to run (the raw
+    /// words made once, when the call started).
+    Raw(Vec<u64>),
+    /// Of a host function.
+    Vals(Vec<Val>),
 }
 
 struct PendingHostCall {
@@ -185,16 +195,23 @@ impl Call {
     /// A call of `func` with `args` (checked now); `suspendable: false` for
     /// a plain `Func::call`.
     pub(crate) fn new(store: &mut Store, func: Func, args: &[Val], suspendable: bool) -> Result<Call, Error> {
-        let ty = store.func(func)?.ty.clone();
+        let data = store.func(func)?;
+        let (ty, words, host) = (data.ty.clone(), data.words, data.host.is_some());
         check_args(store, &ty, args)?;
-        for arg in args {
-            arg.to_raw(store)?;
-        }
+        let arguments = if host {
+            for arg in args {
+                arg.to_raw(store)?;
+            }
+            Arguments::Vals(args.to_vec())
+        } else {
+            Arguments::Raw(value_array(store, words, args)?)
+        };
         Ok(Call {
             store_id: store.id(),
             func,
             ty,
-            phase: Phase::Ready(args.to_vec()),
+            words,
+            phase: Phase::Ready(arguments),
             buffer: if suspendable { store.spare_buffer.take().unwrap_or_default() } else { ContBuffer::new() },
             fuel_limit: None,
             fuel_consumed: 0,
@@ -251,7 +268,8 @@ impl Call {
         }
         match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Done => Err(Error::BadArgument("the call is over (it finished or trapped)".into())),
-            Phase::Ready(args) => self.begin(store, fuel, args),
+            Phase::Ready(Arguments::Raw(values)) => self.run(store, fuel, Some(values), None),
+            Phase::Ready(Arguments::Vals(args)) => self.begin(store, args),
             Phase::Yielded => {
                 if let Some(pending) = self.pending_compile.take() {
                     if let Err(e) = lazy::compile_on_own_stack(&pending.module, pending.defined) {
@@ -273,7 +291,7 @@ impl Call {
                         Answer::Results(values) => Ok(Step::Finished(values)),
                         Answer::Trap(trap) => Err(Error::Trap(trap)),
                         Answer::Throw(exception) => Err(Error::Exception(exception)),
-                        Answer::Again => self.begin(store, fuel, pending.args),
+                        Answer::Again => self.begin(store, pending.args),
                     };
                 }
                 let answer = match answer {
@@ -391,19 +409,19 @@ impl Call {
     pub fn memory_size(&self) -> usize {
         let pending = match &self.phase {
             Phase::HostCall(p) => p.args.capacity() * std::mem::size_of::<Val>(),
-            Phase::Ready(args) => args.capacity() * std::mem::size_of::<Val>(),
+            Phase::Ready(Arguments::Vals(args)) => args.capacity() * std::mem::size_of::<Val>(),
+            Phase::Ready(Arguments::Raw(values)) => values.capacity() * std::mem::size_of::<u64>(),
             _ => 0,
         };
         std::mem::size_of::<Call>() + self.buffer.allocated() + pending
     }
 
-    /// The first step: a host function runs (or suspends) at once, a
-    /// WebAssembly function is entered.
-    fn begin(&mut self, store: &mut Store, fuel: u64, args: Vec<Val>) -> Result<Step, Error> {
+    /// The first step of a call of a host function: it runs (or suspends)
+    /// at once.
+    fn begin(&mut self, store: &mut Store, args: Vec<Val>) -> Result<Step, Error> {
         let host = store.func(self.func)?.host.as_ref().map(|h| h.func.clone());
         let Some(host) = host else {
-            let values = value_array(store, &self.ty, &args)?;
-            return self.run(store, fuel, Some(values), None);
+            return Err(Error::internal("a call of a WebAssembly function started as a host function's"));
         };
         match invoke(store, &host, None, &args)? {
             Invoked::Returned(results) => Ok(Step::Finished(results)),
@@ -438,7 +456,7 @@ impl Call {
         let ty = self.ty.clone();
         let rewind = args.is_none();
         let mut values = args.unwrap_or_default();
-        values.resize(value_words(&ty), 0);
+        values.resize(self.words, 0);
         let can_suspend = self.suspendable && store.engine().config().reductions;
         if rewind && !can_suspend {
             // Only a continuation read into a store of another engine.
@@ -583,8 +601,8 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Va
             Invoked::Suspend => Err(Error::Trap(cannot_suspend("Func::call; use Func::start and Call::step"))),
         };
     }
-    let ty = data.ty.clone();
-    let mut values = value_array(store, &ty, args)?;
+    let (ty, words) = (data.ty.clone(), data.words);
+    let mut values = value_array(store, words, args)?;
     let activation = Activation::new(FuelMeter::unlimited(), None);
     let exit = run_activation(store, func, &mut values, activation, false)?;
     match (exit.state, exit.failure) {
@@ -614,7 +632,7 @@ fn run_activation(
     store.collect_exceptions();
     let data = store.func(func)?;
     let (func_ptr, vmctx, type_id) = (data.vm.func_ptr, data.vm.vmctx, data.vm.type_id);
-    let needed = value_words(&data.ty);
+    let needed = data.words;
     if data.host.is_some() || values.len() < needed {
         return Err(Error::internal("an activation of a host function, or with too few slots"));
     }

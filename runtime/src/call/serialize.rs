@@ -502,6 +502,7 @@ impl Call {
             store_id: store.id(),
             func,
             ty,
+            words: store.func(func)?.words,
             phase,
             buffer,
             fuel_limit,
