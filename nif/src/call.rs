@@ -20,7 +20,7 @@
 use crate::atoms;
 use crate::error::{bad_argument, guard, ok_or_error, ok_or_error_unit, Failure};
 use crate::exception;
-use crate::instance::{fuel_limit, instance_arg, InstanceRes};
+use crate::instance::{fuel_limit, instance_ref, InstanceRes, InstanceState};
 use crate::pacer::Pacer;
 use crate::pacing::{room_for_another_step, timeslice_percent};
 use crate::raw;
@@ -30,7 +30,7 @@ use crate::wasi::{encode_output, Stream, WasiSetup};
 use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use wasmbeam_runtime::{Call, Step, Val, ValType};
 use wasmbeam_wasi::Wait;
@@ -45,7 +45,8 @@ pub struct CallRes {
 #[rustler::resource_impl]
 impl Resource for CallRes {}
 
-/// A call in progress.
+/// A call in progress. (The default: one that is over.)
+#[derive(Default)]
 struct CallState {
     /// `None` once the call is over (and the instance released).
     call: Option<Call>,
@@ -100,29 +101,29 @@ enum Settled<'a> {
 #[rustler::nif]
 fn call<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>, arguments: Term<'a>, options: Term<'a>) -> Term<'a> {
     guard(env, || {
-        let res = match instance_arg(instance) {
+        let res = match instance_ref(instance) {
             Ok(res) => res,
             Err(failure) => return failure.to_term(env),
         };
-        let mut state = match start(env, &res, name, arguments, options) {
-            Ok(state) => state,
+        let (mut state, st) = match start(env, res, name, arguments, options) {
+            Ok(started) => started,
             Err(failure) => return failure.to_term(env),
         };
-        let outcome = drive(env, &res, &mut state, FirstStep::Estimated);
-        respond(env, outcome, Holder::Fresh(res, state))
+        let outcome = drive(env, res, &mut state, FirstStep::Estimated, Some(st));
+        respond(env, outcome, Holder::Fresh(instance, res, &mut state))
     })
 }
 
 /// `run_start(Instance)`: runs the start function, if it has not run yet.
 #[rustler::nif]
 fn run_start<'a>(env: Env<'a>, instance: Term<'a>) -> Term<'a> {
-    guard(env, || match instance_arg(instance) {
-        Ok(instance) => run_start_of(env, instance),
+    guard(env, || match instance_ref(instance) {
+        Ok(res) => run_start_of(env, instance, res),
         Err(failure) => failure.to_term(env),
     })
 }
 
-fn run_start_of(env: Env<'_>, instance: ResourceArc<InstanceRes>) -> Term<'_> {
+fn run_start_of<'a>(env: Env<'a>, term: Term<'a>, instance: &'a InstanceRes) -> Term<'a> {
     let start = {
         let mut st = match instance.lock_state() {
             Ok(st) => st,
@@ -151,12 +152,20 @@ fn run_start_of(env: Env<'_>, instance: ResourceArc<InstanceRes>) -> Term<'_> {
     };
     let mut state =
         CallState { call: Some(call), deadline: None, pacer: Pacer::default(), pending: None, after_output: None };
-    let outcome = drive(env, &instance, &mut state, FirstStep::Estimated);
-    respond(env, outcome, Holder::Fresh(instance, state))
+    let outcome = drive(env, instance, &mut state, FirstStep::Estimated, None);
+    respond(env, outcome, Holder::Fresh(term, instance, &mut state))
 }
 
-/// Checks the arguments, takes the instance, and starts the call.
-fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> Result<CallState, Failure> {
+/// Checks the arguments, takes the instance, and starts the call. Returns
+/// the instance's state still locked, for the first step (one lock for
+/// both: most calls end in their first step).
+fn start<'i>(
+    env: Env,
+    res: &'i InstanceRes,
+    name: Term,
+    args: Term,
+    options: Term,
+) -> Result<(CallState, MutexGuard<'i, InstanceState>), Failure> {
     let options = CallOptions::decode(options)?;
     res.acquire(env.pid())?;
     let started = (|| {
@@ -168,16 +177,19 @@ fn start(env: Env, res: &InstanceRes, name: Term, args: Term, options: Term) -> 
         // Functions of lazily compiled modules compile on a dirty
         // scheduler (see `compile_slice`), never on this one.
         call.defer_compiles(true);
-        Ok(call)
+        Ok((call, st))
     })();
     match started {
-        Ok(call) => Ok(CallState {
-            call: Some(call),
-            deadline: options.timeout.map(|t| Instant::now() + t),
-            pacer: Pacer::default(),
-            pending: None,
-            after_output: None,
-        }),
+        Ok((call, st)) => Ok((
+            CallState {
+                call: Some(call),
+                deadline: options.timeout.map(|t| Instant::now() + t),
+                pacer: Pacer::default(),
+                pending: None,
+                after_output: None,
+            },
+            st,
+        )),
         Err(failure) => {
             res.release();
             Err(failure)
@@ -235,7 +247,7 @@ fn resume_with<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) 
                 finish(&call.instance, &mut state);
                 Outcome::Failed(Failure::Timeout)
             }
-            Ok(()) => drive(env, &call.instance, &mut state, FirstStep::Estimated),
+            Ok(()) => drive(env, &call.instance, &mut state, FirstStep::Estimated, None),
             Err(failure) => {
                 finish(&call.instance, &mut state);
                 Outcome::Failed(failure)
@@ -252,11 +264,11 @@ fn proceed<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
         Ok(call) => {
             let outcome = match call.state.lock() {
                 Ok(mut state) => match state.after_output.take() {
-                    Some(step) => match settle(env, &call.instance, &mut state, step) {
-                        Settled::Continue => drive(env, &call.instance, &mut state, FirstStep::Estimated),
+                    Some(step) => match settle(env, &call.instance, &mut state, step, None) {
+                        Settled::Continue => drive(env, &call.instance, &mut state, FirstStep::Estimated, None),
                         Settled::Done(outcome) => outcome,
                     },
-                    None => drive(env, &call.instance, &mut state, FirstStep::Estimated),
+                    None => drive(env, &call.instance, &mut state, FirstStep::Estimated, None),
                 },
                 Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
             };
@@ -301,7 +313,7 @@ fn wasi_resume<'a>(env: Env<'a>, call: Term<'a>, stdin: Term<'a>) -> Term<'a> {
                     running.resume_again().map_err(Failure::from)
                 });
                 match resumed {
-                    Ok(()) => drive(env, &call.instance, &mut state, FirstStep::Estimated),
+                    Ok(()) => drive(env, &call.instance, &mut state, FirstStep::Estimated, None),
                     Err(failure) => Outcome::Failed(failure),
                 }
             }
@@ -316,7 +328,7 @@ fn wasi_resume<'a>(env: Env<'a>, call: Term<'a>, stdin: Term<'a>) -> Term<'a> {
 #[rustler::nif]
 fn wasi_captured<'a>(env: Env<'a>, instance: Term<'a>) -> Term<'a> {
     guard(env, || {
-        let result = instance_arg(instance).and_then(|instance| {
+        let result = instance_ref(instance).and_then(|instance| {
             let st = instance.lock_state()?;
             let wasi = st.wasi.as_ref().ok_or_else(|| bad_argument("the instance has no WASI"))?;
             let (out, err) = (wasi.wasi.take_stdout(), wasi.wasi.take_stderr());
@@ -373,7 +385,7 @@ unsafe extern "C" fn call_slice(env: *mut ErlNifEnv, argc: c_int, argv: *const E
                 return Failure::Internal("call_slice: not a call".into()).to_term(env);
             };
             let outcome = match call.state.lock() {
-                Ok(mut state) => drive(env, &call.instance, &mut state, FirstStep::Measured),
+                Ok(mut state) => drive(env, &call.instance, &mut state, FirstStep::Measured, None),
                 Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
             };
             respond(env, outcome, Holder::Kept(call))
@@ -409,48 +421,73 @@ raw::continuation!(compile_slice, "compile_slice", |env, [call]| match call.deco
 /// for one NIF invocation; boxing the large variant would cost every call
 /// an allocation, which short calls otherwise avoid.
 #[allow(clippy::large_enum_variant)]
-enum Holder {
-    Fresh(ResourceArc<InstanceRes>, CallState),
+enum Holder<'a, 's> {
+    /// Not in a resource yet: the instance is borrowed from its term (which
+    /// keeps it alive for the NIF invocation); a reference is taken only if
+    /// the call outlives the invocation.
+    Fresh(Term<'a>, &'a InstanceRes, &'s mut CallState),
     Kept(ResourceArc<CallRes>),
 }
 
-impl Holder {
-    fn into_resource(self) -> ResourceArc<CallRes> {
+impl<'a> Holder<'a, '_> {
+    /// The call as a resource, for the Erlang side to go on with it, and the
+    /// instance's term. `Err`: the error term (the call is then over).
+    fn keep(self, env: Env<'a>) -> Result<(ResourceArc<CallRes>, Term<'a>), Term<'a>> {
         match self {
-            Holder::Kept(call) => call,
-            Holder::Fresh(instance, state) => {
-                ResourceArc::new(CallRes { instance, state: Mutex::new(state), _live: Live::new(&stats::CALLS) })
+            Holder::Kept(call) => {
+                let instance = call.instance.encode(env);
+                Ok((call, instance))
             }
+            Holder::Fresh(term, instance, state) => match term.decode::<ResourceArc<InstanceRes>>() {
+                Ok(arc) => {
+                    let call = ResourceArc::new(CallRes {
+                        instance: arc,
+                        state: Mutex::new(std::mem::take(state)),
+                        _live: Live::new(&stats::CALLS),
+                    });
+                    Ok((call, term))
+                }
+                Err(_) => {
+                    // The term was decoded as this instance at the start.
+                    finish(instance, state);
+                    Err(Failure::Internal("the instance term no longer decodes".into()).to_term(env))
+                }
+            },
         }
     }
 
-    fn instance(&self) -> &ResourceArc<InstanceRes> {
+    fn instance(&self) -> &InstanceRes {
         match self {
             Holder::Kept(call) => &call.instance,
-            Holder::Fresh(instance, _) => instance,
+            Holder::Fresh(_, instance, _) => instance,
         }
     }
 }
 
 /// The term for `outcome`.
-fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
+fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder<'a, '_>) -> Term<'a> {
     match outcome {
         Outcome::Finished(values) => (atoms::ok(), encode_list(env, &values)).encode(env),
         Outcome::Failed(failure) => failure.to_term(env),
-        Outcome::HostCall { fun, args } => {
-            let instance = holder.instance().clone();
-            let call = holder.into_resource();
-            (atoms::host_call(), call, instance, fun, encode_list(env, &args)).encode(env)
-        }
-        Outcome::Compile => {
-            let call = holder.into_resource().encode(env);
-            raw::schedule(env, c"wasmbeam_compile_function", SchedulerFlags::DirtyCpu, compile_slice, &[call])
-        }
-        Outcome::Reschedule => {
-            stats::RESCHEDULES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let call = holder.into_resource().encode(env);
-            raw::schedule(env, c"wasmbeam_call", SchedulerFlags::Normal, call_slice, &[call])
-        }
+        Outcome::HostCall { fun, args } => match holder.keep(env) {
+            Ok((call, instance)) => (atoms::host_call(), call, instance, fun, encode_list(env, &args)).encode(env),
+            Err(error) => error,
+        },
+        Outcome::Compile => match holder.keep(env) {
+            Ok((call, _)) => {
+                let call = call.encode(env);
+                raw::schedule(env, c"wasmbeam_compile_function", SchedulerFlags::DirtyCpu, compile_slice, &[call])
+            }
+            Err(error) => error,
+        },
+        Outcome::Reschedule => match holder.keep(env) {
+            Ok((call, _)) => {
+                stats::RESCHEDULES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let call = call.encode(env);
+                raw::schedule(env, c"wasmbeam_call", SchedulerFlags::Normal, call_slice, &[call])
+            }
+            Err(error) => error,
+        },
         Outcome::Output(chunks) => {
             let routes = holder
                 .instance()
@@ -458,8 +495,10 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
                 .ok()
                 .and_then(|st| st.wasi.as_ref().map(|w| (w.route(Stream::Stdout), w.route(Stream::Stderr))));
             let chunks = encode_output(env, &chunks, routes);
-            let instance = holder.instance().clone();
-            (atoms::wasi_output(), holder.into_resource(), instance, chunks).encode(env)
+            match holder.keep(env) {
+                Ok((call, instance)) => (atoms::wasi_output(), call, instance, chunks).encode(env),
+                Err(error) => error,
+            }
         }
         Outcome::Wait(wait) => {
             let wait = match wait {
@@ -473,7 +512,10 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder) -> Term<'a> {
                     (atoms::poll(), timeout, stdin).encode(env)
                 }
             };
-            (atoms::wasi_wait(), holder.into_resource(), wait).encode(env)
+            match holder.keep(env) {
+                Ok((call, _)) => (atoms::wasi_wait(), call, wait).encode(env),
+                Err(error) => error,
+            }
         }
     }
 }
@@ -498,7 +540,16 @@ enum FirstStep {
 /// After the first step (see [`FirstStep`]) the clock is read once a step
 /// has used its whole grant: a step that ends the call or calls a host fun
 /// took less than the pacer's target by construction.
-fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, first: FirstStep) -> Outcome<'a> {
+///
+/// `held`: the instance's state, if the caller has it locked already (the
+/// first step runs under that lock).
+fn drive<'a>(
+    env: Env<'a>,
+    instance: &InstanceRes,
+    state: &mut CallState,
+    first: FirstStep,
+    mut held: Option<MutexGuard<'_, InstanceState>>,
+) -> Outcome<'a> {
     // Set once a step is timed: when the next step began, and the thread's
     // CPU time when the first timed one did.
     let (mut clock, mut cpu_began) = match first {
@@ -511,15 +562,24 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, first:
             break Outcome::Failed(bad_argument("the call is over"));
         };
         let fuel = state.pacer.fuel();
-        let stepped = instance.lock_state().map(|mut st| {
+        let locked = match held.take() {
+            Some(st) => Ok(st),
+            None => instance.lock_state(),
+        };
+        // A host call's fun is looked up under the step's lock.
+        let stepped = locked.map(|mut st| {
             let before = call.fuel_consumed();
             let step = call.step(&mut st.store, fuel).map_err(|e| exception::failure(&st, e));
             let output = st.wasi.as_ref().filter(|w| w.has_output()).map(WasiSetup::take_output);
-            (step, call.fuel_consumed() - before, output)
+            let host = match &step {
+                Ok(Step::HostCall { func, .. }) if output.is_none() => Some(host_fun_of(env, &st, *func)),
+                _ => None,
+            };
+            (step, call.fuel_consumed() - before, output, host)
         });
-        let (step, used, output) = match stepped {
+        let (step, used, output, host) = match stepped {
             Ok(stepped) => stepped,
-            Err(failure) => (Err(failure), 0, None),
+            Err(failure) => (Err(failure), 0, None, None),
         };
         let elapsed = match clock {
             Some(began) => {
@@ -558,7 +618,7 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, first:
             state.after_output = Some(step);
             break Outcome::Output(chunks);
         }
-        match settle(env, instance, state, step) {
+        match settle(env, instance, state, step, host) {
             Settled::Continue => {}
             Settled::Done(outcome) => break outcome,
         }
@@ -571,9 +631,30 @@ fn drive<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, first:
     outcome
 }
 
+/// The Erlang fun a host call of `func` goes to, copied into `env`, with
+/// its result types; or the wait of a WASI call.
+type HostFun<'a> = Result<Result<(Term<'a>, Arc<[ValType]>), Wait>, Failure>;
+
+fn host_fun_of<'a>(env: Env<'a>, st: &InstanceState, func: wasmbeam_runtime::Func) -> HostFun<'a> {
+    match st.host_fun(env, func) {
+        Some((fun, results)) => Ok(Ok((fun, results))),
+        None => match st.wasi.as_ref().and_then(|w| w.wasi.take_wait()) {
+            Some(wait) => Ok(Err(wait)),
+            None => Err(Failure::Internal("a host call to a function the instance did not import".into())),
+        },
+    }
+}
+
 /// What a step that did not yield comes to: the call's end, a host call
-/// to an Erlang fun, or a WASI wait.
-fn settle<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, step: Result<Step, Failure>) -> Settled<'a> {
+/// to an Erlang fun, or a WASI wait. `host`: the host call's fun, if the
+/// caller looked it up already.
+fn settle<'a>(
+    env: Env<'a>,
+    instance: &InstanceRes,
+    state: &mut CallState,
+    step: Result<Step, Failure>,
+    host: Option<HostFun<'a>>,
+) -> Settled<'a> {
     match step {
         Ok(Step::Yielded) => Settled::Continue,
         Ok(Step::Finished(values)) => {
@@ -581,13 +662,10 @@ fn settle<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, step:
             Settled::Done(Outcome::Finished(values))
         }
         Ok(Step::HostCall { func, args }) => {
-            let host = instance.lock_state().and_then(|st| match st.host_fun(env, func) {
-                Some((fun, results)) => Ok(Ok((fun, results))),
-                None => match st.wasi.as_ref().and_then(|w| w.wasi.take_wait()) {
-                    Some(wait) => Ok(Err(wait)),
-                    None => Err(Failure::Internal("a host call to a function the instance did not import".into())),
-                },
-            });
+            let host = match host {
+                Some(host) => host,
+                None => instance.lock_state().and_then(|st| host_fun_of(env, &st, func)),
+            };
             match host {
                 Ok(Ok((fun, results))) => {
                     state.pending = Some(results);
@@ -611,7 +689,9 @@ fn settle<'a>(env: Env<'a>, instance: &InstanceRes, state: &mut CallState, step:
 fn finish(instance: &InstanceRes, state: &mut CallState) {
     state.pending = None;
     state.after_output = None;
-    if state.call.take().is_some() {
+    // Dropped in place (`take` would copy the large `Call` out first).
+    if state.call.is_some() {
+        state.call = None;
         instance.release();
     }
 }

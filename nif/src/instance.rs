@@ -72,6 +72,12 @@ pub fn instance_arg(term: Term) -> Result<ResourceArc<InstanceRes>, Failure> {
     term.decode().map_err(|_| bad_argument("not an instance"))
 }
 
+/// The instance a NIF was given, borrowed for the NIF's run (its term keeps
+/// it alive meanwhile): no reference count to take and drop.
+pub fn instance_ref<'a>(term: Term<'a>) -> Result<&'a InstanceRes, Failure> {
+    term.decode().map_err(|_| bad_argument("not an instance"))
+}
+
 impl InstanceRes {
     /// Starts a call by `pid`: allowed when the instance is idle, or when
     /// `pid` is already in a call on it (a host fun calling back in).

@@ -55,9 +55,17 @@ impl Drop for Live {
 
 /// Records that one NIF invocation ran for `wall` (`cpu` of it on the CPU).
 pub fn record_slice(wall: Duration, cpu: Duration) {
-    LONGEST_SLICE_US.fetch_max(wall.as_micros() as u64, Ordering::Relaxed);
-    LONGEST_SLICE_CPU_US.fetch_max(cpu.as_micros() as u64, Ordering::Relaxed);
+    raise_to(&LONGEST_SLICE_US, wall.as_micros() as u64);
+    raise_to(&LONGEST_SLICE_CPU_US, cpu.as_micros() as u64);
     SLICES_BY_CPU[cpu_bucket(cpu)].fetch_add(1, Ordering::Relaxed);
+}
+
+/// `fetch_max`, skipped when `value` is not larger: most slices are not the
+/// longest, and a read costs no locked instruction.
+fn raise_to(max: &AtomicU64, value: u64) {
+    if value > max.load(Ordering::Relaxed) {
+        max.fetch_max(value, Ordering::Relaxed);
+    }
 }
 
 /// Starts a new measurement of slice times.
