@@ -149,7 +149,7 @@ suspended_call_memory(Module) ->
     Imports = #{<<"env">> => #{<<"tick">> => Hold}},
     [begin
          {ok, I} = wasmbeam:instantiate(Module, Imports),
-         {host_call, Call, _, _, _} = wasmbeam_nif:call(I, deep, [Depth], #{}),
+         {host_call, Call, _, _} = wasmbeam_nif:call(I, deep, [Depth], #{}),
          {ok, Bytes} = wasmbeam_nif:call_memory(Call),
          io:format("one suspended call at depth ~b: ~b bytes in the NIF (resource, call, saved frames)~n",
                    [Depth, Bytes]),

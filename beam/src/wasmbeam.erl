@@ -271,7 +271,7 @@ instantiate(Module, Imports, Options) when is_map(Imports), is_map(Options) ->
         ok ->
             case wasmbeam_nif:instantiate(Module, Imports, Options) of
                 {ok, Instance} ->
-                    case drive(wasmbeam_nif:run_start(Instance)) of
+                    case drive(wasmbeam_nif:run_start(Instance), Instance) of
                         {ok, _} -> initialize(Module, Instance, Options);
                         {error, _} = Error -> Error
                     end;
@@ -335,46 +335,47 @@ call(Instance, Name, Args) ->
 -spec call(instance(), binary() | atom(), [value()], call_options()) ->
           {ok, [value()]} | {error, error_reason()}.
 call(Instance, Name, Args, Options) when is_list(Args), is_map(Options) ->
-    drive(wasmbeam_nif:call(Instance, Name, Args, Options));
+    drive(wasmbeam_nif:call(Instance, Name, Args, Options), Instance);
 call(_Instance, _Name, _Args, _Options) ->
     bad_argument(<<"the arguments must be a list and the options a map">>).
 
-%% Runs a call to its end: applies host funs and resumes after each,
-%% delivers WASI output and answers WASI waits, in the calling process.
-drive(Result) ->
-    drive(Result, none).
+%% Runs a call of `Instance' to its end: applies host funs (to `Instance'
+%% and their arguments) and resumes after each, delivers WASI output and
+%% answers WASI waits, in the calling process.
+drive(Result, Instance) ->
+    drive(Result, Instance, none).
 
 %% `PendingRead' is `none', or the reference of a line requested from the
 %% group leader for stdin that has not come yet (a poll timed out).
-drive({host_call, Call, Caller, Fun, Args}, PendingRead) ->
-    try Fun(Caller, Args) of
-        Results -> drive(wasmbeam_nif:resume(Call, Results), PendingRead)
+drive({host_call, Call, Fun, Args}, Instance, PendingRead) ->
+    try Fun(Instance, Args) of
+        Results -> drive(wasmbeam_nif:resume(Call, Results), Instance, PendingRead)
     catch
         Class:Reason:Stacktrace ->
             wasmbeam_nif:abort(Call),
             {error, {host_error, Class, Reason, Stacktrace}}
     end;
-drive({wasi_output, Call, Instance, Chunks}, PendingRead) ->
+drive({wasi_output, Call, Chunks}, Instance, PendingRead) ->
     lists:foreach(fun(Chunk) -> deliver(Instance, Chunk) end, Chunks),
-    drive(wasmbeam_nif:proceed(Call), PendingRead);
-drive({wasi_wait, Call, stdin}, PendingRead) ->
+    drive(wasmbeam_nif:proceed(Call), Instance, PendingRead);
+drive({wasi_wait, Call, stdin}, Instance, PendingRead) ->
     Ref = request_line(PendingRead),
     receive
-        {io_reply, Ref, Reply} -> drive(wasmbeam_nif:wasi_resume(Call, stdin_data(Reply)), none)
+        {io_reply, Ref, Reply} -> drive(wasmbeam_nif:wasi_resume(Call, stdin_data(Reply)), Instance, none)
     end;
-drive({wasi_wait, Call, {poll, Timeout, false}}, PendingRead) ->
+drive({wasi_wait, Call, {poll, Timeout, false}}, Instance, PendingRead) ->
     receive after Timeout -> ok end,
-    drive(wasmbeam_nif:wasi_resume(Call, none), PendingRead);
-drive({wasi_wait, Call, {poll, Timeout, true}}, PendingRead) ->
+    drive(wasmbeam_nif:wasi_resume(Call, none), Instance, PendingRead);
+drive({wasi_wait, Call, {poll, Timeout, true}}, Instance, PendingRead) ->
     Ref = request_line(PendingRead),
     receive
-        {io_reply, Ref, Reply} -> drive(wasmbeam_nif:wasi_resume(Call, stdin_data(Reply)), none)
+        {io_reply, Ref, Reply} -> drive(wasmbeam_nif:wasi_resume(Call, stdin_data(Reply)), Instance, none)
     after Timeout ->
-        drive(wasmbeam_nif:wasi_resume(Call, none), Ref)
+        drive(wasmbeam_nif:wasi_resume(Call, none), Instance, Ref)
     end;
-drive({error, {bad_results, Description}}, _PendingRead) ->
+drive({error, {bad_results, Description}}, _Instance, _PendingRead) ->
     {error, {host_error, error, {bad_results, Description}, []}};
-drive(Result, _PendingRead) ->
+drive(Result, _Instance, _PendingRead) ->
     Result.
 
 %% Program output, where the `wasi' options route it.

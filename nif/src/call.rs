@@ -5,8 +5,8 @@
 //! - `{ok, Results}`: the call returned;
 //! - `{error, Reason}`: it trapped, threw an exception no handler caught,
 //!   timed out, or could not start;
-//! - `{host_call, Call, Caller, Fun, Args}`: WebAssembly called an import;
-//!   the Erlang wrapper applies `Fun(Caller, Args)` in the calling process
+//! - `{host_call, Call, Fun, Args}`: WebAssembly called an import; the
+//!   Erlang wrapper applies `Fun(Instance, Args)` in the calling process
 //!   and answers with `resume/2` (results, or an exception to throw) or
 //!   `abort/1`, which go on the same way;
 //! - the process's timeslice is spent: the NIF reschedules itself with
@@ -197,8 +197,9 @@ fn start<'i>(
     }
 }
 
-/// The call a NIF was given.
-fn call_arg(term: Term) -> Result<ResourceArc<CallRes>, Failure> {
+/// The call a NIF was given, borrowed for the NIF's run (its term keeps it
+/// alive meanwhile).
+fn call_arg<'a>(term: Term<'a>) -> Result<&'a CallRes, Failure> {
     term.decode().map_err(|_| bad_argument("not a call"))
 }
 
@@ -209,12 +210,12 @@ fn call_arg(term: Term) -> Result<ResourceArc<CallRes>, Failure> {
 #[rustler::nif]
 fn resume<'a>(env: Env<'a>, call: Term<'a>, results: Term<'a>) -> Term<'a> {
     guard(env, || match call_arg(call) {
-        Ok(call) => resume_with(env, call, results),
+        Ok(res) => resume_with(env, call, res, results),
         Err(failure) => failure.to_term(env),
     })
 }
 
-fn resume_with<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) -> Term<'a> {
+fn resume_with<'a>(env: Env<'a>, term: Term<'a>, call: &'a CallRes, results: Term<'a>) -> Term<'a> {
     let outcome = {
         let mut state = match call.state.lock() {
             Ok(state) => state,
@@ -254,13 +255,13 @@ fn resume_with<'a>(env: Env<'a>, call: ResourceArc<CallRes>, results: Term<'a>) 
             }
         }
     };
-    respond(env, outcome, Holder::Kept(call))
+    respond(env, outcome, Holder::Kept(term, call))
 }
 
 /// `proceed(Call)`: goes on after the wrapper delivered WASI output.
 #[rustler::nif]
-fn proceed<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
-    guard(env, || match call_arg(call) {
+fn proceed<'a>(env: Env<'a>, term: Term<'a>) -> Term<'a> {
+    guard(env, || match call_arg(term) {
         Ok(call) => {
             let outcome = match call.state.lock() {
                 Ok(mut state) => match state.after_output.take() {
@@ -272,7 +273,7 @@ fn proceed<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
                 },
                 Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
             };
-            respond(env, outcome, Holder::Kept(call))
+            respond(env, outcome, Holder::Kept(term, call))
         }
         Err(failure) => failure.to_term(env),
     })
@@ -282,9 +283,9 @@ fn proceed<'a>(env: Env<'a>, call: Term<'a>) -> Term<'a> {
 /// for the program's stdin, `eof`, or `none` (the time waited for has
 /// come); the WASI call runs again.
 #[rustler::nif]
-fn wasi_resume<'a>(env: Env<'a>, call: Term<'a>, stdin: Term<'a>) -> Term<'a> {
+fn wasi_resume<'a>(env: Env<'a>, term: Term<'a>, stdin: Term<'a>) -> Term<'a> {
     guard(env, || {
-        let call = match call_arg(call) {
+        let call = match call_arg(term) {
             Ok(call) => call,
             Err(failure) => return failure.to_term(env),
         };
@@ -319,7 +320,7 @@ fn wasi_resume<'a>(env: Env<'a>, call: Term<'a>, stdin: Term<'a>) -> Term<'a> {
             }
             Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
         };
-        respond(env, outcome, Holder::Kept(call))
+        respond(env, outcome, Holder::Kept(term, call))
     })
 }
 
@@ -381,14 +382,14 @@ unsafe extern "C" fn call_slice(env: *mut ErlNifEnv, argc: c_int, argv: *const E
     // SAFETY: the VM calls this as a NIF (scheduled by `respond`).
     unsafe {
         raw::run(env, argc, argv, |env, args| {
-            let Some(Ok(call)) = args.first().map(|t| t.decode::<ResourceArc<CallRes>>()) else {
+            let Some((term, Ok(call))) = args.first().map(|t| (*t, t.decode::<&CallRes>())) else {
                 return Failure::Internal("call_slice: not a call".into()).to_term(env);
             };
             let outcome = match call.state.lock() {
                 Ok(mut state) => drive(env, &call.instance, &mut state, FirstStep::Measured, None),
                 Err(_) => Outcome::Failed(Failure::Internal("the call is unusable after an internal error".into())),
             };
-            respond(env, outcome, Holder::Kept(call))
+            respond(env, outcome, Holder::Kept(term, call))
         })
     }
 }
@@ -417,27 +418,23 @@ raw::continuation!(compile_slice, "compile_slice", |env, [call]| match call.deco
     Err(_) => Failure::Internal("compile_slice: not a call".into()).to_term(env),
 });
 
-/// The call's state, in a resource already or not yet. Lives on the stack
-/// for one NIF invocation; boxing the large variant would cost every call
-/// an allocation, which short calls otherwise avoid.
-#[allow(clippy::large_enum_variant)]
+/// The call's state, in a resource already or not yet. Either way borrowed
+/// for one NIF invocation: the terms the NIF was given keep the resources
+/// alive, and a reference is taken only when a call first outlives the
+/// invocation.
 enum Holder<'a, 's> {
-    /// Not in a resource yet: the instance is borrowed from its term (which
-    /// keeps it alive for the NIF invocation); a reference is taken only if
-    /// the call outlives the invocation.
+    /// Not in a resource yet: the instance's term, the instance, the state.
     Fresh(Term<'a>, &'a InstanceRes, &'s mut CallState),
-    Kept(ResourceArc<CallRes>),
+    /// In a resource: its term, and the resource.
+    Kept(Term<'a>, &'a CallRes),
 }
 
 impl<'a> Holder<'a, '_> {
-    /// The call as a resource, for the Erlang side to go on with it, and the
-    /// instance's term. `Err`: the error term (the call is then over).
-    fn keep(self, env: Env<'a>) -> Result<(ResourceArc<CallRes>, Term<'a>), Term<'a>> {
+    /// The term of the call's resource, for the Erlang side to go on with
+    /// it. `Err`: the error term (the call is then over).
+    fn keep(self, env: Env<'a>) -> Result<Term<'a>, Term<'a>> {
         match self {
-            Holder::Kept(call) => {
-                let instance = call.instance.encode(env);
-                Ok((call, instance))
-            }
+            Holder::Kept(term, _) => Ok(term),
             Holder::Fresh(term, instance, state) => match term.decode::<ResourceArc<InstanceRes>>() {
                 Ok(arc) => {
                     let call = ResourceArc::new(CallRes {
@@ -445,7 +442,7 @@ impl<'a> Holder<'a, '_> {
                         state: Mutex::new(std::mem::take(state)),
                         _live: Live::new(&stats::CALLS),
                     });
-                    Ok((call, term))
+                    Ok(call.encode(env))
                 }
                 Err(_) => {
                     // The term was decoded as this instance at the start.
@@ -458,32 +455,31 @@ impl<'a> Holder<'a, '_> {
 
     fn instance(&self) -> &InstanceRes {
         match self {
-            Holder::Kept(call) => &call.instance,
+            Holder::Kept(_, call) => &call.instance,
             Holder::Fresh(_, instance, _) => instance,
         }
     }
 }
 
-/// The term for `outcome`.
+/// The term for `outcome`. The Erlang wrapper knows the instance: host
+/// calls and output do not name it.
 fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder<'a, '_>) -> Term<'a> {
     match outcome {
         Outcome::Finished(values) => (atoms::ok(), encode_list(env, &values)).encode(env),
         Outcome::Failed(failure) => failure.to_term(env),
         Outcome::HostCall { fun, args } => match holder.keep(env) {
-            Ok((call, instance)) => (atoms::host_call(), call, instance, fun, encode_list(env, &args)).encode(env),
+            Ok(call) => (atoms::host_call(), call, fun, encode_list(env, &args)).encode(env),
             Err(error) => error,
         },
         Outcome::Compile => match holder.keep(env) {
-            Ok((call, _)) => {
-                let call = call.encode(env);
+            Ok(call) => {
                 raw::schedule(env, c"wasmbeam_compile_function", SchedulerFlags::DirtyCpu, compile_slice, &[call])
             }
             Err(error) => error,
         },
         Outcome::Reschedule => match holder.keep(env) {
-            Ok((call, _)) => {
+            Ok(call) => {
                 stats::RESCHEDULES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let call = call.encode(env);
                 raw::schedule(env, c"wasmbeam_call", SchedulerFlags::Normal, call_slice, &[call])
             }
             Err(error) => error,
@@ -496,7 +492,7 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder<'a, '_>) -> Te
                 .and_then(|st| st.wasi.as_ref().map(|w| (w.route(Stream::Stdout), w.route(Stream::Stderr))));
             let chunks = encode_output(env, &chunks, routes);
             match holder.keep(env) {
-                Ok((call, instance)) => (atoms::wasi_output(), call, instance, chunks).encode(env),
+                Ok(call) => (atoms::wasi_output(), call, chunks).encode(env),
                 Err(error) => error,
             }
         }
@@ -513,7 +509,7 @@ fn respond<'a>(env: Env<'a>, outcome: Outcome<'a>, holder: Holder<'a, '_>) -> Te
                 }
             };
             match holder.keep(env) {
-                Ok((call, _)) => (atoms::wasi_wait(), call, wait).encode(env),
+                Ok(call) => (atoms::wasi_wait(), call, wait).encode(env),
                 Err(error) => error,
             }
         }

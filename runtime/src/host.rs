@@ -294,12 +294,11 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
     if func.0.store != store.id() {
         return Err(Error::BadArgument("the store was replaced while a call was active".into()).into());
     }
-    let host = match &store.func(func)?.host {
-        Some(host) => host.func.clone(),
-        None => return Err(Stop::internal("a host stub was called for a WebAssembly function")),
+    let data = store.func(func)?;
+    let Some(host) = &data.host else {
+        return Err(Stop::internal("a host stub was called for a WebAssembly function"));
     };
-    let ty = host.ty.clone();
-    let slots = wasmbeam_jit::abi::value_words(&ty);
+    let (slots, suspending) = (data.words, host.func.is_suspending());
     // SAFETY: the stub's slot array has `slots` slots (contract), exclusively
     // ours until we return: compiled code is suspended in the stub.
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
@@ -320,9 +319,18 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
             let id = store.id();
             // SAFETY: arguments come from compiled code of this store, so
             // funcrefs among them are live `VMFuncRef`s of this store.
-            unsafe { crate::values::vals_from_raw(&ty.params, values, id) }
+            unsafe { crate::values::vals_from_raw(&host.func.ty.params, values, id) }
         }
         _ => return Err(Stop::internal(format!("a host function was called in execution state {state}"))),
+    };
+    if suspending {
+        // Nothing to run: the call suspends (the embedder's fun answers).
+        // SAFETY: as for `deliver` above.
+        return host_call::suspend(store, unsafe { &mut *exec }, func, args);
+    }
+    let host = match &store.func(func)?.host {
+        Some(host) => host.func.clone(),
+        None => return Err(Stop::internal("a host stub was called for a WebAssembly function")),
     };
     match invoke(store, &host, instance, &args)? {
         Invoked::Returned(results) => {

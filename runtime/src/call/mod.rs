@@ -453,7 +453,6 @@ impl Call {
         args: Option<Vec<u64>>,
         answer: Option<HostAnswer>,
     ) -> Result<Step, Error> {
-        let ty = self.ty.clone();
         let rewind = args.is_none();
         let mut values = args.unwrap_or_default();
         values.resize(self.words, 0);
@@ -496,7 +495,7 @@ impl Call {
         match state {
             STATE_RUNNING if self.buffer.used() == 0 => {
                 self.recycle_buffer(store);
-                let results = results_of(store, &ty, &values);
+                let results = results_of(store, &self.ty, &values);
                 recycle_values(store, values);
                 Ok(Step::Finished(results))
             }
