@@ -491,7 +491,13 @@ impl Call {
             store.spare_suspension = Some(s);
             reason
         });
-        self.frames_token = (self.buffer.used() > 0).then(|| store.exceptions.frames_token.clone());
+        if self.buffer.used() == 0 {
+            self.frames_token = None;
+        } else if self.frames_token.is_none() {
+            // Kept from step to step while frames stay saved (the store's
+            // token does not change: the call is bound to its store).
+            self.frames_token = Some(store.exceptions.frames_token.clone());
+        }
         match state {
             STATE_RUNNING if self.buffer.used() == 0 => {
                 self.recycle_buffer(store);
