@@ -454,7 +454,13 @@ impl Call {
         answer: Option<HostAnswer>,
     ) -> Result<Step, Error> {
         let rewind = args.is_none();
-        let mut values = args.unwrap_or_default();
+        // Resuming, the array carries only the results out: the store's
+        // spare one serves (given back below whatever the outcome).
+        let mut values = args.unwrap_or_else(|| {
+            let mut spare = std::mem::take(&mut store.spare_values);
+            spare.clear();
+            spare
+        });
         values.resize(self.words, 0);
         let can_suspend = self.suspendable && store.engine().config().reductions;
         if rewind && !can_suspend {
@@ -506,52 +512,68 @@ impl Call {
                 Ok(Step::Finished(results))
             }
             STATE_TRAPPING => {
+                recycle_values(store, values);
                 self.recycle_buffer(store);
                 Err(match failure {
                     Some(stop) => stop.into_error(self.restored),
                     None => Error::internal("an activation trapped without saying why"),
                 })
             }
-            STATE_UNWINDING => match reason {
-                // The fuel ran out: the slice, or the call's total.
-                None if self.fuel_limit.is_some_and(|limit| self.fuel_consumed > limit) => {
-                    self.buffer.clear();
-                    self.phase = Phase::Done;
-                    Err(Error::Trap(Trap::new(TrapCode::OutOfFuel)))
-                }
-                None => {
-                    self.check_saved_frames(store, false)?;
-                    self.phase = Phase::Yielded;
-                    if spent >= MAX_FUEL_GRANT as u64 && (slice == u64::MAX || spent < slice) {
-                        // Only the largest grant (`MAX_FUEL_GRANT`) ran
-                        // out, not the slice: go on. Each level of this
-                        // recursion takes 2^62 units of fuel first.
-                        let rest = if slice == u64::MAX { u64::MAX } else { slice - spent };
-                        self.phase = Phase::Done;
-                        return self.run(store, rest, None, None);
-                    }
-                    Ok(Step::Yielded)
-                }
-                Some(SuspendReason::Compile { module, defined }) => {
-                    self.check_saved_frames(store, false)?;
-                    self.phase = Phase::Yielded;
-                    self.pending_compile = Some(PendingCompile { module, defined });
-                    Ok(Step::Yielded)
-                }
-                Some(SuspendReason::HostCall { func, args }) => {
-                    self.check_saved_frames(store, true)?;
-                    let data = store.func(func)?;
-                    let ty = data.ty.clone();
-                    let may_run_again =
-                        data.host.as_ref().is_some_and(|h| h.func.can_suspend() && !h.func.is_suspending());
-                    let pending =
-                        PendingHostCall { func, args: args.clone(), ty, answer: None, may_run_again, direct: false };
-                    self.phase = Phase::HostCall(pending);
-                    Ok(Step::HostCall { func, args })
-                }
-            },
+            STATE_UNWINDING => {
+                recycle_values(store, values);
+                self.unwound(store, slice, spent, reason)
+            }
             STATE_RUNNING => Err(self.broken("the call returned with saved frames left over")),
             _ => Err(self.broken("the call returned while still resuming")),
+        }
+    }
+
+    /// The end of a step that unwound: the call yielded (its slice or the
+    /// largest fuel grant ran out; or it waits for a compile), ran out of
+    /// its total fuel, or called a suspending host function.
+    fn unwound(
+        &mut self,
+        store: &mut Store,
+        slice: u64,
+        spent: u64,
+        reason: Option<SuspendReason>,
+    ) -> Result<Step, Error> {
+        match reason {
+            // The fuel ran out: the slice, or the call's total.
+            None if self.fuel_limit.is_some_and(|limit| self.fuel_consumed > limit) => {
+                self.buffer.clear();
+                self.phase = Phase::Done;
+                Err(Error::Trap(Trap::new(TrapCode::OutOfFuel)))
+            }
+            None => {
+                self.check_saved_frames(store, false)?;
+                self.phase = Phase::Yielded;
+                if spent >= MAX_FUEL_GRANT as u64 && (slice == u64::MAX || spent < slice) {
+                    // Only the largest grant (`MAX_FUEL_GRANT`) ran
+                    // out, not the slice: go on. Each level of this
+                    // recursion takes 2^62 units of fuel first.
+                    let rest = if slice == u64::MAX { u64::MAX } else { slice - spent };
+                    self.phase = Phase::Done;
+                    return self.run(store, rest, None, None);
+                }
+                Ok(Step::Yielded)
+            }
+            Some(SuspendReason::Compile { module, defined }) => {
+                self.check_saved_frames(store, false)?;
+                self.phase = Phase::Yielded;
+                self.pending_compile = Some(PendingCompile { module, defined });
+                Ok(Step::Yielded)
+            }
+            Some(SuspendReason::HostCall { func, args }) => {
+                self.check_saved_frames(store, true)?;
+                let data = store.func(func)?;
+                let ty = data.ty.clone();
+                let may_run_again = data.host.as_ref().is_some_and(|h| h.func.can_suspend() && !h.func.is_suspending());
+                let pending =
+                    PendingHostCall { func, args: args.clone(), ty, answer: None, may_run_again, direct: false };
+                self.phase = Phase::HostCall(pending);
+                Ok(Step::HostCall { func, args })
+            }
         }
     }
 
