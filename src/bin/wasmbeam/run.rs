@@ -1,4 +1,4 @@
-//! `wasmbeam run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--fuel-slice N] FILE [ARG...]`:
+//! `wasmbeam run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--fuel-slice N] [--stats] FILE [ARG...]`:
 //! runs a WASI command's `_start` with the terminal's stdin, stdout and
 //! stderr, and exits with its exit status.
 
@@ -25,6 +25,8 @@ struct RunOptions {
     lazy: Option<bool>,
     /// The compiled-module cache directory, if any.
     cache: Option<String>,
+    /// Print the time the program ran (`--stats`).
+    stats: bool,
 }
 
 /// Splits `run`'s arguments into its options and the rest (FILE, ARGs);
@@ -60,6 +62,10 @@ fn run_options(args: &[String]) -> Result<(RunOptions, &[String]), CliError> {
             "--cache" => {
                 options.cache = Some(value(i)?.clone());
                 i += 2;
+            }
+            "--stats" => {
+                options.stats = true;
+                i += 1;
             }
             "--lazy" | "--eager" => {
                 options.lazy = Some(arg == "--lazy");
@@ -110,7 +116,12 @@ fn run_program(args: &[String]) -> Result<i32, CliError> {
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     wasi.add_to_linker(&mut linker, &mut store);
-    Ok(wasi::run_sliced(&mut store, &linker, &module, &wasi, options.fuel_slice.unwrap_or(u64::MAX))?)
+    let started = std::time::Instant::now();
+    let status = wasi::run_sliced(&mut store, &linker, &module, &wasi, options.fuel_slice.unwrap_or(u64::MAX));
+    if options.stats {
+        eprintln!("run time: {:.6} s", started.elapsed().as_secs_f64());
+    }
+    Ok(status?)
 }
 
 #[cfg(test)]
@@ -130,6 +141,7 @@ mod tests {
             "A=b=c",
             "--fuel-slice",
             "1000",
+            "--stats",
             "--dir",
             ".",
             "p.wasm",
@@ -140,6 +152,7 @@ mod tests {
         assert_eq!(options.dirs, [("/tmp".into(), "/data".into()), (".".into(), ".".into())]);
         assert_eq!(options.env, [("A".into(), "b=c".into())]);
         assert_eq!(options.fuel_slice, Some(1000));
+        assert!(options.stats);
         assert!(run_options(&strings(&["--fuel-slice", "0", "p.wasm"])).is_err());
         assert!(run_options(&strings(&["--fuel-slice", "x", "p.wasm"])).is_err());
         assert_eq!(rest, strings(&["p.wasm", "--env", "x"]));
