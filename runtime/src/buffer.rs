@@ -41,6 +41,11 @@ impl<T: Zeroable> GrowBuf<T> {
         self.len
     }
 
+    /// Elements it can hold without reallocating.
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
     /// The buffer's address: valid for `len` elements until the next growth.
     pub(crate) fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()

@@ -81,7 +81,12 @@ impl MemoryData {
             return None;
         }
         let len = pages_to_bytes(new)?;
-        if !self.bytes.try_grow(len, None, len) {
+        // Room to double when it must move: a program that grows its
+        // memory a page at a time (malloc does) copies it a logarithmic
+        // number of times, not once per growth. The room is zero pages the
+        // OS backs only when they are written.
+        let room = pages_to_bytes(self.max_pages).map_or(len, |max| self.bytes.capacity().saturating_mul(2).min(max));
+        if !self.bytes.try_grow(len, None, room.max(len)) && !self.bytes.try_grow(len, None, len) {
             return None;
         }
         self.sync();
@@ -169,5 +174,49 @@ impl Memory {
                 memory.max_pages
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(max_memory_pages: u64) -> StoreLimits {
+        StoreLimits { max_memory_pages, max_table_elements: 0, max_wasm_stack: 0, max_continuation_bytes: 0 }
+    }
+
+    #[test]
+    fn growing_a_page_at_a_time_moves_the_memory_a_few_times_and_keeps_its_bytes() {
+        let ty = MemoryType { limits: Limits { min: 1, max: None }, memory64: false };
+        let mut memory = MemoryData::new(ty, &limits(MAX_PAGES)).unwrap();
+        let mut moves = 0;
+        for page in 1..256u64 {
+            let last = (page * PAGE_SIZE - 1) as usize;
+            memory.bytes_mut()[last] = page as u8;
+            let base = memory.vm.base;
+            assert_eq!(memory.grow(1), Some(page));
+            moves += usize::from(memory.vm.base != base);
+            assert_eq!(memory.vm.length, (page + 1) * PAGE_SIZE);
+            assert_eq!(memory.bytes()[last], page as u8, "kept");
+            assert!(memory.bytes()[last + 1..].iter().all(|b| *b == 0), "new pages are zero");
+        }
+        assert!(moves <= 9, "moved {moves} times in 255 growths");
+    }
+
+    #[test]
+    fn the_room_to_grow_stops_at_the_maximum_and_growth_beyond_fails() {
+        let ty = MemoryType { limits: Limits { min: 1, max: Some(3) }, memory64: false };
+        let mut memory = MemoryData::new(ty, &limits(MAX_PAGES)).unwrap();
+        assert_eq!(memory.grow(1), Some(1));
+        assert_eq!(memory.grow(1), Some(2));
+        assert!(memory.bytes.capacity() <= 3 * PAGE_SIZE as usize);
+        assert_eq!(memory.grow(1), None);
+        assert_eq!(memory.pages(), 3);
+        // The store's limit bounds it too.
+        let ty = MemoryType { limits: Limits { min: 1, max: None }, memory64: false };
+        let mut memory = MemoryData::new(ty, &limits(2)).unwrap();
+        assert_eq!(memory.grow(1), Some(1));
+        assert!(memory.bytes.capacity() <= 2 * PAGE_SIZE as usize);
+        assert_eq!(memory.grow(1), None);
     }
 }
