@@ -71,6 +71,9 @@ pub struct CompiledModule {
     relocs: Vec<Relocation>,
     resume_points: Vec<Vec<ResumePoint>>,
     reductions: bool,
+    /// See [`CompiledModule::max_record_size`]: counted once, not at every
+    /// instantiation (a large module has hundreds of thousands of points).
+    max_record_size: usize,
 }
 
 /// Linked into executable memory, or kept as bytes (code for another
@@ -94,7 +97,8 @@ impl CompiledModule {
         } else {
             Code::Bytes(code)
         };
-        Ok(CompiledModule { code, offsets, relocs, resume_points, reductions })
+        let max_record_size = resume_points.iter().flatten().map(ResumePoint::record_size).max().unwrap_or(0);
+        Ok(CompiledModule { code, offsets, relocs, resume_points, reductions, max_record_size })
     }
 
     /// A module whose functions compile when first called (see
@@ -106,6 +110,8 @@ impl CompiledModule {
             relocs: Vec::new(),
             resume_points: Vec::new(),
             reductions,
+            // Not read: a lazy module's functions may save up to the limit.
+            max_record_size: 0,
         }
     }
 
@@ -157,7 +163,7 @@ impl CompiledModule {
         match &self.code {
             // Functions compiled later may save up to the limit.
             Code::Lazy(_) if self.reductions => crate::limits::MAX_RECORD_SLOTS * 8 + RECORD_HEADER_SIZE,
-            _ => self.resume_points.iter().flatten().map(ResumePoint::record_size).max().unwrap_or(0),
+            _ => self.max_record_size,
         }
     }
 
