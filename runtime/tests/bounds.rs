@@ -1,7 +1,8 @@
-//! Accesses whose bounds checks the translator leaves out (addresses
-//! bounded by how they are computed, within the memory's minimum size; the
-//! jit's `bounds` tests count them) read what checked ones would, and those
-//! one byte further still trap.
+//! Accesses at the edge of a memory whose addresses are bounded by how they
+//! are computed (constants, masked and shifted indices into static arrays,
+//! bytes): the last bytes read what was written, one byte further traps,
+//! and a grown memory lets the same accesses through. A translator that
+//! leaves out checks it can prove needless must keep all of this.
 
 mod common;
 

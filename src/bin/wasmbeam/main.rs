@@ -44,7 +44,8 @@ run OPTIONS (before FILE, as `wasmtime run`):
                        if it is there; a module compiled whole (--eager,
                        or under 1 MiB of code) is saved there
   --stats              print to stderr the time from instantiation to the
-                       end of _start (compiling excluded)
+                       end of _start (which includes the compiling of a
+                       lazily compiled module)
 The program gets FILE as its first argument, then the ARGs.
 
 invoke OPTIONS (before FILE):
