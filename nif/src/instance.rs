@@ -67,11 +67,6 @@ pub struct InstanceState {
     last_export: Option<(rustler::sys::ErlNifTerm, Func)>,
 }
 
-/// The instance a NIF was given.
-pub fn instance_arg(term: Term) -> Result<ResourceArc<InstanceRes>, Failure> {
-    term.decode().map_err(|_| bad_argument("not an instance"))
-}
-
 /// The instance a NIF was given, borrowed for the NIF's run (its term keeps
 /// it alive meanwhile): no reference count to take and drop.
 pub fn instance_ref<'a>(term: Term<'a>) -> Result<&'a InstanceRes, Failure> {

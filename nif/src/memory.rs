@@ -6,7 +6,7 @@
 //! [`INLINE_COPY_BYTES`] run on a dirty CPU scheduler.
 
 use crate::error::{bad_argument, guard, ok_or_error, ok_or_error_unit, Failure};
-use crate::instance::{instance_arg, name_of, InstanceState};
+use crate::instance::{instance_ref, name_of, InstanceState};
 use crate::raw;
 use crate::values::{decode, encode};
 use rustler::{Binary, Encoder, Env, NewBinary, SchedulerFlags, Term};
@@ -69,7 +69,7 @@ raw::continuation!(read_dirty, "read_memory", |env, [instance, memory, offset, l
 
 fn read_now<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, offset: Term<'a>, len: Term<'a>) -> Term<'a> {
     let result = (|| {
-        let instance = instance_arg(instance)?;
+        let instance = instance_ref(instance)?;
         let offset = offset_of(offset)?;
         let len: u64 = len.decode().map_err(|_| bad_argument("the length must be a non-negative integer"))?;
         if len > MAX_READ_BYTES {
@@ -109,7 +109,7 @@ raw::continuation!(write_dirty, "write_memory", |env, [instance, memory, offset,
 
 fn write_now<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, offset: Term<'a>, bytes: Term<'a>) -> Term<'a> {
     let result: Result<(), Failure> = (|| {
-        let instance = instance_arg(instance)?;
+        let instance = instance_ref(instance)?;
         let offset = offset_of(offset)?;
         let bytes: Binary = bytes.decode().map_err(|_| bad_argument("the data must be a binary"))?;
         let mut st = instance.lock_state()?;
@@ -130,7 +130,7 @@ fn offset_of(term: Term) -> Result<u64, Failure> {
 #[rustler::nif]
 fn memory_size<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>) -> Term<'a> {
     guard(env, || {
-        let result = instance_arg(instance).and_then(|instance| {
+        let result = instance_ref(instance).and_then(|instance| {
             let st = instance.lock_state()?;
             let memory = memory_of(&st, memory)?;
             Ok((memory.size(&st.store)? * 65536).encode(env))
@@ -143,7 +143,7 @@ fn memory_size<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>) -> Term<'
 #[rustler::nif]
 fn grow_memory<'a>(env: Env<'a>, instance: Term<'a>, memory: Term<'a>, pages: Term<'a>) -> Term<'a> {
     guard(env, || {
-        let result = instance_arg(instance).and_then(|instance| {
+        let result = instance_ref(instance).and_then(|instance| {
             let pages: u64 =
                 pages.decode().map_err(|_| bad_argument("the page count must be a non-negative integer"))?;
             let mut st = instance.lock_state()?;
@@ -163,7 +163,7 @@ fn global_of(st: &InstanceState, name: Term) -> Result<Global, Failure> {
 #[rustler::nif]
 fn get_global<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>) -> Term<'a> {
     guard(env, || {
-        let result = instance_arg(instance).and_then(|instance| {
+        let result = instance_ref(instance).and_then(|instance| {
             let st = instance.lock_state()?;
             let global = global_of(&st, name)?;
             Ok(encode(env, &global.get(&st.store)?))
@@ -176,7 +176,7 @@ fn get_global<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>) -> Term<'a> 
 #[rustler::nif]
 fn set_global<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>, value: Term<'a>) -> Term<'a> {
     guard(env, || {
-        let result = instance_arg(instance).and_then(|instance| {
+        let result = instance_ref(instance).and_then(|instance| {
             let mut st = instance.lock_state()?;
             let global = global_of(&st, name)?;
             let ty = global.ty(&st.store)?;

@@ -282,6 +282,11 @@ unsafe fn raise_or_throw(exec: *mut ExecCtx, stop: Stop) {
     }
 }
 
+/// The host side of `data`, which a host stub's function has.
+fn host_data(data: &crate::func::FuncData) -> Result<&HostFuncData, Stop> {
+    data.host.as_ref().ok_or_else(|| Stop::internal("a host stub was called for a WebAssembly function"))
+}
+
 /// # Safety
 /// As [`dispatch`].
 unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *mut u64) -> Result<(), Stop> {
@@ -295,9 +300,7 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
         return Err(Error::BadArgument("the store was replaced while a call was active".into()).into());
     }
     let data = store.func(func)?;
-    let Some(host) = &data.host else {
-        return Err(Stop::internal("a host stub was called for a WebAssembly function"));
-    };
+    let host = host_data(data)?;
     let (slots, suspending) = (data.words, host.func.is_suspending());
     // SAFETY: the stub's slot array has `slots` slots (contract), exclusively
     // ours until we return: compiled code is suspended in the stub.
@@ -328,10 +331,7 @@ unsafe fn dispatch_inner(ctx: *const HostContext, exec: *mut ExecCtx, values: *m
         // SAFETY: as for `deliver` above.
         return host_call::suspend(store, unsafe { &mut *exec }, func, args);
     }
-    let host = match &store.func(func)?.host {
-        Some(host) => host.func.clone(),
-        None => return Err(Stop::internal("a host stub was called for a WebAssembly function")),
-    };
+    let host = host_data(store.func(func)?)?.func.clone();
     match invoke(store, &host, instance, &args)? {
         Invoked::Returned(results) => {
             // The invoked function checked the results against its type,

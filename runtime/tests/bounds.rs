@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{instantiate, trap_of};
+use common::{call, instantiate, trap_of};
 use wasmbeam_runtime::*;
 
 const WAT: &str = r#"(module
@@ -25,10 +25,6 @@ const WAT: &str = r#"(module
   (func (export "wrapping") (param $x i32) (result i32)
     (i32.load8_u (i32.add (i32.const -256) (i32.and (local.get $x) (i32.const 255)))))
   (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#;
-
-fn call(store: &mut Store, instance: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
-    common::func(store, instance, name).call(store, args)
-}
 
 #[test]
 fn unchecked_accesses_read_what_checked_ones_would_and_the_next_byte_traps() {

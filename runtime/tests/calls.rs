@@ -4,14 +4,10 @@
 
 mod common;
 
-use common::{instantiate, trap_of};
+use common::{call, instantiate, trap_of};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use wasmbeam_runtime::*;
-
-fn call(store: &mut Store, instance: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
-    common::func(store, instance, name).call(store, args)
-}
 
 #[test]
 fn values_of_every_type_round_trip() {

@@ -12,6 +12,11 @@ pub fn func(store: &Store, instance: Instance, name: &str) -> Func {
     instance.get_func(store, name).unwrap_or_else(|| panic!("no export `{name}`"))
 }
 
+/// Calls export `name` of `instance` with `args`, uninterrupted.
+pub fn call(store: &mut Store, instance: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, Error> {
+    func(store, instance, name).call(store, args)
+}
+
 pub fn trap_of<T: std::fmt::Debug>(result: Result<T, Error>) -> Trap {
     match result {
         Err(Error::Trap(trap)) => trap,
