@@ -5,6 +5,7 @@ use crate::code_memory::CodeMemory;
 use crate::error::CompileError;
 use crate::lazy::LazyCode;
 use crate::link::{check_relocations, link, Relocation};
+use crate::module_info::ModuleInfo;
 use crate::resume::{ResumePoint, RECORD_HEADER_SIZE};
 use std::sync::Arc;
 
@@ -192,6 +193,23 @@ impl CompiledModule {
             Code::Linked(memory) => Some(memory),
             Code::Bytes(_) | Code::Lazy(_) => None,
         }
+    }
+
+    /// Names this module's compiled functions in the perf map, if one is
+    /// being written (see [`crate::perf_map`]). A lazily compiled module
+    /// names each function when it is compiled instead.
+    pub fn record_in_perf_map(&self, info: &ModuleInfo, wasm: &[u8]) {
+        let Some(memory) = self.code_memory().filter(|_| crate::perf_map::enabled()) else { return };
+        let ends = self.offsets.iter().skip(1).map(|o| *o as usize).chain([memory.code_len()]);
+        let functions = self.offsets.iter().zip(ends).enumerate().map(|(defined, (start, end))| {
+            let start = *start as usize;
+            crate::perf_map::Placed {
+                defined: defined as u32,
+                address: memory.as_ptr() as usize + start,
+                len: end - start,
+            }
+        });
+        crate::perf_map::record(info, wasm, functions);
     }
 
     /// The native entry point of defined function `defined_index` (not

@@ -225,6 +225,11 @@ impl Compiler {
             }
             Ok(())
         })?;
+        let placed = batch.iter().zip(&pieces).enumerate().map(|(i, (f, (start, _, _)))| {
+            let end = pieces.get(i + 1).map_or(code.len(), |next| next.0);
+            crate::perf_map::Placed { defined: *f, address: base + start, len: end - start }
+        });
+        crate::perf_map::record(info, wasm, placed);
         lazy.code_bytes.fetch_add(code.len(), Ordering::Relaxed);
         lazy.compiled.fetch_add(batch.len(), Ordering::Relaxed);
         for (f, (start, _, points)) in batch.iter().zip(pieces) {

@@ -20,6 +20,7 @@ mod link;
 mod module_info;
 mod parallel;
 mod parse;
+pub mod perf_map;
 mod resume;
 mod translate;
 pub mod vm;

@@ -203,6 +203,7 @@ impl Module {
         types: Box<[Arc<FuncType>]>,
         type_ids: Box<[u32]>,
     ) -> Module {
+        compiled.record_in_perf_map(&info, wasm);
         let export_index = info.exports.iter().enumerate().map(|(i, e)| (e.name.clone(), i as u32)).collect();
         let fingerprint = Fnv64::of(wasm);
         let stub_points: Box<[ResumePoint]> = match compiled.lazy_code() {
