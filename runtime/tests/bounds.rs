@@ -74,3 +74,36 @@ fn memory64_constant_addresses_within_the_minimum() {
     assert_eq!(trap_of(call(&mut store, i, "beyond", &[])).code, TrapCode::MemoryOutOfBounds);
     assert_eq!(trap_of(call(&mut store, i, "far", &[])).code, TrapCode::MemoryOutOfBounds);
 }
+
+/// Checks merged across accesses with the same address (a dominating
+/// check with a larger reach covers an access) stop at what the check
+/// does not dominate: another arm of an `if`, a larger reach.
+#[test]
+fn a_check_covers_only_smaller_reaches_where_it_dominates() {
+    let mut store = Store::new(&Engine::default());
+    let i = instantiate(
+        &mut store,
+        &Linker::new(),
+        r#"(module (memory 1) (data (i32.const 65532) "\01\02\03\04")
+            (func (export "arms") (param $x i32) (param $c i32) (result i32)
+              (drop (i32.load8_u (local.get $x)))
+              (if (result i32) (local.get $c)
+                (then (i32.load (local.get $x)))
+                (else (i32.load8_u offset=1 (local.get $x)))))
+            (func (export "covered") (param $x i32) (param $c i32) (result i32)
+              (drop (i32.load (local.get $x)))
+              (if (result i32) (local.get $c)
+                (then (i32.load8_u offset=3 (local.get $x)))
+                (else (i32.const -1)))))"#,
+    );
+    let arms = |store: &mut Store, x: i32, c: i32| call(store, i, "arms", &[Val::I32(x), Val::I32(c)]);
+    assert_eq!(arms(&mut store, 65532, 1).unwrap(), vec![Val::I32(0x0403_0201)]);
+    assert_eq!(arms(&mut store, 65532, 0).unwrap(), vec![Val::I32(2)]);
+    // The byte at 65535 is in bounds, the word and the next byte are not.
+    assert_eq!(trap_of(arms(&mut store, 65535, 1)).code, TrapCode::MemoryOutOfBounds);
+    assert_eq!(trap_of(arms(&mut store, 65535, 0)).code, TrapCode::MemoryOutOfBounds);
+    assert_eq!(trap_of(arms(&mut store, 65536, 1)).code, TrapCode::MemoryOutOfBounds);
+    let covered = |store: &mut Store, x: i32| call(store, i, "covered", &[Val::I32(x), Val::I32(1)]);
+    assert_eq!(covered(&mut store, 65532).unwrap(), vec![Val::I32(4)]);
+    assert_eq!(trap_of(covered(&mut store, 65533)).code, TrapCode::MemoryOutOfBounds);
+}

@@ -32,6 +32,7 @@ impl Translation<'_, '_> {
         let height = self.stack.len() - param_types.len();
         let frame = ControlFrame { kind, next, param_types, result_types, height, next_reachable: false, joins };
         self.control.push(frame);
+        self.env.checked_bounds().open_frame();
     }
 
     pub(super) fn frame_mut(&mut self, relative_depth: u32) -> &mut ControlFrame {
@@ -129,6 +130,7 @@ impl Translation<'_, '_> {
         for (value, ty) in params.into_iter().zip(param_types) {
             self.stack.push(&mut self.b, value, ty);
         }
+        self.env.checked_bounds().restart_frame();
         self.start_else_arm(start.as_deref());
         self.reachable = true;
         self.dead_depth = 0;
@@ -150,6 +152,9 @@ impl Translation<'_, '_> {
                 (self.reachable && self.env.memory_cache_stale()) || (implicit_else && frame.joins.start_cache_stale);
         }
         let mut frame = self.control.pop().expect("validated: end matches a frame");
+        if !returns {
+            self.env.checked_bounds().close_frame();
+        }
         if frame.is_loop() {
             self.leave_loop();
         }

@@ -2,6 +2,7 @@
 //! memories, tables, globals and builtins goes through [`FuncEnv`]. The
 //! operator match in `operators.rs` never computes an offset itself.
 
+use super::checked_bounds::CheckedBounds;
 use super::memory_use::MemoryUse;
 use crate::abi::{self, POINTER};
 use crate::module_info::{FuncType, ModuleInfo, ValType};
@@ -90,14 +91,8 @@ pub struct FuncEnv<'a> {
     /// Where the function addresses memory 0: the cache exists only if it
     /// does, and a loop's header keeps it only if the loop does.
     memory_use: MemoryUse,
-    /// Bounds checks that hold in the current block: for an address value
-    /// and a memory, the largest reach (offset + size) already checked.
-    /// Valid along a chain of blocks each entered only from the previous
-    /// one's check ([`FuncEnv::trap_if`]'s continuation blocks); a memory
-    /// never shrinks, so a check stays true whatever runs in between.
-    checked: HashMap<(Value, u32), u64>,
-    /// The block where `checked` holds.
-    checked_block: Option<Block>,
+    /// Bounds checks that hold here (see [`CheckedBounds`]).
+    checked: CheckedBounds,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -136,8 +131,7 @@ impl<'a> FuncEnv<'a> {
             memory_cache: None,
             memory_cache_stale: false,
             memory_use,
-            checked: HashMap::new(),
-            checked_block: None,
+            checked: CheckedBounds::default(),
         }
     }
 
@@ -298,11 +292,6 @@ impl<'a> FuncEnv<'a> {
         let args: Vec<ir::BlockArg> = detail.into_iter().map(ir::BlockArg::from).collect();
         b.ins().brif(condition, trap, &args, next, &[]);
         b.seal_block(next);
-        // `next` is entered only from here: what held before the check
-        // holds in it.
-        if self.checked_block == b.current_block() {
-            self.checked_block = Some(next);
-        }
         b.switch_to_block(next);
     }
 
@@ -359,11 +348,7 @@ impl<'a> FuncEnv<'a> {
         let wasm_addr = addr;
         let addr = widen(b, addr);
         let reach = offset.checked_add(u64::from(size));
-        if self.checked_block != b.current_block() {
-            self.checked.clear();
-            self.checked_block = b.current_block();
-        }
-        let checked = reach.is_some_and(|r| self.checked.get(&(wasm_addr, memory)).is_some_and(|c| *c >= r));
+        let checked = reach.is_some_and(|r| self.checked.covers(wasm_addr, memory, r));
         let out_of_bounds = match (self.memory64(memory), reach) {
             // Already checked with this reach or more.
             _ if checked => None,
@@ -386,7 +371,7 @@ impl<'a> FuncEnv<'a> {
         if let Some(out_of_bounds) = out_of_bounds {
             self.trap_if(b, out_of_bounds, TrapCode::MemoryOutOfBounds);
             if let Some(reach) = reach {
-                self.checked.insert((wasm_addr, memory), reach);
+                self.checked.record(wasm_addr, memory, reach);
             }
         }
         let native = b.ins().iadd(base, addr);
@@ -395,6 +380,11 @@ impl<'a> FuncEnv<'a> {
         } else {
             native
         }
+    }
+
+    /// The bounds checks known to hold at the point being translated.
+    pub fn checked_bounds(&mut self) -> &mut CheckedBounds {
+        &mut self.checked
     }
 
     /// Flags for a checked linear-memory access.

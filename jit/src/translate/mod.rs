@@ -10,6 +10,7 @@
 
 mod branches;
 mod call_graph;
+mod checked_bounds;
 mod control;
 mod cost;
 pub use call_graph::CallGraph;

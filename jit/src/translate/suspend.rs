@@ -118,6 +118,8 @@ impl Translation<'_, '_> {
     /// stack but its top `unsaved` slots, continuing at `target` when
     /// restored.
     fn new_point(&mut self, kind: ResumeKind, target: Block, unsaved: usize) -> u32 {
+        // Restore code continues at `target`.
+        self.env.checked_bounds().forget_all();
         let liveness = &self.suspension.as_ref().expect("only called when compiling with reductions").liveness;
         let (live, all) = match kind {
             ResumeKind::FunctionEntry => (liveness.entry(), self.num_params),
@@ -225,6 +227,8 @@ impl Translation<'_, '_> {
         let entry = self.b.create_block();
         self.b.ins().jump(entry, &[]);
         self.b.switch_to_block(entry);
+        // Restore code enters loops here.
+        self.env.checked_bounds().forget_all();
         Some(entry)
     }
 
