@@ -6,12 +6,12 @@
 use cranelift_codegen::ir::{Function, Opcode};
 use wasmbeam_jit::Compiler;
 
-/// Conditional branches in the IR of function 0 of a module with one page
-/// of memory, whose body is `body` (params `$x` and `$c`, no result); `$g`
-/// is an import, which may suspend.
+/// Conditional branches in the IR of `$f` (function 1), in a module with
+/// one page of memory, whose body is `body` (params `$x` and `$c`, no
+/// result); `$g` (function 0) is an import, which may suspend.
 fn branches(body: &str, reductions: bool) -> usize {
     let wat = format!(
-        r#"(module (import "host" "g" (func $g)) (memory 1) (func (export "f") (param $x i32) (param $c i32) {body}))"#
+        r#"(module (import "host" "g" (func $g)) (memory 1) (func $f (export "f") (param $x i32) (param $c i32) {body}))"#
     );
     let wasm = wat::parse_str(wat).unwrap();
     let info = wasmbeam_jit::parse(&wasm).unwrap();
@@ -25,8 +25,8 @@ fn branches(body: &str, reductions: bool) -> usize {
         .count()
 }
 
-/// Checks that `second` needs after `first` (both with and without
-/// reductions, which must agree unless told otherwise).
+/// The checks `second` adds after `first` (counted as branches: `second`
+/// must add no other control flow).
 fn added_checks(first: &str, second: &str, reductions: bool) -> usize {
     branches(&format!("{first} {second}"), reductions) - branches(first, reductions)
 }
