@@ -60,7 +60,8 @@ pub(crate) fn record(info: &ModuleInfo, wasm: &[u8], functions: impl IntoIterato
 }
 
 /// The function names of `wasm`'s name section (empty if it has none or it
-/// is malformed: names are optional, and a bad one must not stop a profile).
+/// is malformed: names are optional, and a bad one must not stop a profile),
+/// made [`printable`].
 fn function_names(wasm: &[u8]) -> HashMap<u32, String> {
     let mut names = HashMap::new();
     for payload in Parser::new(0).parse_all(wasm) {
@@ -69,10 +70,35 @@ fn function_names(wasm: &[u8]) -> HashMap<u32, String> {
         for name in reader.into_iter().flatten() {
             if let Name::Function(map) = name {
                 for naming in map.into_iter().flatten() {
-                    names.insert(naming.index, naming.name.to_string());
+                    names.insert(naming.index, printable(naming.name));
                 }
             }
         }
     }
     names
+}
+
+/// `name` with its control characters (a newline would end the map's line
+/// early and make the rest a line of its own) replaced by `?`.
+fn printable(name: &str) -> String {
+    name.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_name_section_and_stay_on_one_line() {
+        let wasm = wat::parse_str(
+            r#"(module (import "m" "f" (func $imported)) (func $plain) (func $lines (@name "a\nb\tc")) (func))"#,
+        )
+        .unwrap();
+        let names = function_names(&wasm);
+        assert_eq!(names.get(&0).map(String::as_str), Some("imported"));
+        assert_eq!(names.get(&1).map(String::as_str), Some("plain"));
+        assert_eq!(names.get(&2).map(String::as_str), Some("a?b?c"));
+        assert_eq!(names.get(&3), None);
+        assert!(function_names(&wat::parse_str("(module (func))").unwrap()).is_empty());
+    }
 }
