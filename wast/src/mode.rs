@@ -19,7 +19,8 @@ pub enum Mode {
     /// with [`Call::to_bytes`](wasmbeam_runtime::Call::to_bytes), the
     /// original dropped, read back with
     /// [`Call::from_bytes`](wasmbeam_runtime::Call::from_bytes), and the next
-    /// step runs on the other of two worker threads.
+    /// step runs on the other of two worker threads. WebAssembly gets 64
+    /// KiB of native stack in this mode (see `runner.rs`).
     Sliced(u64),
     /// Suspending imports: every function a module imports from `spectest`
     /// or from another instance is replaced by a suspending host function

@@ -9,7 +9,7 @@ use super::{encode_module, is_quoted, spectest, Outcome};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use wasmbeam_runtime::{Engine, Error, Instance, Linker, Module, Store, Val};
+use wasmbeam_runtime::{Engine, Error, Instance, Linker, Module, Store, StoreLimits, Val};
 use wast::token::Id;
 use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, Wat};
 
@@ -75,6 +75,14 @@ impl From<Error> for ExecError {
     }
 }
 
+/// The native stack WebAssembly may use in the sliced modes (the engine's
+/// default is 512 KiB). Each suspension saves every frame, so a script that
+/// recurses until the stack is exhausted costs the square of its depth:
+/// `skip-stack-guard-page`'s frames of a thousand live locals took minutes
+/// per mode with the default. Every other script runs far shallower, and
+/// its actions must still match the uninterrupted run's.
+const SLICED_WASM_STACK: usize = 64 * 1024;
+
 impl Runner {
     /// A runner for the script `name` whose calls run in `mode`, checking
     /// every action against `reference` if given.
@@ -85,6 +93,10 @@ impl Runner {
         reference: Option<Arc<[Action]>>,
     ) -> Result<Runner, String> {
         let mut store = Store::new(engine);
+        if let Mode::Sliced(_) = mode {
+            let limits = store.limits();
+            store.set_limits(StoreLimits { max_wasm_stack: SLICED_WASM_STACK, ..limits });
+        }
         let mut linker = Linker::new();
         spectest::define(&mut store, &mut linker).map_err(|e| format!("cannot define the spectest module: {e}"))?;
         let driver = Driver::new(name, mode).map_err(|e| format!("cannot start the worker threads: {e}"))?;

@@ -348,7 +348,8 @@ impl<'a> FuncEnv<'a> {
         let wasm_addr = addr;
         let addr = widen(b, addr);
         let reach = offset.checked_add(u64::from(size));
-        let checked = reach.is_some_and(|r| self.checked.covers(wasm_addr, memory, r));
+        let checked = reach.is_some_and(|r| self.checked.covers(wasm_addr, memory, r))
+            || self.within_minimum(b, memory, wasm_addr, reach);
         let out_of_bounds = match (self.memory64(memory), reach) {
             // Already checked with this reach or more.
             _ if checked => None,
@@ -385,6 +386,25 @@ impl<'a> FuncEnv<'a> {
     /// The bounds checks known to hold at the point being translated.
     pub fn checked_bounds(&mut self) -> &mut CheckedBounds {
         &mut self.checked
+    }
+
+    /// Whether an access reaching `reach` bytes past `addr` lies within
+    /// the memory's minimum size, which it has from instantiation on and
+    /// never loses: then no check is needed. So for constant addresses
+    /// (clang's static data, `i32.const 0` with the address in the offset)
+    /// and bounded ones into static arrays (`table[byte]`,
+    /// `stack[sp & 63]`; see [`upper_bound`]).
+    fn within_minimum(&self, b: &FunctionBuilder<'_>, memory: u32, addr: Value, reach: Option<u64>) -> bool {
+        let (Some(reach), Some(ty)) = (reach, self.info.memories.get(memory as usize)) else {
+            return false;
+        };
+        let minimum = ty.limits.min.saturating_mul(WASM_PAGE_BYTES);
+        // Cheap first: most addresses are not bounded, and most minimums
+        // are far below 4 GiB.
+        if minimum < reach {
+            return false;
+        }
+        upper_bound(b, addr, BOUND_DEPTH).and_then(|max| max.checked_add(reach)).is_some_and(|end| end <= minimum)
     }
 
     /// Flags for a checked linear-memory access.
@@ -704,6 +724,75 @@ fn payload_flags(ty: ir::Type) -> MemFlagsData {
     match ty.is_vector() {
         true => MemFlagsData::new().with_notrap(),
         false => MemFlagsData::trusted(),
+    }
+}
+
+/// Bytes in a WebAssembly page.
+const WASM_PAGE_BYTES: u64 = 65536;
+
+/// How many instructions deep [`upper_bound`] looks.
+const BOUND_DEPTH: u32 = 6;
+
+/// The largest value `v` (an integer, read unsigned) can have, if the
+/// instructions that compute it say so within `depth` levels: constants,
+/// zero-extending loads, and `and`, shifts, `add`, `mul`, `rem_u` and
+/// zero extension of bounded values where the result cannot wrap.
+fn upper_bound(b: &FunctionBuilder<'_>, v: Value, depth: u32) -> Option<u64> {
+    let dfg = &b.func.dfg;
+    let type_max = match dfg.value_type(v) {
+        types::I32 => u64::from(u32::MAX),
+        types::I64 => u64::MAX,
+        _ => return None,
+    };
+    let inst = dfg.value_def(v).inst()?;
+    let data = &dfg.insts[inst];
+    if let ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } = *data {
+        return Some(imm.bits() as u64 & type_max);
+    }
+    if depth == 0 {
+        return None;
+    }
+    let bound = |x: Value| upper_bound(b, x, depth - 1);
+    let fits = |x: u64| (x <= type_max).then_some(x);
+    let args = dfg.inst_args(inst);
+    match (data.opcode(), args) {
+        (ir::Opcode::Uload8, _) => Some(0xff),
+        (ir::Opcode::Uload16, _) => Some(0xffff),
+        (ir::Opcode::Uload32, _) => Some(0xffff_ffff),
+        (ir::Opcode::Uextend, [x]) => bound(*x),
+        (ir::Opcode::Band, [x, y]) => match (bound(*x), bound(*y)) {
+            (Some(m), Some(n)) => Some(m.min(n)),
+            (Some(m), None) | (None, Some(m)) => Some(m),
+            (None, None) => None,
+        },
+        (ir::Opcode::Iadd, [x, y]) => fits(bound(*x)?.checked_add(bound(*y)?)?),
+        (ir::Opcode::Imul, [x, y]) => fits(bound(*x)?.checked_mul(bound(*y)?)?),
+        (ir::Opcode::Ishl, [x, k]) => {
+            // Shifts count modulo the width, as in WebAssembly.
+            let k = (constant_value(b, *k)? & (type_max.count_ones() as u64 - 1)) as u32;
+            let x = bound(*x)?;
+            fits(x.checked_shl(k).filter(|shifted| shifted >> k == x)?)
+        }
+        (ir::Opcode::Ushr, [x, k]) => {
+            let k = (constant_value(b, *k)? & (type_max.count_ones() as u64 - 1)) as u32;
+            Some(bound(*x).unwrap_or(type_max) >> k)
+        }
+        (ir::Opcode::Urem, [_, d]) => constant_value(b, *d).filter(|d| *d > 0).map(|d| d - 1),
+        _ => None,
+    }
+}
+
+/// The value of `v` if an `iconst` defines it, zero-extended from its type.
+fn constant_value(b: &FunctionBuilder<'_>, v: Value) -> Option<u64> {
+    let inst = b.func.dfg.value_def(v).inst()?;
+    let ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } = b.func.dfg.insts[inst] else {
+        return None;
+    };
+    let bits = imm.bits() as u64;
+    match b.func.dfg.value_type(v) {
+        types::I32 => Some(bits & 0xffff_ffff),
+        types::I64 => Some(bits),
+        _ => None,
     }
 }
 
