@@ -92,7 +92,6 @@ pub enum Step {
 pub struct Call {
     store_id: u64,
     func: Func,
-    ty: Arc<FuncType>,
     /// Words of the function's value array (see `value_array`).
     words: usize,
     phase: Phase,
@@ -196,8 +195,8 @@ impl Call {
     /// a plain `Func::call`.
     pub(crate) fn new(store: &mut Store, func: Func, args: &[Val], suspendable: bool) -> Result<Call, Error> {
         let data = store.func(func)?;
-        let (ty, words, host) = (data.ty.clone(), data.words, data.host.is_some());
-        check_args(store, &ty, args)?;
+        let (words, host) = (data.words, data.host.is_some());
+        check_args(store, &data.ty, args)?;
         let arguments = if host {
             for arg in args {
                 arg.to_raw(store)?;
@@ -209,7 +208,6 @@ impl Call {
         Ok(Call {
             store_id: store.id(),
             func,
-            ty,
             words,
             phase: Phase::Ready(arguments),
             buffer: if suspendable { store.spare_buffer.take().unwrap_or_default() } else { ContBuffer::new() },
@@ -432,7 +430,7 @@ impl Call {
                 let pending = PendingHostCall {
                     func: self.func,
                     args: args.clone(),
-                    ty: self.ty.clone(),
+                    ty: store.func(self.func)?.ty.clone(),
                     answer: None,
                     may_run_again: !host.is_suspending(),
                     direct: true,
@@ -507,7 +505,7 @@ impl Call {
         match state {
             STATE_RUNNING if self.buffer.used() == 0 => {
                 self.recycle_buffer(store);
-                let results = results_of(store, &self.ty, &values);
+                let results = results_of(store, self.func, &values)?;
                 recycle_values(store, values);
                 Ok(Step::Finished(results))
             }
@@ -628,13 +626,13 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Va
             Invoked::Suspend => Err(Error::Trap(cannot_suspend("Func::call; use Func::start and Call::step"))),
         };
     }
-    let (ty, words) = (data.ty.clone(), data.words);
+    let words = data.words;
     let mut values = value_array(store, words, args)?;
     let activation = Activation::new(FuelMeter::unlimited(), None);
     let exit = run_activation(store, func, &mut values, activation, false)?;
     match (exit.state, exit.failure) {
         (STATE_RUNNING, _) => {
-            let results = results_of(store, &ty, &values);
+            let results = results_of(store, func, &values)?;
             recycle_values(store, values);
             Ok(results)
         }
@@ -663,34 +661,43 @@ fn run_activation(
     if data.host.is_some() || values.len() < needed {
         return Err(Error::internal("an activation of a host function, or with too few slots"));
     }
-    let trampolines = match &data.trampolines {
-        Some(t) => t.clone(),
+    // Copied out rather than the `Arc` cloned: the store keeps the
+    // trampolines for as long as it lives (here, and in its engine's cache),
+    // so a call pays no reference counting for them.
+    let entry = match &data.trampolines {
+        Some(t) => t.entry,
         None => {
             let t = store.engine().trampolines(type_id)?;
-            store.func_mut(func)?.trampolines = Some(t.clone());
-            t
+            let entry = t.entry;
+            store.func_mut(func)?.trampolines = Some(t);
+            entry
         }
     };
     let values_ptr = values.as_mut_ptr();
     enter(store, activation, rewind, |exec| {
-        // SAFETY: `trampolines.entry` is the entry trampoline of the type of
-        // the WebAssembly function at `func_ptr` (both from its `FuncData`;
-        // the `Arc` keeps the trampoline alive), whose code (kept alive by its
-        // instance's module) expects `vmctx`, a live vmctx of this store.
-        // `values` has room for the arguments and results of the type
-        // (checked above; the arguments are ignored when rewinding). `exec`
-        // is live for the whole call, and the store is accessed only through
-        // it meanwhile (see `activation.rs`).
-        unsafe { (trampolines.entry)(vmctx, exec, func_ptr, values_ptr) }
+        // SAFETY: `entry` is the entry trampoline of the type of the
+        // WebAssembly function at `func_ptr` (both from its `FuncData`),
+        // whose code expects `vmctx`, a live vmctx of this store. The
+        // trampoline's code is kept by the `FuncData` and the engine's cache,
+        // the function's by its instance's module: all owned by the store,
+        // which outlives this call (`enter` holds it, and nothing but the
+        // code reaches it meanwhile; a host function that swapped another
+        // store in through its `Caller` and dropped this one would free
+        // them, which `Caller` cannot prevent and `enter` reports after the
+        // fact). `values` has room for the arguments and results of the
+        // type (checked above; the arguments are ignored when rewinding).
+        // `exec` is live for the whole call, and the store is accessed only
+        // through it meanwhile (see `activation.rs`).
+        unsafe { entry(vmctx, exec, func_ptr, values_ptr) }
     })
 }
 
-/// The results of type `ty` a finished activation left in `values`.
-fn results_of(store: &Store, ty: &FuncType, values: &[u64]) -> Vec<Val> {
-    let id = store.id();
+/// The results a finished activation of `func` left in `values`.
+fn results_of(store: &Store, func: Func, values: &[u64]) -> Result<Vec<Val>, Error> {
+    let ty = &store.func(func)?.ty;
     // SAFETY: compiled code of this store wrote results of `ty.results`;
     // funcrefs among them are live `VMFuncRef`s of this store.
-    unsafe { vals_from_raw(&ty.results, values, id) }
+    Ok(unsafe { vals_from_raw(&ty.results, values, store.id()) })
 }
 
 fn check_args(store: &Store, ty: &FuncType, args: &[Val]) -> Result<(), Error> {

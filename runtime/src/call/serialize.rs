@@ -429,7 +429,6 @@ impl Call {
             }
         };
         let func = func_at(r.u32()?)?;
-        let ty = store.func(func)?.ty.clone();
         let fuel_consumed = r.u64()?;
         let fuel_limit = match r.u8()? {
             0 => None,
@@ -501,7 +500,6 @@ impl Call {
         Ok(Call {
             store_id: store.id(),
             func,
-            ty,
             words: store.func(func)?.words,
             phase,
             buffer,
