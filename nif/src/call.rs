@@ -134,25 +134,26 @@ fn run_start_of<'a>(env: Env<'a>, term: Term<'a>, instance: &'a InstanceRes) -> 
     let Some(func) = start else {
         return (atoms::ok(), Vec::<Term>::new()).encode(env);
     };
-    if let Err(failure) = instance.acquire(env.pid()) {
-        return failure.to_term(env);
-    }
-    let call = instance.lock_state().and_then(|mut st| {
+    let mut st = match instance.begin_call(env) {
+        Ok(st) => st,
+        Err(failure) => return failure.to_term(env),
+    };
+    let started = (|| -> Result<Call, Failure> {
         let mut call = func.start(&mut st.store, &[])?;
         call.set_fuel_limit(st.fuel_limit);
         call.defer_compiles(true);
         Ok(call)
-    });
-    let call = match call {
+    })();
+    let call = match started {
         Ok(call) => call,
         Err(failure) => {
-            instance.release();
+            instance.end_call(&mut st);
             return failure.to_term(env);
         }
     };
     let mut state =
         CallState { call: Some(call), deadline: None, pacer: Pacer::default(), pending: None, after_output: None };
-    let outcome = drive(env, instance, &mut state, FirstStep::Estimated, None);
+    let outcome = drive(env, instance, &mut state, FirstStep::Estimated, Some(st));
     respond(env, outcome, Holder::Fresh(term, instance, &mut state))
 }
 
@@ -167,9 +168,8 @@ fn start<'i>(
     options: Term,
 ) -> Result<(CallState, MutexGuard<'i, InstanceState>), Failure> {
     let options = CallOptions::decode(options)?;
-    res.acquire(env.pid())?;
-    let started = (|| {
-        let mut st = res.lock_state()?;
+    let mut st = res.begin_call(env)?;
+    let started = (|| -> Result<Call, Failure> {
         let func = st.export_func(name)?;
         let args = decode_list(args, func.params(&st.store)?, "argument")?;
         let mut call = func.start(&mut st.store, &args)?;
@@ -177,10 +177,10 @@ fn start<'i>(
         // Functions of lazily compiled modules compile on a dirty
         // scheduler (see `compile_slice`), never on this one.
         call.defer_compiles(true);
-        Ok((call, st))
+        Ok(call)
     })();
     match started {
-        Ok((call, st)) => Ok((
+        Ok(call) => Ok((
             CallState {
                 call: Some(call),
                 deadline: options.timeout.map(|t| Instant::now() + t),
@@ -191,7 +191,7 @@ fn start<'i>(
             st,
         )),
         Err(failure) => {
-            res.release();
+            res.end_call(&mut st);
             Err(failure)
         }
     }
@@ -562,7 +562,9 @@ fn drive<'a>(
             Some(st) => Ok(st),
             None => instance.lock_state(),
         };
-        // A host call's fun is looked up under the step's lock.
+        // A host call's fun is looked up under the step's lock, and a call
+        // that ended gives the instance back under it (`finish` then has
+        // nothing left to release).
         let stepped = locked.map(|mut st| {
             let before = call.fuel_consumed();
             let step = call.step(&mut st.store, fuel).map_err(|e| exception::failure(&st, e));
@@ -571,10 +573,19 @@ fn drive<'a>(
                 Ok(Step::HostCall { func, .. }) if output.is_none() => Some(host_fun_of(env, &st, *func)),
                 _ => None,
             };
-            (step, call.fuel_consumed() - before, output, host)
+            let over = output.is_none() && matches!(step, Ok(Step::Finished(_)) | Err(_));
+            if over {
+                instance.end_call(&mut st);
+            }
+            (step, call.fuel_consumed() - before, output, host, over)
         });
         let (step, used, output, host) = match stepped {
-            Ok(stepped) => stepped,
+            Ok((step, used, output, host, over)) => {
+                if over {
+                    state.call = None;
+                }
+                (step, used, output, host)
+            }
             Err(failure) => (Err(failure), 0, None, None),
         };
         let elapsed = match clock {

@@ -14,16 +14,23 @@ use crate::stats::{self, Live};
 use crate::wasi::WasiSetup;
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, OwnedEnv, Resource, ResourceArc, SchedulerFlags, Term, TermType};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use wasmbeam_runtime::{ExternType, Func, Instance, Linker, Memory, Store, StoreLimits, ValType};
 
 /// An instance and its store, with the Erlang funs it imports.
 ///
-/// Two locks, always taken in this order and never the other way round:
-/// `guard` (who is calling, held for a moment) and `state` (the store,
-/// held while WebAssembly runs a step, at most about 200 us).
+/// One lock, `state`: held while WebAssembly runs a step (at most about
+/// 200 us) or for a moment by the other NIFs. Who is in a call on the
+/// instance is kept under it (`Ownership`); a call that starts takes the
+/// lock for its first step and, if that step ends it, gives the instance
+/// back before unlocking: two atomic operations in all.
 pub struct InstanceRes {
-    guard: Mutex<Ownership>,
+    /// The owner's pid term while calls are active, 0 otherwise (written
+    /// under `state`). A call that finds `state` locked reads it to answer
+    /// `busy` at once when another process owns the instance (which then
+    /// runs a step, or is about to), rather than wait for the lock.
+    owner_hint: AtomicU64,
     pub state: Mutex<InstanceState>,
     _live: Live,
 }
@@ -31,7 +38,7 @@ pub struct InstanceRes {
 #[rustler::resource_impl]
 impl Resource for InstanceRes {}
 
-/// Who is in a call on the instance.
+/// Who is in a call on the instance (kept in [`InstanceState`]).
 #[derive(Default)]
 struct Ownership {
     /// The process whose calls are active (`None` when `active` is 0).
@@ -42,6 +49,7 @@ struct Ownership {
 }
 
 pub struct InstanceState {
+    ownership: Ownership,
     pub store: Store,
     pub instance: Instance,
     /// The suspending host functions of the imports, in import order; the
@@ -74,30 +82,57 @@ pub fn instance_ref<'a>(term: Term<'a>) -> Result<&'a InstanceRes, Failure> {
 }
 
 impl InstanceRes {
-    /// Starts a call by `pid`: allowed when the instance is idle, or when
-    /// `pid` is already in a call on it (a host fun calling back in).
-    pub fn acquire(&self, pid: LocalPid) -> Result<(), Failure> {
-        let mut guard = lock(&self.guard)?;
-        match guard.owner {
-            Some(owner) if guard.active > 0 && owner != pid => Err(Failure::Busy),
-            _ => {
-                guard.owner = Some(pid);
-                guard.active += 1;
-                Ok(())
+    /// Starts a call by the process of `env`, allowed when the instance is
+    /// idle or when that process is already in a call on it (a host fun
+    /// calling back in), and returns the state locked for its first step.
+    /// End the call with [`InstanceRes::end_call`] under a lock, or with
+    /// [`InstanceRes::release`].
+    ///
+    /// If the lock is taken, another process that owns the instance gets
+    /// `busy` at once; otherwise (a moment's NIF of another process, or a
+    /// call of this one waiting in a host fun) this waits for the lock.
+    pub fn begin_call(&self, env: Env) -> Result<MutexGuard<'_, InstanceState>, Failure> {
+        let pid = env.pid();
+        let me = pid_word(env, pid);
+        let mut st = match self.state.try_lock() {
+            Ok(st) => st,
+            Err(TryLockError::WouldBlock) => {
+                let owner = self.owner_hint.load(Ordering::Acquire);
+                if owner != 0 && owner != me {
+                    return Err(Failure::Busy);
+                }
+                lock(&self.state)?
             }
+            Err(TryLockError::Poisoned(_)) => return Err(unusable()),
+        };
+        let ownership = &mut st.ownership;
+        if ownership.active > 0 && ownership.owner.is_some_and(|owner| owner != pid) {
+            return Err(Failure::Busy);
+        }
+        ownership.owner = Some(pid);
+        ownership.active += 1;
+        self.owner_hint.store(me, Ordering::Release);
+        Ok(st)
+    }
+
+    /// Ends a call started with [`InstanceRes::begin_call`]; `st` is the
+    /// state, locked by the caller.
+    pub fn end_call(&self, st: &mut InstanceState) {
+        let ownership = &mut st.ownership;
+        ownership.active = ownership.active.saturating_sub(1);
+        if ownership.active == 0 {
+            ownership.owner = None;
+            self.owner_hint.store(0, Ordering::Release);
         }
     }
 
-    /// Ends a call started with `acquire`.
+    /// Ends a call started with [`InstanceRes::begin_call`], taking the
+    /// lock: never with the state locked on this thread.
     pub fn release(&self) {
-        // A poisoned guard only means a panic elsewhere while counting;
-        // the counts themselves are always consistent (plain integer
-        // updates), so go on with them.
-        let mut guard = self.guard.lock().unwrap_or_else(|e| e.into_inner());
-        guard.active = guard.active.saturating_sub(1);
-        if guard.active == 0 {
-            guard.owner = None;
-        }
+        // A poisoned lock only means a panic elsewhere while it was held;
+        // the counts are plain integers, always consistent: go on with them.
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.end_call(&mut st);
     }
 
     pub fn lock_state(&self) -> Result<MutexGuard<'_, InstanceState>, Failure> {
@@ -106,7 +141,21 @@ impl InstanceRes {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, Failure> {
-    mutex.lock().map_err(|_| Failure::Internal("the instance is unusable after an internal error".into()))
+    mutex.lock().map_err(|_| unusable())
+}
+
+fn unusable() -> Failure {
+    Failure::Internal("the instance is unusable after an internal error".into())
+}
+
+/// The term of `pid` as a word: a local pid is an immediate term, the same
+/// in every env for the life of its process.
+fn pid_word(env: Env, pid: LocalPid) -> u64 {
+    let term = pid.encode(env).as_c_arg();
+    // SAFETY: `ErlNifTerm` is `repr(transparent)` over `usize` (the VM's
+    // word): the same size and bits.
+    let word: usize = unsafe { std::mem::transmute::<rustler::sys::ErlNifTerm, usize>(term) };
+    word as u64
 }
 
 impl InstanceState {
@@ -218,8 +267,9 @@ fn build<'a>(env: Env<'a>, module: &ModuleRes, imports: Term<'a>, options: Term<
         .get_memory(&store, "memory")
         .or_else(|| instance.exports(&store).find_map(|(_, item)| item.into_memory()));
     Ok(InstanceRes {
-        guard: Mutex::new(Ownership::default()),
+        owner_hint: AtomicU64::new(0),
         state: Mutex::new(InstanceState {
+            ownership: Ownership::default(),
             store,
             instance,
             host_funcs,
