@@ -105,8 +105,9 @@ fn call<'a>(env: Env<'a>, instance: Term<'a>, name: Term<'a>, arguments: Term<'a
             Ok(res) => res,
             Err(failure) => return failure.to_term(env),
         };
-        let (mut state, st) = match start(env, res, name, arguments, options) {
-            Ok(started) => started,
+        let mut state = CallState::default();
+        let st = match start(env, res, name, arguments, options, &mut state) {
+            Ok(st) => st,
             Err(failure) => return failure.to_term(env),
         };
         let outcome = drive(env, res, &mut state, FirstStep::Estimated, Some(st));
@@ -157,39 +158,35 @@ fn run_start_of<'a>(env: Env<'a>, term: Term<'a>, instance: &'a InstanceRes) -> 
     respond(env, outcome, Holder::Fresh(term, instance, &mut state))
 }
 
-/// Checks the arguments, takes the instance, and starts the call. Returns
-/// the instance's state still locked, for the first step (one lock for
-/// both: most calls end in their first step).
+/// Checks the arguments, takes the instance, and starts the call in
+/// `state` (a fresh one: filled in place, as the call is large). Returns the
+/// instance's state still locked, for the first step (one lock for both:
+/// most calls end in their first step).
 fn start<'i>(
     env: Env,
     res: &'i InstanceRes,
     name: Term,
     args: Term,
     options: Term,
-) -> Result<(CallState, MutexGuard<'i, InstanceState>), Failure> {
+    state: &mut CallState,
+) -> Result<MutexGuard<'i, InstanceState>, Failure> {
     let options = CallOptions::decode(options)?;
     let mut st = res.begin_call(env)?;
-    let started = (|| -> Result<Call, Failure> {
+    let started = (|| -> Result<(), Failure> {
         let func = st.export_func(name)?;
         let args = decode_list(args, func.params(&st.store)?, "argument")?;
-        let mut call = func.start(&mut st.store, &args)?;
+        let call = state.call.insert(func.start(&mut st.store, &args)?);
         call.set_fuel_limit(options.fuel_limit.unwrap_or(st.fuel_limit));
         // Functions of lazily compiled modules compile on a dirty
         // scheduler (see `compile_slice`), never on this one.
         call.defer_compiles(true);
-        Ok(call)
+        Ok(())
     })();
     match started {
-        Ok(call) => Ok((
-            CallState {
-                call: Some(call),
-                deadline: options.timeout.map(|t| Instant::now() + t),
-                pacer: Pacer::default(),
-                pending: None,
-                after_output: None,
-            },
-            st,
-        )),
+        Ok(()) => {
+            state.deadline = options.timeout.map(|t| Instant::now() + t);
+            Ok(st)
+        }
         Err(failure) => {
             res.end_call(&mut st);
             Err(failure)

@@ -56,10 +56,8 @@ fn stats<'a>(env: Env<'a>) -> Term<'a> {
 /// bound is `infinity`.
 fn slices_by_cpu(env: Env<'_>) -> Term<'_> {
     let bounds = stats::SLICE_CPU_BOUNDS_US.iter().map(|&us| us.encode(env)).chain([atoms::infinity().encode(env)]);
-    let buckets: Vec<Term> = bounds
-        .zip(&stats::SLICES_BY_CPU)
-        .map(|(bound, count)| (bound, count.load(Ordering::Relaxed)).encode(env))
-        .collect();
+    let buckets: Vec<Term> =
+        bounds.zip(stats::slice_counts()).map(|(bound, count)| (bound, count).encode(env)).collect();
     buckets.encode(env)
 }
 
