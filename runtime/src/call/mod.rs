@@ -110,6 +110,11 @@ pub struct Call {
     /// The function the call suspended for, when it did (see
     /// [`Call::defer_compiles`]).
     pending_compile: Option<PendingCompile>,
+    /// The type of the last host function the call was suspended in, kept
+    /// when its host call was answered: a call that suspends in the same
+    /// function again (a loop calling an import) takes it back instead of
+    /// cloning the `Arc` (a locked instruction to take, another to drop).
+    host_ty: Option<Arc<FuncType>>,
     /// While the call holds saved frames (which may hold `exnref`s): a
     /// clone of the store's token, which keeps it from freeing exception
     /// objects (see `exception.rs`). Dropped with the call.
@@ -217,6 +222,7 @@ impl Call {
             restored: false,
             defer_compiles: false,
             pending_compile: None,
+            host_ty: None,
             frames_token: None,
         })
     }
@@ -308,6 +314,7 @@ impl Call {
                     Answer::Throw(exception) => RawAnswer::Throw(exception),
                     Answer::Again => RawAnswer::Again(pending.args),
                 };
+                self.host_ty = Some(pending.ty);
                 self.run(store, fuel, None, Some(HostAnswer { func: pending.func, answer }))
             }
         }
@@ -565,7 +572,10 @@ impl Call {
             Some(SuspendReason::HostCall { func, args }) => {
                 self.check_saved_frames(store, true)?;
                 let data = store.func(func)?;
-                let ty = data.ty.clone();
+                let ty = match self.host_ty.take() {
+                    Some(ty) if Arc::ptr_eq(&ty, &data.ty) => ty,
+                    _ => data.ty.clone(),
+                };
                 let may_run_again = data.host.as_ref().is_some_and(|h| h.func.can_suspend() && !h.func.is_suspending());
                 let pending =
                     PendingHostCall { func, args: args.clone(), ty, answer: None, may_run_again, direct: false };

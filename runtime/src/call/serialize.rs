@@ -511,6 +511,7 @@ impl Call {
             // process has not yet.
             defer_compiles: false,
             pending_compile: None,
+            host_ty: None,
             // Saved frames read from bytes hold no exnref (see above).
             frames_token: None,
         })
