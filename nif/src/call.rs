@@ -30,9 +30,9 @@ use crate::wasi::{encode_output, Stream, WasiSetup};
 use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm as ERL_NIF_TERM};
 use rustler::types::map::MapIterator;
 use rustler::{Atom, Encoder, Env, Resource, ResourceArc, SchedulerFlags, Term};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use wasmbeam_runtime::{Call, Step, Val, ValType};
+use wasmbeam_runtime::{Call, Step, Val};
 use wasmbeam_wasi::Wait;
 
 /// A call that stopped: suspended in a host fun, or between slices.
@@ -52,8 +52,9 @@ struct CallState {
     call: Option<Call>,
     deadline: Option<Instant>,
     pacer: Pacer,
-    /// The result types of the host call it waits for.
-    pending: Option<Arc<[ValType]>>,
+    /// The import whose host call it waits for (its index among the
+    /// instance's host functions, which hold the result types).
+    pending: Option<usize>,
     /// A step whose output the Erlang wrapper is delivering first (see
     /// `wasi.rs`): what to report when it asks to go on.
     after_output: Option<Result<Step, Failure>>,
@@ -218,34 +219,43 @@ fn resume_with<'a>(env: Env<'a>, term: Term<'a>, call: &'a CallRes, results: Ter
             Ok(state) => state,
             Err(_) => return Failure::Internal("the call is unusable after an internal error".into()).to_term(env),
         };
-        let Some(types) = state.pending.take() else {
+        let Some(import) = state.pending.take() else {
             return bad_argument("the call is not waiting for a host fun").to_term(env);
         };
         let Some(running) = state.call.as_mut() else {
             return bad_argument("the call is over").to_term(env);
         };
+        // The answer is decoded under the instance's lock, which the next
+        // step then keeps.
+        let st = call.instance.lock_state();
         // Values of the wrong types (or count), or an exception the
         // instance cannot throw, are the host fun's fault: `bad_results`,
         // which the wrapper reports as its error.
-        let answered = match exception::thrown(results) {
-            Some(thrown) => call
-                .instance
-                .lock_state()
-                .and_then(|st| exception::decode(&st, thrown))
-                .and_then(|e| running.resume_with_exception(e).map_err(Failure::from)),
-            None => decode_list(results, &types, "result")
-                .and_then(|values| running.resume_with(Ok(values)).map_err(Failure::from)),
-        }
-        .map_err(|failure| match failure {
-            Failure::BadArgument(message) => Failure::BadResults(message),
-            other => other,
-        });
+        let answered = st
+            .and_then(|st| {
+                match exception::thrown(results) {
+                    Some(thrown) => exception::decode(&st, thrown)
+                        .and_then(|e| running.resume_with_exception(e).map_err(Failure::from)),
+                    None => st
+                        .host_results
+                        .get(import)
+                        .ok_or_else(|| Failure::Internal("the host call's import is gone".into()))
+                        .and_then(|types| decode_list(results, types, "result"))
+                        .and_then(|values| running.resume_with(Ok(values)).map_err(Failure::from)),
+                }
+                .map(|()| st)
+            })
+            .map_err(|failure| match failure {
+                Failure::BadArgument(message) => Failure::BadResults(message),
+                other => other,
+            });
         match answered {
-            Ok(()) if state.deadline.is_some_and(|d| Instant::now() >= d) => {
+            Ok(st) if state.deadline.is_some_and(|d| Instant::now() >= d) => {
+                drop(st);
                 finish(&call.instance, &mut state);
                 Outcome::Failed(Failure::Timeout)
             }
-            Ok(()) => drive(env, &call.instance, &mut state, FirstStep::Estimated, None),
+            Ok(st) => drive(env, &call.instance, &mut state, FirstStep::Estimated, Some(st)),
             Err(failure) => {
                 finish(&call.instance, &mut state);
                 Outcome::Failed(failure)
@@ -637,11 +647,11 @@ fn drive<'a>(
 
 /// The Erlang fun a host call of `func` goes to, copied into `env`, with
 /// its result types; or the wait of a WASI call.
-type HostFun<'a> = Result<Result<(Term<'a>, Arc<[ValType]>), Wait>, Failure>;
+type HostFun<'a> = Result<Result<(Term<'a>, usize), Wait>, Failure>;
 
 fn host_fun_of<'a>(env: Env<'a>, st: &InstanceState, func: wasmbeam_runtime::Func) -> HostFun<'a> {
     match st.host_fun(env, func) {
-        Some((fun, results)) => Ok(Ok((fun, results))),
+        Some((fun, import)) => Ok(Ok((fun, import))),
         None => match st.wasi.as_ref().and_then(|w| w.wasi.take_wait()) {
             Some(wait) => Ok(Err(wait)),
             None => Err(Failure::Internal("a host call to a function the instance did not import".into())),
@@ -671,8 +681,8 @@ fn settle<'a>(
                 None => instance.lock_state().and_then(|st| host_fun_of(env, &st, func)),
             };
             match host {
-                Ok(Ok((fun, results))) => {
-                    state.pending = Some(results);
+                Ok(Ok((fun, import))) => {
+                    state.pending = Some(import);
                     Settled::Done(Outcome::HostCall { fun, args })
                 }
                 Ok(Err(wait)) => Settled::Done(Outcome::Wait(wait)),

@@ -179,12 +179,12 @@ impl InstanceState {
     }
 
     /// The Erlang fun of host function `func`, copied into `env`, and the
-    /// function's result types.
-    pub fn host_fun<'a>(&self, env: Env<'a>, func: Func) -> Option<(Term<'a>, Arc<[ValType]>)> {
+    /// function's index in `host_funcs` (and `host_results`).
+    pub fn host_fun<'a>(&self, env: Env<'a>, func: Func) -> Option<(Term<'a>, usize)> {
         let index = self.host_funcs.iter().position(|f| *f == func)?;
         let saved = self.funs.get(index)?;
         let fun = self.funs_env.run(|owned| saved.load(owned).in_env(env));
-        Some((fun, self.host_results.get(index)?.clone()))
+        Some((fun, index))
     }
 }
 
