@@ -106,6 +106,7 @@ impl ExceptionHeap {
     /// Whether a collection is due: enough new objects, nothing holding
     /// frames the heap cannot see but the active activations (the caller
     /// checks there are none).
+    #[inline]
     pub(crate) fn wants_collection(&self) -> bool {
         self.objects.len() >= self.next_collection.max(FIRST_COLLECTION) && Arc::strong_count(&self.frames_token) == 1
     }
@@ -217,10 +218,15 @@ impl Store {
     /// Frees the exception objects nothing can reach, if a collection is
     /// due and possible: no activation of this store is running and no
     /// suspended call holds saved frames. Called before a call starts.
+    #[inline]
     pub(crate) fn collect_exceptions(&mut self) {
-        if self.activations.depth() > 0 || !self.exceptions.wants_collection() {
-            return;
+        if self.activations.depth() == 0 && self.exceptions.wants_collection() {
+            self.collect_unreachable_exceptions();
         }
+    }
+
+    /// The collection itself (see [`Store::collect_exceptions`]).
+    fn collect_unreachable_exceptions(&mut self) {
         let mut roots = HashSet::new();
         for global in &self.globals {
             if global.ty.content == ValType::ExnRef && global.vm.bits != 0 {

@@ -71,8 +71,9 @@ pub(crate) struct Activation {
     exec: *mut ExecCtx,
     /// Why the activation is trapping, when a host function or builtin
     /// made it trap: on its way to the entry trampoline, which sees only a
-    /// code.
-    pending: Option<Stop>,
+    /// code. Boxed, like [`Exit::failure`]: activations and exits are moved
+    /// on every call, and only a trap fills these.
+    pending: Option<Box<Stop>>,
     /// Fuel accounting.
     pub(crate) fuel: FuelMeter,
     /// `None` when the activation cannot suspend (a plain `Func::call`, a
@@ -197,7 +198,7 @@ pub(crate) struct Exit {
     /// continuation was not fully resumed (an internal error).
     pub(crate) state: u32,
     /// Why, when `state` is TRAPPING.
-    pub(crate) failure: Option<Stop>,
+    pub(crate) failure: Option<Box<Stop>>,
 }
 
 /// Runs `run` (which calls an entry trampoline) as one activation of
@@ -219,11 +220,10 @@ pub(crate) fn enter(
     let mut exec = ExecCtx::new(stack_limit, std::ptr::null_mut());
     exec.fuel = activation.fuel.begin();
     if let Some(suspension) = &mut activation.suspension {
-        suspension.buffer.install(&mut exec);
         // Compiled code writes a record without asking for room first.
         let limit = store.limits().max_continuation_bytes;
         let room = u32::try_from(store.max_record_size).unwrap_or(u32::MAX);
-        suspension.buffer.reserve(&mut exec, room, limit).map_err(|stop| stop.into_error(false))?;
+        suspension.buffer.install_with_room(&mut exec, room, limit).map_err(|stop| stop.into_error(false))?;
     }
     if rewind {
         exec.state = STATE_REWINDING;
@@ -266,7 +266,7 @@ pub(crate) fn enter(
         });
     }
     if state == STATE_TRAPPING && failure.is_none() {
-        let pending = activation.pending.take();
+        let pending = activation.pending.take().map(|stop| *stop);
         failure = Some(match (TrapCode::from_u32(exec.trap_code), pending) {
             (Some(code), Some(Stop::Error(Error::Trap(trap)))) if trap.code == code => trap.into(),
             (Some(code), _) if code.has_detail() => Trap::with_detail(code, exec.trap_detail).into(),
@@ -276,7 +276,12 @@ pub(crate) fn enter(
         });
     }
     debug_assert!(matches!(state, STATE_RUNNING | STATE_TRAPPING | STATE_UNWINDING | STATE_REWINDING));
-    Ok(Exit { fuel_total: activation.fuel.total(), suspension: activation.suspension, state, failure })
+    Ok(Exit {
+        fuel_total: activation.fuel.total(),
+        suspension: activation.suspension,
+        state,
+        failure: failure.map(Box::new),
+    })
 }
 
 /// Makes every active suspendable activation of `store` keep room for
@@ -355,7 +360,7 @@ pub(crate) unsafe fn raise(exec: *mut ExecCtx, stop: impl Into<Stop>) {
     // Without its activation (a bug reported elsewhere) the trap keeps
     // only its code, and `enter` reports the missing story.
     if let Ok(activation) = current(store, exec) {
-        activation.pending = Some(stop);
+        activation.pending = Some(Box::new(stop));
     }
 }
 

@@ -275,6 +275,19 @@ impl ContBuffer {
         Ok(values)
     }
 
+    /// [`ContBuffer::install`], then [`ContBuffer::reserve`] of `bytes`:
+    /// the start of an activation. When the room is there already (every
+    /// activation but the first of a buffer), `exec` is known to point where
+    /// `install` put it, and nothing more is checked.
+    pub(crate) fn install_with_room(&mut self, exec: &mut ExecCtx, bytes: u32, limit: usize) -> Result<(), Stop> {
+        self.install(exec);
+        let room = (bytes as usize).div_ceil(8).saturating_mul(8);
+        if self.used.saturating_add(room) <= self.capacity() {
+            return Ok(());
+        }
+        self.reserve(exec, bytes, limit)
+    }
+
     /// Makes room for `bytes` more bytes at `exec.cont_ptr`, moving the
     /// records to a larger allocation and updating `exec` if needed. Traps
     /// with "call stack exhausted" when the records would exceed `limit`

@@ -520,7 +520,7 @@ impl Call {
                 recycle_values(store, values);
                 self.recycle_buffer(store);
                 Err(match failure {
-                    Some(stop) => stop.into_error(self.restored),
+                    Some(stop) => (*stop).into_error(self.restored),
                     None => Error::internal("an activation trapped without saying why"),
                 })
             }
@@ -646,7 +646,7 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Vec<Va
             recycle_values(store, values);
             Ok(results)
         }
-        (_, Some(stop)) => Err(stop.into_error(false)),
+        (_, Some(stop)) => Err((*stop).into_error(false)),
         // A call that cannot suspend never stops otherwise.
         (state, None) => Err(Error::internal(format!("a plain call ended in state {state}"))),
     }
