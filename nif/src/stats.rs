@@ -21,16 +21,15 @@ pub static LONGEST_SLICE_US: AtomicU64 = AtomicU64::new(0);
 pub static LONGEST_SLICE_CPU_US: AtomicU64 = AtomicU64::new(0);
 
 /// Upper bounds (exclusive, in microseconds of CPU time) of the buckets of
-/// [`SLICES_BY_CPU`]; its last bucket has no bound.
+/// the slice histogram ([`slice_counts`]); its last bucket has no bound.
 pub const SLICE_CPU_BOUNDS_US: [u64; 11] = [250, 500, 750, 1000, 1250, 1500, 2000, 3000, 5000, 10_000, 20_000];
 /// How many NIF invocations ran WebAssembly for each range of CPU time
-/// (read with [`slice_counts`]). The longest slice alone says little on a
+/// but the first (read with [`slice_counts`]). The longest slice alone says little on a
 /// shared machine: a virtual CPU the host takes away for a few ms still
 /// counts as the thread's CPU time, so a spinning loop's longest slice is
 /// the host's noise, while the distribution shows whether slices are short
 /// as a rule. The first bucket is not here: see [`SHORT_SLICES`].
-static SLICES_BY_CPU: [AtomicU64; SLICE_CPU_BOUNDS_US.len() + 1] =
-    [const { AtomicU64::new(0) }; SLICE_CPU_BOUNDS_US.len() + 1];
+static SLICES_BY_CPU: [AtomicU64; SLICE_CPU_BOUNDS_US.len()] = [const { AtomicU64::new(0) }; SLICE_CPU_BOUNDS_US.len()];
 
 thread_local! {
     /// Slices of the first bucket, counted by the thread that ran them:
@@ -86,7 +85,7 @@ pub fn record_slice(wall: Duration, cpu: Duration) {
     match cpu_bucket(cpu) {
         0 => SHORT_SLICES.with(|counter| counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed)),
         bucket => {
-            SLICES_BY_CPU[bucket].fetch_add(1, Ordering::Relaxed);
+            SLICES_BY_CPU[bucket - 1].fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -95,7 +94,7 @@ pub fn record_slice(wall: Duration, cpu: Duration) {
 /// unbounded one) since the last reset.
 pub fn slice_counts() -> Vec<u64> {
     let short = short_slices_total().saturating_sub(SHORT_BASELINE.load(Ordering::Relaxed));
-    std::iter::once(short).chain(SLICES_BY_CPU.iter().skip(1).map(|b| b.load(Ordering::Relaxed))).collect()
+    std::iter::once(short).chain(SLICES_BY_CPU.iter().map(|b| b.load(Ordering::Relaxed))).collect()
 }
 
 fn short_slices_total() -> u64 {
@@ -121,7 +120,8 @@ pub fn reset_slices() {
     SHORT_BASELINE.store(short_slices_total(), Ordering::Relaxed);
 }
 
-/// The bucket of [`SLICES_BY_CPU`] that counts a slice of `cpu`.
+/// The bucket that counts a slice of `cpu`: 0 for [`SHORT_SLICES`], `n`
+/// for `SLICES_BY_CPU[n - 1]`.
 fn cpu_bucket(cpu: Duration) -> usize {
     let us = cpu.as_micros();
     SLICE_CPU_BOUNDS_US.iter().position(|&bound| us < u128::from(bound)).unwrap_or(SLICE_CPU_BOUNDS_US.len())
